@@ -1,0 +1,90 @@
+"""The one error tree of the orchestrator.
+
+Every failure a user can cause or meet is a ``PnpError``; the gRPC adapter maps each
+class once to a status code (``orchestrator.api.status``) and the CLI maps each once to
+an exit code (``orchestrator.cli.main``)::
+
+    PnpError
+    ├── BadInput          bad recipe, descriptor, layout or request   INVALID_ARGUMENT  exit 2
+    ├── NotFound          no such order or module                     NOT_FOUND         exit 1
+    ├── Conflict          clashes with what exists (dock taken...)    FAILED_PRECONDITION / ALREADY_EXISTS exit 1
+    │   └── Fenced        carries an epoch older than the current one FAILED_PRECONDITION exit 1
+    ├── Unavailable       the orchestrator or a module cannot be reached UNAVAILABLE    exit 1
+    └── Internal          a bug: please report it                     INTERNAL          exit 1
+
+Messages say what was wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing wrong with an input: where it is and what is wrong.
+
+    ``field`` is a dotted path into the input (``spec.steps[2].capability``);
+    ``location`` is ``file:line`` when the input came from a file, else empty.
+    """
+
+    field: str
+    description: str
+    location: str = ""
+
+    def __str__(self) -> str:
+        where = self.location or self.field
+        return f"{where}: {self.description}" if where else self.description
+
+
+class PnpError(Exception):
+    """Base of every error pnp reports to a user."""
+
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(PnpError):
+    """The input (file or request) is invalid; nothing was written."""
+
+    def __init__(self, message: str, violations: list[Violation] | None = None) -> None:
+        super().__init__(message)
+        self.violations = list(violations or [])
+
+    def __str__(self) -> str:
+        if not self.violations:
+            return self.message
+        return "\n".join(str(v) for v in self.violations)
+
+
+class NotFound(PnpError):
+    """The named order, module or dock does not exist."""
+
+
+class Conflict(PnpError):
+    """The request clashes with the current state (a dock already taken, an order closed)."""
+
+    already_exists = False
+
+
+class AlreadyExists(Conflict):
+    """Something with that identity exists already."""
+
+    already_exists = True
+
+
+class Fenced(Conflict):
+    """The caller carries an older epoch than the module's current registration."""
+
+
+class Unavailable(PnpError):
+    """The orchestrator or a module cannot be reached right now; try again."""
+
+    retryable = True
+
+
+class Internal(PnpError):
+    """A bug in pnp; the message says what failed."""
