@@ -1,0 +1,43 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+# Both create .venv when it is missing and install what they need into it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := tools/buf/node_modules/.bin/buf
+
+.PHONY: demo test lint proto bench clean
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/pnp demo
+
+test: $(VENV)/.installed-dev $(BUF)
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# Regenerate pnp.v1 after editing proto/pnp/v1/*.proto (commit the result).
+proto: $(VENV)/.installed-dev
+	$(PY) proto/generate.py
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+$(BUF): tools/buf/package.json tools/buf/package-lock.json
+	cd tools/buf && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) tools/buf/node_modules .pytest_cache .ruff_cache

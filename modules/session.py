@@ -1,0 +1,192 @@
+"""The module side of ``pnp.v1.ModuleRegistry``: stay registered, whatever happens.
+
+``RegistryClient.run()`` registers the module, opens its session, heartbeats at the
+interval the orchestrator granted, and hands directives to the module. When the
+orchestrator is unreachable or the session drops, it waits (exponential backoff with
+seeded jitter) and registers again with the same boot id, which keeps the same epoch.
+A refusal that retrying cannot fix (a bad descriptor, a dock that is taken, a newer
+boot of the same module) ends ``run()`` with ``RegistrationRefused``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import grpc
+
+from pnp.v1 import module_pb2, registry_pb2, registry_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+DirectiveHandler = Callable[[registry_pb2.Directive], Awaitable[None]]
+
+# Statuses that mean "this registration will never be accepted as it is".
+_PERMANENT = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.UNIMPLEMENTED,
+}
+
+
+class RegistrationRefused(Exception):
+    """The orchestrator refused this module for a reason retrying cannot fix."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 0.2
+    maximum: float = 5.0
+    factor: float = 2.0
+
+    def delays(self, rng: random.Random):
+        delay = self.initial
+        while True:
+            # Full jitter keeps a hundred modules from reconnecting in lockstep.
+            yield rng.uniform(delay / 2, delay)
+            delay = min(self.maximum, delay * self.factor)
+
+
+class RegistryClient:
+    """Keeps one module registered with the orchestrator at ``target``."""
+
+    def __init__(
+        self,
+        target: str,
+        descriptor: module_pb2.ModuleDescriptor,
+        *,
+        boot_id: str | None = None,
+        on_directive: DirectiveHandler | None = None,
+        rpc_timeout: float = 5.0,
+        backoff: Backoff = Backoff(),
+        seed: int | None = None,
+    ) -> None:
+        self.target = target
+        self.descriptor = descriptor
+        self.boot_id = boot_id or uuid.uuid4().hex
+        self.registration: registry_pb2.RegisterModuleResponse | None = None
+        self.registered = asyncio.Event()  # set once the session's first heartbeat is acked
+        self._on_directive = on_directive
+        self._rpc_timeout = rpc_timeout
+        self._backoff = backoff
+        self._rng = random.Random(seed)
+        self._request_id = uuid.uuid4().hex
+
+    @property
+    def module_id(self) -> str:
+        return self.descriptor.module_id
+
+    async def run(self) -> None:
+        """Register and hold the session until cancelled; re-register after any outage."""
+        delays = self._backoff.delays(self._rng)
+        while True:
+            try:
+                async with grpc.aio.insecure_channel(self.target) as channel:
+                    stub = registry_pb2_grpc.ModuleRegistryStub(channel)
+                    self.registration = await stub.RegisterModule(
+                        registry_pb2.RegisterModuleRequest(
+                            descriptor=self.descriptor,
+                            boot_id=self.boot_id,
+                            request_id=self._request_id,
+                        ),
+                        timeout=self._rpc_timeout,
+                    )
+                    delays = self._backoff.delays(self._rng)  # reset after a success
+                    await self._hold_session(stub, self.registration)
+            except grpc.aio.AioRpcError as error:
+                if error.code() in _PERMANENT:
+                    raise RegistrationRefused(error.code(), error.details() or "") from None
+                log.info("%s: orchestrator unreachable (%s), retrying", self.module_id, error.code())
+            except SessionLost as lost:
+                log.info("%s: session lost (%s), registering again", self.module_id, lost)
+            self.registered.clear()
+            await asyncio.sleep(next(delays))
+
+    async def deregister(self) -> None:
+        """Tell the orchestrator this module leaves; best effort, with a deadline."""
+        if self.registration is None:
+            return
+        async with grpc.aio.insecure_channel(self.target) as channel:
+            stub = registry_pb2_grpc.ModuleRegistryStub(channel)
+            await stub.DeregisterModule(
+                registry_pb2.DeregisterModuleRequest(
+                    module_id=self.registration.module_id,
+                    epoch=self.registration.epoch,
+                    request_id=uuid.uuid4().hex,
+                ),
+                timeout=self._rpc_timeout,
+            )
+
+    async def _hold_session(
+        self,
+        stub: registry_pb2_grpc.ModuleRegistryStub,
+        registration: registry_pb2.RegisterModuleResponse,
+    ) -> None:
+        interval = registration.heartbeat_interval.ToTimedelta().total_seconds()
+        ttl = registration.lease_ttl.ToTimedelta().total_seconds()
+        # The session is long-lived, so it carries no deadline; liveness comes from the
+        # acknowledgements instead: no ack within one TTL means the session is dead.
+        call = stub.Session()
+        last_ack = asyncio.get_running_loop().time()
+        await call.write(
+            registry_pb2.SessionRequest(
+                hello=registry_pb2.SessionHello(
+                    module_id=registration.module_id, epoch=registration.epoch
+                )
+            )
+        )
+        await call.write(
+            registry_pb2.SessionRequest(
+                state=registry_pb2.StateReport(item_state=module_pb2.ITEM_STATE_NOT_EXECUTING)
+            )
+        )
+
+        async def heartbeats() -> None:
+            sequence = 0
+            while True:
+                sequence += 1
+                await call.write(
+                    registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=sequence))
+                )
+                await asyncio.sleep(interval)
+                if asyncio.get_running_loop().time() - last_ack > ttl:
+                    raise SessionLost(f"no heartbeat acknowledged for {ttl:.1f} s")
+
+        sender = asyncio.create_task(heartbeats())
+        try:
+            while True:
+                reader = asyncio.ensure_future(call.read())
+                done, _ = await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
+                if sender in done:
+                    reader.cancel()
+                    sender.result()  # raises why the heartbeats stopped
+                message = reader.result()
+                if message is grpc.aio.EOF:
+                    raise SessionLost("the orchestrator closed the session")
+                if message.HasField("heartbeat_ack"):
+                    last_ack = asyncio.get_running_loop().time()
+                    self.registered.set()
+                elif message.HasField("directive") and self._on_directive is not None:
+                    await self._on_directive(message.directive)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError, SessionLost):
+                await sender
+            call.cancel()
+
+
+class SessionLost(Exception):
+    """The session ended or went silent; the client registers again."""

@@ -1,0 +1,1 @@
+"""The gRPC adapter: servicers, conversions to and from pnp.v1, the status mapping."""

@@ -1,0 +1,74 @@
+"""pnp.v1.Orchestrator: what planners and the CLI call."""
+
+from __future__ import annotations
+
+import grpc
+
+from orchestrator.api import convert
+from orchestrator.api.status import maps_errors
+from orchestrator.errors import NotFound
+from orchestrator.service import Factory
+from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+
+
+class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
+    def __init__(self, factory: Factory) -> None:
+        self.factory = factory
+
+    @maps_errors
+    async def SubmitOrder(self, request, context):
+        view = await self.factory.submit_order(request.recipe_yaml, request.source, request.request_id)
+        return orchestrator_pb2.SubmitOrderResponse(order=convert.order_to_proto(view))
+
+    @maps_errors
+    async def GetOrder(self, request, context):
+        view = self.factory.order(request.order_id)
+        return orchestrator_pb2.GetOrderResponse(
+            order=convert.order_to_proto(view),
+            line_graph=convert.line_graph_to_proto(view.line_graph),
+        )
+
+    @maps_errors
+    async def ListOrders(self, request, context):
+        return orchestrator_pb2.ListOrdersResponse(
+            orders=[convert.order_to_proto(v) for v in self.factory.orders()]
+        )
+
+    @maps_errors
+    async def CancelOrder(self, request, context):
+        view = await self.factory.cancel_order(request.order_id)
+        return orchestrator_pb2.CancelOrderResponse(order=convert.order_to_proto(view))
+
+    @maps_errors
+    async def ListModules(self, request, context):
+        return orchestrator_pb2.ListModulesResponse(
+            modules=[convert.module_to_proto(v) for v in self.factory.modules()]
+        )
+
+    @maps_errors
+    async def GetModule(self, request, context):
+        if not request.module_id:
+            raise NotFound("give a module id; `pnp modules` lists them")
+        return orchestrator_pb2.GetModuleResponse(
+            module=convert.module_to_proto(self.factory.module(request.module_id))
+        )
+
+    @maps_errors
+    async def GetPlan(self, request, context):
+        plan = await self.factory.plan(wait_for_current=request.wait_for_current)
+        return orchestrator_pb2.GetPlanResponse(plan=convert.plan_to_proto(plan))
+
+    # Not built yet: each arrives with its issue (hot-swap, durability). Until then they
+    # answer UNIMPLEMENTED, as the generated base class does, but with a clear message.
+
+    async def DrainModule(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "DrainModule arrives with the hot-swap controller")
+
+    async def WhatIf(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "WhatIf arrives with the hot-swap controller")
+
+    async def WatchEvents(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "WatchEvents arrives with the hot-swap controller")
+
+    async def ExportOrderData(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ExportOrderData arrives with the durability work")

@@ -1,0 +1,90 @@
+"""pnp.v1.ModuleRegistry: modules register, hold a session, and leave."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from google.protobuf import duration_pb2
+
+from orchestrator.api import convert
+from orchestrator.api.status import abort_with, maps_errors
+from orchestrator.errors import BadInput, PnpError, Violation
+from orchestrator.service import Factory
+from pnp.v1 import registry_pb2, registry_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(round(seconds * 1e9))
+    return duration
+
+
+class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
+    def __init__(self, factory: Factory) -> None:
+        self.factory = factory
+
+    @maps_errors
+    async def RegisterModule(self, request, context):
+        description = convert.description_from_proto(request.descriptor)
+        entry = await self.factory.register_module(description, request.boot_id)
+        settings = self.factory.settings
+        return registry_pb2.RegisterModuleResponse(
+            module_id=entry.module_id,
+            epoch=entry.epoch,
+            lease_ttl=_duration(settings.lease_ttl),
+            heartbeat_interval=_duration(settings.heartbeat_interval),
+        )
+
+    @maps_errors
+    async def DeregisterModule(self, request, context):
+        await self.factory.deregister_module(request.module_id, request.epoch)
+        return registry_pb2.DeregisterModuleResponse()
+
+    async def Session(self, request_iterator, context):
+        """Bidirectional: hello first, then heartbeats/reports up and acks/directives down.
+
+        Written with explicit read/write so a heartbeat is acknowledged as soon as it
+        arrives; when the stream ends for any reason the module becomes suspect.
+        """
+        try:
+            first = await context.read()
+            if first is grpc.aio.EOF:
+                return
+            if first.WhichOneof("message") != "hello":
+                raise BadInput(
+                    "the first session message must be a hello",
+                    [Violation("hello", "send SessionHello(module_id, epoch) first")],
+                )
+            module_id, epoch = first.hello.module_id, first.hello.epoch
+            self.factory.open_session(module_id, epoch)
+        except PnpError as error:
+            await abort_with(context, error)
+        log.info("module %s: session open (epoch %d)", module_id, epoch)
+        try:
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    break
+                kind = message.WhichOneof("message")
+                if kind == "heartbeat":
+                    remaining = self.factory.heartbeat(module_id, epoch)
+                    await context.write(
+                        registry_pb2.SessionResponse(
+                            heartbeat_ack=registry_pb2.HeartbeatAck(
+                                sequence=message.heartbeat.sequence,
+                                lease_remaining=_duration(remaining),
+                            )
+                        )
+                    )
+                elif kind == "state":
+                    self.factory.report_state(
+                        module_id, epoch, convert.item_state_from_proto(message.state.item_state)
+                    )
+        except PnpError as error:  # e.g. fenced by a newer boot: the module is told why
+            await abort_with(context, error)
+        finally:
+            self.factory.close_session(module_id, epoch)
+

@@ -1,0 +1,1 @@
+"""The ``pnp`` command: the composition root of orchestrator, simulator and client."""

@@ -1,0 +1,75 @@
+"""A small client of pnp.v1.Orchestrator for the CLI: deadlines on every call, errors
+turned back into the PnpError tree (so the CLI maps them to exit codes once)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+
+from orchestrator.api.status import error_from_rpc
+from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+
+DEFAULT_ORCHESTRATOR = "127.0.0.1:50051"
+ENV_ORCHESTRATOR = "PNP_ORCHESTRATOR"
+DEFAULT_DEADLINE = 10.0
+
+Response = TypeVar("Response")
+
+
+def orchestrator_address(explicit: str | None) -> str:
+    return explicit or os.environ.get(ENV_ORCHESTRATOR) or DEFAULT_ORCHESTRATOR
+
+
+class OrchestratorClient:
+    """``async with OrchestratorClient(address) as client: await client.list_orders()``"""
+
+    def __init__(self, address: str, deadline: float = DEFAULT_DEADLINE) -> None:
+        self.address = address
+        self.deadline = deadline
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: orchestrator_pb2_grpc.OrchestratorStub | None = None
+
+    async def __aenter__(self) -> OrchestratorClient:
+        self._channel = grpc.aio.insecure_channel(self.address)
+        self._stub = orchestrator_pb2_grpc.OrchestratorStub(self._channel)
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+
+    async def _call(self, method: Callable[..., Awaitable[Response]], request, deadline=None) -> Response:
+        try:
+            return await method(request, timeout=deadline or self.deadline)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+
+    async def submit_order(self, recipe_yaml: str, source: str, request_id: str):
+        request = orchestrator_pb2.SubmitOrderRequest(
+            recipe_yaml=recipe_yaml, source=source, request_id=request_id
+        )
+        return (await self._call(self._stub.SubmitOrder, request)).order
+
+    async def get_order(self, order_id: str) -> orchestrator_pb2.GetOrderResponse:
+        return await self._call(self._stub.GetOrder, orchestrator_pb2.GetOrderRequest(order_id=order_id))
+
+    async def list_orders(self):
+        return (await self._call(self._stub.ListOrders, orchestrator_pb2.ListOrdersRequest())).orders
+
+    async def cancel_order(self, order_id: str, request_id: str):
+        request = orchestrator_pb2.CancelOrderRequest(order_id=order_id, request_id=request_id)
+        return (await self._call(self._stub.CancelOrder, request)).order
+
+    async def list_modules(self):
+        return (await self._call(self._stub.ListModules, orchestrator_pb2.ListModulesRequest())).modules
+
+    async def get_module(self, module_id: str):
+        request = orchestrator_pb2.GetModuleRequest(module_id=module_id)
+        return (await self._call(self._stub.GetModule, request)).module
+
+    async def get_plan(self, wait_for_current: bool = True, deadline: float | None = None):
+        request = orchestrator_pb2.GetPlanRequest(wait_for_current=wait_for_current)
+        return (await self._call(self._stub.GetPlan, request, deadline)).plan

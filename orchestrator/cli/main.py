@@ -1,0 +1,102 @@
+"""Entry point of ``pnp``: the command tree, and the one place errors become exit codes.
+
+Exit codes: 0 success, 2 bad input (a recipe, a file, an argument), 1 any other failure.
+Every command has ``--help``; every command that reports has ``--json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+
+import click
+
+from orchestrator.cli.client import ENV_ORCHESTRATOR, orchestrator_address
+from orchestrator.cli.output import emit_json, errors
+from orchestrator.errors import BadInput, PnpError
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class CliContext:
+    orchestrator: str
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def run(coroutine):
+    """Runs one command's async work to completion."""
+    return asyncio.run(coroutine)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--orchestrator",
+    metavar="HOST:PORT",
+    default=None,
+    help=f"Orchestrator address (default: ${ENV_ORCHESTRATOR} or 127.0.0.1:50051).",
+)
+@click.version_option(package_name="pnp", prog_name="pnp")
+@click.pass_context
+def cli(ctx: click.Context, orchestrator: str | None) -> None:
+    """pnp: plug-and-produce orchestrator for modular factories.
+
+    Modules plug in and register over gRPC, orders arrive as recipe files, and a CP-SAT
+    planner assembles a production line per order.
+    """
+    ctx.obj = CliContext(orchestrator=orchestrator_address(orchestrator))
+
+
+def exit_code_for(error: PnpError) -> int:
+    return EXIT_BAD_INPUT if isinstance(error, BadInput) else EXIT_FAILURE
+
+
+def report(error: PnpError, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "error": {
+                    "kind": type(error).__name__,
+                    "message": error.message,
+                    "violations": [
+                        {"field": v.field, "location": v.location, "description": v.description}
+                        for v in getattr(error, "violations", [])
+                    ],
+                }
+            }
+        )
+    errors.print(f"[red]error:[/] {error}", markup=True, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from orchestrator.cli import (  # noqa: F401 - registers the commands on `cli`
+        demo,
+        module_commands,
+        order_commands,
+        plan_commands,
+        recipe_commands,
+        serve,
+    )
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = cli.main(args=args, prog_name="pnp", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        errors.print("aborted")
+        sys.exit(EXIT_FAILURE)
+    except PnpError as error:
+        report(error, "--json" in args)
+        sys.exit(exit_code_for(error))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""``pnp order ...`` and ``pnp orders``: submit recipe files, follow orders."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+
+from orchestrator.cli.client import OrchestratorClient
+from orchestrator.cli.main import CliContext, cli, json_option, run
+from orchestrator.cli.output import (
+    as_dict,
+    console,
+    emit_json,
+    line_graph_dot,
+    order_detail,
+    orders_table,
+    unmatched_tree,
+)
+from orchestrator.domain.recipe_loader import load_recipe
+from orchestrator.domain.yaml_source import read_text_capped
+
+MAX_RECIPE_BYTES = 256 * 1024
+
+
+@cli.group()
+def order() -> None:
+    """Submit, show and cancel orders."""
+
+
+@order.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--request-id",
+    default=None,
+    help="Idempotency key (one file only): resubmitting with it returns the same order.",
+)
+@json_option
+@click.pass_obj
+def submit(obj: CliContext, files: tuple[str, ...], request_id: str | None, as_json: bool) -> None:
+    """Submit recipe FILES as orders. Each is validated here first, then by the server."""
+    if request_id and len(files) > 1:
+        raise click.UsageError("--request-id applies to a single file")
+    # Validate everything before sending anything: a bad file means nothing is submitted.
+    texts = []
+    for path in files:
+        text = read_text_capped(Path(path), MAX_RECIPE_BYTES)
+        load_recipe(text, path)
+        texts.append((path, text))
+
+    async def submit_all():
+        async with OrchestratorClient(obj.orchestrator) as client:
+            return [
+                await client.submit_order(text, path, request_id or uuid.uuid4().hex)
+                for path, text in texts
+            ]
+
+    orders = run(submit_all())
+    if as_json:
+        emit_json({"orders": [as_dict(o) for o in orders]})
+        return
+    for path, submitted in zip(files, orders, strict=True):
+        console.print(f"{path}: order [bold]{submitted.order_id}[/] ({submitted.name}) stored")
+        if submitted.unmatched:
+            console.print(unmatched_tree(submitted.unmatched))
+
+
+@cli.command("orders")
+@json_option
+@click.pass_obj
+def list_orders(obj: CliContext, as_json: bool) -> None:
+    """List all orders."""
+
+    async def fetch():
+        async with OrchestratorClient(obj.orchestrator) as client:
+            return await client.list_orders()
+
+    orders = run(fetch())
+    if as_json:
+        emit_json({"orders": [as_dict(o) for o in orders]})
+    else:
+        console.print(orders_table(orders))
+
+
+@order.command()
+@click.argument("order_id")
+@click.option("--dot", "dot_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the order's line graph as Graphviz DOT to this file.")
+@json_option
+@click.pass_obj
+def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) -> None:
+    """Show one order: its steps, state, and its production line in the current plan."""
+
+    async def fetch():
+        async with OrchestratorClient(obj.orchestrator) as client:
+            return await client.get_order(order_id)
+
+    response = run(fetch())
+    if dot_file:
+        Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
+    if as_json:
+        emit_json({"order": as_dict(response.order), "line_graph": as_dict(response.line_graph)})
+    else:
+        console.print(order_detail(response.order, response.line_graph))
+
+
+@order.command()
+@click.argument("order_id")
+@json_option
+@click.pass_obj
+def cancel(obj: CliContext, order_id: str, as_json: bool) -> None:
+    """Cancel an open order (it is aborted and leaves the plan)."""
+
+    async def call():
+        async with OrchestratorClient(obj.orchestrator) as client:
+            return await client.cancel_order(order_id, uuid.uuid4().hex)
+
+    cancelled = run(call())
+    if as_json:
+        emit_json({"order": as_dict(cancelled)})
+    else:
+        console.print(f"order {cancelled.order_id} cancelled")

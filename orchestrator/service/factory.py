@@ -1,0 +1,249 @@
+"""The factory: registry, orders and plan behind one async facade used by the API.
+
+Decisions are made by the pure parts (registry, matching, planning); this class does
+the I/O around them: it persists before it acknowledges, runs the database off the
+event loop, expires leases on a timer and tells the plan keeper when inputs change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from orchestrator.clock import Clock, SystemClock
+from orchestrator.domain.layout import Layout
+from orchestrator.domain.matching import Unmatched, unmatched_steps
+from orchestrator.domain.modules import ModuleDescription, validate_module
+from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
+from orchestrator.domain.recipe_loader import load_recipe
+from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
+from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus
+from orchestrator.registry import ModuleEntry, Registry
+from orchestrator.service.plan_keeper import PlanKeeper
+from orchestrator.store import Store
+from orchestrator.store.database import StoredOrder
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_ID = 128
+
+
+@dataclass(frozen=True)
+class FactorySettings:
+    heartbeat_interval: float = 1.0
+    lease_ttl: float = 5.0
+    solve_time_limit: float = 5.0
+    solve_workers: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class OrderView:
+    record: OrderRecord
+    state: OrderState
+    unmatched: tuple[Unmatched, ...]
+    line_graph: LineGraph
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    entry: ModuleEntry
+    lease_expires_at: datetime
+
+
+class Factory:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        layout: Layout | None = None,
+        settings: FactorySettings = FactorySettings(),
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.layout = layout
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        known = {m.module_id: (m.epoch, m.boot_id) for m in store.modules()}
+        self.registry = Registry(
+            self.clock,
+            lease_ttl=settings.lease_ttl,
+            heartbeat_interval=settings.heartbeat_interval,
+            layout=layout,
+            known_epochs=known,
+        )
+        self._orders: dict[str, OrderRecord] = {
+            stored.order_id: _record(stored) for stored in store.orders()
+        }
+        now = self.clock.now()
+        self.plans = PlanKeeper(self._planning_input, Plan(0, PlanStatus.EMPTY, now, now))
+        self._sweeper: asyncio.Task | None = None
+        self._submit_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.plans.start()
+        self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
+        await self.plans.inputs_changed()
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.plans.stop()
+
+    # -- modules ----------------------------------------------------------------------
+
+    async def register_module(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        problems = validate_module(description)
+        if problems:
+            raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
+        entry = self.registry.admit(description, boot_id)
+        await asyncio.to_thread(
+            self.store.save_module,
+            module_id=entry.module_id,
+            epoch=entry.epoch,
+            boot_id=entry.boot_id,
+            descriptor_json=json.dumps(dataclasses.asdict(description)),
+            registered_at=entry.registered_at,
+        )
+        log.info("module %s registered on dock %s, epoch %d", entry.module_id, description.dock, entry.epoch)
+        await self.plans.inputs_changed()
+        return entry
+
+    def open_session(self, module_id: str, epoch: int) -> ModuleEntry:
+        return self.registry.open_session(module_id, epoch)
+
+    def heartbeat(self, module_id: str, epoch: int) -> float:
+        return self.registry.heartbeat(module_id, epoch)
+
+    def report_state(self, module_id: str, epoch: int, item_state: str) -> None:
+        self.registry.report_state(module_id, epoch, item_state)
+
+    def close_session(self, module_id: str, epoch: int) -> None:
+        if self.registry.close_session(module_id, epoch) is not None:
+            log.info("module %s: session dropped, suspect until its lease ends", module_id)
+
+    async def deregister_module(self, module_id: str, epoch: int) -> None:
+        if self.registry.deregister(module_id, epoch) is not None:
+            log.info("module %s deregistered", module_id)
+            await self.plans.inputs_changed()
+
+    def modules(self) -> list[ModuleView]:
+        return [self._module_view(e) for e in self.registry.entries()]
+
+    def module(self, module_id: str) -> ModuleView:
+        return self._module_view(self.registry.get(module_id))
+
+    def _module_view(self, entry: ModuleEntry) -> ModuleView:
+        return ModuleView(entry, self.registry.lease_expires_at(entry))
+
+    async def _expire_leases(self) -> None:
+        period = min(0.5, self.settings.heartbeat_interval / 2)
+        while True:
+            await asyncio.sleep(period)
+            lost = self.registry.expire()
+            for entry in lost:
+                log.warning("module %s lost: lease expired", entry.module_id)
+            if lost:
+                await self.plans.inputs_changed()
+
+    # -- orders -----------------------------------------------------------------------
+
+    async def submit_order(self, recipe_yaml: str, source: str, request_id: str) -> OrderView:
+        """Validates, stores and commits the order, then answers. Idempotent per request id."""
+        if not request_id or len(request_id) > MAX_REQUEST_ID:
+            raise BadInput(
+                "request_id is required",
+                [Violation("request_id", f"must be 1..{MAX_REQUEST_ID} characters")],
+            )
+        recipe = load_recipe(recipe_yaml, source or "<recipe>")
+        async with self._submit_lock:
+            stored = await asyncio.to_thread(
+                self.store.add_order,
+                request_id=request_id,
+                source=source,
+                recipe_yaml=recipe_yaml,
+                state=OrderState.ALLOWED_TO_START.value,
+                submitted_at=self.clock.now(),
+            )
+        if stored.recipe_yaml != recipe_yaml:
+            raise AlreadyExists(
+                f"request id {request_id!r} was used for order {stored.order_id} with a "
+                "different recipe; use a new request id for a new order"
+            )
+        if stored.order_id not in self._orders:
+            self._orders[stored.order_id] = OrderRecord(
+                order_id=stored.order_id,
+                request_id=request_id,
+                source=source,
+                recipe_yaml=recipe_yaml,
+                recipe=recipe,
+                state=OrderState(stored.state),
+                submitted_at=stored.submitted_at,
+            )
+            log.info("order %s (%s) stored", stored.order_id, recipe.metadata.name)
+            await self.plans.inputs_changed()
+        return self.order(stored.order_id)
+
+    def order(self, order_id: str) -> OrderView:
+        record = self._orders.get(order_id)
+        if record is None:
+            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
+        unmatched = (
+            tuple(unmatched_steps(record.recipe.spec.steps, self.registry.plannable()))
+            if record.state.is_open
+            else ()
+        )
+        return OrderView(
+            record=record,
+            state=open_order_state(record.state, bool(unmatched)),
+            unmatched=unmatched,
+            line_graph=self.plans.plan.line_graph(order_id),
+        )
+
+    def orders(self) -> list[OrderView]:
+        return [self.order(order_id) for order_id in self._orders]
+
+    async def cancel_order(self, order_id: str) -> OrderView:
+        record = self.order(order_id).record
+        if record.state is OrderState.ABORTED:
+            return self.order(order_id)
+        if not record.state.is_open:
+            raise Conflict(f"order {order_id} is {record.state.value} and cannot be cancelled")
+        await asyncio.to_thread(self.store.set_order_state, order_id, OrderState.ABORTED.value)
+        self._orders[order_id] = dataclasses.replace(record, state=OrderState.ABORTED)
+        await self.plans.inputs_changed()
+        return self.order(order_id)
+
+    # -- plan -------------------------------------------------------------------------
+
+    async def plan(self, wait_for_current: bool) -> Plan:
+        return await self.plans.current() if wait_for_current else self.plans.plan
+
+    def _planning_input(self, version: int) -> PlanningInput:
+        return PlanningInput(
+            orders=tuple(o for o in self._orders.values() if o.state.is_open),
+            modules=tuple(self.registry.plannable()),
+            layout=self.layout,
+            origin=self.clock.now(),
+            version=version,
+            time_limit=self.settings.solve_time_limit,
+            workers=self.settings.solve_workers,
+            seed=self.settings.seed,
+        )
+
+
+def _record(stored: StoredOrder) -> OrderRecord:
+    return OrderRecord(
+        order_id=stored.order_id,
+        request_id=stored.request_id,
+        source=stored.source,
+        recipe_yaml=stored.recipe_yaml,
+        recipe=load_recipe(stored.recipe_yaml, stored.source),
+        state=OrderState(stored.state),
+        submitted_at=stored.submitted_at,
+    )

@@ -1,0 +1,76 @@
+"""Keeps the plan current: replans whenever its inputs change, one solve at a time.
+
+Level-triggered: a change only bumps a generation number; the loop plans for whatever
+the state is when it gets to run, so a burst of changes costs one solve, and a missed
+notification is caught by the next. Solves run in a worker thread with a time limit,
+never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from orchestrator.planning import Plan, PlanningInput, plan_factory
+
+log = logging.getLogger(__name__)
+
+
+class PlanKeeper:
+    def __init__(self, snapshot: Callable[[int], PlanningInput], initial: Plan) -> None:
+        """``snapshot(version)`` reads the current orders and modules for a new plan."""
+        self._snapshot = snapshot
+        self._plan = initial
+        self._wanted = 0  # generation of the inputs
+        self._planned = 0  # generation the current plan was made from
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="plan-keeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def inputs_changed(self) -> None:
+        async with self._changed:
+            self._wanted += 1
+            self._changed.notify_all()
+
+    async def current(self) -> Plan:
+        """The plan made from the inputs as they are now (waits for a replan if needed)."""
+        async with self._changed:
+            wanted = self._wanted
+            await self._changed.wait_for(lambda: self._planned >= wanted)
+            return self._plan
+
+    async def _run(self) -> None:
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._wanted > self._planned)
+                generation = self._wanted
+            inputs = self._snapshot(self._plan.version + 1)
+            try:
+                plan = await asyncio.to_thread(plan_factory, inputs)
+            except Exception:  # a planning bug must not stop the factory; keep the old plan
+                log.exception("planning failed; keeping plan version %d", self._plan.version)
+                plan = self._plan
+            async with self._changed:
+                self._plan = plan
+                self._planned = generation
+                self._changed.notify_all()
+            log.info(
+                "plan v%d: %s, %d operations, makespan %.0f s (solved in %.2f s)",
+                plan.version,
+                plan.status.value,
+                len(plan.assignments),
+                plan.makespan_seconds,
+                plan.solve_seconds,
+            )

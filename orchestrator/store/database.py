@@ -1,0 +1,165 @@
+"""The store: orders and module registrations, committed before anyone is told.
+
+Calls are synchronous and short; the service runs them with ``asyncio.to_thread`` so
+the event loop never waits on the disk. SQLite runs in WAL mode with
+``synchronous=FULL``: an acknowledged order survives a power cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from orchestrator.store import schema
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order_id: str
+    request_id: str
+    source: str
+    recipe_yaml: str
+    state: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredModule:
+    module_id: str
+    epoch: int
+    boot_id: str
+    descriptor_json: str
+    registered_at: datetime
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        schema.metadata.create_all(engine)
+
+    @classmethod
+    def open_sqlite(cls, path: str | Path) -> Store:
+        engine = create_engine(f"sqlite:///{path}")
+
+        @event.listens_for(engine, "connect")
+        def _durable_sqlite(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- orders -----------------------------------------------------------------------
+
+    def add_order(
+        self, *, request_id: str, source: str, recipe_yaml: str, state: str, submitted_at: datetime
+    ) -> StoredOrder:
+        """Stores a new order and commits; the same request id returns the stored one.
+
+        The order id comes from the row's sequence number, assigned in the same
+        transaction, so ids are dense and never reused.
+        """
+        existing = self.order_by_request(request_id)
+        if existing is not None:
+            return existing
+        try:
+            with self.engine.begin() as connection:
+                seq = connection.execute(
+                    insert(schema.orders).values(
+                        order_id=f"pending-{request_id}",
+                        request_id=request_id,
+                        source=source,
+                        recipe_yaml=recipe_yaml,
+                        state=state,
+                        submitted_at=submitted_at.isoformat(),
+                    )
+                ).inserted_primary_key[0]
+                connection.execute(
+                    update(schema.orders)
+                    .where(schema.orders.c.seq == seq)
+                    .values(order_id=f"ord-{seq:05d}")
+                )
+        except IntegrityError:
+            # A concurrent submission with the same request id won the race.
+            existing = self.order_by_request(request_id)
+            if existing is None:
+                raise
+            return existing
+        stored = self.order_by_request(request_id)
+        assert stored is not None
+        return stored
+
+    def order_by_request(self, request_id: str) -> StoredOrder | None:
+        return self._one_order(schema.orders.c.request_id == request_id)
+
+    def order(self, order_id: str) -> StoredOrder | None:
+        return self._one_order(schema.orders.c.order_id == order_id)
+
+    def orders(self) -> list[StoredOrder]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(schema.orders).order_by(schema.orders.c.seq))
+            return [_order(row) for row in rows]
+
+    def set_order_state(self, order_id: str, state: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.orders).where(schema.orders.c.order_id == order_id).values(state=state)
+            )
+
+    def _one_order(self, condition) -> StoredOrder | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(schema.orders).where(condition)).first()
+            return _order(row) if row is not None else None
+
+    # -- modules ----------------------------------------------------------------------
+
+    def save_module(
+        self, *, module_id: str, epoch: int, boot_id: str, descriptor_json: str, registered_at: datetime
+    ) -> None:
+        values = {
+            "epoch": epoch,
+            "boot_id": boot_id,
+            "descriptor_json": descriptor_json,
+            "registered_at": registered_at.isoformat(),
+        }
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(schema.modules).where(schema.modules.c.module_id == module_id).values(**values)
+            ).rowcount
+            if not changed:
+                connection.execute(insert(schema.modules).values(module_id=module_id, **values))
+
+    def modules(self) -> list[StoredModule]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(schema.modules).order_by(schema.modules.c.module_id))
+            return [
+                StoredModule(
+                    module_id=row.module_id,
+                    epoch=row.epoch,
+                    boot_id=row.boot_id,
+                    descriptor_json=row.descriptor_json,
+                    registered_at=datetime.fromisoformat(row.registered_at),
+                )
+                for row in rows
+            ]
+
+
+def _order(row) -> StoredOrder:
+    return StoredOrder(
+        order_id=row.order_id,
+        request_id=row.request_id,
+        source=row.source,
+        recipe_yaml=row.recipe_yaml,
+        state=row.state,
+        submitted_at=datetime.fromisoformat(row.submitted_at),
+    )

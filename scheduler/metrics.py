@@ -1,0 +1,27 @@
+"""Measures of a schedule, computed from the schedule itself (not from solver variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scheduler.problem import Problem
+from scheduler.result import ScheduledOperation
+
+
+def makespan(schedule: Sequence[ScheduledOperation]) -> int:
+    """Latest end, measured from the plan origin; 0 for an empty schedule."""
+    return max((s.end for s in schedule), default=0)
+
+
+def weighted_tardiness(problem: Problem, schedule: Sequence[ScheduledOperation]) -> int:
+    """Sum over jobs with a due date of ``weight * max(0, completion - due)``."""
+    completion: dict[int, int] = {}
+    for s in schedule:
+        job = problem.operations[s.operation].job
+        completion[job] = max(completion.get(job, s.end), s.end)
+    total = 0
+    for j, end in completion.items():
+        job = problem.jobs[j]
+        if job.due is not None:
+            total += job.weight * max(0, end - job.due)
+    return total

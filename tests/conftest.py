@@ -1,0 +1,79 @@
+"""Shared fixtures: a real orchestrator on a loopback port, and simulated modules."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from orchestrator.api.server import start_server
+from orchestrator.domain.layout import load_layout_file
+from orchestrator.service import Factory, FactorySettings
+from orchestrator.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPES = REPO / "recipes"
+DEMO_LAYOUT = RECIPES / "layouts" / "demo-factory.yaml"
+
+
+class RunningFactory:
+    """An orchestrator serving on 127.0.0.1:<port 0>, with a real SQLite file."""
+
+    def __init__(self, factory: Factory, server, db_path: Path) -> None:
+        self.factory = factory
+        self.server = server
+        self.db_path = db_path
+        self._module_tasks: list[asyncio.Task] = []
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    async def plug_in(self, kind: str, dock: str, **config):
+        """Starts a simulated module and waits until its session is acknowledged."""
+        from modules.sim import SimulatedModule, SimulatedModuleConfig
+
+        simulated = SimulatedModule(
+            SimulatedModuleConfig(kind=kind, dock=dock, orchestrator=self.address, **config)
+        )
+        task = asyncio.create_task(simulated.run())
+        self._module_tasks.append(task)
+        registered = asyncio.create_task(simulated.client.registered.wait())
+        done, _ = await asyncio.wait({registered, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if registered not in done:
+            registered.cancel()
+            if task.done():
+                task.result()  # raises why the module stopped
+            raise TimeoutError(f"{simulated.module_id} did not register")
+        return simulated
+
+    async def close(self) -> None:
+        for task in self._module_tasks:
+            task.cancel()
+        await asyncio.gather(*self._module_tasks, return_exceptions=True)
+        await self.server.stop(grace=0.2)
+        await self.factory.stop()
+        self.factory.store.close()
+
+
+async def start_factory(tmp_path: Path, *, layout: Path | None = DEMO_LAYOUT, **settings) -> RunningFactory:
+    db_path = tmp_path / "pnp.db"
+    store = Store.open_sqlite(db_path)
+    factory = Factory(
+        store,
+        layout=load_layout_file(layout) if layout else None,
+        settings=FactorySettings(**{"solve_time_limit": 5.0, **settings}),
+    )
+    await factory.start()
+    server = await start_server(factory, "127.0.0.1:0")
+    return RunningFactory(factory, server, db_path)
+
+
+@pytest.fixture
+async def running_factory(tmp_path):
+    running = await start_factory(tmp_path)
+    try:
+        yield running
+    finally:
+        await running.close()
