@@ -109,7 +109,9 @@ class RegistryClient:
             except grpc.aio.AioRpcError as error:
                 if error.code() in _PERMANENT:
                     raise RegistrationRefused(error.code(), error.details() or "") from None
-                log.info("%s: orchestrator unreachable (%s), retrying", self.module_id, error.code())
+                log.info(
+                    "%s: orchestrator unreachable (%s), retrying", self.module_id, error.code()
+                )
             except SessionLost as lost:
                 log.info("%s: session lost (%s), registering again", self.module_id, lost)
             self.registered.clear()

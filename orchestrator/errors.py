@@ -4,13 +4,14 @@ Every failure a user can cause or meet is a ``PnpError``; the gRPC adapter maps 
 class once to a status code (``orchestrator.api.status``) and the CLI maps each once to
 an exit code (``orchestrator.cli.main``)::
 
-    PnpError
-    ├── BadInput          bad recipe, descriptor, layout or request   INVALID_ARGUMENT  exit 2
-    ├── NotFound          no such order or module                     NOT_FOUND         exit 1
-    ├── Conflict          clashes with what exists (dock taken...)    FAILED_PRECONDITION / ALREADY_EXISTS exit 1
-    │   └── Fenced        carries an epoch older than the current one FAILED_PRECONDITION exit 1
-    ├── Unavailable       the orchestrator or a module cannot be reached UNAVAILABLE    exit 1
-    └── Internal          a bug: please report it                     INTERNAL          exit 1
+    PnpError                  gRPC status            exit
+    ├── BadInput              INVALID_ARGUMENT       2   bad recipe, descriptor, layout, request
+    ├── NotFound              NOT_FOUND              1   no such order, module or dock
+    ├── Conflict              FAILED_PRECONDITION    1   clashes with what exists (dock taken)
+    │   ├── AlreadyExists     ALREADY_EXISTS         1   that identity exists already
+    │   └── Fenced            FAILED_PRECONDITION    1   carries an older epoch than the current
+    ├── Unavailable           UNAVAILABLE            1   orchestrator or module unreachable
+    └── Internal              INTERNAL               1   a bug: please report it
 
 Messages say what was wrong, where, and what to do.
 """

@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.api.server import start_server
 from orchestrator.domain.layout import load_layout_file
-from orchestrator.service import Factory, FactorySettings
+from orchestrator.service.factory import Factory, FactorySettings
 from orchestrator.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,10 +20,12 @@ DEMO_LAYOUT = RECIPES / "layouts" / "demo-factory.yaml"
 class RunningFactory:
     """An orchestrator serving on 127.0.0.1:<port 0>, with a real SQLite file."""
 
-    def __init__(self, factory: Factory, server, db_path: Path) -> None:
+    def __init__(self, factory: Factory, server, db_path: Path, layout, settings) -> None:
         self.factory = factory
         self.server = server
         self.db_path = db_path
+        self._layout = layout
+        self._settings = settings
         self._module_tasks: list[asyncio.Task] = []
 
     @property
@@ -40,7 +42,9 @@ class RunningFactory:
         task = asyncio.create_task(simulated.run())
         self._module_tasks.append(task)
         registered = asyncio.create_task(simulated.client.registered.wait())
-        done, _ = await asyncio.wait({registered, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {registered, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+        )
         if registered not in done:
             registered.cancel()
             if task.done():
@@ -48,26 +52,39 @@ class RunningFactory:
             raise TimeoutError(f"{simulated.module_id} did not register")
         return simulated
 
-    async def close(self) -> None:
-        for task in self._module_tasks:
-            task.cancel()
-        await asyncio.gather(*self._module_tasks, return_exceptions=True)
+    async def restart_orchestrator(self) -> None:
+        """Stops the orchestrator and starts a new one on the same port and database;
+        the modules keep running and must find their way back on their own."""
+        port = self.server.port
+        await self._stop_orchestrator()
+        self.factory = Factory(
+            Store.open_sqlite(self.db_path), layout=self._layout, settings=self._settings
+        )
+        await self.factory.start()
+        self.server = await start_server(self.factory, f"127.0.0.1:{port}")
+
+    async def _stop_orchestrator(self) -> None:
         await self.server.stop(grace=0.2)
         await self.factory.stop()
         self.factory.store.close()
 
+    async def close(self) -> None:
+        for task in self._module_tasks:
+            task.cancel()
+        await asyncio.gather(*self._module_tasks, return_exceptions=True)
+        await self._stop_orchestrator()
 
-async def start_factory(tmp_path: Path, *, layout: Path | None = DEMO_LAYOUT, **settings) -> RunningFactory:
+
+async def start_factory(
+    tmp_path: Path, *, layout: Path | None = DEMO_LAYOUT, **settings
+) -> RunningFactory:
     db_path = tmp_path / "pnp.db"
-    store = Store.open_sqlite(db_path)
-    factory = Factory(
-        store,
-        layout=load_layout_file(layout) if layout else None,
-        settings=FactorySettings(**{"solve_time_limit": 5.0, **settings}),
-    )
+    loaded_layout = load_layout_file(layout) if layout else None
+    factory_settings = FactorySettings(**{"solve_time_limit": 5.0, **settings})
+    factory = Factory(Store.open_sqlite(db_path), layout=loaded_layout, settings=factory_settings)
     await factory.start()
     server = await start_server(factory, "127.0.0.1:0")
-    return RunningFactory(factory, server, db_path)
+    return RunningFactory(factory, server, db_path, loaded_layout, factory_settings)
 
 
 @pytest.fixture

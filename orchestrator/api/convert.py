@@ -21,7 +21,7 @@ from orchestrator.domain.orders import OrderState
 from orchestrator.errors import BadInput, Violation
 from orchestrator.planning import LineGraph, Plan, PlanStatus
 from orchestrator.registry import Liveness
-from orchestrator.service import ModuleView, OrderView
+from orchestrator.service.factory import ModuleView, OrderView
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 
 # Checked before walking the message, so a hostile descriptor costs nothing to refuse.
@@ -280,7 +280,9 @@ def line_graph_to_proto(graph: LineGraph) -> plan_pb2.LineGraph:
     return plan_pb2.LineGraph(
         order_id=graph.order_id,
         nodes=[
-            plan_pb2.LineNode(module_id=n.module_id, dock=n.dock, operation_ids=list(n.operation_ids))
+            plan_pb2.LineNode(
+                module_id=n.module_id, dock=n.dock, operation_ids=list(n.operation_ids)
+            )
             for n in graph.nodes
         ],
         edges=[

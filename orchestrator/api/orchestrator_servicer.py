@@ -7,7 +7,7 @@ import grpc
 from orchestrator.api import convert
 from orchestrator.api.status import maps_errors
 from orchestrator.errors import NotFound
-from orchestrator.service import Factory
+from orchestrator.service.factory import Factory
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 
@@ -17,7 +17,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def SubmitOrder(self, request, context):
-        view = await self.factory.submit_order(request.recipe_yaml, request.source, request.request_id)
+        view = await self.factory.submit_order(
+            request.recipe_yaml, request.source, request.request_id
+        )
         return orchestrator_pb2.SubmitOrderResponse(order=convert.order_to_proto(view))
 
     @maps_errors
@@ -62,13 +64,21 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     # answer UNIMPLEMENTED, as the generated base class does, but with a clear message.
 
     async def DrainModule(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "DrainModule arrives with the hot-swap controller")
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "DrainModule arrives with the hot-swap controller"
+        )
 
     async def WhatIf(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "WhatIf arrives with the hot-swap controller")
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "WhatIf arrives with the hot-swap controller"
+        )
 
     async def WatchEvents(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "WatchEvents arrives with the hot-swap controller")
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "WatchEvents arrives with the hot-swap controller"
+        )
 
     async def ExportOrderData(self, request, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ExportOrderData arrives with the durability work")
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "ExportOrderData arrives with the durability work"
+        )

@@ -10,7 +10,7 @@ from google.protobuf import duration_pb2
 from orchestrator.api import convert
 from orchestrator.api.status import abort_with, maps_errors
 from orchestrator.errors import BadInput, PnpError, Violation
-from orchestrator.service import Factory
+from orchestrator.service.factory import Factory
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -87,4 +87,3 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
             await abort_with(context, error)
         finally:
             self.factory.close_session(module_id, epoch)
-

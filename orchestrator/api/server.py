@@ -12,7 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from orchestrator.api.orchestrator_servicer import OrchestratorServicer
 from orchestrator.api.registry_servicer import ModuleRegistryServicer
 from orchestrator.errors import BadInput, Violation
-from orchestrator.service import Factory
+from orchestrator.service.factory import Factory
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ async def start_server(factory: Factory, listen: str = "127.0.0.1:50051") -> Run
         port = server.add_insecure_port(listen)
     except RuntimeError as error:
         raise BadInput(
-            f"cannot listen on {listen}", [Violation("listen", f"cannot listen on {listen}: {error}")]
+            f"cannot listen on {listen}",
+            [Violation("listen", f"cannot listen on {listen}: {error}")],
         ) from None
     await server.start()
     for name in (*SERVICE_NAMES, ""):

@@ -70,7 +70,9 @@ def rich_status(error: PnpError) -> status_pb2.Status:
                 field_violations=[
                     error_details_pb2.BadRequest.FieldViolation(
                         field=v.field,
-                        description=f"{v.location}: {v.description}" if v.location else v.description,
+                        description=f"{v.location}: {v.description}"
+                        if v.location
+                        else v.description,
                     )
                     for v in error.violations
                 ]
@@ -85,7 +87,9 @@ async def abort_with(context: grpc.aio.ServicerContext, error: PnpError) -> None
     """Ends the call with the status ``error`` maps to (raises, as context.abort does)."""
     status = rich_status(error)
     await context.abort(
-        grpc_code(error), status.message, trailing_metadata=((DETAILS_KEY, status.SerializeToString()),)
+        grpc_code(error),
+        status.message,
+        trailing_metadata=((DETAILS_KEY, status.SerializeToString()),),
     )
 
 
@@ -150,4 +154,3 @@ def _details(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
             status.ParseFromString(value)
             return status
     return None
-

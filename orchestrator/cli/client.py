@@ -41,7 +41,9 @@ class OrchestratorClient:
         if self._channel is not None:
             await self._channel.close()
 
-    async def _call(self, method: Callable[..., Awaitable[Response]], request, deadline=None) -> Response:
+    async def _call(
+        self, method: Callable[..., Awaitable[Response]], request, deadline=None
+    ) -> Response:
         try:
             return await method(request, timeout=deadline or self.deadline)
         except grpc.aio.AioRpcError as error:
@@ -54,17 +56,23 @@ class OrchestratorClient:
         return (await self._call(self._stub.SubmitOrder, request)).order
 
     async def get_order(self, order_id: str) -> orchestrator_pb2.GetOrderResponse:
-        return await self._call(self._stub.GetOrder, orchestrator_pb2.GetOrderRequest(order_id=order_id))
+        return await self._call(
+            self._stub.GetOrder, orchestrator_pb2.GetOrderRequest(order_id=order_id)
+        )
 
     async def list_orders(self):
-        return (await self._call(self._stub.ListOrders, orchestrator_pb2.ListOrdersRequest())).orders
+        return (
+            await self._call(self._stub.ListOrders, orchestrator_pb2.ListOrdersRequest())
+        ).orders
 
     async def cancel_order(self, order_id: str, request_id: str):
         request = orchestrator_pb2.CancelOrderRequest(order_id=order_id, request_id=request_id)
         return (await self._call(self._stub.CancelOrder, request)).order
 
     async def list_modules(self):
-        return (await self._call(self._stub.ListModules, orchestrator_pb2.ListModulesRequest())).modules
+        return (
+            await self._call(self._stub.ListModules, orchestrator_pb2.ListModulesRequest())
+        ).modules
 
     async def get_module(self, module_id: str):
         request = orchestrator_pb2.GetModuleRequest(module_id=module_id)

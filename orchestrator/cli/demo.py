@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from modules.sim import SimulatedModule, SimulatedModuleConfig
-from orchestrator.api.server import start_server
 from orchestrator.cli.client import OrchestratorClient
 from orchestrator.cli.main import cli, json_option, run
 from orchestrator.cli.output import (
@@ -30,8 +29,6 @@ from orchestrator.cli.output import (
 from orchestrator.domain.layout import load_layout_file
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Unavailable, Violation
-from orchestrator.service import Factory, FactorySettings
-from orchestrator.store import Store
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
 DEMO_FLOOR: tuple[tuple[str, str], ...] = (
@@ -51,9 +48,17 @@ MAX_RECIPE_BYTES = 256 * 1024
 
 
 @cli.command()
-@click.option("--recipes", "recipes_dir", default="recipes", show_default=True,
-              type=click.Path(file_okay=False), help="Folder with orders/*.yaml and layouts/.")
-@click.option("--solve-time-limit", default=5.0, show_default=True, help="Seconds the planner may take.")
+@click.option(
+    "--recipes",
+    "recipes_dir",
+    default="recipes",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder with orders/*.yaml and layouts/.",
+)
+@click.option(
+    "--solve-time-limit", default=5.0, show_default=True, help="Seconds the planner may take."
+)
 @json_option
 def demo(recipes_dir: str, solve_time_limit: float, as_json: bool) -> None:
     """Run a whole factory end to end: orchestrator, simulated modules, example orders."""
@@ -63,26 +68,46 @@ def demo(recipes_dir: str, solve_time_limit: float, as_json: bool) -> None:
     if not layout_file.is_file() or not order_files:
         raise BadInput(
             f"no demo data under {root}/",
-            [Violation("recipes", f"expected {layout_file} and {root}/orders/*.yaml; run from a "
-                       "clone of pnp or pass --recipes DIR")],
+            [
+                Violation(
+                    "recipes",
+                    f"expected {layout_file} and {root}/orders/*.yaml; run from a "
+                    "clone of pnp or pass --recipes DIR",
+                )
+            ],
         )
     result = run(_demo(layout_file, order_files, solve_time_limit, quiet=as_json))
     if as_json:
         emit_json(result)
 
 
-async def _demo(layout_file: Path, order_files: list[Path], solve_time_limit: float, quiet: bool) -> dict:
+async def _demo(
+    layout_file: Path, order_files: list[Path], solve_time_limit: float, quiet: bool
+) -> dict:
+    # Imported here, not at the top: the server pulls in OR-Tools, and every other
+    # command should start fast.
+    from orchestrator.api.server import start_server
+    from orchestrator.service.factory import Factory, FactorySettings
+    from orchestrator.store import Store
+
     layout = load_layout_file(layout_file)
     recipes = [(str(p), read_text_capped(p, MAX_RECIPE_BYTES)) for p in order_files]
     say = (lambda *_: None) if quiet else console.print
     with tempfile.TemporaryDirectory(prefix="pnp-demo-") as scratch:
         store = Store.open_sqlite(Path(scratch) / "demo.db")
-        factory = Factory(store, layout=layout, settings=FactorySettings(solve_time_limit=solve_time_limit))
+        factory = Factory(
+            store, layout=layout, settings=FactorySettings(solve_time_limit=solve_time_limit)
+        )
         await factory.start()
         server = await start_server(factory, "127.0.0.1:0")
-        say(f"[bold]orchestrator[/] listening on {server.address} (demo: no TLS, temporary database)")
+        say(
+            f"[bold]orchestrator[/] listening on {server.address} "
+            "(demo: no TLS, temporary database)"
+        )
         modules = [
-            SimulatedModule(SimulatedModuleConfig(kind=kind, dock=dock, orchestrator=server.address, seed=i))
+            SimulatedModule(
+                SimulatedModuleConfig(kind=kind, dock=dock, orchestrator=server.address, seed=i)
+            )
             for i, (kind, dock) in enumerate(DEMO_FLOOR)
         ]
         tasks = [asyncio.create_task(m.run(), name=m.module_id) for m in modules]
@@ -99,12 +124,19 @@ async def _demo(layout_file: Path, order_files: list[Path], solve_time_limit: fl
 
 
 async def _plug_in(modules: list[SimulatedModule], tasks: list[asyncio.Task], say) -> None:
-    status = console.status("plugging in modules...") if say is console.print else contextlib.nullcontext()
+    status = (
+        console.status("plugging in modules...")
+        if say is console.print
+        else contextlib.nullcontext()
+    )
     with status:
         for simulated, task in zip(modules, tasks, strict=True):
             registered = asyncio.create_task(simulated.client.registered.wait())
-            done, _ = await asyncio.wait({registered, task}, timeout=REGISTRATION_TIMEOUT,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {registered, task},
+                timeout=REGISTRATION_TIMEOUT,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if registered not in done:
                 registered.cancel()
                 if task in done and task.exception() is not None:

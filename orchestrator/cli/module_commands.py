@@ -17,7 +17,14 @@ from modules.session import RegistrationRefused
 from modules.sim import SimulatedModule, SimulatedModuleConfig
 from orchestrator.cli.client import OrchestratorClient
 from orchestrator.cli.main import CliContext, cli, json_option, run
-from orchestrator.cli.output import as_dict, console, emit_json, errors, module_detail, modules_table
+from orchestrator.cli.output import (
+    as_dict,
+    console,
+    emit_json,
+    errors,
+    module_detail,
+    modules_table,
+)
 from orchestrator.errors import BadInput, Conflict, Violation
 
 

@@ -85,8 +85,12 @@ def list_orders(obj: CliContext, as_json: bool) -> None:
 
 @order.command()
 @click.argument("order_id")
-@click.option("--dot", "dot_file", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the order's line graph as Graphviz DOT to this file.")
+@click.option(
+    "--dot",
+    "dot_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the order's line graph as Graphviz DOT to this file.",
+)
 @json_option
 @click.pass_obj
 def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) -> None:

@@ -41,7 +41,7 @@ def _time(stamp) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
@@ -91,7 +91,10 @@ def module_detail(module) -> Tree:
         f"epoch {module.epoch}, lease until {_time(module.lease_expires_at)}"
     )
     u = d.utilities
-    tree.add(f"utilities: {u.power_kw:g} kW, air {u.air_nl_per_min:g} Nl/min, water {u.water_l_per_min:g} L/min")
+    tree.add(
+        f"utilities: {u.power_kw:g} kW, air {u.air_nl_per_min:g} Nl/min, "
+        f"water {u.water_l_per_min:g} L/min"
+    )
     capabilities = tree.add("capabilities")
     for capability in d.capabilities:
         tm = capability.time_model
@@ -141,9 +144,7 @@ def order_detail(order, line_graph) -> Tree:
     tree.add(f"due {_time(order.due)}, priority {order.priority}, lots of {order.lot_size}")
     steps = tree.add("steps")
     for step in order.steps:
-        parameters = ", ".join(
-            f"{k}={_value(v)}" for k, v in sorted(step.parameters.items())
-        )
+        parameters = ", ".join(f"{k}={_value(v)}" for k, v in sorted(step.parameters.items()))
         after = f" after {', '.join(step.after)}" if step.after else ""
         steps.add(f"{step.id}: {step.capability}({parameters}){after}")
     if order.unmatched:

@@ -9,24 +9,50 @@ from pathlib import Path
 
 import click
 
-from orchestrator.api.server import start_server
 from orchestrator.cli.main import cli, run
 from orchestrator.cli.output import console, errors
 from orchestrator.domain.layout import Layout, load_layout_file
-from orchestrator.service import Factory, FactorySettings
-from orchestrator.store import Store
+from orchestrator.service.settings import FactorySettings
 
 
 @cli.command()
-@click.option("--db", "db_path", default="pnp.db", show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite database file (created when missing).")
-@click.option("--listen", default="127.0.0.1:50051", show_default=True, metavar="HOST:PORT",
-              help="Address to serve gRPC on; port 0 picks a free port.")
-@click.option("--layout", "layout_path", default=None, type=click.Path(dir_okay=False),
-              help="Factory layout (docks, utility limits, transport links).")
-@click.option("--heartbeat-interval", default=1.0, show_default=True, help="Seconds between module heartbeats.")
-@click.option("--lease-ttl", default=5.0, show_default=True, help="Seconds without heartbeat before a module is lost.")
-@click.option("--solve-time-limit", default=5.0, show_default=True, help="Seconds each replan may take.")
+@click.option(
+    "--db",
+    "db_path",
+    default="pnp.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file (created when missing).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:50051",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to serve gRPC on; port 0 picks a free port.",
+)
+@click.option(
+    "--layout",
+    "layout_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Factory layout (docks, utility limits, transport links).",
+)
+@click.option(
+    "--heartbeat-interval",
+    default=1.0,
+    show_default=True,
+    help="Seconds between module heartbeats.",
+)
+@click.option(
+    "--lease-ttl",
+    default=5.0,
+    show_default=True,
+    help="Seconds without heartbeat before a module is lost.",
+)
+@click.option(
+    "--solve-time-limit", default=5.0, show_default=True, help="Seconds each replan may take."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 def serve(
     db_path: str,
@@ -46,12 +72,22 @@ def serve(
         raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
     layout = load_layout_file(layout_path) if layout_path else None
     settings = FactorySettings(
-        heartbeat_interval=heartbeat_interval, lease_ttl=lease_ttl, solve_time_limit=solve_time_limit
+        heartbeat_interval=heartbeat_interval,
+        lease_ttl=lease_ttl,
+        solve_time_limit=solve_time_limit,
     )
     run(_serve(Path(db_path), listen, layout, settings))
 
 
-async def _serve(db_path: Path, listen: str, layout: Layout | None, settings: FactorySettings) -> None:
+async def _serve(
+    db_path: Path, listen: str, layout: Layout | None, settings: FactorySettings
+) -> None:
+    # Imported here, not at the top: the server pulls in OR-Tools, and every other
+    # command should start fast.
+    from orchestrator.api.server import start_server
+    from orchestrator.service.factory import Factory
+    from orchestrator.store import Store
+
     store = Store.open_sqlite(db_path)
     factory = Factory(store, layout=layout, settings=settings)
     await factory.start()
@@ -68,7 +104,9 @@ async def _serve(db_path: Path, listen: str, layout: Layout | None, settings: Fa
             "or transport times.",
             soft_wrap=True,
         )
-    console.print(f"pnp orchestrator listening on {host}:{server.port} (database {db_path})", soft_wrap=True)
+    console.print(
+        f"pnp orchestrator listening on {host}:{server.port} (database {db_path})", soft_wrap=True
+    )
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -93,7 +93,9 @@ def capability_matches(step: StepLike, module: ModuleDescription) -> bool:
     return offer is not None and not parameter_gaps(step.parameters, offer)
 
 
-def capable_modules(step: StepLike, modules: Iterable[ModuleDescription]) -> list[ModuleDescription]:
+def capable_modules(
+    step: StepLike, modules: Iterable[ModuleDescription]
+) -> list[ModuleDescription]:
     return [m for m in modules if capability_matches(step, m)]
 
 

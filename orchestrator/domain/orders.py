@@ -56,5 +56,7 @@ class OrderRecord:
 def open_order_state(stored: OrderState, has_unmatched_steps: bool) -> OrderState:
     """The state to show: a waiting order may start exactly when every step has a module."""
     if stored in (OrderState.NOT_ALLOWED_TO_START, OrderState.ALLOWED_TO_START):
-        return OrderState.NOT_ALLOWED_TO_START if has_unmatched_steps else OrderState.ALLOWED_TO_START
+        return (
+            OrderState.NOT_ALLOWED_TO_START if has_unmatched_steps else OrderState.ALLOWED_TO_START
+        )
     return stored

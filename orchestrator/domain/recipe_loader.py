@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import types
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
@@ -21,10 +22,10 @@ from orchestrator.domain.recipes import SEMANTIC_ERROR, Recipe
 from orchestrator.domain.yaml_source import (
     DEFAULT_MAX_BYTES,
     YamlDocument,
-    describe_value,
     format_path,
     load_yaml_document,
     read_text_capped,
+    shorten,
 )
 from orchestrator.errors import BadInput, Violation
 
@@ -83,8 +84,7 @@ def violations_from_validation_error(
         )
 
     for item in error.errors(include_url=False):
-        # A bad mapping key is reported at ('parameters', 'Thick', '[key]'): the key's line.
-        loc = tuple(part for part in item["loc"] if part != "[key]")
+        loc = _without_key_marker(item)
         if item["type"] == SEMANTIC_ERROR:
             for path, message in item["ctx"]["problems"]:
                 add((*loc, *path), message)
@@ -130,7 +130,11 @@ def describe_error(item: Any, loc: Loc, model_type: type[BaseModel]) -> str:
     if kind == "missing":
         return f"missing required field {loc[-1]!r}" if loc else "missing required field"
     if kind == "extra_forbidden":
-        return _unknown_key(str(loc[-1]), _allowed_keys(model_type, loc[:-1]))
+        return (
+            _unknown_key(str(loc[-1]), _allowed_keys(model_type, loc[:-1]))
+            if loc
+            else "unknown key"
+        )
     if kind in _EXPECTED:
         return f"{label}: expected {_EXPECTED[kind]}, got {got}"
     if kind in _BOUNDS:
@@ -151,8 +155,40 @@ def describe_error(item: Any, loc: Loc, model_type: type[BaseModel]) -> str:
         return f"{label} must have at least {count} item" + ("" if count == 1 else "s")
     if kind == "too_long":
         return f"{label} has too many items (at most {ctx.get('max_length')})"
-    # Our own custom errors (name formats, parameter values) are already sentences.
+    if kind == "parameter_type":
+        return f"{item['msg']}, got {got}"
+    # Our other custom errors (name formats) are already whole sentences.
     return str(item.get("msg", "invalid value"))
+
+
+def describe_value(value: object) -> str:
+    """How a value read from YAML is shown in a message: ``'four'``, ``-3``, ``a list``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return shorten(value)
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return f"a {type(value).__name__}"
+
+
+def _without_key_marker(item: Any) -> Loc:
+    """The error's path into the document.
+
+    pydantic reports a bad mapping key at ``(..., "Thick", "[key]")``; the marker goes,
+    so the key's own line is used. Only a key check can add it: an unknown or missing
+    field is never a key error, even when the user's key is literally ``[key]``.
+    """
+    loc = tuple(item["loc"])
+    if loc and loc[-1] == "[key]" and item["type"] not in ("extra_forbidden", "missing"):
+        return loc[:-1]
+    return loc
 
 
 def _label(loc: Loc) -> str:
@@ -162,13 +198,14 @@ def _label(loc: Loc) -> str:
     index = len(loc) - 1
     while index > 0 and isinstance(loc[index], int):
         index -= 1
-    return format_path(loc[index:])
+    label = format_path(loc[index:])
+    return label if len(label) <= 60 else label[:57] + "..."
 
 
 def _unknown_key(key: str, allowed: list[str]) -> str:
     if not allowed:
-        return f"unknown key {key!r}"
-    message = f"unknown key {key!r} (allowed: {', '.join(allowed)})"
+        return f"unknown key {shorten(key)}"
+    message = f"unknown key {shorten(key)} (allowed: {', '.join(allowed)})"
     close = difflib.get_close_matches(key, allowed, n=1)
     return f"{message}; did you mean {close[0]!r}?" if close else message
 

@@ -33,7 +33,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
-from orchestrator.domain.yaml_source import describe_value
 
 API_VERSION = "pnp/v1"
 SEMANTIC_ERROR = "pnp_semantic"
@@ -67,7 +66,7 @@ def name_type(what: str, pattern: str, rule: str, max_length: int = 63) -> Any:
 
     def check(value: str) -> str:
         if len(value) > max_length or not regex.fullmatch(value):
-            raise PydanticCustomError("name_format", f"{value!r:.80} is not a valid {what}: {rule}")
+            raise PydanticCustomError("name_format", f"{value!r} is not a valid {what}: {rule}")
         return value
 
     schema = {"type": "string", "pattern": pattern, "maxLength": max_length}
@@ -119,8 +118,7 @@ def _parameter_value(value: object) -> str | int | float | bool:
             raise PydanticKnownError("string_too_long", {"max_length": MAX_TEXT})
         return value
     raise PydanticCustomError(
-        "parameter_type",
-        f"parameter values must be text, a number or true/false, got {describe_value(value)}",
+        "parameter_type", "parameter values must be text, a number or true/false"
     )
 
 

@@ -113,7 +113,9 @@ def _modes(
     return tuple(
         scheduler.Mode(
             machine=module_index[m.module_id],
-            duration=m.capability(operation.capability).time_model.duration_seconds(operation.units),
+            duration=m.capability(operation.capability).time_model.duration_seconds(
+                operation.units
+            ),
         )
         for m in capable_modules(operation, modules)
     )
@@ -132,9 +134,7 @@ def _transport(
 ) -> tuple[tuple[int, ...], ...] | None:
     if layout is None:
         return None  # an open floor without a layout: no transport times known
-    return tuple(
-        tuple(layout.transport_seconds(a.dock, b.dock) for b in modules) for a in modules
-    )
+    return tuple(tuple(layout.transport_seconds(a.dock, b.dock) for b in modules) for a in modules)
 
 
 def _to_plan(
@@ -147,19 +147,23 @@ def _to_plan(
     def at(seconds: int) -> datetime:
         return inputs.origin + timedelta(seconds=seconds)
 
-    assignments = tuple(
-        Assignment(
-            operation_id=op.operation_id,
-            order_id=op.order_id,
-            step_id=op.step_id,
-            lot=op.lot,
-            units=op.units,
-            module_id=index.modules[placed.machine].module_id,
-            start=at(placed.start),
-            end=at(placed.end),
+    assignments = (
+        tuple(
+            Assignment(
+                operation_id=op.operation_id,
+                order_id=op.order_id,
+                step_id=op.step_id,
+                lot=op.lot,
+                units=op.units,
+                module_id=index.modules[placed.machine].module_id,
+                start=at(placed.start),
+                end=at(placed.end),
+            )
+            for placed, op in zip(result.schedule, index.operations, strict=True)
         )
-        for placed, op in zip(result.schedule, index.operations, strict=True)
-    ) if result.has_solution else ()
+        if result.has_solution
+        else ()
+    )
     line_graphs = (
         {
             order_id: _line_graph(order_id, problem, result, job, index)

@@ -96,7 +96,9 @@ class Registry:
             lease_deadline=self.clock.monotonic() + self.lease_ttl,
             liveness=Liveness.ALIVE,
             session_open=previous.session_open if previous and previous.epoch == epoch else False,
-            item_state=previous.item_state if previous and previous.epoch == epoch else "NotAvailable",
+            item_state=previous.item_state
+            if previous and previous.epoch == epoch
+            else "NotAvailable",
         )
         self._entries[description.module_id] = entry
         self._epochs[description.module_id] = (epoch, boot_id)
@@ -122,7 +124,11 @@ class Registry:
                 unknown.message, [Violation("descriptor.dock", unknown.message)]
             ) from None
         needs, limits = description.utilities, dock.limits
-        for name, unit in (("power_kw", "kW"), ("air_nl_per_min", "Nl/min"), ("water_l_per_min", "L/min")):
+        for name, unit in (
+            ("power_kw", "kW"),
+            ("air_nl_per_min", "Nl/min"),
+            ("water_l_per_min", "L/min"),
+        ):
             need, limit = getattr(needs, name), getattr(limits, name)
             if need > limit:
                 raise Conflict(
@@ -173,7 +179,9 @@ class Registry:
         for entry in list(self._entries.values()):
             if entry.liveness.occupies_dock and entry.lease_deadline <= now:
                 lost.append(
-                    self._put(entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable")
+                    self._put(
+                        entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
+                    )
                 )
         return lost
 
@@ -184,7 +192,9 @@ class Registry:
             return None
         if epoch < entry.epoch:
             raise Fenced(f"module {module_id}: epoch {epoch} is stale (current {entry.epoch})")
-        return self._put(entry, liveness=Liveness.GONE, session_open=False, item_state="NotAvailable")
+        return self._put(
+            entry, liveness=Liveness.GONE, session_open=False, item_state="NotAvailable"
+        )
 
     # -- queries --------------------------------------------------------------------
 
@@ -199,7 +209,9 @@ class Registry:
 
     def plannable(self) -> list[ModuleDescription]:
         """Modules that may get new work: alive or merely suspect, and not draining."""
-        return [e.description for e in self.entries() if e.liveness.occupies_dock and not e.draining]
+        return [
+            e.description for e in self.entries() if e.liveness.occupies_dock and not e.draining
+        ]
 
     def lease_expires_at(self, entry: ModuleEntry) -> datetime:
         return self.clock.now() + timedelta(seconds=entry.lease_deadline - self.clock.monotonic())
@@ -211,4 +223,3 @@ class Registry:
         updated = replace(entry, **changes)
         self._entries[entry.module_id] = updated
         return updated
-

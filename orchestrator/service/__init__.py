@@ -1,5 +1,6 @@
-"""The imperative shell: the factory's state behind the API, with its background loops."""
+"""The imperative shell: the factory's state behind the API, with its background loops.
 
-from orchestrator.service.factory import Factory, FactorySettings, ModuleView, OrderView
-
-__all__ = ["Factory", "FactorySettings", "ModuleView", "OrderView"]
+- ``factory``: the async facade the API calls (registry, orders, plan).
+- ``plan_keeper``: replans off the event loop whenever the inputs change.
+- ``settings``: lease timing and planning effort.
+"""

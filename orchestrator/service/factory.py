@@ -24,21 +24,13 @@ from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Vio
 from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus
 from orchestrator.registry import ModuleEntry, Registry
 from orchestrator.service.plan_keeper import PlanKeeper
+from orchestrator.service.settings import FactorySettings
 from orchestrator.store import Store
 from orchestrator.store.database import StoredOrder
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_ID = 128
-
-
-@dataclass(frozen=True)
-class FactorySettings:
-    heartbeat_interval: float = 1.0
-    lease_ttl: float = 5.0
-    solve_time_limit: float = 5.0
-    solve_workers: int = 2
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,12 +53,12 @@ class Factory:
         store: Store,
         *,
         layout: Layout | None = None,
-        settings: FactorySettings = FactorySettings(),
+        settings: FactorySettings | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.layout = layout
-        self.settings = settings
+        self.settings = settings = settings or FactorySettings()
         self.clock = clock or SystemClock()
         known = {m.module_id: (m.epoch, m.boot_id) for m in store.modules()}
         self.registry = Registry(
@@ -110,7 +102,12 @@ class Factory:
             descriptor_json=json.dumps(dataclasses.asdict(description)),
             registered_at=entry.registered_at,
         )
-        log.info("module %s registered on dock %s, epoch %d", entry.module_id, description.dock, entry.epoch)
+        log.info(
+            "module %s registered on dock %s, epoch %d",
+            entry.module_id,
+            description.dock,
+            entry.epoch,
+        )
         await self.plans.inputs_changed()
         return entry
 

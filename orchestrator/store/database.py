@@ -113,7 +113,9 @@ class Store:
     def set_order_state(self, order_id: str, state: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(
-                update(schema.orders).where(schema.orders.c.order_id == order_id).values(state=state)
+                update(schema.orders)
+                .where(schema.orders.c.order_id == order_id)
+                .values(state=state)
             )
 
     def _one_order(self, condition) -> StoredOrder | None:
@@ -124,7 +126,13 @@ class Store:
     # -- modules ----------------------------------------------------------------------
 
     def save_module(
-        self, *, module_id: str, epoch: int, boot_id: str, descriptor_json: str, registered_at: datetime
+        self,
+        *,
+        module_id: str,
+        epoch: int,
+        boot_id: str,
+        descriptor_json: str,
+        registered_at: datetime,
     ) -> None:
         values = {
             "epoch": epoch,
@@ -134,7 +142,9 @@ class Store:
         }
         with self.engine.begin() as connection:
             changed = connection.execute(
-                update(schema.modules).where(schema.modules.c.module_id == module_id).values(**values)
+                update(schema.modules)
+                .where(schema.modules.c.module_id == module_id)
+                .values(**values)
             ).rowcount
             if not changed:
                 connection.execute(insert(schema.modules).values(module_id=module_id, **values))

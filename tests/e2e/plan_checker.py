@@ -8,6 +8,7 @@ it needs (lots, capability coverage, durations, transport shortest paths) on its
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -84,9 +85,11 @@ def check_plan(plan, orders, modules, transport=None) -> list[str]:
                     problems.append(f"{order.order_id} step {step.id} lot {lot} is not planned")
                     continue
                 module = by_module.get(a.module_id)
-                capability = next(
-                    (c for c in module.capabilities if c.name == step.capability), None
-                ) if module else None
+                capability = (
+                    next((c for c in module.capabilities if c.name == step.capability), None)
+                    if module
+                    else None
+                )
                 parameters = {k: _value(v) for k, v in step.parameters.items()}
                 if capability is None or not covers(capability, parameters):
                     problems.append(f"{a.operation_id} is on {a.module_id}, which cannot do it")
@@ -97,7 +100,9 @@ def check_plan(plan, orders, modules, transport=None) -> list[str]:
                     + math.ceil(units / (tm.batch_capacity or 1)) * tm.seconds_per_unit
                 )
                 if a.end.ToSeconds() - a.start.ToSeconds() != expected:
-                    problems.append(f"{a.operation_id} lasts the wrong time (expected {expected} s)")
+                    problems.append(
+                        f"{a.operation_id} lasts the wrong time (expected {expected} s)"
+                    )
                 for before_id in step.after:
                     b = placed.get((order.order_id, before_id, lot))
                     if b is None:
@@ -107,7 +112,8 @@ def check_plan(plan, orders, modules, transport=None) -> list[str]:
                         gap = transport[by_module[b.module_id].dock, by_module[a.module_id].dock]
                     if b.end.ToSeconds() + gap > a.start.ToSeconds():
                         problems.append(
-                            f"{a.operation_id} starts before {b.operation_id} ends (+{gap:g} s transport)"
+                            f"{a.operation_id} starts before {b.operation_id} ends "
+                            f"(+{gap:g} s transport)"
                         )
 
     per_module = defaultdict(list)
@@ -115,7 +121,7 @@ def check_plan(plan, orders, modules, transport=None) -> list[str]:
         per_module[a.module_id].append((a.start.ToSeconds(), a.end.ToSeconds(), a.operation_id))
     for module_id, intervals in per_module.items():
         intervals.sort()
-        for (s1, e1, o1), (s2, _e2, o2) in zip(intervals, intervals[1:], strict=False):
+        for (_s1, e1, o1), (s2, _e2, o2) in itertools.pairwise(intervals):
             if s2 < e1:
                 problems.append(f"{module_id} runs {o1} and {o2} at once")
     return problems

@@ -71,8 +71,12 @@ async def test_an_order_nobody_can_make_waits_with_an_explanation(running_factor
         assert biologic.order_id in plan.unplanned_order_ids
 
         # Plug and produce: a capable line arrives and the waiting order is planned.
-        for kind, dock in [("bioreactor", "B3"), ("chromatography-skid", "B4"),
-                           ("fill-finish", "C1"), ("vision-inspection", "A4")]:
+        for kind, dock in [
+            ("bioreactor", "B3"),
+            ("chromatography-skid", "B4"),
+            ("fill-finish", "C1"),
+            ("vision-inspection", "A4"),
+        ]:
             await running_factory.plug_in(kind, dock)
         again = (await client.get_order(biologic.order_id)).order
         assert again.state == order_pb2.ORDER_STATE_ALLOWED_TO_START

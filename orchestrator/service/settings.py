@@ -1,0 +1,15 @@
+"""The factory's tunables: lease timing and planning effort."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FactorySettings:
+    # Defaults for a factory LAN: a lost module is noticed in seconds, not minutes.
+    heartbeat_interval: float = 1.0
+    lease_ttl: float = 5.0
+    solve_time_limit: float = 5.0
+    solve_workers: int = 2
+    seed: int = 0

@@ -1,0 +1,80 @@
+"""The registry as a pure state machine over a manual clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.clock import ManualClock
+from orchestrator.errors import BadInput, Conflict, Fenced, NotFound
+from orchestrator.registry import Liveness, Registry
+from tests.domain.test_matching import laser
+
+
+def registry(clock=None, **kwargs) -> Registry:
+    return Registry(clock or ManualClock(), lease_ttl=5, heartbeat_interval=1, **kwargs)
+
+
+def test_epochs_rise_with_each_new_boot_and_stay_for_a_retry():
+    r = registry()
+    assert r.admit(laser("l1", 20), "boot-a").epoch == 1
+    assert r.admit(laser("l1", 20), "boot-a").epoch == 1
+    assert r.admit(laser("l1", 20), "boot-b").epoch == 2
+
+
+def test_known_epochs_from_the_store_continue_the_count():
+    r = registry(known_epochs={"l1": (7, "old-boot")})
+    assert r.admit(laser("l1", 20), "new-boot").epoch == 8
+
+
+def test_a_stale_epoch_is_fenced():
+    r = registry()
+    r.admit(laser("l1", 20), "boot-a")
+    r.admit(laser("l1", 20), "boot-b")
+    with pytest.raises(Fenced, match="epoch 1 is stale"):
+        r.heartbeat("l1", 1)
+    with pytest.raises(Fenced):
+        r.deregister("l1", 1)
+
+
+def test_heartbeats_keep_the_lease_and_silence_loses_it():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    for _ in range(10):
+        clock.advance(4)
+        r.heartbeat("l1", 1)
+        assert r.expire() == []
+    clock.advance(5)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+    assert r.get("l1").liveness is Liveness.LOST
+    assert r.plannable() == []
+    with pytest.raises(Fenced, match="lease expired"):
+        r.heartbeat("l1", 1)
+
+
+def test_a_closed_session_is_suspect_but_still_plannable_until_the_lease_ends():
+    r = registry()
+    r.admit(laser("l1", 20), "boot")
+    r.open_session("l1", 1)
+    r.close_session("l1", 1)
+    assert r.get("l1").liveness is Liveness.SUSPECT
+    assert [m.module_id for m in r.plannable()] == ["l1"]
+
+
+def test_one_module_per_dock():
+    r = registry()
+    r.admit(laser("l1", 20), "boot")
+    with pytest.raises(Conflict, match="dock A1 is taken by module l1"):
+        r.admit(laser("l2", 20), "boot")
+    r.deregister("l1", 1)
+    assert r.admit(laser("l2", 20), "boot").epoch == 1
+
+
+def test_unknown_module_is_not_found():
+    with pytest.raises(NotFound):
+        registry().heartbeat("ghost", 1)
+
+
+def test_an_empty_boot_id_is_bad_input():
+    with pytest.raises(BadInput):
+        registry().admit(laser("l1", 20), "")
