@@ -127,14 +127,10 @@ def describe_error(item: Any, loc: Loc, model_type: type[BaseModel]) -> str:
     ctx = item.get("ctx") or {}
     label = _label(loc)
     got = describe_value(item.get("input"))
-    if kind == "missing":
-        return f"missing required field {loc[-1]!r}" if loc else "missing required field"
-    if kind == "extra_forbidden":
-        return (
-            _unknown_key(str(loc[-1]), _allowed_keys(model_type, loc[:-1]))
-            if loc
-            else "unknown key"
-        )
+    if kind == "missing" and loc:
+        return f"missing required field {shorten(loc[-1])}"
+    if kind == "extra_forbidden" and loc:
+        return _unknown_key(str(loc[-1]), _allowed_keys(model_type, loc[:-1]))
     if kind in _EXPECTED:
         return f"{label}: expected {_EXPECTED[kind]}, got {got}"
     if kind in _BOUNDS:

@@ -33,7 +33,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
-
 API_VERSION = "pnp/v1"
 SEMANTIC_ERROR = "pnp_semantic"
 MAX_TEXT = 200
@@ -107,7 +106,10 @@ def _parameter_value(value: object) -> str | int | float | bool:
     # bool is an int in Python, so it passes the int branch unchanged; that is wanted.
     if isinstance(value, int):
         if abs(value) >= _INT_LIMIT:
-            raise PydanticKnownError("less_than", {"lt": _INT_LIMIT})
+            raise PydanticCustomError(
+                "number_range",
+                f"parameter numbers must lie between -2**63 and 2**63, got {value:.3e}",
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

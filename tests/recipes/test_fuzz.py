@@ -110,10 +110,11 @@ def test_a_valid_recipe_with_one_node_replaced_loads_or_is_refused(path: list[in
 @FUZZ
 @given(values)
 def test_random_layouts_never_escape_as_anything_but_bad_input(data: Any):
+    text = yaml.safe_dump({"apiVersion": "pnp/v1", "kind": "Layout", "spec": data})
     try:
-        load_layout(yaml.safe_dump({"apiVersion": "pnp/v1", "kind": "Layout", "spec": data}), "f")
-    except BadInput:
-        pass
+        load_layout(text, "fuzz.yaml")
+    except BadInput as error:
+        assert all(LOCATION.match(violation.location) for violation in error.violations)
 
 
 @FUZZ

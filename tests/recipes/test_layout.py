@@ -11,9 +11,8 @@ from orchestrator.errors import BadInput, NotFound
 def layout_text(docks: list[str], links: list[tuple[str, str, int]]) -> str:
     lines = ["apiVersion: pnp/v1", "kind: Layout", "metadata: {name: hall}", "spec:", "  docks:"]
     for index, dock in enumerate(docks):
-        lines.append(
-            f"    - {{id: {dock}, position: {{x_m: {12 * index}, y_m: 0}}, limits: {{power_kw: 80}}}}"
-        )
+        position = f"{{x_m: {12 * index}, y_m: 0}}"
+        lines.append(f"    - {{id: {dock}, position: {position}, limits: {{power_kw: 80}}}}")
     lines.append("  links:" if links else "  links: []")
     lines += [f"    - {{from: {a}, to: {b}, seconds: {s}}}" for a, b, s in links]
     return "\n".join(lines) + "\n"
