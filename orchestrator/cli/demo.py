@@ -27,6 +27,7 @@ from orchestrator.cli.output import (
     unmatched_tree,
 )
 from orchestrator.domain.layout import load_layout_file
+from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Unavailable, Violation
 
@@ -44,7 +45,6 @@ DEMO_FLOOR: tuple[tuple[str, str], ...] = (
     ("multi-laser", "C2"),
 )
 REGISTRATION_TIMEOUT = 30.0
-MAX_RECIPE_BYTES = 256 * 1024
 
 
 @cli.command()

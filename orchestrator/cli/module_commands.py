@@ -11,6 +11,7 @@ import contextlib
 import signal
 
 import click
+import grpc
 
 from modules.catalog import UnknownKind, load_catalog
 from modules.session import RegistrationRefused
@@ -122,7 +123,10 @@ async def _run_until_interrupted(simulated: SimulatedModule) -> None:
     except asyncio.CancelledError:
         errors.print(f"module {simulated.module_id} stopped")
     except RegistrationRefused as refused:
-        raise Conflict(f"module {simulated.module_id} refused: {refused.message}") from None
+        message = f"module {simulated.module_id} refused: {refused.message}"
+        if refused.code is grpc.StatusCode.INVALID_ARGUMENT:
+            raise BadInput(message) from None
+        raise Conflict(message) from None
     finally:
         announcer.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -18,10 +18,8 @@ from orchestrator.cli.output import (
     orders_table,
     unmatched_tree,
 )
-from orchestrator.domain.recipe_loader import load_recipe
+from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
 from orchestrator.domain.yaml_source import read_text_capped
-
-MAX_RECIPE_BYTES = 256 * 1024
 
 
 @cli.group()

@@ -107,6 +107,7 @@ async def _serve(
     console.print(
         f"pnp orchestrator listening on {host}:{server.port} (database {db_path})", soft_wrap=True
     )
+    console.file.flush()  # scripts and tests wait for this line to learn the port
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

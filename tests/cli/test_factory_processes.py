@@ -1,0 +1,140 @@
+"""The whole path as a planner runs it: `pnp serve`, `pnp module run`, `pnp order ...`,
+each its own process, talking over loopback gRPC."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.cli.pnp_process import PNP, pnp
+from tests.conftest import DEMO_LAYOUT, RECIPES
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [PNP, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+
+
+def wait_for_line(process: subprocess.Popen, pattern: str, timeout: float = 30) -> re.Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise AssertionError(f"process ended: {process.stderr.read()}")
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> tuple[int, str]:
+    """Stops the process as Ctrl-C or systemd would; returns its exit code and stderr."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return process.returncode, stderr
+
+
+@pytest.fixture
+def orchestrator(tmp_path):
+    server = spawn(
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        str(tmp_path / "pnp.db"),
+        "--layout",
+        str(DEMO_LAYOUT),
+    )
+    try:
+        port = wait_for_line(server, r"listening on [\d.]+:(\d+)")[1]
+        yield f"127.0.0.1:{port}"
+    finally:
+        code, stderr = stop(server)
+        assert code == 0, stderr
+        assert "WITHOUT TLS" in stderr  # insecure mode says so loudly
+        assert "Traceback" not in stderr
+
+
+def test_planner_commands_against_separate_processes(orchestrator):
+    modules = [
+        spawn("--orchestrator", orchestrator, "module", "run", kind, "--dock", dock)
+        for kind, dock in [
+            ("laser-cutter", "A1"),
+            ("welding-cell", "A2"),
+            ("paint-booth", "A3"),
+            ("vision-inspection", "A4"),
+        ]
+    ]
+    try:
+        for module in modules:
+            wait_for_line(module, r"registered on dock")
+        at = ("--orchestrator", orchestrator)
+
+        listed = json.loads(pnp(*at, "modules", "--json").stdout)["modules"]
+        assert sorted(m["descriptor"]["dock"] for m in listed) == ["A1", "A2", "A3", "A4"]
+        assert pnp(*at, "module", "show", "paint-booth-a3").stdout.count("RAL-3020") == 1
+
+        submitted = pnp(
+            *at, "order", "submit", str(RECIPES / "orders" / "city-bike-frame.yaml"), "--json"
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        order_id = json.loads(submitted.stdout)["orders"][0]["order_id"]
+
+        orders = json.loads(pnp(*at, "orders", "--json").stdout)["orders"]
+        assert [(o["order_id"], o["state"]) for o in orders] == [
+            (order_id, "ORDER_STATE_ALLOWED_TO_START")
+        ]
+        plan = json.loads(pnp(*at, "plan", "--json").stdout)["plan"]
+        assert {a["module_id"] for a in plan["assignments"]} == {
+            "laser-cutter-a1",
+            "welding-cell-a2",
+            "paint-booth-a3",
+            "vision-inspection-a4",
+        }
+        shown = pnp(*at, "order", "show", order_id)
+        assert "laser-cutter-a1 -> welding-cell-a2" in shown.stdout
+
+        # An order the floor cannot make is accepted, and explained.
+        waiting = pnp(*at, "order", "submit", str(RECIPES / "orders" / "biologic-batch.yaml"))
+        assert waiting.returncode == 0
+        assert "no registered module offers bio.fermentation" in waiting.stdout
+    finally:
+        for module in modules:
+            _, stderr = stop(module)
+            assert "Traceback" not in stderr
+
+
+def test_a_module_on_a_dock_that_does_not_exist_exits_with_the_reason(orchestrator):
+    result = pnp("--orchestrator", orchestrator, "module", "run", "laser-cutter", "--dock", "Z9")
+    assert result.returncode == 2
+    assert "Z9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_module_kind_is_bad_input():
+    result = pnp("module", "run", "teleporter", "--dock", "A1")
+    assert result.returncode == 2
+    assert "unknown module kind 'teleporter'" in result.stderr
+
+
+def test_the_demo_plans_every_example_order():
+    result = pnp("demo", "--json", "--recipes", str(RECIPES), timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    order_ids = {o["order_id"] for o in report["orders"]}
+    assert len(order_ids) == len(list((RECIPES / "orders").glob("*.yaml")))
+    assert {a["order_id"] for a in report["plan"]["assignments"]} == order_ids
+    assert all(graph["nodes"] for graph in report["line_graphs"])
