@@ -35,8 +35,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# `npm install` (which keeps the locked versions) rather than `npm ci`: the registry
+# mirror we resolve against has only the Linux builds of buf's per-platform optional
+# packages, so the lockfile lists those alone and `npm ci` calls it out of sync.
 $(BUF): tools/buf/package.json tools/buf/package-lock.json
-	cd tools/buf && npm ci --no-audit --no-fund --loglevel=error
+	cd tools/buf && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
