@@ -32,6 +32,17 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+def ask(obj: CliContext, call, deadline: float | None = None):
+    """Opens a client to the orchestrator, awaits ``call(client)``, and returns its result."""
+    from orchestrator.cli.client import DEFAULT_DEADLINE, OrchestratorClient
+
+    async def session():
+        async with OrchestratorClient(obj.orchestrator, deadline or DEFAULT_DEADLINE) as client:
+            return await call(client)
+
+    return run(session())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--orchestrator",

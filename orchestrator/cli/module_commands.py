@@ -16,8 +16,7 @@ import grpc
 from modules.catalog import UnknownKind, load_catalog
 from modules.session import RegistrationRefused
 from modules.sim import SimulatedModule, SimulatedModuleConfig
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.cli.main import CliContext, cli, json_option, run
+from orchestrator.cli.main import CliContext, ask, cli, json_option, run
 from orchestrator.cli.output import (
     as_dict,
     console,
@@ -40,11 +39,7 @@ def module() -> None:
 def list_modules(obj: CliContext, as_json: bool) -> None:
     """List registered modules."""
 
-    async def fetch():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return await client.list_modules()
-
-    modules = run(fetch())
+    modules = ask(obj, lambda c: c.list_modules())
     if as_json:
         emit_json({"modules": [as_dict(m) for m in modules]})
     else:
@@ -58,11 +53,7 @@ def list_modules(obj: CliContext, as_json: bool) -> None:
 def show(obj: CliContext, module_id: str, as_json: bool) -> None:
     """Show one registered module: dock, lease, capabilities and their envelopes."""
 
-    async def fetch():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return await client.get_module(module_id)
-
-    found = run(fetch())
+    found = ask(obj, lambda c: c.get_module(module_id))
     if as_json:
         emit_json({"module": as_dict(found)})
     else:

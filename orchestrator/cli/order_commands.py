@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from orchestrator.cli.client import OrchestratorClient
-from orchestrator.cli.main import CliContext, cli, json_option, run
+from orchestrator.cli.main import CliContext, ask, cli, json_option
 from orchestrator.cli.output import (
     as_dict,
     console,
@@ -47,14 +47,13 @@ def submit(obj: CliContext, files: tuple[str, ...], request_id: str | None, as_j
         load_recipe(text, path)
         texts.append((path, text))
 
-    async def submit_all():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return [
-                await client.submit_order(text, path, request_id or uuid.uuid4().hex)
-                for path, text in texts
-            ]
+    async def submit_all(client: OrchestratorClient):
+        return [
+            await client.submit_order(text, path, request_id or uuid.uuid4().hex)
+            for path, text in texts
+        ]
 
-    orders = run(submit_all())
+    orders = ask(obj, submit_all)
     if as_json:
         emit_json({"orders": [as_dict(o) for o in orders]})
         return
@@ -70,11 +69,7 @@ def submit(obj: CliContext, files: tuple[str, ...], request_id: str | None, as_j
 def list_orders(obj: CliContext, as_json: bool) -> None:
     """List all orders."""
 
-    async def fetch():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return await client.list_orders()
-
-    orders = run(fetch())
+    orders = ask(obj, lambda c: c.list_orders())
     if as_json:
         emit_json({"orders": [as_dict(o) for o in orders]})
     else:
@@ -94,11 +89,7 @@ def list_orders(obj: CliContext, as_json: bool) -> None:
 def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) -> None:
     """Show one order: its steps, state, and its production line in the current plan."""
 
-    async def fetch():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return await client.get_order(order_id)
-
-    response = run(fetch())
+    response = ask(obj, lambda c: c.get_order(order_id))
     if dot_file:
         Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
     if as_json:
@@ -114,11 +105,7 @@ def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) ->
 def cancel(obj: CliContext, order_id: str, as_json: bool) -> None:
     """Cancel an open order (it is aborted and leaves the plan)."""
 
-    async def call():
-        async with OrchestratorClient(obj.orchestrator) as client:
-            return await client.cancel_order(order_id, uuid.uuid4().hex)
-
-    cancelled = run(call())
+    cancelled = ask(obj, lambda c: c.cancel_order(order_id, uuid.uuid4().hex))
     if as_json:
         emit_json({"order": as_dict(cancelled)})
     else:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.cli.main import CliContext, cli, json_option, run
+from orchestrator.cli.main import CliContext, ask, cli, json_option
 from orchestrator.cli.output import as_dict, console, emit_json, plan_table
 
 
@@ -16,11 +15,7 @@ from orchestrator.cli.output import as_dict, console, emit_json, plan_table
 def plan(obj: CliContext, no_wait: bool, as_json: bool) -> None:
     """Show the current plan: which module does which operation when."""
 
-    async def fetch():
-        async with OrchestratorClient(obj.orchestrator, deadline=60) as client:
-            return await client.get_plan(wait_for_current=not no_wait)
-
-    current = run(fetch())
+    current = ask(obj, lambda c: c.get_plan(wait_for_current=not no_wait), deadline=60)
     if as_json:
         emit_json({"plan": as_dict(current)})
     else:
