@@ -66,6 +66,28 @@ class CapabilitySpec(_Strict):
     parameters: tuple[ParameterEnvelope, ...] = ()
     time: TimeModel
 
+    def envelope_gaps(self, parameters: dict) -> list[str]:
+        """What in ``parameters`` this capability's envelope does not accept; empty if all."""
+        declared = {p.name: p for p in self.parameters}
+        gaps = [
+            f"parameter {p.name!r} is required"
+            for p in self.parameters
+            if p.required and p.name not in parameters
+        ]
+        for name, value in parameters.items():
+            envelope = declared.get(name)
+            if envelope is None:
+                gaps.append(f"unknown parameter {name!r}")
+            elif envelope.allowed is not None and str(value) not in envelope.allowed:
+                gaps.append(f"{name}={value!r} is not one of {', '.join(envelope.allowed)}")
+            elif envelope.min is not None and not (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and envelope.min <= value <= envelope.max
+            ):
+                gaps.append(f"{name}={value!r} is outside {envelope.min:g}..{envelope.max:g}")
+        return gaps
+
     @field_validator("parameters")
     @classmethod
     def _unique_parameter_names(cls, value: tuple[ParameterEnvelope, ...]):

@@ -84,10 +84,17 @@ class RegistryClient:
         self._backoff = backoff
         self._rng = random.Random(seed)
         self._request_id = uuid.uuid4().hex
+        self.item_state: int = module_pb2.ITEM_STATE_NOT_EXECUTING
+        self._state_changed = asyncio.Event()
 
     @property
     def module_id(self) -> str:
         return self.descriptor.module_id
+
+    def report_item_state(self, item_state: int) -> None:
+        """Send the module's MachineryItemState on the session (now, or once connected)."""
+        self.item_state = item_state
+        self._state_changed.set()
 
     async def run(self) -> None:
         """Register and hold the session until cancelled; re-register after any outage."""
@@ -150,22 +157,36 @@ class RegistryClient:
                 )
             )
         )
-        await call.write(
-            registry_pb2.SessionRequest(
-                state=registry_pb2.StateReport(item_state=module_pb2.ITEM_STATE_NOT_EXECUTING)
-            )
-        )
+        self._state_changed.set()  # a new session starts with the current state
 
         async def heartbeats() -> None:
+            # The one writer of the stream: state reports as they change, heartbeats
+            # at the granted interval (gRPC streams take one write at a time).
+            loop = asyncio.get_running_loop()
             sequence = 0
+            next_beat = loop.time()
             while True:
-                sequence += 1
-                await call.write(
-                    registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=sequence))
-                )
-                await asyncio.sleep(interval)
-                if asyncio.get_running_loop().time() - last_ack > ttl:
-                    raise SessionLost(f"no heartbeat acknowledged for {ttl:.1f} s")
+                if self._state_changed.is_set():
+                    self._state_changed.clear()
+                    await call.write(
+                        registry_pb2.SessionRequest(
+                            state=registry_pb2.StateReport(item_state=self.item_state)
+                        )
+                    )
+                if loop.time() >= next_beat:
+                    if loop.time() - last_ack > ttl:
+                        raise SessionLost(f"no heartbeat acknowledged for {ttl:.1f} s")
+                    sequence += 1
+                    await call.write(
+                        registry_pb2.SessionRequest(
+                            heartbeat=registry_pb2.Heartbeat(sequence=sequence)
+                        )
+                    )
+                    next_beat = loop.time() + interval
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._state_changed.wait(), timeout=max(0.0, next_beat - loop.time())
+                    )
 
         sender = asyncio.create_task(heartbeats())
         try:

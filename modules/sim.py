@@ -1,79 +1,102 @@
 """The reference simulated module: a catalog kind plugged into a dock.
 
-It registers over real gRPC and keeps its session alive like a vendor's module would.
-(Its OPC UA side, with skills and PackML state machines, arrives with the module SDK.)
+Every capability of the kind gets a simulated skill: it takes the time its time model
+gives for the lot (with seeded noise), reports progress, draws power, counts units,
+and fails at the injected rate. ``time_scale`` compresses factory time (60 runs an
+hour in a minute). It serves OPC UA and registers over gRPC like any vendor module.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
+import random
 from dataclasses import dataclass
 
-import grpc
-
 from modules.catalog import load_catalog
-from modules.descriptors import to_proto
-from modules.session import RegistryClient
-from pnp.v1 import registry_pb2
+from modules.descriptors import CapabilitySpec
+from modules.module import Module
+from modules.skill import SkillContext
 
-log = logging.getLogger(__name__)
+PROGRESS_STEPS = 10
+
+
+class InjectedFailure(RuntimeError):
+    """The simulator's deliberate failure (failure injection)."""
 
 
 @dataclass(frozen=True)
 class SimulatedModuleConfig:
     kind: str
     dock: str
-    orchestrator: str = "127.0.0.1:50051"
+    orchestrator: str | None = "127.0.0.1:50051"
     module_id: str = ""  # default: <kind>-<dock>, lower case
     serial: str = ""  # default: SIM-<module id>
+    opcua_host: str = "127.0.0.1"
+    opcua_port: int = 0  # 0: any free port
     time_scale: float = 1.0
     seed: int = 0
+    noise: float = 0.05  # relative spread of durations around the time model
+    failure_rate: float = 0.0  # probability that an execution fails
 
     @property
     def resolved_module_id(self) -> str:
         return self.module_id or f"{self.kind}-{self.dock}".lower()
 
 
-class SimulatedModule:
+class SimulatedModule(Module):
     def __init__(self, config: SimulatedModuleConfig) -> None:
-        self.config = config
+        if not 0.0 <= config.failure_rate <= 1.0:
+            raise ValueError("failure_rate must be between 0 and 1")
         module_type = load_catalog().module_type(config.kind)
         module_id = config.resolved_module_id
-        self.descriptor = to_proto(
+        super().__init__(
             module_type,
             module_id=module_id,
             dock=config.dock,
             serial=config.serial or f"SIM-{module_id}",
             kind=config.kind,
-        )
-        self.released = asyncio.Event()
-        self.client = RegistryClient(
-            config.orchestrator,
-            self.descriptor,
-            on_directive=self._on_directive,
+            orchestrator=config.orchestrator,
+            opcua_host=config.opcua_host,
+            opcua_port=config.opcua_port,
+            time_scale=config.time_scale,
             seed=config.seed,
         )
-
-    @property
-    def module_id(self) -> str:
-        return self.descriptor.module_id
-
-    async def run(self) -> None:
-        """Run until cancelled; on cancellation, deregister (best effort)."""
-        try:
-            await self.client.run()
-        finally:
-            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.CancelledError):
-                await asyncio.shield(self.client.deregister())
-
-    async def _on_directive(self, directive: registry_pb2.Directive) -> None:
-        log.info(
-            "%s: directive %s (%s)",
-            self.module_id,
-            registry_pb2.DirectiveKind.Name(directive.kind),
-            directive.reason,
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.telemetry.update(
+            {
+                "PowerKw": self._idle_power(),
+                "UnitsProduced": 0.0,
+                "ExecutionsCompleted": 0.0,
+                "ExecutionsFailed": 0.0,
+            }
         )
-        if directive.kind == registry_pb2.DIRECTIVE_KIND_RELEASE:
-            self.released.set()
+        for capability in module_type.capabilities:
+            self.add_skill(capability.name, self._simulated_skill(capability))
+
+    def _idle_power(self) -> float:
+        return round(self.module_type.utilities.power_kw * 0.1, 3)
+
+    def _simulated_skill(self, capability: CapabilitySpec):
+        async def run(ctx: SkillContext) -> dict:
+            nominal = capability.time.seconds_for(ctx.units)
+            duration = max(0.0, self.rng.gauss(nominal, nominal * self.config.noise))
+            fails = self.rng.random() < self.config.failure_rate
+            fail_at = self.rng.randint(1, PROGRESS_STEPS) if fails else None
+            self.set_telemetry("PowerKw", self.module_type.utilities.power_kw)
+            try:
+                for step in range(1, PROGRESS_STEPS + 1):
+                    await ctx.sleep(duration / PROGRESS_STEPS)
+                    if step == fail_at:
+                        self._count("ExecutionsFailed")
+                        raise InjectedFailure(f"simulated fault in {capability.name}")
+                    ctx.progress(step / PROGRESS_STEPS)
+            finally:
+                self.set_telemetry("PowerKw", self._idle_power())
+            self._count("ExecutionsCompleted")
+            self._count("UnitsProduced", ctx.units)
+            return {"duration_s": round(duration, 3), "units": ctx.units}
+
+        return run
+
+    def _count(self, name: str, amount: float = 1.0) -> None:
+        self.set_telemetry(name, self.telemetry.get(name, 0.0) + amount)

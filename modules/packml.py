@@ -1,0 +1,139 @@
+"""The PackML state machine of one skill (ISA-TR88.00.02, OPC 30050), as pure data.
+
+States carry their standard numbers. Commands move the machine from a wait state to
+an acting state; an acting state (Starting, Completing, Stopping...) moves on by
+itself when its work is done ("state complete", ``complete_acting``). A command that
+is not allowed in the current state is refused with ``CommandRefused``: the OPC UA
+adapter answers it with ``BadInvalidState``.
+
+    Idle -Start-> Starting -> Execute -> Completing -> Complete -Reset-> Resetting -> Idle
+    Execute -Hold-> Holding -> Held -Unhold-> Unholding -> Execute
+    Execute -Suspend-> Suspending -> Suspended -Unsuspend-> Unsuspending -> Execute
+    (most states) -Stop-> Stopping -> Stopped -Reset-> Resetting -> Idle
+    (any but Aborting/Aborted) -Abort-> Aborting -> Aborted -Clear-> Clearing -> Stopped
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class State(enum.IntEnum):
+    CLEARING = 1
+    STOPPED = 2
+    STARTING = 3
+    IDLE = 4
+    SUSPENDED = 5
+    EXECUTE = 6
+    STOPPING = 7
+    ABORTING = 8
+    ABORTED = 9
+    HOLDING = 10
+    HELD = 11
+    UNHOLDING = 12
+    SUSPENDING = 13
+    UNSUSPENDING = 14
+    RESETTING = 15
+    COMPLETING = 16
+    COMPLETE = 17
+
+    @property
+    def label(self) -> str:
+        """The PackML name, as OPC UA's CurrentState shows it (e.g. "Execute")."""
+        return self.name.capitalize()
+
+
+class Command(enum.Enum):
+    RESET = "Reset"
+    START = "Start"
+    STOP = "Stop"
+    HOLD = "Hold"
+    UNHOLD = "Unhold"
+    SUSPEND = "Suspend"
+    UNSUSPEND = "Unsuspend"
+    ABORT = "Abort"
+    CLEAR = "Clear"
+    COMPLETE = "Complete"  # OPC UA method ToComplete
+
+
+S, C = State, Command
+
+# Commands accepted in wait (and some acting) states, and where they lead.
+_COMMANDS: dict[State, dict[Command, State]] = {
+    S.IDLE: {C.START: S.STARTING},
+    S.EXECUTE: {C.HOLD: S.HOLDING, C.SUSPEND: S.SUSPENDING, C.COMPLETE: S.COMPLETING},
+    S.HELD: {C.UNHOLD: S.UNHOLDING},
+    S.SUSPENDED: {C.UNSUSPEND: S.UNSUSPENDING},
+    S.COMPLETE: {C.RESET: S.RESETTING},
+    S.STOPPED: {C.RESET: S.RESETTING},
+    S.ABORTED: {C.CLEAR: S.CLEARING},
+}
+# Acting states move on by themselves once their work is done.
+_ACTING: dict[State, State] = {
+    S.STARTING: S.EXECUTE,
+    S.COMPLETING: S.COMPLETE,
+    S.RESETTING: S.IDLE,
+    S.HOLDING: S.HELD,
+    S.UNHOLDING: S.EXECUTE,
+    S.SUSPENDING: S.SUSPENDED,
+    S.UNSUSPENDING: S.EXECUTE,
+    S.STOPPING: S.STOPPED,
+    S.ABORTING: S.ABORTED,
+    S.CLEARING: S.STOPPED,
+}
+# Stop is allowed everywhere except where the machine is already stopping, stopped,
+# or in the abort branch.
+_NO_STOP = {S.STOPPING, S.STOPPED, S.ABORTING, S.ABORTED, S.CLEARING}
+_NO_ABORT = {S.ABORTING, S.ABORTED}
+
+# States in which a skill holds an execution (is busy with an operation).
+BUSY = frozenset(
+    {
+        S.STARTING,
+        S.EXECUTE,
+        S.COMPLETING,
+        S.HOLDING,
+        S.HELD,
+        S.UNHOLDING,
+        S.SUSPENDING,
+        S.SUSPENDED,
+        S.UNSUSPENDING,
+    }
+)
+
+
+class CommandRefused(Exception):
+    def __init__(self, command: Command, state: State) -> None:
+        super().__init__(f"{command.value} is not allowed in state {state.label}")
+        self.command = command
+        self.state = state
+
+
+def next_state(state: State, command: Command) -> State:
+    """Where ``command`` leads from ``state``; raises CommandRefused if not allowed."""
+    if command is C.ABORT and state not in _NO_ABORT:
+        return S.ABORTING
+    if command is C.STOP and state not in _NO_STOP:
+        return S.STOPPING
+    try:
+        return _COMMANDS[state][command]
+    except KeyError:
+        raise CommandRefused(command, state) from None
+
+
+def allowed_commands(state: State) -> set[Command]:
+    allowed = set(_COMMANDS.get(state, {}))
+    if state not in _NO_ABORT:
+        allowed.add(C.ABORT)
+    if state not in _NO_STOP:
+        allowed.add(C.STOP)
+    return allowed
+
+
+def complete_acting(state: State) -> State:
+    """The state an acting state settles into; a wait state stays where it is."""
+    return _ACTING.get(state, state)
+
+
+def is_acting(state: State) -> bool:
+    return state in _ACTING
