@@ -243,8 +243,12 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
 
     async def start_is_idempotent() -> str:
         probe.drain()
-        if await probe.call("Start", execution, quick) is not True:
-            raise CheckFailed("a repeated Start of the completed execution was not acknowledged")
+        status = await refused("Start", execution, quick)
+        if status:
+            raise CheckFailed(
+                f"a repeated Start of the completed execution was refused ({status}); "
+                "it must be acknowledged without running again"
+            )
         await asyncio.sleep(settle)
         if probe.drain():
             raise CheckFailed("a repeated Start changed the state: the work ran again")
@@ -256,7 +260,22 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
             raise CheckFailed(f"a repeated execution id ran again after Reset: {again}")
         return "repeated id acknowledged, never re-run"
 
+    async def back_to_idle() -> None:
+        """Bring the skill back to Idle, so one failed check does not fail the next."""
+        state = await probe.read("CurrentState")
+        if state in ("Aborting", "Aborted"):
+            await probe.wait_for("Aborted", timeout) if state == "Aborting" else None
+            await call_expecting("Clear", "Stopped")
+            state = "Stopped"
+        elif state not in ("Idle", "Complete", "Stopped"):
+            await call_expecting("Stop", "Stopped")
+            state = "Stopped"
+        if state != "Idle":
+            await call_expecting("Reset", "Idle")
+        probe.drain()
+
     async def hold_unhold_stop() -> str:
+        await back_to_idle()
         await call_expecting("Start", "Execute", _new_id(), long)
         await call_expecting("Hold", "Held")
         if await probe.read("StateNumber") != State.HELD:
@@ -269,6 +288,7 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         return ""
 
     async def abort_and_clear() -> str:
+        await back_to_idle()
         await call_expecting("Start", "Execute", _new_id(), long)
         await call_expecting("Abort", "Aborted")
         status = await refused("Reset")
@@ -279,6 +299,7 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         return ""
 
     async def to_complete() -> str:
+        await back_to_idle()
         await call_expecting("Start", "Execute", _new_id(), long)
         await call_expecting("ToComplete", "Complete")
         await call_expecting("Reset", "Idle")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from modules.sim import SimulatedModule, SimulatedModuleConfig
 from orchestrator.cli.client import OrchestratorClient
 from orchestrator.cli.main import cli, json_option, run
 from orchestrator.cli.output import (
@@ -86,6 +85,7 @@ async def _demo(
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
+    from modules.sim import SimulatedModule, SimulatedModuleConfig
     from orchestrator.api.server import start_server
     from orchestrator.service.factory import Factory, FactorySettings
     from orchestrator.store import Store
@@ -123,7 +123,7 @@ async def _demo(
             store.close()
 
 
-async def _plug_in(modules: list[SimulatedModule], tasks: list[asyncio.Task], say) -> None:
+async def _plug_in(modules: list, tasks: list[asyncio.Task], say) -> None:
     status = (
         console.status("plugging in modules...")
         if say is console.print

@@ -12,10 +12,10 @@ import signal
 
 import click
 import grpc
+from rich.table import Table
 
 from modules.catalog import UnknownKind, load_catalog
 from modules.session import RegistrationRefused
-from modules.sim import SimulatedModule, SimulatedModuleConfig
 from orchestrator.cli.main import CliContext, ask, cli, json_option, run
 from orchestrator.cli.output import (
     as_dict,
@@ -77,15 +77,64 @@ def catalog(as_json: bool) -> None:
 @click.argument("kind")
 @click.option("--dock", required=True, help="The dock the module is plugged into.")
 @click.option("--id", "module_id", default="", help="Module id (default: KIND-DOCK).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the module's randomness.")
+@click.option(
+    "--opcua-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="OPC UA port (0: any free port; the endpoint is printed).",
+)
+@click.option(
+    "--time-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Factory seconds per real second (60: an hour of work takes a minute).",
+)
+@click.option(
+    "--failure-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Probability that an execution fails (failure injection).",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of durations and failures.")
+@click.option(
+    "--standalone",
+    is_flag=True,
+    help="Serve OPC UA only, without registering (e.g. for `pnp module check`).",
+)
 @click.pass_obj
-def run_module(obj: CliContext, kind: str, dock: str, module_id: str, seed: int) -> None:
-    """Run a simulated module of catalog KIND: it registers on DOCK over gRPC and keeps
-    its session alive (re-registering after outages) until interrupted."""
+def run_module(
+    obj: CliContext,
+    kind: str,
+    dock: str,
+    module_id: str,
+    opcua_port: int,
+    time_scale: float,
+    failure_rate: float,
+    seed: int,
+    standalone: bool,
+) -> None:
+    """Run a simulated module of catalog KIND on DOCK.
+
+    It serves its skills over OPC UA at once, then registers with the orchestrator
+    over gRPC and keeps its session alive, retrying while the orchestrator is
+    unreachable, until interrupted.
+    """
+    from modules.sim import SimulatedModule, SimulatedModuleConfig  # asyncua: load on use
+
     try:
         simulated = SimulatedModule(
             SimulatedModuleConfig(
-                kind=kind, dock=dock, module_id=module_id, orchestrator=obj.orchestrator, seed=seed
+                kind=kind,
+                dock=dock,
+                module_id=module_id,
+                orchestrator=None if standalone else obj.orchestrator,
+                opcua_port=opcua_port,
+                time_scale=time_scale,
+                failure_rate=failure_rate,
+                seed=seed,
             )
         )
     except UnknownKind as error:
@@ -93,13 +142,18 @@ def run_module(obj: CliContext, kind: str, dock: str, module_id: str, seed: int)
     run(_run_until_interrupted(simulated))
 
 
-async def _run_until_interrupted(simulated: SimulatedModule) -> None:
+async def _run_until_interrupted(simulated) -> None:
     task = asyncio.create_task(simulated.run())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
 
     async def announce() -> None:
+        await simulated.serving.wait()
+        console.print(f"module {simulated.module_id} serving OPC UA at {simulated.endpoint}")
+        console.file.flush()
+        if simulated.client is None:
+            return
         await simulated.client.registered.wait()
         registration = simulated.client.registration
         console.print(
@@ -107,6 +161,7 @@ async def _run_until_interrupted(simulated: SimulatedModule) -> None:
             f"{simulated.config.dock}, epoch {registration.epoch}",
             soft_wrap=True,
         )
+        console.file.flush()
 
     announcer = asyncio.create_task(announce())
     try:
@@ -122,3 +177,44 @@ async def _run_until_interrupted(simulated: SimulatedModule) -> None:
         announcer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await announcer
+
+
+@module.command()
+@click.argument("endpoint")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for each state.")
+@json_option
+def check(endpoint: str, timeout: float, as_json: bool) -> int:
+    """Run the conformance kit against the module at ENDPOINT (opc.tcp://host:port).
+
+    Exercises every skill over OPC UA: information model, refused commands, parameter
+    checks, Start to Complete, idempotent Start, Hold/Suspend/Stop, Abort/Clear,
+    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise.
+    """
+    if not endpoint.startswith("opc.tcp://"):
+        raise BadInput(
+            f"{endpoint!r} is not an OPC UA endpoint",
+            [Violation("endpoint", "expected opc.tcp://HOST:PORT")],
+        )
+    from modules.conformance import check_module  # asyncua: load on use
+
+    results = run(check_module(endpoint, timeout=timeout))
+    failed = [r for r in results if not r.passed]
+    if as_json:
+        emit_json(
+            {
+                "endpoint": endpoint,
+                "passed": not failed,
+                "checks": [
+                    {"name": r.name, "passed": r.passed, "detail": r.detail} for r in results
+                ],
+            }
+        )
+    else:
+        table = Table(title=f"conformance of {endpoint}", title_justify="left")
+        for column in ("check", "result", "detail"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(r.name, "[green]pass[/]" if r.passed else "[red]FAIL[/]", r.detail)
+        console.print(table)
+        console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
