@@ -16,6 +16,8 @@ This adapter holds no state of its own: it publishes what the skill runtimes say
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 
@@ -119,6 +121,15 @@ class ModuleOpcUaServer:
         await server.start()
 
     async def stop(self) -> None:
+        # asyncua's clock task sleeps a whole second between updates and stop() waits for
+        # it; cancelling it first makes a module shut down at once.
+        internal = getattr(self.server, "iserver", None)
+        clock_task = getattr(internal, "time_task", None)
+        if clock_task is not None:
+            clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await clock_task
+            internal.time_task = None
         await self.server.stop()
 
     async def _add_skill(self, parent, capability: str, runtime: SkillRuntime) -> None:

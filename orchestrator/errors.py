@@ -10,6 +10,8 @@ an exit code (``orchestrator.cli.main``)::
     ├── Conflict              FAILED_PRECONDITION    1   clashes with what exists (dock taken)
     │   ├── AlreadyExists     ALREADY_EXISTS         1   that identity exists already
     │   └── Fenced            FAILED_PRECONDITION    1   carries an older epoch than the current
+    ├── LeaseExpired          ABORTED                1   the module must register again (retryable)
+    ├── Unsupported           UNIMPLEMENTED          1   not built yet; the message says when
     ├── Unavailable           UNAVAILABLE            1   orchestrator or module unreachable
     └── Internal              INTERNAL               1   a bug: please report it
 
@@ -79,6 +81,16 @@ class AlreadyExists(Conflict):
 
 class Fenced(Conflict):
     """The caller carries an older epoch than the module's current registration."""
+
+
+class LeaseExpired(PnpError):
+    """A module's lease ran out; registering again (same boot id) restores it."""
+
+    retryable = True
+
+
+class Unsupported(PnpError):
+    """The request is valid but this orchestrator does not do it (yet)."""
 
 
 class Unavailable(PnpError):

@@ -6,7 +6,7 @@ import grpc
 
 from orchestrator.api import convert
 from orchestrator.api.status import maps_errors
-from orchestrator.errors import NotFound
+from orchestrator.errors import BadInput, Violation
 from orchestrator.service.factory import Factory
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -24,6 +24,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def GetOrder(self, request, context):
+        _require("order_id", request.order_id)
         view = self.factory.order(request.order_id)
         return orchestrator_pb2.GetOrderResponse(
             order=convert.order_to_proto(view),
@@ -38,6 +39,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def CancelOrder(self, request, context):
+        _require("order_id", request.order_id)
         view = await self.factory.cancel_order(request.order_id)
         return orchestrator_pb2.CancelOrderResponse(order=convert.order_to_proto(view))
 
@@ -49,8 +51,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def GetModule(self, request, context):
-        if not request.module_id:
-            raise NotFound("give a module id; `pnp modules` lists them")
+        _require("module_id", request.module_id)
         return orchestrator_pb2.GetModuleResponse(
             module=convert.module_to_proto(self.factory.module(request.module_id))
         )
@@ -82,3 +83,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         await context.abort(
             grpc.StatusCode.UNIMPLEMENTED, "ExportOrderData arrives with the durability work"
         )
+
+
+def _require(field: str, value: str) -> None:
+    if not value:
+        raise BadInput(f"{field} is required", [Violation(field, "must not be empty")])

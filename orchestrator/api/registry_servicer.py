@@ -59,7 +59,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     [Violation("hello", "send SessionHello(module_id, epoch) first")],
                 )
             module_id, epoch = first.hello.module_id, first.hello.epoch
-            self.factory.open_session(module_id, epoch)
+            token = self.factory.open_session(module_id, epoch).session_token
         except PnpError as error:
             await abort_with(context, error)
         log.info("module %s: session open (epoch %d)", module_id, epoch)
@@ -70,7 +70,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     break
                 kind = message.WhichOneof("message")
                 if kind == "heartbeat":
-                    remaining = self.factory.heartbeat(module_id, epoch)
+                    remaining = self.factory.heartbeat(module_id, epoch, token)
                     await context.write(
                         registry_pb2.SessionResponse(
                             heartbeat_ack=registry_pb2.HeartbeatAck(
@@ -81,9 +81,12 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     )
                 elif kind == "state":
                     self.factory.report_state(
-                        module_id, epoch, convert.item_state_from_proto(message.state.item_state)
+                        module_id,
+                        epoch,
+                        token,
+                        convert.item_state_from_proto(message.state.item_state),
                     )
         except PnpError as error:  # e.g. fenced by a newer boot: the module is told why
             await abort_with(context, error)
         finally:
-            self.factory.close_session(module_id, epoch)
+            self.factory.close_session(module_id, epoch, token)

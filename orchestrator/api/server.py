@@ -45,6 +45,9 @@ async def start_server(factory: Factory, listen: str = "127.0.0.1:50051") -> Run
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC shares ports by default (SO_REUSEPORT): a second orchestrator on the
+            # same port would silently split the modules between two databases.
+            ("grpc.so_reuseport", 0),
         ]
     )
     registry_pb2_grpc.add_ModuleRegistryServicer_to_server(ModuleRegistryServicer(factory), server)

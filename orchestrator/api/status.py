@@ -23,9 +23,11 @@ from orchestrator.errors import (
     Conflict,
     Fenced,
     Internal,
+    LeaseExpired,
     NotFound,
     PnpError,
     Unavailable,
+    Unsupported,
     Violation,
 )
 
@@ -43,6 +45,8 @@ _TO_CODE: tuple[tuple[type[PnpError], grpc.StatusCode], ...] = (
     (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (Fenced, grpc.StatusCode.FAILED_PRECONDITION),
     (Conflict, grpc.StatusCode.FAILED_PRECONDITION),
+    (LeaseExpired, grpc.StatusCode.ABORTED),
+    (Unsupported, grpc.StatusCode.UNIMPLEMENTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (Internal, grpc.StatusCode.INTERNAL),
 )
@@ -52,8 +56,12 @@ _BY_CODE = {
     grpc.StatusCode.NOT_FOUND: NotFound,
     grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
     grpc.StatusCode.FAILED_PRECONDITION: Conflict,
+    grpc.StatusCode.ABORTED: LeaseExpired,
+    grpc.StatusCode.UNIMPLEMENTED: Unsupported,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: Unavailable,
+    grpc.StatusCode.CANCELLED: Unavailable,
 }
 
 
@@ -104,6 +112,8 @@ def maps_errors(method):
                     yield item
             except PnpError as error:
                 await abort_with(context, error)
+            except Exception as bug:
+                await abort_with(context, _internal(method, bug))
 
         return streaming
 
@@ -113,8 +123,16 @@ def maps_errors(method):
             return await method(self, request, context)
         except PnpError as error:
             await abort_with(context, error)
+        except Exception as bug:
+            await abort_with(context, _internal(method, bug))
 
     return unary
+
+
+def _internal(method, bug: Exception) -> Internal:
+    # A bug, not a user mistake: log it whole here, tell the caller what failed.
+    log.exception("%s failed", method.__name__, exc_info=bug)
+    return Internal(f"{method.__name__} failed ({type(bug).__name__}: {bug}); please report it")
 
 
 def error_from_rpc(error: grpc.aio.AioRpcError) -> PnpError:

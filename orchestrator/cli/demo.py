@@ -23,6 +23,7 @@ from orchestrator.cli.output import (
     emit_json,
     line_graph_tree,
     plan_table,
+    styled,
     unmatched_tree,
 )
 from orchestrator.domain.layout import load_layout_file
@@ -56,7 +57,11 @@ REGISTRATION_TIMEOUT = 30.0
     help="Folder with orders/*.yaml and layouts/.",
 )
 @click.option(
-    "--solve-time-limit", default=5.0, show_default=True, help="Seconds the planner may take."
+    "--solve-time-limit",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the planner may take.",
 )
 @json_option
 def demo(recipes_dir: str, solve_time_limit: float, as_json: bool) -> None:
@@ -101,8 +106,10 @@ async def _demo(
         await factory.start()
         server = await start_server(factory, "127.0.0.1:0")
         say(
-            f"[bold]orchestrator[/] listening on {server.address} "
-            "(demo: no TLS, temporary database)"
+            styled(
+                ("orchestrator", "bold"),
+                f" listening on {server.address} (demo: no TLS, temporary database)",
+            )
         )
         modules = [
             SimulatedModule(
@@ -142,7 +149,13 @@ async def _plug_in(modules: list, tasks: list[asyncio.Task], say) -> None:
                 if task in done and task.exception() is not None:
                     raise Unavailable(f"module {simulated.module_id} failed: {task.exception()}")
                 raise Unavailable(f"module {simulated.module_id} did not register in time")
-            say(f"  plugged in [bold]{simulated.module_id}[/] on dock {simulated.config.dock}")
+            say(
+                styled(
+                    "  plugged in ",
+                    (simulated.module_id, "bold"),
+                    f" on dock {simulated.config.dock}",
+                )
+            )
 
 
 async def _order_and_plan(address: str, recipes: list[tuple[str, str]], say) -> dict:
@@ -151,7 +164,9 @@ async def _order_and_plan(address: str, recipes: list[tuple[str, str]], say) -> 
         for source, text in recipes:
             submitted = await client.submit_order(text, source, uuid.uuid4().hex)
             orders.append(submitted)
-            say(f"  order [bold]{submitted.order_id}[/] {submitted.name} from {source}")
+            say(
+                styled("  order ", (submitted.order_id, "bold"), f" {submitted.name} from {source}")
+            )
             if submitted.unmatched:
                 say(unmatched_tree(submitted.unmatched))
         plan = await client.get_plan(wait_for_current=True)
@@ -160,7 +175,7 @@ async def _order_and_plan(address: str, recipes: list[tuple[str, str]], say) -> 
         for submitted in orders:
             response = await client.get_order(submitted.order_id)
             graphs.append(response.line_graph)
-            say(f"\n[bold]{submitted.order_id}[/] {submitted.name}")
+            say(styled("\n", (submitted.order_id, "bold"), f" {submitted.name}"))
             say(line_graph_tree(response.line_graph))
         modules = await client.list_modules()
     return {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import click
 
 from orchestrator.cli.client import ENV_ORCHESTRATOR, orchestrator_address
-from orchestrator.cli.output import emit_json, errors
+from orchestrator.cli.output import emit_json, errors, styled
 from orchestrator.errors import BadInput, PnpError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -79,7 +79,7 @@ def report(error: PnpError, as_json: bool) -> None:
                 }
             }
         )
-    errors.print(f"[red]error:[/] {error}", markup=True, soft_wrap=True)
+    errors.print(styled(("error:", "red"), f" {error}"), soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

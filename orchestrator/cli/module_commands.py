@@ -13,6 +13,7 @@ import signal
 import click
 import grpc
 from rich.table import Table
+from rich.text import Text
 
 from modules.catalog import UnknownKind, load_catalog
 from modules.session import RegistrationRefused
@@ -21,9 +22,11 @@ from orchestrator.cli.output import (
     as_dict,
     console,
     emit_json,
+    emit_json_line,
     errors,
     module_detail,
     modules_table,
+    styled,
 )
 from orchestrator.errors import BadInput, Conflict, Violation
 
@@ -70,7 +73,7 @@ def catalog(as_json: bool) -> None:
         return
     for name, kind in kinds.items():
         capabilities = ", ".join(c.name for c in kind.capabilities)
-        console.print(f"[bold]{name}[/]: {kind.vendor} {kind.model} ({capabilities})")
+        console.print(styled((name, "bold"), f": {kind.vendor} {kind.model} ({capabilities})"))
 
 
 @module.command("run")
@@ -100,6 +103,9 @@ def catalog(as_json: bool) -> None:
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of durations and failures.")
 @click.option(
+    "--json", "as_json", is_flag=True, help="Announce serving and registration as JSON lines."
+)
+@click.option(
     "--standalone",
     is_flag=True,
     help="Serve OPC UA only, without registering (e.g. for `pnp module check`).",
@@ -114,6 +120,7 @@ def run_module(
     time_scale: float,
     failure_rate: float,
     seed: int,
+    as_json: bool,
     standalone: bool,
 ) -> None:
     """Run a simulated module of catalog KIND on DOCK.
@@ -139,10 +146,10 @@ def run_module(
         )
     except UnknownKind as error:
         raise BadInput(str(error), [Violation("kind", str(error))]) from None
-    run(_run_until_interrupted(simulated))
+    run(_run_until_interrupted(simulated, as_json))
 
 
-async def _run_until_interrupted(simulated) -> None:
+async def _run_until_interrupted(simulated, as_json: bool) -> None:
     task = asyncio.create_task(simulated.run())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -150,18 +157,26 @@ async def _run_until_interrupted(simulated) -> None:
 
     async def announce() -> None:
         await simulated.serving.wait()
-        console.print(f"module {simulated.module_id} serving OPC UA at {simulated.endpoint}")
-        console.file.flush()
+        if as_json:
+            emit_json_line({"module_id": simulated.module_id, "opcua_endpoint": simulated.endpoint})
+        else:
+            console.print(f"module {simulated.module_id} serving OPC UA at {simulated.endpoint}")
+            console.file.flush()
         if simulated.client is None:
             return
         await simulated.client.registered.wait()
-        registration = simulated.client.registration
-        console.print(
-            f"module {simulated.module_id} ({simulated.config.kind}) registered on dock "
-            f"{simulated.config.dock}, epoch {registration.epoch}",
-            soft_wrap=True,
-        )
-        console.file.flush()
+        epoch = simulated.client.registration.epoch
+        if as_json:
+            emit_json_line(
+                {"module_id": simulated.module_id, "dock": simulated.dock, "epoch": epoch}
+            )
+        else:
+            console.print(
+                f"module {simulated.module_id} ({simulated.kind}) registered on dock "
+                f"{simulated.dock}, epoch {epoch}",
+                soft_wrap=True,
+            )
+            console.file.flush()
 
     announcer = asyncio.create_task(announce())
     try:
@@ -214,7 +229,8 @@ def check(endpoint: str, timeout: float, as_json: bool) -> int:
         for column in ("check", "result", "detail"):
             table.add_column(column)
         for r in results:
-            table.add_row(r.name, "[green]pass[/]" if r.passed else "[red]FAIL[/]", r.detail)
+            verdict = Text("pass", style="green") if r.passed else Text("FAIL", style="red")
+            table.add_row(r.name, verdict, r.detail)
         console.print(table)
         console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

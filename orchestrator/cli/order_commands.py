@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from orchestrator.cli.output import (
     line_graph_dot,
     order_detail,
     orders_table,
+    styled,
     unmatched_tree,
 )
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
 from orchestrator.domain.yaml_source import read_text_capped
+from orchestrator.errors import BadInput, Violation
 
 
 @cli.group()
@@ -32,11 +35,15 @@ def order() -> None:
 @click.option(
     "--request-id",
     default=None,
-    help="Idempotency key (one file only): resubmitting with it returns the same order.",
+    help="Idempotency key (one file only). Default: derived from the file's content, so "
+    "running the same command again returns the same order instead of a duplicate.",
 )
+@click.option("--again", is_flag=True, help="Submit as a new order even if the same recipe was.")
 @json_option
 @click.pass_obj
-def submit(obj: CliContext, files: tuple[str, ...], request_id: str | None, as_json: bool) -> None:
+def submit(
+    obj: CliContext, files: tuple[str, ...], request_id: str | None, again: bool, as_json: bool
+) -> None:
     """Submit recipe FILES as orders. Each is validated here first, then by the server."""
     if request_id and len(files) > 1:
         raise click.UsageError("--request-id applies to a single file")
@@ -48,19 +55,27 @@ def submit(obj: CliContext, files: tuple[str, ...], request_id: str | None, as_j
         texts.append((path, text))
 
     async def submit_all(client: OrchestratorClient):
-        return [
-            await client.submit_order(text, path, request_id or uuid.uuid4().hex)
-            for path, text in texts
-        ]
+        submitted = []
+        for path, text in texts:
+            key = request_id or (uuid.uuid4().hex if again else content_request_id(text))
+            order = await client.submit_order(text, path, key)
+            submitted.append(order)
+            if not as_json:  # as each is stored, so a later failure hides nothing
+                console.print(
+                    styled(f"{path}: order ", (order.order_id, "bold"), f" ({order.name})")
+                )
+                if order.unmatched:
+                    console.print(unmatched_tree(order.unmatched))
+        return submitted
 
     orders = ask(obj, submit_all)
     if as_json:
         emit_json({"orders": [as_dict(o) for o in orders]})
-        return
-    for path, submitted in zip(files, orders, strict=True):
-        console.print(f"{path}: order [bold]{submitted.order_id}[/] ({submitted.name}) stored")
-        if submitted.unmatched:
-            console.print(unmatched_tree(submitted.unmatched))
+
+
+def content_request_id(text: str) -> str:
+    """A request id that is the same for the same recipe text (so retries are safe)."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
 @cli.command("orders")
@@ -91,7 +106,13 @@ def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) ->
 
     response = ask(obj, lambda c: c.get_order(order_id))
     if dot_file:
-        Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
+        try:
+            Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
+        except OSError as error:
+            raise BadInput(
+                f"cannot write {dot_file}: {error.strerror}",
+                [Violation("--dot", f"cannot write {dot_file}: {error.strerror}")],
+            ) from None
     if as_json:
         emit_json({"order": as_dict(response.order), "line_graph": as_dict(response.line_graph)})
     else:

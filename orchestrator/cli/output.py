@@ -9,14 +9,29 @@ from datetime import UTC, datetime
 from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 
 # Piped output (CI logs, `| less`) gets a generous fixed width instead of rich's 80
 # columns, so operation ids are not cut off.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+#
+# Markup is off: names, paths and parameter values come from users and may contain
+# "[...]"; styles are applied with Text objects instead.
+console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
+errors = Console(
+    stderr=True, highlight=False, markup=False, width=None if sys.stderr.isatty() else 160
+)
+
+
+def bold(text: str) -> Text:
+    return Text(text, style="bold")
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Plain strings and (text, style) pairs, never parsed as markup."""
+    return Text.assemble(*parts)
 
 
 def as_dict(message) -> dict:
@@ -27,6 +42,12 @@ def as_dict(message) -> dict:
 
 def emit_json(value) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit_json_line(value) -> None:
+    """One compact JSON object per line, flushed: for long-running commands' announcements."""
+    sys.stdout.write(json.dumps(value) + "\n")
     sys.stdout.flush()
 
 
@@ -84,7 +105,7 @@ def modules_table(modules) -> Table:
 
 def module_detail(module) -> Tree:
     d = module.descriptor
-    tree = Tree(f"[bold]{d.module_id}[/] {d.vendor} {d.model} (serial {d.serial})")
+    tree = Tree(styled((d.module_id, "bold"), f" {d.vendor} {d.model} (serial {d.serial})"))
     tree.add(f"dock {d.dock}, footprint {_enum(module_pb2.Footprint, d.footprint, 'FOOTPRINT_')}")
     tree.add(
         f"{_enum(module_pb2.ModuleLiveness, module.liveness, 'MODULE_LIVENESS_')}, "
@@ -99,8 +120,11 @@ def module_detail(module) -> Tree:
     for capability in d.capabilities:
         tm = capability.time_model
         node = capabilities.add(
-            f"[bold]{capability.name}[/]: setup {tm.setup_seconds:g} s, "
-            f"{tm.seconds_per_unit:g} s per cycle of {tm.batch_capacity or 1}"
+            styled(
+                (capability.name, "bold"),
+                f": setup {tm.setup_seconds:g} s, "
+                f"{tm.seconds_per_unit:g} s per cycle of {tm.batch_capacity or 1}",
+            )
         )
         for p in capability.parameters:
             kind = p.WhichOneof("constraint")
@@ -138,8 +162,11 @@ def orders_table(orders) -> Table:
 
 def order_detail(order, line_graph) -> Tree:
     tree = Tree(
-        f"[bold]{order.order_id}[/] {order.name}: {order.quantity} x {order.product}, "
-        f"{ORDER_STATE_NAMES.get(order.state, '?')}"
+        styled(
+            (order.order_id, "bold"),
+            f" {order.name}: {order.quantity} x {order.product}, "
+            f"{ORDER_STATE_NAMES.get(order.state, '?')}",
+        )
     )
     tree.add(f"due {_time(order.due)}, priority {order.priority}, lots of {order.lot_size}")
     steps = tree.add("steps")
@@ -154,7 +181,7 @@ def order_detail(order, line_graph) -> Tree:
 
 
 def unmatched_tree(unmatched) -> Tree:
-    node = Tree("[bold red]cannot be planned[/]")
+    node = Tree(Text("cannot be planned", style="bold red"))
     for u in unmatched:
         node.add(f"step {u.step_id} ({u.capability}): {u.reason}")
     return node
@@ -170,7 +197,7 @@ def _value(value: order_pb2.ParameterValue) -> str:
 
 
 def line_graph_tree(graph: plan_pb2.LineGraph) -> Tree:
-    tree = Tree("[bold]line graph[/]")
+    tree = Tree(bold("line graph"))
     if not graph.nodes:
         tree.add("not planned yet")
         return tree

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from orchestrator.cli.main import cli, run
-from orchestrator.cli.output import console, errors
+from orchestrator.cli.output import console, emit_json_line, errors
 from orchestrator.domain.layout import Layout, load_layout_file
 from orchestrator.service.settings import FactorySettings
 
@@ -51,9 +51,16 @@ from orchestrator.service.settings import FactorySettings
     help="Seconds without heartbeat before a module is lost.",
 )
 @click.option(
-    "--solve-time-limit", default=5.0, show_default=True, help="Seconds each replan may take."
+    "--solve-time-limit",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds each replan may take.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
+)
 def serve(
     db_path: str,
     listen: str,
@@ -62,6 +69,7 @@ def serve(
     lease_ttl: float,
     solve_time_limit: float,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Run the orchestrator: module registry, order intake and planner, on one gRPC port."""
     logging.basicConfig(
@@ -76,11 +84,11 @@ def serve(
         lease_ttl=lease_ttl,
         solve_time_limit=solve_time_limit,
     )
-    run(_serve(Path(db_path), listen, layout, settings))
+    run(_serve(Path(db_path), listen, layout, settings, as_json))
 
 
 async def _serve(
-    db_path: Path, listen: str, layout: Layout | None, settings: FactorySettings
+    db_path: Path, listen: str, layout: Layout | None, settings: FactorySettings, as_json: bool
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -94,20 +102,24 @@ async def _serve(
     server = await start_server(factory, listen)
     host = listen.rsplit(":", 1)[0]
     errors.print(
-        "[yellow]warning:[/] serving WITHOUT TLS: any process that can reach this port may act "
+        "warning: serving WITHOUT TLS: any process that can reach this port may act "
         "as a module or a planner. Use this only for local development.",
         soft_wrap=True,
     )
     if layout is None:
         errors.print(
-            "[yellow]warning:[/] no --layout: any dock is accepted, without utility limits "
+            "warning: no --layout: any dock is accepted, without utility limits "
             "or transport times.",
             soft_wrap=True,
         )
-    console.print(
-        f"pnp orchestrator listening on {host}:{server.port} (database {db_path})", soft_wrap=True
-    )
-    console.file.flush()  # scripts and tests wait for this line to learn the port
+    if as_json:
+        emit_json_line({"listening": f"{host}:{server.port}", "database": str(db_path)})
+    else:
+        console.print(
+            f"pnp orchestrator listening on {host}:{server.port} (database {db_path})",
+            soft_wrap=True,
+        )
+        console.file.flush()  # scripts and tests wait for this line to learn the port
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

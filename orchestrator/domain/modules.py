@@ -17,6 +17,7 @@ MAX_CAPABILITIES = 64
 MAX_PARAMETERS = 50
 MAX_ALLOWED_VALUES = 200
 MAX_TEXT = 200
+MAX_UNIT = 32
 MAX_SECONDS = 30 * 24 * 3600  # a month: no single job step lasts longer
 MAX_UTILITY = 10_000.0
 MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -36,6 +37,7 @@ class ParameterEnvelope:
     required: bool = False
 
     def describe(self) -> str:
+        """The envelope in words, e.g. "thickness_mm 0.5..20 mm"."""
         if self.allowed is not None:
             return f"{self.name} in {{{', '.join(self.allowed)}}}"
         if self.minimum is not None:
@@ -97,7 +99,7 @@ def validate_module(module: ModuleDescription) -> list[Violation]:
     def bad(field: str, description: str) -> None:
         problems.append(Violation(field=f"descriptor.{field}", description=description))
 
-    if not MODULE_ID.match(module.module_id):
+    if not MODULE_ID.fullmatch(module.module_id):
         bad("module_id", f"{module.module_id!r} is not a module id (a-z, 0-9, '.', '_', '-')")
     for name in ("vendor", "model", "serial", "dock", "opcua_endpoint", "kind"):
         if len(getattr(module, name)) > MAX_TEXT:
@@ -121,7 +123,7 @@ def validate_module(module: ModuleDescription) -> list[Violation]:
 
 
 def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
-    if not CAPABILITY_NAME.match(capability.name):
+    if not CAPABILITY_NAME.fullmatch(capability.name):
         bad(f"{field}.name", f"{capability.name!r} is not a dotted capability name")
     if len(capability.parameters) > MAX_PARAMETERS:
         bad(f"{field}.parameters", f"more than {MAX_PARAMETERS} parameters")
@@ -129,7 +131,7 @@ def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
     names = [p.name for p in capability.parameters]
     for j, parameter in enumerate(capability.parameters):
         where = f"{field}.parameters[{j}]"
-        if not PARAMETER_NAME.match(parameter.name):
+        if not PARAMETER_NAME.fullmatch(parameter.name):
             bad(f"{where}.name", f"{parameter.name!r} is not a parameter name")
         if names.count(parameter.name) > 1:
             bad(f"{where}.name", f"parameter {parameter.name!r} declared twice")
@@ -139,7 +141,14 @@ def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
                 bad(f"{where}.range", f"range {lo}..{hi} is not a finite min <= max")
         if parameter.allowed is not None and len(parameter.allowed) > MAX_ALLOWED_VALUES:
             bad(f"{where}.allowed", f"more than {MAX_ALLOWED_VALUES} values")
+        elif parameter.allowed is not None and any(len(v) > MAX_TEXT for v in parameter.allowed):
+            bad(f"{where}.allowed", f"a value is longer than {MAX_TEXT} characters")
+        if len(parameter.unit) > MAX_UNIT:
+            bad(f"{where}.unit", f"longer than {MAX_UNIT} characters")
     time_model = capability.time_model
+    if len(time_model.changeovers) > MAX_PARAMETERS:
+        bad(f"{field}.time_model.changeovers", f"more than {MAX_PARAMETERS} changeovers")
+        return
     _check_amount(f"{field}.time_model.setup_seconds", time_model.setup_seconds, MAX_SECONDS, bad)
     _check_amount(
         f"{field}.time_model.seconds_per_unit", time_model.seconds_per_unit, MAX_SECONDS, bad

@@ -16,6 +16,7 @@ import difflib
 import math
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import networkx as nx
@@ -34,6 +35,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
 API_VERSION = "pnp/v1"
+# One order may not flood the planner (a lot per unit of a big order would): lots x
+# steps is capped. Due dates are kept to years every system we talk to can represent.
+MAX_OPERATIONS_PER_ORDER = 2_000
+EARLIEST_DUE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DUE = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
 SEMANTIC_ERROR = "pnp_semantic"
 MAX_TEXT = 200
 
@@ -174,6 +180,22 @@ class OrderSpec(InputModel):
         problems = step_problems(self.steps)
         if problems:
             raise semantic_error([(("steps", *path), message) for path, message in problems])
+        operations = math.ceil(self.quantity / (self.lot_size or self.quantity)) * len(self.steps)
+        if operations > MAX_OPERATIONS_PER_ORDER:
+            where = ("lotSize",) if self.lot_size else ("quantity",)
+            raise semantic_error(
+                [
+                    (
+                        where,
+                        f"{operations} operations (lots x steps); at most "
+                        f"{MAX_OPERATIONS_PER_ORDER} per order: use larger lots or split the order",
+                    )
+                ]
+            )
+        if self.due is not None and not EARLIEST_DUE <= self.due <= LATEST_DUE:
+            raise semantic_error(
+                [(("due",), f"due must be between {EARLIEST_DUE:%Y} and {LATEST_DUE:%Y}")]
+            )
         return self
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from orchestrator.clock import Clock
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.modules import ModuleDescription
-from orchestrator.errors import BadInput, Conflict, Fenced, NotFound, Violation
+from orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound, Violation
 
 
 class Liveness(enum.Enum):
@@ -45,6 +45,9 @@ class ModuleEntry:
     session_open: bool = False
     item_state: str = "NotAvailable"
     draining: bool = False
+    # Which session stream is the current one: a reconnecting module may open a new
+    # stream before the old one has closed, and only the newest may speak for it.
+    session_token: int = 0
 
     @property
     def module_id(self) -> str:
@@ -73,8 +76,12 @@ class Registry:
 
     # -- registration ---------------------------------------------------------------
 
-    def admit(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
-        """Register (or re-register) a module; returns its entry with the granted epoch."""
+    def admission(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        """The entry a registration would get (checks the dock, picks the epoch).
+
+        Nothing changes until ``record`` is called with it: the caller persists the
+        epoch in between, so an epoch is never visible before it is durable.
+        """
         if not boot_id or len(boot_id) > 128:
             raise BadInput(
                 "boot_id is required",
@@ -99,10 +106,25 @@ class Registry:
             item_state=previous.item_state
             if previous and previous.epoch == epoch
             else "NotAvailable",
+            session_token=previous.session_token if previous and previous.epoch == epoch else 0,
         )
-        self._entries[description.module_id] = entry
-        self._epochs[description.module_id] = (epoch, boot_id)
         return entry
+
+    def record(self, entry: ModuleEntry) -> ModuleEntry:
+        """Makes an admitted entry current (after its epoch was persisted)."""
+        last_epoch, _ = self._epochs.get(entry.module_id, (0, ""))
+        if entry.epoch < last_epoch:
+            raise Fenced(
+                f"module {entry.module_id}: epoch {entry.epoch} was overtaken by epoch "
+                f"{last_epoch}; register again"
+            )
+        self._entries[entry.module_id] = entry
+        self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
+        return entry
+
+    def admit(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        """Admission and record in one step (for callers that persist nothing)."""
+        return self.record(self.admission(description, boot_id))
 
     def _check_dock(self, description: ModuleDescription) -> None:
         for other in self._entries.values():
@@ -149,26 +171,47 @@ class Registry:
                 f"epoch {entry.epoch}; register again"
             )
         if entry.liveness is Liveness.LOST:
-            raise Fenced(f"module {module_id}: its lease expired; register again")
+            raise LeaseExpired(f"module {module_id}: its lease expired; register again")
         return entry
 
     def open_session(self, module_id: str, epoch: int) -> ModuleEntry:
+        """Opens a session; the returned entry's ``session_token`` identifies it."""
         entry = self.current(module_id, epoch)
-        return self._put(entry, session_open=True, liveness=Liveness.ALIVE, **self._renewed())
+        return self._put(
+            entry,
+            session_open=True,
+            liveness=Liveness.ALIVE,
+            session_token=entry.session_token + 1,
+            **self._renewed(),
+        )
 
-    def heartbeat(self, module_id: str, epoch: int) -> float:
-        """Renews the lease; returns the seconds it now has left."""
+    def _current_session(self, module_id: str, epoch: int, token: int) -> ModuleEntry:
         entry = self.current(module_id, epoch)
-        self._put(entry, liveness=Liveness.ALIVE, **self._renewed())
+        if token != entry.session_token:
+            raise Fenced(f"module {module_id}: this session was replaced by a newer one")
+        return entry
+
+    def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
+        """Renews the lease; returns the seconds it now has left."""
+        entry = self._current_session(module_id, epoch, token)
+        self._put(entry, liveness=Liveness.ALIVE, session_open=True, **self._renewed())
         return self.lease_ttl
 
-    def report_state(self, module_id: str, epoch: int, item_state: str) -> ModuleEntry:
-        return self._put(self.current(module_id, epoch), item_state=item_state)
+    def report_state(self, module_id: str, epoch: int, token: int, item_state: str) -> ModuleEntry:
+        return self._put(self._current_session(module_id, epoch, token), item_state=item_state)
 
-    def close_session(self, module_id: str, epoch: int) -> ModuleEntry | None:
-        """The session dropped: the module is suspect until it returns or its lease ends."""
+    def close_session(self, module_id: str, epoch: int, token: int) -> ModuleEntry | None:
+        """The session dropped: the module is suspect until it returns or its lease ends.
+
+        Only the current session counts: an older stream closing late changes nothing.
+        """
         entry = self._entries.get(module_id)
-        if entry is None or entry.epoch != epoch or not entry.liveness.occupies_dock:
+        if (
+            entry is None
+            or entry.epoch != epoch
+            or entry.session_token != token
+            or not entry.liveness.occupies_dock
+        ):
             return None
         return self._put(entry, session_open=False, liveness=Liveness.SUSPECT)
 
@@ -190,8 +233,10 @@ class Registry:
         entry = self._entries.get(module_id)
         if entry is None:
             return None
-        if epoch < entry.epoch:
-            raise Fenced(f"module {module_id}: epoch {epoch} is stale (current {entry.epoch})")
+        if epoch != entry.epoch:
+            raise Fenced(
+                f"module {module_id}: epoch {epoch} is not the current one ({entry.epoch})"
+            )
         return self._put(
             entry, liveness=Liveness.GONE, session_open=False, item_state="NotAvailable"
         )

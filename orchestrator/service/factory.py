@@ -20,6 +20,7 @@ from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
 from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from orchestrator.domain.recipe_loader import load_recipe
+from orchestrator.domain.recipes import Recipe
 from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
 from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus
 from orchestrator.registry import ModuleEntry, Registry
@@ -31,6 +32,7 @@ from orchestrator.store.database import StoredOrder
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_ID = 128
+MAX_SOURCE = 512
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,21 @@ class Factory:
             layout=layout,
             known_epochs=known,
         )
-        self._orders: dict[str, OrderRecord] = {
-            stored.order_id: _record(stored) for stored in store.orders()
-        }
+        self._orders: dict[str, OrderRecord] = {}
+        for stored in store.orders():
+            try:
+                self._orders[stored.order_id] = _record(stored)
+            except BadInput as unreadable:
+                # Rules tightened since it was accepted: keep it in the store, untouched,
+                # and say so, rather than refuse to start the factory.
+                log.error(
+                    "order %s no longer validates; set aside: %s", stored.order_id, unreadable
+                )
         now = self.clock.now()
         self.plans = PlanKeeper(self._planning_input, Plan(0, PlanStatus.EMPTY, now, now))
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
+        self._registration_lock = asyncio.Lock()
 
     async def start(self) -> None:
         self.plans.start()
@@ -93,7 +103,14 @@ class Factory:
         problems = validate_module(description)
         if problems:
             raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
-        entry = self.registry.admit(description, boot_id)
+        # One registration at a time: the epoch is chosen, persisted, and only then made
+        # current, so epochs never go backwards, not even across a restart. Shielded:
+        # a caller that gives up mid-commit must not leave the store and memory apart.
+        async with self._registration_lock:
+            return await asyncio.shield(self._register(description, boot_id))
+
+    async def _register(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        entry = self.registry.admission(description, boot_id)
         await asyncio.to_thread(
             self.store.save_module,
             module_id=entry.module_id,
@@ -102,6 +119,7 @@ class Factory:
             descriptor_json=json.dumps(dataclasses.asdict(description)),
             registered_at=entry.registered_at,
         )
+        entry = self.registry.record(entry)
         log.info(
             "module %s registered on dock %s, epoch %d",
             entry.module_id,
@@ -114,14 +132,14 @@ class Factory:
     def open_session(self, module_id: str, epoch: int) -> ModuleEntry:
         return self.registry.open_session(module_id, epoch)
 
-    def heartbeat(self, module_id: str, epoch: int) -> float:
-        return self.registry.heartbeat(module_id, epoch)
+    def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
+        return self.registry.heartbeat(module_id, epoch, token)
 
-    def report_state(self, module_id: str, epoch: int, item_state: str) -> None:
-        self.registry.report_state(module_id, epoch, item_state)
+    def report_state(self, module_id: str, epoch: int, token: int, item_state: str) -> None:
+        self.registry.report_state(module_id, epoch, token, item_state)
 
-    def close_session(self, module_id: str, epoch: int) -> None:
-        if self.registry.close_session(module_id, epoch) is not None:
+    def close_session(self, module_id: str, epoch: int, token: int) -> None:
+        if self.registry.close_session(module_id, epoch, token) is not None:
             log.info("module %s: session dropped, suspect until its lease ends", module_id)
 
     async def deregister_module(self, module_id: str, epoch: int) -> None:
@@ -157,16 +175,28 @@ class Factory:
                 "request_id is required",
                 [Violation("request_id", f"must be 1..{MAX_REQUEST_ID} characters")],
             )
+        if len(source) > MAX_SOURCE:
+            raise BadInput(
+                "source is too long",
+                [Violation("source", f"at most {MAX_SOURCE} characters")],
+            )
         recipe = load_recipe(recipe_yaml, source or "<recipe>")
         async with self._submit_lock:
-            stored = await asyncio.to_thread(
-                self.store.add_order,
-                request_id=request_id,
-                source=source,
-                recipe_yaml=recipe_yaml,
-                state=OrderState.ALLOWED_TO_START.value,
-                submitted_at=self.clock.now(),
-            )
+            # Shielded: once the commit starts, the order is made known here too, even
+            # if the caller gives up waiting (it will find the order by request id).
+            return await asyncio.shield(self._store_order(recipe, recipe_yaml, source, request_id))
+
+    async def _store_order(
+        self, recipe: Recipe, recipe_yaml: str, source: str, request_id: str
+    ) -> OrderView:
+        stored = await asyncio.to_thread(
+            self.store.add_order,
+            request_id=request_id,
+            source=source,
+            recipe_yaml=recipe_yaml,
+            state=OrderState.ALLOWED_TO_START.value,
+            submitted_at=self.clock.now(),
+        )
         if stored.recipe_yaml != recipe_yaml:
             raise AlreadyExists(
                 f"request id {request_id!r} was used for order {stored.order_id} with a "
@@ -211,10 +241,15 @@ class Factory:
             return self.order(order_id)
         if not record.state.is_open:
             raise Conflict(f"order {order_id} is {record.state.value} and cannot be cancelled")
-        await asyncio.to_thread(self.store.set_order_state, order_id, OrderState.ABORTED.value)
-        self._orders[order_id] = dataclasses.replace(record, state=OrderState.ABORTED)
-        await self.plans.inputs_changed()
+        await asyncio.shield(self._abort_order(record))
         return self.order(order_id)
+
+    async def _abort_order(self, record: OrderRecord) -> None:
+        await asyncio.to_thread(
+            self.store.set_order_state, record.order_id, OrderState.ABORTED.value
+        )
+        self._orders[record.order_id] = dataclasses.replace(record, state=OrderState.ABORTED)
+        await self.plans.inputs_changed()
 
     # -- plan -------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ class PlanKeeper:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="plan-keeper")
+        self._task.add_done_callback(_report_death)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -56,8 +57,8 @@ class PlanKeeper:
             async with self._changed:
                 await self._changed.wait_for(lambda: self._wanted > self._planned)
                 generation = self._wanted
-            inputs = self._snapshot(self._plan.version + 1)
             try:
+                inputs = self._snapshot(self._plan.version + 1)
                 plan = await asyncio.to_thread(plan_factory, inputs)
             except Exception:  # a planning bug must not stop the factory; keep the old plan
                 log.exception("planning failed; keeping plan version %d", self._plan.version)
@@ -74,3 +75,8 @@ class PlanKeeper:
                 plan.makespan_seconds,
                 plan.solve_seconds,
             )
+
+
+def _report_death(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("the plan keeper stopped: %r; plans are no longer updated", task.exception())

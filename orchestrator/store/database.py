@@ -7,14 +7,16 @@ the event loop never waits on the disk. SQLite runs in WAL mode with
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
 
 
@@ -44,6 +46,7 @@ class Store:
 
     @classmethod
     def open_sqlite(cls, path: str | Path) -> Store:
+        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot."""
         engine = create_engine(f"sqlite:///{path}")
 
         @event.listens_for(engine, "connect")
@@ -54,7 +57,15 @@ class Store:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
-        return cls(engine)
+        try:
+            return cls(engine)
+        except DBAPIError as error:
+            engine.dispose()
+            reason = str(error.orig) if error.orig is not None else str(error)
+            raise BadInput(
+                f"cannot use database {path}: {reason}",
+                [Violation("db", f"cannot use database {path}: {reason}")],
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -76,7 +87,8 @@ class Store:
             with self.engine.begin() as connection:
                 seq = connection.execute(
                     insert(schema.orders).values(
-                        order_id=f"pending-{request_id}",
+                        # Placeholder, unique and short, replaced in the same transaction.
+                        order_id=f"pending-{uuid.uuid4().hex}",
                         request_id=request_id,
                         source=source,
                         recipe_yaml=recipe_yaml,

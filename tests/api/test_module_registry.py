@@ -178,19 +178,68 @@ async def test_a_dropped_session_makes_the_module_suspect_at_once(registry, runn
     assert factory.module("laser-1").entry.liveness.value == "suspect"
 
 
-async def test_a_silent_module_is_lost_when_its_lease_expires(tmp_path):
+CUT_ONLY = """\
+apiVersion: pnp/v1
+kind: Order
+metadata: {name: cut-only}
+spec:
+  product: plate
+  quantity: 1
+  steps:
+    - {id: cut, capability: cutting.laser, parameters: {material: steel-s235, thickness_mm: 3}}
+"""
+
+
+async def eventually(condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_silent_module_is_lost_when_its_lease_expires_and_gets_no_work(tmp_path):
     running = await start_factory(tmp_path, heartbeat_interval=0.1, lease_ttl=0.3)
     try:
         async with grpc.aio.insecure_channel(running.address) as channel:
             stub = registry_pb2_grpc.ModuleRegistryStub(channel)
-            await register(stub)
-            await asyncio.sleep(0.6)
-            modules = running.factory.modules()
-            assert [m.entry.liveness.value for m in modules] == ["lost"]
-            plan = await running.factory.plan(wait_for_current=True)
-            assert plan.assignments == ()
+            await register(stub)  # registers, then never heartbeats
+            factory = running.factory
+            order = await factory.submit_order(CUT_ONLY, "cut.yaml", "r1")
+            planned = await factory.plan(wait_for_current=True)
+            assert [a.module_id for a in planned.assignments] == ["laser-1"]
+
+            await eventually(lambda: factory.module("laser-1").entry.liveness.value == "lost")
+            replanned = await factory.plan(wait_for_current=True)
+            assert replanned.assignments == ()
+            assert order.record.order_id in replanned.unplanned_order_ids
     finally:
         await running.close()
+
+
+async def test_a_module_whose_lease_expired_registers_again_by_itself(tmp_path):
+    running = await start_factory(tmp_path, heartbeat_interval=0.1, lease_ttl=0.4)
+    try:
+        simulated = await running.plug_in("laser-cutter", "A1")
+        # Simulate a stall longer than the lease: the orchestrator declares it lost.
+        entry = running.factory.registry.get("laser-cutter-a1")
+        running.factory.registry._put(entry, lease_deadline=0.0)
+        running.factory.registry.expire()
+        assert running.factory.module("laser-cutter-a1").entry.liveness.value == "lost"
+        await eventually(
+            lambda: running.factory.module("laser-cutter-a1").entry.liveness.value == "alive"
+        )
+        assert running.factory.module("laser-cutter-a1").entry.epoch == 1  # same boot
+        assert simulated.client.registration.epoch == 1
+    finally:
+        await running.close()
+
+
+async def test_a_second_orchestrator_cannot_take_the_same_port(running_factory, tmp_path):
+    from orchestrator.api.server import start_server
+    from orchestrator.errors import BadInput as Refused
+
+    with pytest.raises(Refused, match="cannot listen"):
+        await start_server(running_factory.factory, running_factory.address)
 
 
 async def test_deregistration_frees_the_dock(registry):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
 
 import grpc
 import pytest
@@ -10,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from orchestrator.api.status import error_from_rpc
 from orchestrator.cli.client import OrchestratorClient
-from orchestrator.errors import AlreadyExists, BadInput, NotFound
+from orchestrator.errors import AlreadyExists, BadInput, NotFound, Unavailable
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, order_pb2
 from tests.conftest import RECIPES
 
@@ -24,6 +27,58 @@ async def test_an_acknowledged_order_is_already_committed(running_factory):
     with sqlite3.connect(running_factory.db_path) as db:
         rows = db.execute("SELECT order_id, request_id FROM orders").fetchall()
     assert rows == [(order.order_id, "req-1")]
+
+
+async def test_submit_answers_only_after_the_commit(running_factory):
+    store = running_factory.factory.store
+    commit_may_finish = threading.Event()
+    original = store.add_order
+
+    def slow_add_order(**kwargs):
+        commit_may_finish.wait(timeout=10)
+        return original(**kwargs)
+
+    store.add_order = slow_add_order
+    async with OrchestratorClient(running_factory.address) as client:
+        submission = asyncio.create_task(client.submit_order(BIKE, "bike.yaml", "req-1"))
+        await asyncio.sleep(0.3)
+        assert not submission.done()  # no answer while the commit is pending
+        commit_may_finish.set()
+        order = await submission
+    with sqlite3.connect(running_factory.db_path) as db:
+        assert db.execute("SELECT order_id FROM orders").fetchall() == [(order.order_id,)]
+
+
+async def test_an_order_committed_after_the_caller_gave_up_is_still_known(running_factory):
+    store = running_factory.factory.store
+    original = store.add_order
+
+    def slow_add_order(**kwargs):
+        time.sleep(0.5)
+        return original(**kwargs)
+
+    store.add_order = slow_add_order
+    async with OrchestratorClient(running_factory.address, deadline=0.1) as client:
+        with pytest.raises(Unavailable):
+            await client.submit_order(BIKE, "bike.yaml", "req-1")
+    await asyncio.sleep(0.8)
+    [view] = running_factory.factory.orders()
+    assert view.record.request_id == "req-1"  # listed and planned, not only stored
+
+
+async def test_a_due_date_beyond_what_timestamps_hold_is_bad_input(running_factory):
+    far = BIKE.replace("due: 2026-12-01T16:00:00Z", "due: 9999-12-31T23:30:00-01:00")
+    assert far != BIKE
+    async with OrchestratorClient(running_factory.address) as client:
+        with pytest.raises(BadInput, match="due must be between"):
+            await client.submit_order(far, "bike.yaml", "req-1")
+        assert await client.list_orders() == []
+
+
+async def test_an_empty_order_id_is_bad_input(running_factory):
+    async with OrchestratorClient(running_factory.address) as client:
+        with pytest.raises(BadInput, match="order_id"):
+            await client.get_order("")
 
 
 async def test_a_retried_submission_is_the_same_order(running_factory):

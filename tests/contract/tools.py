@@ -16,5 +16,5 @@ def buf() -> str:
         return str(BUF)
     found = shutil.which("buf")
     if found is None:
-        pytest.fail("buf is missing: run `make test` (it runs `npm ci` in tools/buf)")
+        pytest.fail("buf is missing: run `make test` (it runs `npm install` in tools/buf)")
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.clock import ManualClock
-from orchestrator.errors import BadInput, Conflict, Fenced, NotFound
+from orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound
 from orchestrator.registry import Liveness, Registry
 from tests.domain.test_matching import laser
 
@@ -31,32 +31,75 @@ def test_a_stale_epoch_is_fenced():
     r.admit(laser("l1", 20), "boot-a")
     r.admit(laser("l1", 20), "boot-b")
     with pytest.raises(Fenced, match="epoch 1 is stale"):
-        r.heartbeat("l1", 1)
+        r.heartbeat("l1", 1, token=0)
     with pytest.raises(Fenced):
         r.deregister("l1", 1)
+
+
+def test_deregistration_needs_the_current_epoch_not_a_future_one():
+    r = registry()
+    r.admit(laser("l1", 20), "boot-a")
+    with pytest.raises(Fenced, match="epoch 999 is not the current one"):
+        r.deregister("l1", 999)
+    assert r.get("l1").liveness is Liveness.ALIVE
+
+
+def test_an_admission_changes_nothing_until_it_is_recorded():
+    r = registry()
+    pending = r.admission(laser("l1", 20), "boot-a")
+    assert pending.epoch == 1
+    assert r.entries() == []
+    r.record(pending)
+    assert r.get("l1").epoch == 1
+
+
+def test_an_admission_overtaken_by_a_newer_epoch_is_fenced():
+    r = registry()
+    old = r.admission(laser("l1", 20), "boot-a")
+    r.record(r.admission(laser("l1", 20), "boot-a"))
+    r.record(r.admission(laser("l1", 20), "boot-b"))  # epoch 2
+    with pytest.raises(Fenced, match="overtaken"):
+        r.record(old)
+    assert r.get("l1").epoch == 2
+
+
+def test_only_the_newest_session_speaks_for_a_module():
+    r = registry()
+    r.admit(laser("l1", 20), "boot")
+    old = r.open_session("l1", 1).session_token
+    new = r.open_session("l1", 1).session_token
+    assert r.close_session("l1", 1, old) is None  # the old stream closing late
+    assert r.get("l1").liveness is Liveness.ALIVE and r.get("l1").session_open
+    with pytest.raises(Fenced, match="replaced by a newer one"):
+        r.heartbeat("l1", 1, old)
+    r.heartbeat("l1", 1, new)
 
 
 def test_heartbeats_keep_the_lease_and_silence_loses_it():
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")
+    token = r.open_session("l1", 1).session_token
     for _ in range(10):
         clock.advance(4)
-        r.heartbeat("l1", 1)
+        r.heartbeat("l1", 1, token)
         assert r.expire() == []
     clock.advance(5)
     assert [e.module_id for e in r.expire()] == ["l1"]
     assert r.get("l1").liveness is Liveness.LOST
     assert r.plannable() == []
-    with pytest.raises(Fenced, match="lease expired"):
-        r.heartbeat("l1", 1)
+    with pytest.raises(LeaseExpired, match="lease expired"):
+        r.heartbeat("l1", 1, token)
+    # Registering again with the same boot restores it, with the same epoch.
+    assert r.admit(laser("l1", 20), "boot").epoch == 1
+    assert r.get("l1").liveness is Liveness.ALIVE
 
 
 def test_a_closed_session_is_suspect_but_still_plannable_until_the_lease_ends():
     r = registry()
     r.admit(laser("l1", 20), "boot")
-    r.open_session("l1", 1)
-    r.close_session("l1", 1)
+    token = r.open_session("l1", 1).session_token
+    r.close_session("l1", 1, token)
     assert r.get("l1").liveness is Liveness.SUSPECT
     assert [m.module_id for m in r.plannable()] == ["l1"]
 
@@ -72,7 +115,7 @@ def test_one_module_per_dock():
 
 def test_unknown_module_is_not_found():
     with pytest.raises(NotFound):
-        registry().heartbeat("ghost", 1)
+        registry().heartbeat("ghost", 1, 0)
 
 
 def test_an_empty_boot_id_is_bad_input():

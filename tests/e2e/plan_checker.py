@@ -60,7 +60,8 @@ def covers(capability, parameters: dict) -> bool:
             isinstance(value, float) and spec.range.min <= value <= spec.range.max
         ):
             return False
-        if kind == "allowed" and str(value) not in spec.allowed.values:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if kind == "allowed" and text not in spec.allowed.values:
             return False
     return True
 

@@ -55,7 +55,8 @@ class ModuleRegistryServicer:
     """Missing associated documentation comment in .proto file."""
 
     def RegisterModule(self, request, context):
-        """Registers a module on its dock and grants a lease. Idempotent per request_id.
+        """Registers a module on its dock and grants a lease. A retry with the same boot_id
+        (after a lost answer or an orchestrator restart) keeps the same epoch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
