@@ -5,13 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BUF := tools/buf/node_modules/.bin/buf
+NODE_OPCUA := tests/interop/node_modules/node-opcua-client/package.json
 
 .PHONY: demo test lint proto bench clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
-test: $(VENV)/.installed-dev $(BUF)
+test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA)
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -42,5 +43,9 @@ $(BUF): tools/buf/package.json tools/buf/package-lock.json
 	cd tools/buf && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(NODE_OPCUA): tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) tools/buf/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) tools/buf/node_modules tests/interop/node_modules .pytest_cache .ruff_cache
