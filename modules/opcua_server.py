@@ -4,7 +4,7 @@
 
     Objects/Module  (ns = urn:pnp:module, string NodeIds prefixed "<module id>.")
       ModuleId, Vendor, Model, ItemState
-      Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress,
+      Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson, Envelope,
                           Start(executionId, parametersJson) -> accepted,
                           Stop, Hold, Unhold, Suspend, Unsuspend, Abort, Clear, Reset, ToComplete
       Telemetry/<name> (Double)
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 
@@ -157,6 +158,14 @@ class ModuleOpcUaServer:
             "Progress": await skill.add_variable(
                 self._id(f"{base}.Progress"), self._name("Progress"), 0.0, ua.VariantType.Double
             ),
+            # Beyond DESIGN.md 4.2: the finished execution's results (measurements) as a
+            # JSON object, so the orchestrator can record them with the attempt.
+            "ResultJson": await skill.add_variable(
+                self._id(f"{base}.ResultJson"),
+                self._name("ResultJson"),
+                "{}",
+                ua.VariantType.String,
+            ),
         }
         # Beyond DESIGN.md 4.2: the capability's envelope and time model as JSON, so a
         # client (the conformance kit) can find valid parameters without the descriptor.
@@ -212,7 +221,12 @@ class ModuleOpcUaServer:
         nodes = self._skill_nodes.get(capability)
         if nodes is None:
             return
-        execution = runtime.current.execution_id if runtime.current else ""
+        current = runtime.current
+        execution = current.execution_id if current else ""
+        results = current.results if current and current.outcome == "complete" else {}
+        await nodes["ResultJson"].write_value(
+            json.dumps(results, default=str), ua.VariantType.String
+        )
         await nodes["ExecutionId"].write_value(execution, ua.VariantType.String)
         await nodes["Progress"].write_value(runtime.progress, ua.VariantType.Double)
         await nodes["StateNumber"].write_value(int(runtime.state), ua.VariantType.Int32)

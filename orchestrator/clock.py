@@ -23,6 +23,29 @@ class SystemClock:
         return time.monotonic()
 
 
+class ScaledClock:
+    """Factory time running ``scale`` times faster than real time (for simulations).
+
+    Wall time starts at the real time of creation and then advances ``scale`` seconds
+    per real second, so plans, due dates and transport waits all live in factory time.
+    Leases keep to real time: ``monotonic`` is not scaled, because a network does not
+    get faster when the simulation does.
+    """
+
+    def __init__(self, scale: float) -> None:
+        if scale <= 0:
+            raise ValueError("scale must be positive")
+        self.scale = scale
+        self._anchor = datetime.now(UTC)
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self.scale)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
 class ManualClock:
     """A clock that moves only when told to."""
 

@@ -57,6 +57,13 @@ from orchestrator.service.settings import FactorySettings
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds each replan may take.",
 )
+@click.option(
+    "--time-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Factory seconds per real second (simulation); match the modules' --time-scale.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -68,6 +75,7 @@ def serve(
     heartbeat_interval: float,
     lease_ttl: float,
     solve_time_limit: float,
+    time_scale: float,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -83,6 +91,7 @@ def serve(
         heartbeat_interval=heartbeat_interval,
         lease_ttl=lease_ttl,
         solve_time_limit=solve_time_limit,
+        time_scale=time_scale,
     )
     run(_serve(Path(db_path), listen, layout, settings, as_json))
 

@@ -8,10 +8,12 @@ listed as unplanned; they wait for a capable module to be plugged in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import scheduler
+from orchestrator.domain.attempts import OperationProgress, OperationStatus
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import capable_modules
 from orchestrator.domain.modules import ModuleDescription
@@ -37,6 +39,8 @@ class PlanningInput:
     time_limit: float = 5.0
     workers: int = 2
     seed: int = 0
+    # Where each operation stands; done and running operations are not planned again.
+    progress: Mapping[str, OperationProgress] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,11 @@ def build_problem(inputs: PlanningInput) -> tuple[scheduler.Problem, _Index, tup
     order_ids: list[str] = []
     unplanned: list[str] = []
     for order in inputs.orders:
-        expanded = expand_order(order.order_id, order.recipe)
+        expanded = [
+            op
+            for op in expand_order(order.order_id, order.recipe)
+            if _still_to_do(op.operation_id, inputs.progress)
+        ]
         order_modes = [_modes(op, modules, module_index) for op in expanded]
         if any(not m for m in order_modes):
             unplanned.append(order.order_id)
@@ -96,15 +104,23 @@ def build_problem(inputs: PlanningInput) -> tuple[scheduler.Problem, _Index, tup
             scheduler.Operation(name=op.operation_id, job=op_job, modes=op_modes)
             for (op, op_job), op_modes in zip(operations, modes, strict=True)
         ),
+        # A predecessor already done or running is not in the problem: the executor
+        # still waits for it (and for the transport) before starting the successor.
         precedences=tuple(
             scheduler.Precedence(before=position[before], after=position[op.operation_id])
             for op, _ in operations
             for before in op.after
+            if before in position
         ),
         transport=_transport(modules, inputs.layout),
     )
     index = _Index(tuple(op for op, _ in operations), modules, tuple(order_ids))
     return problem, index, tuple(unplanned)
+
+
+def _still_to_do(operation_id: str, progress: Mapping[str, OperationProgress]) -> bool:
+    entry = progress.get(operation_id)
+    return entry is None or entry.status is OperationStatus.WAITING
 
 
 def _modes(

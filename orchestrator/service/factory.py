@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from orchestrator.clock import Clock, SystemClock
+from orchestrator.clock import Clock, ScaledClock, SystemClock
+from orchestrator.domain.attempts import progress_of
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
@@ -24,6 +25,7 @@ from orchestrator.domain.recipes import Recipe
 from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
 from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus
 from orchestrator.registry import ModuleEntry, Registry
+from orchestrator.service.executor import Executor
 from orchestrator.service.plan_keeper import PlanKeeper
 from orchestrator.service.settings import FactorySettings
 from orchestrator.store import Store
@@ -61,7 +63,9 @@ class Factory:
         self.store = store
         self.layout = layout
         self.settings = settings = settings or FactorySettings()
-        self.clock = clock or SystemClock()
+        self.clock = clock or (
+            SystemClock() if settings.time_scale == 1.0 else ScaledClock(settings.time_scale)
+        )
         known = {m.module_id: (m.epoch, m.boot_id) for m in store.modules()}
         self.registry = Registry(
             self.clock,
@@ -85,13 +89,16 @@ class Factory:
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
+        self.executor = Executor(self)
 
     async def start(self) -> None:
         self.plans.start()
+        self.executor.start()
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
         await self.plans.inputs_changed()
 
     async def stop(self) -> None:
+        await self.executor.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -235,6 +242,18 @@ class Factory:
     def orders(self) -> list[OrderView]:
         return [self.order(order_id) for order_id in self._orders]
 
+    def open_orders(self) -> list[OrderRecord]:
+        return [o for o in self._orders.values() if o.state.is_open]
+
+    def order_record(self, order_id: str) -> OrderRecord:
+        return self.order(order_id).record
+
+    async def set_order_state(self, order_id: str, state: OrderState) -> None:
+        """Persists an order's new state, then shows it (the executor calls this)."""
+        await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
+        self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
+        log.info("order %s is %s", order_id, state.value)
+
     async def cancel_order(self, order_id: str) -> OrderView:
         record = self.order(order_id).record
         if record.state is OrderState.ABORTED:
@@ -266,6 +285,7 @@ class Factory:
             time_limit=self.settings.solve_time_limit,
             workers=self.settings.solve_workers,
             seed=self.settings.seed,
+            progress=progress_of(self.executor.attempts.values()),
         )
 
 

@@ -13,3 +13,5 @@ class FactorySettings:
     solve_time_limit: float = 5.0
     solve_workers: int = 2
     seed: int = 0
+    # Factory seconds per real second; match the simulated modules' --time-scale.
+    time_scale: float = 1.0

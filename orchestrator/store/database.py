@@ -7,6 +7,7 @@ the event loop never waits on the disk. SQLite runs in WAL mode with
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from orchestrator.domain.attempts import Attempt, AttemptState
 from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
 
@@ -43,6 +45,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         schema.metadata.create_all(engine)
+        self.attempts = AttemptStore(engine)
 
     @classmethod
     def open_sqlite(cls, path: str | Path) -> Store:
@@ -174,6 +177,70 @@ class Store:
                 )
                 for row in rows
             ]
+
+
+class AttemptStore:
+    """Attempts, written before the module is asked and updated as it answers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, attempt: Attempt) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(schema.attempts).values(**_attempt_row(attempt)))
+
+    def update(self, attempt: Attempt) -> None:
+        row = _attempt_row(attempt)
+        execution_id = row.pop("execution_id")
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.attempts)
+                .where(schema.attempts.c.execution_id == execution_id)
+                .values(**row)
+            )
+
+    def all(self) -> list[Attempt]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.attempts).order_by(schema.attempts.c.started_at)
+            )
+            return [_attempt(row) for row in rows]
+
+
+def _attempt_row(attempt: Attempt) -> dict:
+    return {
+        "execution_id": attempt.execution_id,
+        "operation_id": attempt.operation_id,
+        "order_id": attempt.order_id,
+        "module_id": attempt.module_id,
+        "epoch": attempt.epoch,
+        "capability": attempt.capability,
+        "parameters_json": json.dumps(attempt.parameters),
+        "units": attempt.units,
+        "state": attempt.state.value,
+        "started_at": attempt.started_at.isoformat(),
+        "ended_at": attempt.ended_at.isoformat() if attempt.ended_at else None,
+        "results_json": json.dumps(attempt.results, default=str),
+        "error": attempt.error,
+    }
+
+
+def _attempt(row) -> Attempt:
+    return Attempt(
+        execution_id=row.execution_id,
+        operation_id=row.operation_id,
+        order_id=row.order_id,
+        module_id=row.module_id,
+        epoch=row.epoch,
+        capability=row.capability,
+        parameters=json.loads(row.parameters_json),
+        units=row.units,
+        state=AttemptState(row.state),
+        started_at=datetime.fromisoformat(row.started_at),
+        ended_at=datetime.fromisoformat(row.ended_at) if row.ended_at else None,
+        results=json.loads(row.results_json or "{}"),
+        error=row.error or "",
+    )
 
 
 def _order(row) -> StoredOrder:

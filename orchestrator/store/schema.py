@@ -27,3 +27,21 @@ modules = Table(
     Column("descriptor_json", Text, nullable=False),
     Column("registered_at", String(40), nullable=False),
 )
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("execution_id", String(64), primary_key=True),
+    Column("operation_id", String(200), nullable=False, index=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("module_id", String(64), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("capability", String(200), nullable=False),
+    Column("parameters_json", Text, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("ended_at", String(40)),
+    Column("results_json", Text, nullable=False, default="{}"),
+    Column("error", Text, nullable=False, default=""),
+)

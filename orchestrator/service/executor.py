@@ -1,0 +1,310 @@
+"""The executor: runs the plan on the modules over OPC UA, and records every attempt.
+
+A reconcile loop, level-triggered: each pass compares what should be happening (the
+plan, the attempts) with what is (the registry, the skills' PackML states seen over
+OPC UA) and acts on the difference. Any change pokes it; a timer runs it anyway, so a
+missed notification costs at most one tick.
+
+Per pass:
+1. keep one OPC UA link per live module (``ModuleLink`` reconnects by itself);
+2. settle active attempts: Complete -> record results, Reset; Aborted/Stopped ->
+   record the failure, Clear/Reset, and the operation waits for a new attempt; a lost
+   or rebooted module fails its attempt; an unconfirmed Start is sent again with the
+   same execution id (modules never run an id twice);
+3. start what ``next_dispatches`` says, recording the execution id before calling Start;
+4. move orders to Running and Completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from orchestrator.domain.attempts import Attempt, AttemptState, OperationStatus, progress_of
+from orchestrator.domain.operations import OperationSpec, expand_order
+from orchestrator.domain.orders import OrderState
+from orchestrator.execution.dispatch import PlannedOperation, next_dispatches
+from orchestrator.execution.opcua_link import CommandRefused, LinkDown, ModuleLink
+from orchestrator.registry import Liveness
+
+if TYPE_CHECKING:
+    from orchestrator.service.factory import Factory
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.25
+UNITS_KEY = "_units"  # the SDK's reserved parameter: units in this execution
+_FINISHED = {"Complete", "Aborted", "Stopped"}
+
+LinkFactory = Callable[[str, str, Callable[[], None]], ModuleLink]
+
+
+class Executor:
+    def __init__(self, factory: Factory, link_factory: LinkFactory = ModuleLink) -> None:
+        self.factory = factory
+        self.links: dict[str, tuple[ModuleLink, asyncio.Task]] = {}
+        self.attempts: dict[str, Attempt] = {
+            a.execution_id: a for a in factory.store.attempts.all()
+        }
+        self._link_factory = link_factory
+        self._poked = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="executor")
+
+    async def stop(self) -> None:
+        tasks = [task for _, task in self.links.values()]
+        if self._task is not None:
+            tasks.append(self._task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.links.clear()
+
+    def poke(self) -> None:
+        self._poked.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK_SECONDS):
+                    await self._poked.wait()
+            self._poked.clear()
+            try:
+                await self.reconcile()
+            except Exception:  # a bug in one pass must not stop production
+                log.exception("executor pass failed; retrying on the next tick")
+
+    # -- one pass ---------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        self._sync_links()
+        changed = await self._settle_attempts()
+        await self._tidy_idle_modules()
+        changed |= await self._dispatch()
+        changed |= await self._update_orders()
+        if changed:
+            await self.factory.plans.inputs_changed()
+
+    def _sync_links(self) -> None:
+        wanted = {
+            entry.module_id: entry.description.opcua_endpoint
+            for entry in self.factory.registry.entries()
+            if entry.liveness.occupies_dock and entry.description.opcua_endpoint
+        }
+        for module_id, (link, task) in list(self.links.items()):
+            if wanted.get(module_id) != link.endpoint:
+                task.cancel()
+                del self.links[module_id]
+        for module_id, endpoint in wanted.items():
+            if module_id not in self.links:
+                link = self._link_factory(module_id, endpoint, self.poke)
+                task = asyncio.create_task(link.run(), name=f"link-{module_id}")
+                self.links[module_id] = (link, task)
+
+    def _link(self, module_id: str) -> ModuleLink | None:
+        entry = self.links.get(module_id)
+        if entry is None or not entry[0].connected.is_set():
+            return None
+        return entry[0]
+
+    async def _settle_attempts(self) -> bool:
+        changed = False
+        for attempt in [a for a in self.attempts.values() if a.state.is_active]:
+            changed |= await self._settle(attempt)
+        return changed
+
+    async def _settle(self, attempt: Attempt) -> bool:
+        registry = self.factory.registry
+        try:
+            entry = registry.get(attempt.module_id)
+        except Exception:
+            entry = None
+        if entry is None or entry.liveness in (Liveness.LOST, Liveness.GONE):
+            await self._finish(attempt, AttemptState.FAILED, error="module lost")
+            return True
+        if entry.epoch != attempt.epoch:
+            await self._finish(attempt, AttemptState.FAILED, error="module restarted (new epoch)")
+            return True
+        link = self._link(attempt.module_id)
+        if link is None:
+            return False  # wait for the link (or for the lease to decide)
+        view = link.skills.get(attempt.capability)
+        if view is None:
+            await self._finish(attempt, AttemptState.FAILED, error="module has no such skill")
+            return True
+        if view.execution_id != attempt.execution_id:
+            if attempt.state is AttemptState.STARTING:
+                return await self._send_start(link, attempt)
+            return False  # the subscription has not caught up yet
+        if view.state == "Complete":
+            try:
+                results = await link.result(attempt.capability)
+            except LinkDown:
+                return False
+            await self._finish(attempt, AttemptState.COMPLETE, results=results)
+            await self._tidy(link, attempt.capability, "Complete")
+            return True
+        if view.state in ("Aborted", "Stopped", "Aborting", "Stopping"):
+            if view.state in ("Aborting", "Stopping"):
+                return False
+            await self._finish(attempt, AttemptState.FAILED, error=f"skill {view.state.lower()}")
+            await self._tidy(link, attempt.capability, view.state)
+            return True
+        if attempt.state is AttemptState.STARTING:
+            self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
+            await self._save(self.attempts[attempt.execution_id])
+        return False
+
+    async def _tidy(self, link: ModuleLink, capability: str, state: str) -> None:
+        """Bring a finished skill back to Idle for its next job."""
+        sequence = {"Complete": ["Reset"], "Stopped": ["Reset"], "Aborted": ["Clear", "Reset"]}
+        for method in sequence.get(state, []):
+            try:
+                await link.command(capability, method)
+            except (CommandRefused, LinkDown) as error:
+                log.info("%s %s: %s refused (%s)", link.module_id, capability, method, error)
+                return
+
+    async def _dispatch(self) -> bool:
+        factory = self.factory
+        plan = factory.plans.plan
+        progress = progress_of(self.attempts.values())
+        planned = []
+        for assignment in plan.assignments:
+            spec = self._spec(assignment.order_id, assignment.operation_id)
+            if spec is not None:
+                planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
+        ready = self._ready_modules()
+        docks = {e.module_id: e.description.dock for e in factory.registry.entries()}
+        transport = factory.layout.transport_seconds if factory.layout else (lambda _a, _b: 0)
+        decisions = next_dispatches(planned, progress, ready, docks, transport, factory.clock.now())
+        changed = False
+        for decision in decisions:
+            changed |= await self._start(decision.spec, decision.module_id)
+        return changed
+
+    def _ready_modules(self) -> set[str]:
+        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
+        ready = set()
+        for entry in self.factory.registry.entries():
+            link = self._link(entry.module_id)
+            if (
+                entry.liveness is Liveness.ALIVE
+                and not entry.draining
+                and entry.module_id not in busy
+                and link is not None
+                and all(view.state == "Idle" for view in link.skills.values())
+            ):
+                ready.add(entry.module_id)
+        return ready
+
+    async def _tidy_idle_modules(self) -> None:
+        """A skill left finished with no attempt of ours on it (another client, or a
+        crash between Complete and Reset) would block its module: reset it."""
+        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
+        for module_id in self.links:
+            link = self._link(module_id)
+            if link is None or module_id in busy:
+                continue
+            for capability, view in list(link.skills.items()):
+                if view.state in _FINISHED:
+                    await self._tidy(link, capability, view.state)
+
+    async def _start(self, spec: OperationSpec, module_id: str) -> bool:
+        entry = self.factory.registry.get(module_id)
+        link = self._link(module_id)
+        if link is None:
+            return False
+        attempt = Attempt(
+            execution_id=f"x-{uuid.uuid4().hex[:16]}",
+            operation_id=spec.operation_id,
+            order_id=spec.order_id,
+            module_id=module_id,
+            epoch=entry.epoch,
+            capability=spec.capability,
+            parameters=dict(spec.parameters),
+            units=spec.units,
+            state=AttemptState.STARTING,
+            started_at=self.factory.clock.now(),
+        )
+        # Recorded before the module is asked: after a crash, the id is what we ask about.
+        await asyncio.to_thread(self.factory.store.attempts.add, attempt)
+        self._put(attempt)
+        log.info("start %s on %s as %s", spec.operation_id, module_id, attempt.execution_id)
+        await self._send_start(link, attempt)
+        return True
+
+    async def _send_start(self, link: ModuleLink, attempt: Attempt) -> bool:
+        parameters = {**attempt.parameters, UNITS_KEY: attempt.units}
+        try:
+            accepted = await link.start(attempt.capability, attempt.execution_id, parameters)
+        except LinkDown:
+            return False  # still STARTING: sent again, same id, once the link is back
+        except CommandRefused as refused:
+            await self._finish(
+                attempt, AttemptState.FAILED, error=f"Start refused: {refused.status}"
+            )
+            return True
+        if not accepted:
+            await self._finish(attempt, AttemptState.FAILED, error="Start not accepted")
+            return True
+        return False
+
+    async def _finish(
+        self, attempt: Attempt, state: AttemptState, *, results=None, error=""
+    ) -> None:
+        finished = dataclasses.replace(
+            attempt,
+            state=state,
+            ended_at=self.factory.clock.now(),
+            results=results or {},
+            error=error,
+        )
+        self._put(finished)
+        await self._save(finished)
+        log.info(
+            "%s %s on %s: %s %s",
+            attempt.operation_id,
+            state.value,
+            attempt.module_id,
+            attempt.execution_id,
+            error,
+        )
+
+    async def _save(self, attempt: Attempt) -> None:
+        await asyncio.to_thread(self.factory.store.attempts.update, attempt)
+
+    def _put(self, attempt: Attempt) -> None:
+        self.attempts[attempt.execution_id] = attempt
+
+    async def _update_orders(self) -> bool:
+        progress = progress_of(self.attempts.values())
+        changed = False
+        for record in self.factory.open_orders():
+            specs = self._specs_of(record.order_id)
+            statuses = [progress.get(op_id) for op_id in specs]
+            if all(p is not None and p.status is OperationStatus.DONE for p in statuses):
+                await self.factory.set_order_state(record.order_id, OrderState.COMPLETED)
+                changed = True
+            elif record.state is not OrderState.RUNNING and any(p is not None for p in statuses):
+                await self.factory.set_order_state(record.order_id, OrderState.RUNNING)
+        return changed
+
+    def _specs_of(self, order_id: str) -> dict[str, OperationSpec]:
+        if order_id not in self._specs:
+            record = self.factory.order_record(order_id)
+            self._specs[order_id] = {
+                op.operation_id: op for op in expand_order(order_id, record.recipe)
+            }
+        return self._specs[order_id]
+
+    def _spec(self, order_id: str, operation_id: str) -> OperationSpec | None:
+        return self._specs_of(order_id).get(operation_id)
