@@ -25,3 +25,16 @@ def weighted_tardiness(problem: Problem, schedule: Sequence[ScheduledOperation])
         if job.due is not None:
             total += job.weight * max(0, end - job.due)
     return total
+
+
+def moved_operations(problem: Problem, schedule: Sequence[ScheduledOperation]) -> int:
+    """Free operations of the previous plan that now run on another machine."""
+    if not problem.previous_plan:
+        return 0
+    return sum(
+        1
+        for s in schedule
+        if problem.operations[s.operation].frozen is None
+        and (previous := problem.previous_plan[s.operation]) is not None
+        and previous.machine != s.machine
+    )

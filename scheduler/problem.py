@@ -2,15 +2,15 @@
 
 Plain frozen dataclasses, indexed by position (an operation names its job by index
 into ``Problem.jobs``, a mode names its machine by index into ``Problem.machines``).
-Times are integer seconds from the plan origin (time 0). ``Problem.validate()``
-checks the structure and raises ``ProblemError`` naming the bad item; it never
-decides feasibility, which is the solver's job.
+Times are integer seconds from the plan origin (time 0, "now"); frozen operations
+(already running or done) may lie before it. ``Problem.validate()`` checks the
+structure and raises ``ProblemError`` naming the bad item (see ``validation``); it
+never decides feasibility, which is the solver's job.
 """
 
 from __future__ import annotations
 
-import graphlib
-from collections.abc import Iterable
+import enum
 from dataclasses import dataclass
 
 
@@ -19,18 +19,79 @@ class ProblemError(ValueError):
 
 
 @dataclass(frozen=True)
+class Window:
+    """A span of time ``[start, end)``; ``None`` leaves that side unbounded."""
+
+    start: int | None = None
+    end: int | None = None
+
+    def contains(self, start: int, end: int) -> bool:
+        """Whether ``[start, end]`` lies inside this window."""
+        return (self.start is None or self.start <= start) and (self.end is None or end <= self.end)
+
+
+@dataclass(frozen=True)
+class Changeover:
+    """Setting a machine up for ``to_family`` right after ``from_family`` takes ``seconds``."""
+
+    from_family: str
+    to_family: str
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Machine:
-    """A resource that runs one operation at a time (a plugged-in module)."""
+    """A resource (a plugged-in module).
+
+    ``capacity`` operations may run on it at once (a batch oven holds several). It
+    works only inside its ``availability`` windows (``None``: always), which is how
+    maintenance, a module not plugged in yet, or one being drained are said. A
+    changeover between operations of different families (paint colours, say) keeps
+    it idle for the listed seconds; pairs not listed take none.
+    """
 
     name: str
+    capacity: int = 1
+    availability: tuple[Window, ...] | None = None
+    changeovers: tuple[Changeover, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.availability is not None:
+            object.__setattr__(self, "availability", tuple(self.availability))
+        object.__setattr__(self, "changeovers", tuple(self.changeovers))
+
+    def changeover(self, from_family: str | None, to_family: str | None) -> int:
+        """Seconds between an operation of ``from_family`` and one of ``to_family``."""
+        if from_family is None or to_family is None:
+            return 0
+        for c in self.changeovers:
+            if c.from_family == from_family and c.to_family == to_family:
+                return c.seconds
+        return 0
+
+    @property
+    def has_changeovers(self) -> bool:
+        return any(c.seconds > 0 for c in self.changeovers)
 
 
 @dataclass(frozen=True)
 class Mode:
-    """One way to run an operation: on ``machine`` for ``duration`` seconds."""
+    """One way to run an operation: on ``machine`` for ``duration`` seconds.
+
+    ``family`` names what the machine must be set up for (see ``Machine.changeovers``).
+    """
 
     machine: int
     duration: int
+    family: str | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An operation's machine and start, as fixed (frozen) or as previously planned."""
+
+    machine: int
+    start: int
 
 
 @dataclass(frozen=True)
@@ -45,15 +106,24 @@ class Job:
 
 @dataclass(frozen=True)
 class Operation:
-    """One step of a job; runs in exactly one of its alternative ``modes``."""
+    """One step of a job; runs in exactly one of its alternative ``modes``.
+
+    A ``frozen`` operation is already running or done: it stays on that machine at
+    that start (with the duration of its mode on that machine), and the rest of the
+    plan is built around it.
+    """
 
     name: str
     job: int
     modes: tuple[Mode, ...]
+    frozen: Placement | None = None
 
     def __post_init__(self) -> None:
         # Accept any iterable so callers may pass lists; keep the stored value hashable.
         object.__setattr__(self, "modes", tuple(self.modes))
+
+    def modes_on(self, machine: int) -> tuple[Mode, ...]:
+        return tuple(mode for mode in self.modes if mode.machine == machine)
 
 
 @dataclass(frozen=True)
@@ -65,9 +135,23 @@ class Precedence:
     min_delay: int = 0
 
 
+class Objective(enum.Enum):
+    """What the solver minimises; ``Problem.objectives`` ranks them lexicographically."""
+
+    WEIGHTED_TARDINESS = "weighted_tardiness"  # sum of weight * lateness over jobs with a due date
+    PLAN_STABILITY = "plan_stability"  # operations moved off their previously planned machine
+    MAKESPAN = "makespan"  # end of the last operation
+
+
+# Due dates first (they are promises to customers), then keeping the running plan (moving
+# work between modules costs set-up and confuses the floor), then finishing early.
+DEFAULT_OBJECTIVES = (Objective.WEIGHTED_TARDINESS, Objective.PLAN_STABILITY, Objective.MAKESPAN)
+
+
 @dataclass(frozen=True)
 class Problem:
-    """A flexible job shop: machines, jobs, operations with modes, precedences, transport."""
+    """A flexible job shop with factory constraints: machines, jobs, operations with
+    modes, precedences, transport, frozen operations and the previous plan."""
 
     machines: tuple[Machine, ...]
     jobs: tuple[Job, ...]
@@ -77,6 +161,10 @@ class Problem:
     # every precedence edge according to the machines the two operations are placed on;
     # None means 0.
     transport: tuple[tuple[int, ...], ...] | None = None
+    # The plan being replaced, per operation (None for operations it did not have);
+    # empty when there is none. It seeds the search and defines plan stability.
+    previous_plan: tuple[Placement | None, ...] = ()
+    objectives: tuple[Objective, ...] = DEFAULT_OBJECTIVES
 
     def __post_init__(self) -> None:
         # Accept lists from callers; store tuples so problems compare and hash by value.
@@ -84,6 +172,8 @@ class Problem:
         object.__setattr__(self, "jobs", tuple(self.jobs))
         object.__setattr__(self, "operations", tuple(self.operations))
         object.__setattr__(self, "precedences", tuple(self.precedences))
+        object.__setattr__(self, "previous_plan", tuple(self.previous_plan))
+        object.__setattr__(self, "objectives", tuple(self.objectives))
         if self.transport is not None:
             object.__setattr__(self, "transport", tuple(tuple(row) for row in self.transport))
 
@@ -97,114 +187,11 @@ class Problem:
             return 0
         return self.transport[from_machine][to_machine]
 
+    def previous_placement(self, operation: int) -> Placement | None:
+        return self.previous_plan[operation] if self.previous_plan else None
+
     def validate(self) -> None:
         """Raise ``ProblemError`` naming the first malformed item; return None if sound."""
-        _validate_machines(self)
-        _validate_jobs(self)
-        _validate_operations(self)
-        _validate_precedences(self)
-        _validate_transport(self)
+        from scheduler.validation import validate_problem
 
-
-def _is_int(value: object) -> bool:
-    # bool is an int subclass, but True as a duration is certainly a mistake.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _operation_label(problem: Problem, index: int) -> str:
-    return f"operation {problem.operations[index].name!r} (index {index})"
-
-
-def _validate_machines(problem: Problem) -> None:
-    seen: dict[str, int] = {}
-    for index, machine in enumerate(problem.machines):
-        # Machine names key the line graph, so two machines must not share one.
-        if machine.name in seen:
-            raise ProblemError(
-                f"machine {machine.name!r} (index {index}): name already used by machine "
-                f"{seen[machine.name]}; machine names must be unique"
-            )
-        seen[machine.name] = index
-
-
-def _validate_jobs(problem: Problem) -> None:
-    for index, job in enumerate(problem.jobs):
-        label = f"job {job.name!r} (index {index})"
-        if not _is_int(job.weight) or job.weight < 0:
-            raise ProblemError(f"{label}: weight must be an integer >= 0, got {job.weight!r}")
-        if job.due is not None and not _is_int(job.due):
-            raise ProblemError(f"{label}: due must be an integer or None, got {job.due!r}")
-        if not _is_int(job.release):
-            raise ProblemError(f"{label}: release must be an integer, got {job.release!r}")
-
-
-def _validate_operations(problem: Problem) -> None:
-    n_jobs, n_machines = len(problem.jobs), len(problem.machines)
-    for index, operation in enumerate(problem.operations):
-        label = _operation_label(problem, index)
-        if not _is_int(operation.job) or not 0 <= operation.job < n_jobs:
-            raise ProblemError(
-                f"{label}: refers to job {operation.job!r}, but there are {n_jobs} jobs"
-            )
-        if not operation.modes:
-            raise ProblemError(f"{label}: has no modes; it needs at least one machine to run on")
-        for m, mode in enumerate(operation.modes):
-            if not _is_int(mode.machine) or not 0 <= mode.machine < n_machines:
-                raise ProblemError(
-                    f"{label}: mode {m} refers to machine {mode.machine!r}, "
-                    f"but there are {n_machines} machines"
-                )
-            if not _is_int(mode.duration) or mode.duration < 0:
-                raise ProblemError(
-                    f"{label}: mode {m} has duration {mode.duration!r}; "
-                    "durations must be integers >= 0"
-                )
-
-
-def _validate_precedences(problem: Problem) -> None:
-    n_ops = len(problem.operations)
-    for index, precedence in enumerate(problem.precedences):
-        label = f"precedence {index} ({precedence.before!r} -> {precedence.after!r})"
-        for end in (precedence.before, precedence.after):
-            if not _is_int(end) or not 0 <= end < n_ops:
-                raise ProblemError(
-                    f"{label}: refers to operation {end!r}, but there are {n_ops} operations"
-                )
-        if not _is_int(precedence.min_delay) or precedence.min_delay < 0:
-            raise ProblemError(
-                f"{label}: min_delay must be an integer >= 0, got {precedence.min_delay!r}"
-            )
-    _reject_cycles(problem, problem.precedences)
-
-
-def _reject_cycles(problem: Problem, precedences: Iterable[Precedence]) -> None:
-    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
-    for precedence in precedences:
-        sorter.add(precedence.after, precedence.before)
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as error:
-        cycle = error.args[1]
-        names = " -> ".join(repr(problem.operations[i].name) for i in cycle)
-        raise ProblemError(f"precedences form a cycle: {names}") from None
-
-
-def _validate_transport(problem: Problem) -> None:
-    if problem.transport is None:
-        return
-    n = len(problem.machines)
-    if len(problem.transport) != n:
-        raise ProblemError(
-            f"transport matrix has {len(problem.transport)} rows, but there are {n} machines"
-        )
-    for a, row in enumerate(problem.transport):
-        if len(row) != n:
-            raise ProblemError(
-                f"transport matrix row {a} has {len(row)} entries, but there are {n} machines"
-            )
-        for b, seconds in enumerate(row):
-            if not _is_int(seconds) or seconds < 0:
-                raise ProblemError(
-                    f"transport[{a}][{b}] (from {problem.machines[a].name!r} to "
-                    f"{problem.machines[b].name!r}) must be an integer >= 0, got {seconds!r}"
-                )
+        validate_problem(self)

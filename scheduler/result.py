@@ -1,9 +1,15 @@
 """What a solve returns: a status, the schedule, and how good it is.
 
 ``objective`` and ``bound`` are on the solver's single scale (see
-``scheduler.model.objective``): ``weighted_tardiness * tardiness_weight + makespan``,
-where ``tardiness_weight`` is ``horizon + 1`` when some job has a due date and 0
-otherwise (then the objective is the makespan).
+``scheduler.model.objective``)::
+
+    tardiness_weight * weighted_tardiness
+    + stability_weight * moved_operations
+    + makespan_weight * makespan
+
+The weights make the ranking of ``Problem.objectives`` exactly lexicographic; an
+objective that does not apply (no due dates, no previous plan) has weight 0, so a
+plain makespan problem has ``objective == makespan``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,15 @@ class Result:
     solve_seconds: float
     # Coefficient of weighted tardiness in ``objective`` (0 when no job has a due date).
     tardiness_weight: int = 0
+    # Operations with a previous placement that now run on another machine, and the
+    # coefficient of that count in ``objective`` (0 without a previous plan).
+    moved_operations: int = 0
+    stability_weight: int = 0
+    makespan_weight: int = 1
+    # Who found the returned schedule: "dispatch", "local search" or "cp-sat".
+    found_by: str = ""
+    # Wall seconds from the call until the first schedule was known (None: never).
+    first_solution_seconds: float | None = None
 
     @property
     def gap(self) -> float | None:

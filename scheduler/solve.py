@@ -1,115 +1,194 @@
-"""Run CP-SAT on a problem and turn its answer into a ``Result``.
+"""Plan a problem within a wall-clock budget: heuristics first, CP-SAT throughout.
 
+1. **Dispatch** (``heuristics.dispatch``): a complete greedy schedule in one pass.
+   It is the first plan, the fallback, and CP-SAT's starting hint.
+2. **Improve** (makespan problems only, see ``heuristics.local_search``): for a share
+   of the budget the calling thread runs a tabu search on critical operations while
+   CP-SAT works on ``workers - 1`` threads, proving the bound and finding its own
+   plans. On two workers CP-SAT alone spends one thread on its LP and shares the
+   other among a dozen neighbourhood strategies; the tabu search improves large
+   instances much faster than that, and the measurements in ``bench/README.md``
+   are why this phase exists.
+3. **Polish**: CP-SAT on all workers from the best plan so far (as a complete
+   hint) and with the bound proven so far, until the budget is spent.
+
+The time limit covers everything: heuristics, model building and the solves.
 Malformed problems raise ``ProblemError`` (from ``Problem.validate``); a well-formed
 problem never raises, whatever the solver finds: the status says what happened.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from scheduler import metrics
+from scheduler.cp_sat import CpSatRun
+from scheduler.heuristics import local_search
+from scheduler.heuristics.dispatch import dispatch
+from scheduler.incumbent import Incumbent, Progress
 from scheduler.model.builder import BuiltModel, build_model
+from scheduler.model.horizon import earliest, horizon
+from scheduler.model.objective import objective_weights
 from scheduler.problem import Problem
-from scheduler.result import Result, ScheduledOperation, SolveStatus
-
-_STATUS = {
-    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
-    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
-    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
-    cp_model.UNKNOWN: SolveStatus.UNKNOWN,
-}
+from scheduler.result import Result, SolveStatus
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    time_limit: float = 10.0  # seconds of wall time
-    workers: int = 2  # CP-SAT search workers
+    time_limit: float = 10.0  # seconds of wall time for the whole call
+    workers: int = 2  # threads searching at once (CP-SAT workers, local search included)
     seed: int = 0  # random seed, so the same input gives the same search
+    on_progress: Callable[[Progress], None] | None = None  # better plan or bound found
+    # Share of the time limit given to the local search phase, when it applies.
+    local_search_share: float = 0.5
+    use_local_search: bool = True  # off: CP-SAT alone after dispatch (for measuring)
+    use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
 
     def __post_init__(self) -> None:
         if self.time_limit <= 0:
             raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not 0 <= self.local_search_share <= 1:
+            raise ValueError(f"local_search_share must be in [0, 1], got {self.local_search_share}")
 
 
 def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
-    """Schedule ``problem``: minimise weighted tardiness, then makespan."""
+    """Schedule ``problem`` by its ranked objectives (default: weighted tardiness, plan
+    stability, makespan)."""
+    started = time.monotonic()
+    deadline = started + options.time_limit
     problem.validate()
     if not problem.operations:
-        return Result(
-            status=SolveStatus.OPTIMAL,
-            schedule=(),
-            objective=0.0,
-            bound=0.0,
-            makespan=0,
-            weighted_tardiness=0,
-            solve_seconds=0.0,
-        )
+        return Result(SolveStatus.OPTIMAL, (), 0.0, 0.0, 0, 0, 0.0, first_solution_seconds=0.0)
 
+    weights = objective_weights(problem, earliest(problem), horizon(problem))
+    incumbent = Incumbent(problem, weights, started, options.on_progress)
+    greedy = dispatch(problem)
+    if greedy is not None:
+        incumbent.offer(greedy, "dispatch")
     built = build_model(problem)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = options.time_limit
-    solver.parameters.num_workers = options.workers
-    solver.parameters.random_seed = options.seed
-    code = solver.solve(built.model)
-    if code == cp_model.MODEL_INVALID:
-        # Validation should make this impossible: it is a bug in the model builder.
-        raise RuntimeError(f"CP-SAT rejected the model: {built.model.validate()}")
-    status = _STATUS[code]
 
-    if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        bound = solver.best_objective_bound if status is SolveStatus.UNKNOWN else None
-        return Result(
-            status=status,
-            schedule=(),
-            objective=None,
-            bound=bound,
-            makespan=None,
-            weighted_tardiness=None,
-            solve_seconds=solver.wall_time,
-            tardiness_weight=built.tardiness_weight,
-        )
-
-    schedule = _read_schedule(problem, built, solver)
-    span = metrics.makespan(schedule)
-    tardiness = metrics.weighted_tardiness(problem, schedule)
-    # Recomputed from the schedule rather than read from the solver, so the objective
-    # always matches the reported makespan and tardiness (the solver's auxiliary
-    # variables may carry slack in a non-optimal solution).
-    value = float(built.tardiness_weight * tardiness + span)
-    bound = value if status is SolveStatus.OPTIMAL else min(value, solver.best_objective_bound)
-    return Result(
-        status=status,
-        schedule=schedule,
-        objective=value,
-        bound=bound,
-        makespan=span,
-        weighted_tardiness=tardiness,
-        solve_seconds=solver.wall_time,
-        tardiness_weight=built.tardiness_weight,
-    )
-
-
-def _read_schedule(
-    problem: Problem, built: BuiltModel, solver: cp_model.CpSolver
-) -> tuple[ScheduledOperation, ...]:
-    schedule = []
-    for i, op in enumerate(problem.operations):
-        chosen = next(
-            mode
-            for mode, mv in zip(op.modes, built.variables.modes[i], strict=True)
-            if solver.boolean_value(mv.presence)
-        )
-        schedule.append(
-            ScheduledOperation(
-                operation=i,
-                machine=chosen.machine,
-                start=int(solver.value(built.variables.starts[i])),
-                end=int(solver.value(built.variables.ends[i])),
+    statuses = []
+    if (
+        options.use_local_search
+        and greedy is not None
+        and local_search.local_search_applies(problem)
+    ):
+        improve_until = started + options.time_limit * options.local_search_share
+        statuses.append(_improve(problem, built, incumbent, options, improve_until))
+    if not incumbent.proven_optimal and time.monotonic() < deadline:
+        best = incumbent.best
+        hint = best.schedule if best is not None and options.use_dispatch_hint else None
+        statuses.append(
+            CpSatRun(problem, built, incumbent).run(
+                time_limit=deadline - time.monotonic(),
+                workers=options.workers,
+                seed=options.seed,
+                hint=hint,
+                lower_bound=incumbent.bound,
             )
         )
-    return tuple(schedule)
+    return _result(problem, built, incumbent, statuses, time.monotonic() - started)
+
+
+def _improve(
+    problem: Problem,
+    built: BuiltModel,
+    incumbent: Incumbent,
+    options: SolveOptions,
+    until: float,
+) -> int:
+    """Local search in this thread, CP-SAT on the other workers, until ``until``."""
+    assert incumbent.best is not None
+    run = CpSatRun(problem, built, incumbent)
+    status: list[int] = []
+    helper = None
+    if options.workers > 1:
+        helper = threading.Thread(
+            target=lambda: status.append(
+                run.run(
+                    time_limit=until - time.monotonic(),
+                    workers=options.workers - 1,
+                    seed=options.seed,
+                    hint=incumbent.best.schedule if options.use_dispatch_hint else None,
+                    lower_bound=None,
+                )
+            ),
+            name="scheduler-cp-sat",
+            daemon=True,
+        )
+        helper.start()
+
+    def should_stop(_best_makespan: int) -> bool:
+        return (
+            time.monotonic() >= until
+            or incumbent.proven_optimal
+            or (helper is not None and not helper.is_alive())
+        )
+
+    local_search.improve(
+        problem,
+        incumbent.best.schedule,
+        seed=options.seed,
+        should_stop=should_stop,
+        on_improvement=lambda schedule: incumbent.offer(schedule, "local search"),
+    )
+    if helper is not None:
+        run.stop()
+        helper.join()
+    return status[0] if status else cp_model.UNKNOWN
+
+
+def _result(
+    problem: Problem,
+    built: BuiltModel,
+    incumbent: Incumbent,
+    statuses: list[int],
+    seconds: float,
+) -> Result:
+    best = incumbent.best
+    weights = built.weights
+    figures = dict(
+        tardiness_weight=weights.tardiness,
+        stability_weight=weights.stability,
+        makespan_weight=weights.makespan,
+        first_solution_seconds=incumbent.first_solution_seconds,
+    )
+    if best is None:
+        infeasible = cp_model.INFEASIBLE in statuses
+        return Result(
+            status=SolveStatus.INFEASIBLE if infeasible else SolveStatus.UNKNOWN,
+            schedule=(),
+            objective=None,
+            bound=None if infeasible or incumbent.bound is None else float(incumbent.bound),
+            makespan=None,
+            weighted_tardiness=None,
+            solve_seconds=seconds,
+            **figures,
+        )
+    if cp_model.INFEASIBLE in statuses:
+        # A heuristic plan exists, so "infeasible" is a bug in the model, not an answer.
+        raise RuntimeError("CP-SAT called a problem infeasible that has a valid schedule")
+    proven = cp_model.OPTIMAL in statuses or incumbent.proven_optimal
+    # Without a bound from CP-SAT (the budget ran out first), only the trivial one is
+    # known: nothing can end before the earliest time in the problem.
+    bound = weights.makespan * built.earliest if incumbent.bound is None else incumbent.bound
+    bound = best.value if proven else min(best.value, bound)
+    return Result(
+        status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
+        schedule=best.schedule,
+        objective=float(best.value),
+        bound=float(bound),
+        makespan=metrics.makespan(best.schedule),
+        weighted_tardiness=metrics.weighted_tardiness(problem, best.schedule),
+        solve_seconds=seconds,
+        moved_operations=metrics.moved_operations(problem, best.schedule),
+        found_by=best.found_by,
+        **figures,
+    )

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from scheduler.model import constraints, objective
+from scheduler.model.horizon import earliest as compute_earliest
 from scheduler.model.horizon import horizon as compute_horizon
+from scheduler.model.objective import ObjectiveWeights
 from scheduler.model.variables import Variables, create_variables
 from scheduler.problem import Problem
 
@@ -16,29 +18,28 @@ from scheduler.problem import Problem
 class BuiltModel:
     model: cp_model.CpModel
     variables: Variables
+    earliest: int
     horizon: int
-    tardiness_weight: int  # coefficient of weighted tardiness in the objective
+    weights: ObjectiveWeights
+    objective: cp_model.LinearExprT  # the minimised expression
 
 
 def build_model(problem: Problem) -> BuiltModel:
     """Build the model of a validated, non-empty problem."""
     model = cp_model.CpModel()
-    horizon = compute_horizon(problem)
-    variables = create_variables(model, problem, horizon)
+    earliest, horizon = compute_earliest(problem), compute_horizon(problem)
+    weights = objective.objective_weights(problem, earliest, horizon)
+    variables = create_variables(model, problem, earliest, horizon)
 
     constraints.add_one_mode_per_operation(model, problem, variables)
-    constraints.add_one_operation_at_a_time_per_machine(model, problem, variables)
+    constraints.add_machine_capacity(model, problem, variables, earliest, horizon)
+    constraints.add_changeovers(model, problem, variables)
     constraints.add_precedences(model, problem, variables)
     constraints.add_transport_times(model, problem, variables)
     constraints.add_makespan_covers_all_ends(model, problem, variables)
     constraints.add_machine_load_bounds(model, problem, variables)
 
     objective.add_tardiness_definitions(model, problem, variables)
-    objective.set_objective(model, problem, variables, horizon)
+    expression = objective.set_objective(model, problem, variables, weights)
 
-    return BuiltModel(
-        model=model,
-        variables=variables,
-        horizon=horizon,
-        tardiness_weight=objective.tardiness_weight(variables, horizon),
-    )
+    return BuiltModel(model, variables, earliest, horizon, weights, expression)

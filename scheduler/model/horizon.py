@@ -1,8 +1,8 @@
-"""A safe upper bound on every time in the schedule.
+"""A safe window ``[earliest, horizon]`` for every time in the schedule.
 
-Every variable's domain is ``[0, horizon]``, and the objective uses ``horizon + 1`` as
-the weight that makes tardiness dominate makespan, so the bound must be safe (never
-cut off a feasible schedule) and should be small (tighter domains, smaller weights).
+Every variable's domain lies in it, and the lexicographic objective weights derive
+from its width, so the bound must be safe (never cut off an optimal schedule) and
+should be small (tighter domains, smaller weights).
 """
 
 from __future__ import annotations
@@ -21,16 +21,39 @@ def max_transport(problem: Problem, before: int, after: int) -> int:
     )
 
 
-def horizon(problem: Problem) -> int:
-    """Sum of longest durations, latest release, and every edge's delay and transport.
+def earliest(problem: Problem) -> int:
+    """Plan origin, or the start of the oldest frozen operation if that is earlier."""
+    return min([0, *(op.frozen.start for op in problem.operations if op.frozen)])
 
-    Safe because running all operations one after another in topological order,
-    starting at the latest release, each on its longest mode, is feasible: each
-    operation waits at most one edge's delay plus transport past the previous end.
+
+def horizon(problem: Problem) -> int:
+    """Latest fixed event, then room for every free operation in a row.
+
+    After the latest fixed time (release, frozen end, window boundary) nothing about
+    the machines changes any more, so running the free operations one after another in
+    topological order, each on its longest mode, each waiting for one edge's delay and
+    transport and one changeover, is feasible whenever anything is; an optimal
+    schedule that is left-justified (nothing can start earlier) ends no later.
     """
-    longest = sum(max(mode.duration for mode in op.modes) for op in problem.operations)
-    latest_release = max((max(0, job.release) for job in problem.jobs), default=0)
+    fixed_events = [0]
+    for job in problem.jobs:
+        fixed_events.append(job.release)
+    for op in problem.operations:
+        if op.frozen:
+            fixed_events.append(op.frozen.start + max(m.duration for m in op.modes))
+    for machine in problem.machines:
+        for window in machine.availability or ():
+            fixed_events += [t for t in (window.start, window.end) if t is not None]
+    free = [op for op in problem.operations if op.frozen is None]
+    longest = sum(max(mode.duration for mode in op.modes) for op in free)
+    changeovers = sum(
+        max(
+            (c.seconds for mode in op.modes for c in problem.machines[mode.machine].changeovers),
+            default=0,
+        )
+        for op in free
+    )
     waits = sum(
         p.min_delay + max_transport(problem, p.before, p.after) for p in problem.precedences
     )
-    return longest + latest_release + waits
+    return max(fixed_events) + longest + changeovers + waits

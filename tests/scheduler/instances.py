@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
-from scheduler import Job, Machine, Mode, Operation, Precedence, Problem
+from scheduler import (
+    Changeover,
+    Job,
+    Machine,
+    Mode,
+    Operation,
+    Placement,
+    Precedence,
+    Problem,
+    Window,
+)
+
+FAMILIES = ("red", "blue", "green")
 
 
 def machines(count: int) -> tuple[Machine, ...]:
@@ -58,3 +71,58 @@ def random_problem(
             for a in range(n_machines)
         )
     return Problem(machines(n_machines), jobs, tuple(operations), tuple(precedences), transport)
+
+
+def with_factory_features(rng: random.Random, problem: Problem) -> Problem:
+    """The same problem plus what a real floor has: a batch machine, a maintenance
+    window, changeovers between families, frozen operations and a previous plan."""
+    n = len(problem.machines)
+    batch, maintained, painted = rng.sample(range(n), 3) if n >= 3 else (0, 0, 0)
+    specs = []
+    for m, machine in enumerate(problem.machines):
+        spec = machine
+        if m == batch:
+            spec = dataclasses.replace(spec, capacity=2)
+        if m == maintained and m != batch:
+            start = rng.randint(5, 30)
+            spec = dataclasses.replace(
+                spec, availability=(Window(None, start), Window(start + rng.randint(5, 20), None))
+            )
+        if m == painted and m != batch:
+            spec = dataclasses.replace(
+                spec,
+                changeovers=tuple(
+                    Changeover(a, b, rng.randint(1, 8))
+                    for a in FAMILIES
+                    for b in FAMILIES
+                    if a != b
+                ),
+            )
+        specs.append(spec)
+    operations = [
+        dataclasses.replace(
+            o, modes=tuple(dataclasses.replace(m, family=rng.choice(FAMILIES)) for m in o.modes)
+        )
+        for o in problem.operations
+    ]
+    # Freeze a few operations without predecessors: they started in the past on a
+    # machine that was available then (before any maintenance).
+    has_predecessor = {p.after for p in problem.precedences}
+    taken: set[int] = set()
+    for i, o in enumerate(operations):
+        if i in has_predecessor or rng.random() > 0.25:
+            continue
+        mode = rng.choice(o.modes)
+        if mode.machine in taken or specs[mode.machine].availability is not None:
+            continue
+        taken.add(mode.machine)
+        operations[i] = dataclasses.replace(
+            o, frozen=Placement(mode.machine, -rng.randint(0, mode.duration))
+        )
+    previous = tuple(
+        Placement(rng.choice(o.modes).machine, rng.randint(0, 50)) if rng.random() < 0.7 else None
+        for o in operations
+    )
+    return dataclasses.replace(
+        problem, machines=tuple(specs), operations=tuple(operations), previous_plan=previous
+    )

@@ -7,7 +7,18 @@ import re
 
 import pytest
 
-from scheduler import Job, Machine, Mode, Operation, Precedence, Problem, ProblemError
+from scheduler import (
+    Changeover,
+    Job,
+    Machine,
+    Mode,
+    Operation,
+    Placement,
+    Precedence,
+    Problem,
+    ProblemError,
+    Window,
+)
 
 from .instances import machines, op
 
@@ -119,3 +130,52 @@ def test_negative_due_date_is_allowed_for_jobs_already_late():
 def test_machine_names_must_be_unique():
     bad = dataclasses.replace(sound(), machines=(*machines(3), Machine("M1")))
     rejects(bad, "machine 'M1' (index 3): name already used by machine 1")
+
+
+def test_capacity_below_one_is_rejected():
+    bad = dataclasses.replace(sound(), machines=(Machine("M0", capacity=0), *machines(4)[1:]))
+    rejects(bad, "machine 'M0' (index 0): capacity must be an integer >= 1, got 0")
+
+
+def test_availability_windows_must_be_non_empty_and_in_order():
+    empty = Machine("M0", availability=(Window(5, 5),))
+    rejects(
+        dataclasses.replace(sound(), machines=(empty, *machines(4)[1:])),
+        "machine 'M0' (index 0): availability window 0 [5, 5) is empty",
+    )
+    unordered = Machine("M0", availability=(Window(10, 20), Window(15, None)))
+    rejects(
+        dataclasses.replace(sound(), machines=(unordered, *machines(4)[1:])),
+        "availability window 1 starts before window 0 ends",
+    )
+
+
+def test_changeovers_need_unit_capacity_and_non_negative_seconds():
+    batch = Machine("M0", capacity=2, changeovers=(Changeover("a", "b", 3),))
+    rejects(
+        dataclasses.replace(sound(), machines=(batch, *machines(4)[1:])),
+        "changeovers need capacity 1",
+    )
+    negative = Machine("M0", changeovers=(Changeover("a", "b", -3),))
+    rejects(
+        dataclasses.replace(sound(), machines=(negative, *machines(4)[1:])),
+        "changeover 'a' -> 'b' must take an integer >= 0 seconds, got -3",
+    )
+    twice = Machine("M0", changeovers=(Changeover("a", "b", 1), Changeover("a", "b", 2)))
+    rejects(
+        dataclasses.replace(sound(), machines=(twice, *machines(4)[1:])),
+        "changeover 'a' -> 'b' listed twice",
+    )
+
+
+def test_a_frozen_operation_must_sit_on_one_of_its_machines():
+    bad = with_operation(2, Operation("o2", 1, (Mode(2, 3),), frozen=Placement(3, 0)))
+    rejects(bad, "operation 'o2' (index 2): frozen placement is on machine 'M3' (index 3)")
+
+
+def test_a_previous_placement_must_name_a_machine_that_exists():
+    previous = (None, None, Placement(9, 0), None)
+    rejects(
+        dataclasses.replace(sound(), previous_plan=previous),
+        "operation 'o2' (index 2): previous placement refers to machine 9, but there are 4",
+    )

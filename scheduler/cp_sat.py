@@ -1,0 +1,95 @@
+"""One CP-SAT run on a built model: hinted, time-limited, feeding the incumbent.
+
+Every solution CP-SAT finds is read back as a schedule and offered to the
+``Incumbent``; every bound improvement raises its bound. ``solve`` may call this
+more than once (a first run next to the local search, a second from its result).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ortools.sat.python import cp_model
+
+from scheduler.incumbent import Incumbent
+from scheduler.model.builder import BuiltModel
+from scheduler.model.hints import add_schedule_hint
+from scheduler.problem import Problem
+from scheduler.result import ScheduledOperation
+
+
+class CpSatRun:
+    """A CP-SAT solve that another thread may stop early."""
+
+    def __init__(self, problem: Problem, built: BuiltModel, incumbent: Incumbent) -> None:
+        self._problem = problem
+        self._built = built
+        self._incumbent = incumbent
+        self._solver = cp_model.CpSolver()
+        self._stopped = threading.Event()
+        self.status: int | None = None
+
+    def run(
+        self,
+        *,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        hint: Sequence[ScheduledOperation] | None,
+        lower_bound: int | None,
+    ) -> int:
+        """Solve; return CP-SAT's status code. Solutions and bounds go to the incumbent."""
+        model = self._built.model.clone()
+        if hint is not None:
+            add_schedule_hint(model, self._problem, self._built.variables, hint)
+        if lower_bound is not None:
+            # A bound proven by an earlier run: the LP and the search start from it.
+            model.add(self._built.objective >= lower_bound)
+        solver = self._solver
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        solver.best_bound_callback = self._incumbent.raise_bound
+        callback = _Reader(self._problem, self._built, self._incumbent)
+        if self._stopped.is_set():
+            self.status = cp_model.UNKNOWN
+            return self.status
+        self.status = solver.solve(model, callback)
+        if self.status == cp_model.MODEL_INVALID:
+            # Validation should make this impossible: it is a bug in the model builder.
+            raise RuntimeError(f"CP-SAT rejected the model: {model.validate()}")
+        if self.status != cp_model.INFEASIBLE:
+            # Also when stopped without a solution: the bound proven so far still holds.
+            self._incumbent.raise_bound(solver.best_objective_bound)
+        return self.status
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._solver.stop_search()
+
+
+class _Reader(cp_model.CpSolverSolutionCallback):
+    """Reads each solution CP-SAT finds back into a schedule for the incumbent."""
+
+    def __init__(self, problem: Problem, built: BuiltModel, incumbent: Incumbent) -> None:
+        super().__init__()
+        self._problem = problem
+        self._variables = built.variables
+        self._incumbent = incumbent
+
+    def on_solution_callback(self) -> None:
+        self._incumbent.offer(read_schedule(self, self._problem, self._variables), "cp-sat")
+
+
+def read_schedule(values, problem: Problem, variables) -> tuple[ScheduledOperation, ...]:
+    schedule = []
+    for i, op in enumerate(problem.operations):
+        chosen = next(
+            mode
+            for mode, mv in zip(op.modes, variables.modes[i], strict=True)
+            if values.boolean_value(mv.presence)
+        )
+        start = int(values.value(variables.starts[i]))
+        schedule.append(ScheduledOperation(i, chosen.machine, start, start + chosen.duration))
+    return tuple(schedule)

@@ -1,0 +1,160 @@
+"""Tabu search on critical operations: the fast improver for makespan problems.
+
+CP-SAT proves bounds well but, on two workers, improves large flexible job shops
+slowly (its neighbourhood search gets one thread, shared by a dozen strategies).
+This search does one thing quickly: take an operation on the longest path and
+re-insert it, on its own machine or another of its modes, where the estimated
+longest path through it is shortest (the classic move of Mastrolilli and
+Gambardella's FJSP tabu search). Estimates use the current heads and tails, so
+thousands of moves are scored per second; only the chosen one is timed exactly.
+A tabu list forbids putting an operation straight back where it came from.
+
+It applies when the makespan is the only thing measured (no scored due dates, no
+previous plan) on unit-capacity machines without availability windows or frozen
+operations, since that is what the head/tail estimates describe; ``solve`` uses
+it only then. Precedence delays, transport and changeovers are supported.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from scheduler.heuristics.disjunctive_graph import DisjunctiveGraph, Sequencing, Timing
+from scheduler.model.objective import stability_candidates
+from scheduler.model.variables import scored_jobs
+from scheduler.problem import Objective, Problem
+from scheduler.result import ScheduledOperation
+
+_Schedule = tuple[ScheduledOperation, ...]
+
+
+def local_search_applies(problem: Problem) -> bool:
+    return (
+        Objective.MAKESPAN in problem.objectives
+        and not scored_jobs(problem)
+        and not stability_candidates(problem)
+        and all(m.capacity == 1 and m.availability is None for m in problem.machines)
+        and all(op.frozen is None for op in problem.operations)
+    )
+
+
+def improve(
+    problem: Problem,
+    schedule: _Schedule,
+    *,
+    seed: int,
+    should_stop: Callable[[int], bool],
+    on_improvement: Callable[[_Schedule], None],
+) -> _Schedule:
+    """Improve ``schedule``'s makespan until ``should_stop(best makespan)`` says so."""
+    graph = DisjunctiveGraph(problem)
+    current = graph.sequencing_of(schedule)
+    timing = graph.timing(current)
+    assert timing is not None, "a valid schedule gives an acyclic graph"
+    best, best_timing = current.copy(), timing
+    rng = random.Random(seed)
+    tabu: dict[tuple[int, int, int], int] = {}
+    iteration = 0
+    while not should_stop(best_timing.makespan):
+        iteration += 1
+        moves, critical = _scored_moves(graph, current, timing, rng)
+        applied = None
+        for estimate, v, machine, duration, family, after in moves:
+            if tabu.get((v, machine, after), 0) >= iteration and estimate >= best_timing.makespan:
+                continue  # tabu, and not promising enough to override it (aspiration)
+            candidate = _moved(current, v, machine, duration, family, after)
+            candidate_timing = graph.timing(candidate)
+            if candidate_timing is not None:
+                applied = (candidate, candidate_timing, v)
+                break
+        if applied is None:
+            tabu.clear()  # every move is tabu or infeasible: forget and try again
+            continue
+        candidate, candidate_timing, v = applied
+        # Forbid putting v back after its old machine predecessor for a while.
+        tenure = rng.randint(10, 10 + critical // 2)
+        tabu[(v, current.machine[v], timing.previous[v])] = iteration + tenure
+        current, timing = candidate, candidate_timing
+        if timing.makespan < best_timing.makespan:
+            best, best_timing = current.copy(), timing
+            on_improvement(graph.schedule(best, best_timing))
+    return graph.schedule(best, best_timing)
+
+
+def _scored_moves(
+    graph: DisjunctiveGraph, s: Sequencing, timing: Timing, rng: random.Random
+) -> tuple[list[tuple[int, int, int, int, str | None, int]], int]:
+    """Every re-insertion of a critical operation, with its estimated makespan, best
+    first; and how many operations are critical.
+
+    A move is (estimate, operation, machine, duration, family, operation it goes after
+    or -1). Insertion points are limited to those that cannot close a cycle: after
+    everything ranked before the operation's precedence predecessors and before
+    everything ranked after its successors (ranks from a topological order).
+    """
+    head, tail, rank = timing.head, timing.tail, timing.rank
+    problem = graph.problem
+    moves = []
+    critical = 0
+    for v in range(len(s.machine)):
+        if head[v] + s.duration[v] + tail[v] != timing.makespan:
+            continue  # not critical: moving it cannot shorten the longest path
+        critical += 1
+        predecessors, successors = graph.predecessors[v], graph.successors[v]
+        last_predecessor = max((rank[u] for u, _ in predecessors), default=-1)
+        first_successor = min((rank[w] for w, _ in successors), default=len(s.machine))
+        for mode in problem.operations[v].modes:
+            k = mode.machine
+            from_jobs = max(
+                (
+                    head[u] + s.duration[u] + graph.lag(s.machine[u], k, delay)
+                    for u, delay in predecessors
+                ),
+                default=graph.release[v],
+            )
+            from_jobs = max(from_jobs, graph.release[v])
+            to_jobs = max(
+                (
+                    graph.lag(k, s.machine[w], delay) + s.duration[w] + tail[w]
+                    for w, delay in successors
+                ),
+                default=0,
+            )
+            sequence = [x for x in s.sequences[k] if x != v]
+            for position in range(len(sequence) + 1):
+                a = sequence[position - 1] if position > 0 else -1
+                b = sequence[position] if position < len(sequence) else -1
+                if a >= 0 and rank[a] >= first_successor:
+                    break  # a follows v's successors: this and later points close a cycle
+                if b >= 0 and rank[b] <= last_predecessor:
+                    continue  # b precedes v's predecessors
+                if k == s.machine[v] and a == timing.previous[v]:
+                    continue  # where it already is
+                start = from_jobs
+                if a >= 0:
+                    start = max(
+                        start, head[a] + s.duration[a] + graph.setup(k, s.family[a], mode.family)
+                    )
+                after = to_jobs
+                if b >= 0:
+                    after = max(
+                        after, graph.setup(k, mode.family, s.family[b]) + s.duration[b] + tail[b]
+                    )
+                moves.append((start + mode.duration + after, v, k, mode.duration, mode.family, a))
+    rng.shuffle(moves)  # random order among equal estimates
+    moves.sort(key=lambda move: move[0])
+    return moves, critical
+
+
+def _moved(
+    s: Sequencing, v: int, machine: int, duration: int, family: str | None, after: int
+) -> Sequencing:
+    moved = Sequencing(list(s.machine), list(s.duration), list(s.family), list(s.sequences))
+    old = s.machine[v]
+    moved.sequences[old] = [x for x in s.sequences[old] if x != v]
+    target = moved.sequences[machine] if machine == old else [x for x in s.sequences[machine]]
+    position = 0 if after < 0 else target.index(after) + 1
+    moved.sequences[machine] = [*target[:position], v, *target[position:]]
+    moved.machine[v], moved.duration[v], moved.family[v] = machine, duration, family
+    return moved

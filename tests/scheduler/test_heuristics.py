@@ -1,0 +1,110 @@
+"""The dispatch heuristic and the critical-path local search, on their own."""
+
+from __future__ import annotations
+
+import random
+
+from scheduler import (
+    Job,
+    Machine,
+    Placement,
+    Precedence,
+    Problem,
+    ScheduledOperation,
+    Window,
+    schedule_violations,
+)
+from scheduler.heuristics.dispatch import dispatch
+from scheduler.heuristics.local_search import improve, local_search_applies
+from scheduler.metrics import makespan
+
+from .instances import machines, op, random_problem, with_factory_features
+
+
+def test_dispatch_gives_a_valid_plan_on_factory_problems():
+    for seed in range(25):
+        rng = random.Random(seed)
+        problem = with_factory_features(rng, random_problem(rng))
+        schedule = dispatch(problem)
+        assert schedule is not None, seed
+        assert schedule_violations(problem, schedule) == [], seed
+
+
+def test_dispatch_fills_a_gap_left_by_earlier_bookings():
+    # b waits 10 s for a's output on M1; c (M0 only, 3 s) slots in before b on M0.
+    operations = (op("a", 0, (1, 10)), op("b", 0, (0, 5)), op("c", 1, (0, 3)))
+    problem = Problem(machines(2), (Job("x"), Job("y")), operations, (Precedence(0, 1),))
+    schedule = dispatch(problem)
+    assert schedule is not None
+    assert schedule[2].start == 0
+    assert makespan(schedule) == 15
+
+
+def test_dispatch_keeps_previous_machines_when_stability_comes_first():
+    operations = tuple(op(f"o{i}", i, (0, 5), (1, 5)) for i in range(3))
+    previous = (Placement(1, 0), Placement(1, 5), Placement(1, 10))
+    problem = Problem(
+        machines(2), tuple(Job(f"j{i}") for i in range(3)), operations, previous_plan=previous
+    )
+    schedule = dispatch(problem)
+    assert schedule is not None
+    assert [s.machine for s in schedule] == [1, 1, 1]
+
+
+def test_dispatch_gives_up_when_an_operation_fits_no_window():
+    closed = Machine("M0", availability=(Window(0, 2),))
+    assert dispatch(Problem((closed,), (Job("j"),), (op("a", 0, (0, 5)),))) is None
+
+
+def serial_schedule(problem: Problem) -> tuple[ScheduledOperation, ...]:
+    """Every operation on its first mode, one after another: valid and poor."""
+    t, placed = 0, []
+    for i, o in enumerate(problem.operations):
+        mode = o.modes[0]
+        placed.append(ScheduledOperation(i, mode.machine, t, t + mode.duration))
+        t += mode.duration + 10  # room for any delay or transport in these tests
+    return tuple(placed)
+
+
+def test_local_search_improves_a_poor_plan_and_reports_each_improvement():
+    rng = random.Random(3)
+    problem = random_problem(rng, operation_range=(20, 25))
+    problem = Problem(
+        problem.machines,
+        tuple(Job(j.name) for j in problem.jobs),
+        problem.operations,
+        problem.precedences,
+        problem.transport,
+    )
+    assert local_search_applies(problem)
+    start = serial_schedule(problem)
+    assert schedule_violations(problem, start) == []
+    improvements: list[int] = []
+    steps = iter(range(300))
+    best = improve(
+        problem,
+        start,
+        seed=1,
+        should_stop=lambda _: next(steps, None) is None,
+        on_improvement=lambda schedule: improvements.append(makespan(schedule)),
+    )
+    assert schedule_violations(problem, best) == []
+    assert makespan(best) < makespan(start)
+    assert improvements == sorted(improvements, reverse=True)
+    assert improvements[-1] == makespan(best)
+
+
+def test_local_search_stops_when_asked():
+    problem = Problem(machines(2), (Job("j"),), (op("a", 0, (0, 5), (1, 3)),))
+    start = (ScheduledOperation(0, 0, 0, 5),)
+    assert (
+        improve(problem, start, seed=0, should_stop=lambda _: True, on_improvement=lambda _: None)
+        == start
+    )
+
+
+def test_local_search_leaves_due_dates_and_replanning_to_cp_sat():
+    problem = Problem(machines(1), (Job("j", due=3),), (op("a", 0, (0, 5)),))
+    assert not local_search_applies(problem)
+    frozen_problem = with_factory_features(random.Random(1), random_problem(random.Random(1)))
+    assert not local_search_applies(frozen_problem)
