@@ -5,10 +5,12 @@ The only place that knows both sides; servicers call these and nothing else does
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
+from orchestrator.domain.attempts import Attempt, AttemptState
 from orchestrator.domain.matching import Unmatched
 from orchestrator.domain.modules import (
     CapabilityOffer,
@@ -22,7 +24,7 @@ from orchestrator.errors import BadInput, Violation
 from orchestrator.planning import LineGraph, Plan, PlanStatus
 from orchestrator.registry import Liveness
 from orchestrator.service.factory import ModuleView, OrderView
-from pnp.v1 import module_pb2, order_pb2, plan_pb2
+from pnp.v1 import attempt_pb2, module_pb2, order_pb2, plan_pb2
 
 # Checked before walking the message, so a hostile descriptor costs nothing to refuse.
 MAX_CAPABILITIES = 64
@@ -221,10 +223,42 @@ def order_to_proto(view: OrderView) -> order_pb2.Order:
             for step in spec.steps
         ],
         unmatched=[_unmatched(u) for u in view.unmatched],
+        operations_total=view.operations_total,
+        operations_done=view.operations_done,
     )
     if spec.due is not None:
         order.due.CopyFrom(timestamp(spec.due))
+    if view.completed_at is not None:
+        order.completed_at.CopyFrom(timestamp(view.completed_at))
     return order
+
+
+_ATTEMPT_STATES = {
+    AttemptState.STARTING: attempt_pb2.ATTEMPT_STATE_STARTING,
+    AttemptState.RUNNING: attempt_pb2.ATTEMPT_STATE_RUNNING,
+    AttemptState.COMPLETE: attempt_pb2.ATTEMPT_STATE_COMPLETE,
+    AttemptState.FAILED: attempt_pb2.ATTEMPT_STATE_FAILED,
+}
+
+
+def attempt_to_proto(attempt: Attempt) -> attempt_pb2.Attempt:
+    message = attempt_pb2.Attempt(
+        execution_id=attempt.execution_id,
+        operation_id=attempt.operation_id,
+        order_id=attempt.order_id,
+        module_id=attempt.module_id,
+        epoch=attempt.epoch,
+        capability=attempt.capability,
+        parameters_json=json.dumps(attempt.parameters),
+        units=attempt.units,
+        state=_ATTEMPT_STATES[attempt.state],
+        started_at=timestamp(attempt.started_at),
+        results_json=json.dumps(attempt.results, default=str),
+        error=attempt.error,
+    )
+    if attempt.ended_at is not None:
+        message.ended_at.CopyFrom(timestamp(attempt.ended_at))
+    return message
 
 
 def _parameter_value(value: str | int | float | bool) -> order_pb2.ParameterValue:

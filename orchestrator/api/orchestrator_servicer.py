@@ -57,6 +57,12 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         )
 
     @maps_errors
+    async def ListAttempts(self, request, context):
+        return orchestrator_pb2.ListAttemptsResponse(
+            attempts=[convert.attempt_to_proto(a) for a in self.factory.attempts(request.order_id)]
+        )
+
+    @maps_errors
     async def GetPlan(self, request, context):
         plan = await self.factory.plan(wait_for_current=request.wait_for_current)
         return orchestrator_pb2.GetPlanResponse(plan=convert.plan_to_proto(plan))

@@ -78,6 +78,10 @@ class OrchestratorClient:
         request = orchestrator_pb2.GetModuleRequest(module_id=module_id)
         return (await self._call(self._stub.GetModule, request)).module
 
+    async def list_attempts(self, order_id: str = ""):
+        request = orchestrator_pb2.ListAttemptsRequest(order_id=order_id)
+        return (await self._call(self._stub.ListAttempts, request)).attempts
+
     async def get_plan(self, wait_for_current: bool = True, deadline: float | None = None):
         request = orchestrator_pb2.GetPlanRequest(wait_for_current=wait_for_current)
         return (await self._call(self._stub.GetPlan, request, deadline)).plan

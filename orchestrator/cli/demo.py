@@ -1,8 +1,10 @@
-"""``pnp demo``: a whole factory on this machine, end to end, over real gRPC.
+"""``pnp demo``: a whole factory on this machine, end to end, over real gRPC and OPC UA.
 
 It starts an orchestrator (temporary SQLite file, the demo layout), plugs simulated
-modules into their docks, submits the example recipes, and prints the plan and each
-order's production line. Everything talks over loopback gRPC, as a real factory would.
+modules into their docks, submits the example recipes, prints the plan and each
+order's production line, runs every order to completion on the modules' skills (at a
+time scale: an hour of factory time per second by default) with a live progress
+display, and ends with the KPIs. Everything talks over loopback, as a real factory would.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import uuid
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.cli.client import OrchestratorClient
-from orchestrator.cli.main import cli, json_option, run
+from orchestrator.cli.kpis import compute_kpis
+from orchestrator.cli.main import cli, json_option, quiet_libraries, run
 from orchestrator.cli.output import (
+    ORDER_STATE_NAMES,
     as_dict,
     console,
     emit_json,
+    kpi_summary,
+    kpi_table,
     line_graph_tree,
     plan_table,
     styled,
@@ -30,6 +37,7 @@ from orchestrator.domain.layout import load_layout_file
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Unavailable, Violation
+from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
 DEMO_FLOOR: tuple[tuple[str, str], ...] = (
@@ -45,6 +53,8 @@ DEMO_FLOOR: tuple[tuple[str, str], ...] = (
     ("multi-laser", "C2"),
 )
 REGISTRATION_TIMEOUT = 30.0
+DEFAULT_TIME_SCALE = 3600.0  # an hour of factory time per real second
+COMPLETION_TIMEOUT = 300.0  # real seconds
 
 
 @cli.command()
@@ -63,8 +73,15 @@ REGISTRATION_TIMEOUT = 30.0
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds the planner may take.",
 )
+@click.option(
+    "--time-scale",
+    default=DEFAULT_TIME_SCALE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Factory seconds per real second.",
+)
 @json_option
-def demo(recipes_dir: str, solve_time_limit: float, as_json: bool) -> None:
+def demo(recipes_dir: str, solve_time_limit: float, time_scale: float, as_json: bool) -> None:
     """Run a whole factory end to end: orchestrator, simulated modules, example orders."""
     root = Path(recipes_dir)
     layout_file = root / "layouts" / "demo-factory.yaml"
@@ -80,13 +97,17 @@ def demo(recipes_dir: str, solve_time_limit: float, as_json: bool) -> None:
                 )
             ],
         )
-    result = run(_demo(layout_file, order_files, solve_time_limit, quiet=as_json))
+    result = run(_demo(layout_file, order_files, solve_time_limit, time_scale, quiet=as_json))
     if as_json:
         emit_json(result)
 
 
 async def _demo(
-    layout_file: Path, order_files: list[Path], solve_time_limit: float, quiet: bool
+    layout_file: Path,
+    order_files: list[Path],
+    solve_time_limit: float,
+    time_scale: float,
+    quiet: bool,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -95,13 +116,16 @@ async def _demo(
     from orchestrator.service.factory import Factory, FactorySettings
     from orchestrator.store import Store
 
+    quiet_libraries()
     layout = load_layout_file(layout_file)
     recipes = [(str(p), read_text_capped(p, MAX_RECIPE_BYTES)) for p in order_files]
     say = (lambda *_: None) if quiet else console.print
     with tempfile.TemporaryDirectory(prefix="pnp-demo-") as scratch:
         store = Store.open_sqlite(Path(scratch) / "demo.db")
         factory = Factory(
-            store, layout=layout, settings=FactorySettings(solve_time_limit=solve_time_limit)
+            store,
+            layout=layout,
+            settings=FactorySettings(solve_time_limit=solve_time_limit, time_scale=time_scale),
         )
         await factory.start()
         server = await start_server(factory, "127.0.0.1:0")
@@ -113,14 +137,20 @@ async def _demo(
         )
         modules = [
             SimulatedModule(
-                SimulatedModuleConfig(kind=kind, dock=dock, orchestrator=server.address, seed=i)
+                SimulatedModuleConfig(
+                    kind=kind,
+                    dock=dock,
+                    orchestrator=server.address,
+                    seed=i,
+                    time_scale=time_scale,
+                )
             )
             for i, (kind, dock) in enumerate(DEMO_FLOOR)
         ]
         tasks = [asyncio.create_task(m.run(), name=m.module_id) for m in modules]
         try:
             await _plug_in(modules, tasks, say)
-            return await _order_and_plan(server.address, recipes, say)
+            return await _order_plan_and_run(server.address, recipes, say)
         finally:
             for task in tasks:
                 task.cancel()
@@ -158,7 +188,7 @@ async def _plug_in(modules: list, tasks: list[asyncio.Task], say) -> None:
             )
 
 
-async def _order_and_plan(address: str, recipes: list[tuple[str, str]], say) -> dict:
+async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say) -> dict:
     async with OrchestratorClient(address, deadline=60) as client:
         orders = []
         for source, text in recipes:
@@ -177,10 +207,55 @@ async def _order_and_plan(address: str, recipes: list[tuple[str, str]], say) -> 
             graphs.append(response.line_graph)
             say(styled("\n", (submitted.order_id, "bold"), f" {submitted.name}"))
             say(line_graph_tree(response.line_graph))
+        finished = await _follow_until_done(client, [o.order_id for o in orders], say)
+        attempts = await client.list_attempts()
         modules = await client.list_modules()
+    kpis = compute_kpis(finished, attempts, [m.descriptor.module_id for m in modules])
+    say(kpi_summary(kpis))
+    say(kpi_table(kpis))
     return {
         "modules": [as_dict(m) for m in modules],
-        "orders": [as_dict(o) for o in orders],
+        "orders": [as_dict(o) for o in finished],
         "plan": as_dict(plan),
         "line_graphs": [as_dict(g) for g in graphs],
+        "attempts": [as_dict(a) for a in attempts],
+        "kpis": kpis.as_dict(),
     }
+
+
+async def _follow_until_done(client: OrchestratorClient, order_ids: list[str], say) -> list:
+    """Polls the orders, drawing one progress bar each, until all are completed."""
+    live = say is console.print
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[state]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not live,
+    )
+    bars = {}
+    deadline = asyncio.get_running_loop().time() + COMPLETION_TIMEOUT
+    with progress:
+        while True:
+            current = {o.order_id: o for o in await client.list_orders() if o.order_id in order_ids}
+            for order_id in order_ids:
+                order = current[order_id]
+                state = ORDER_STATE_NAMES.get(order.state, "?")
+                if order_id not in bars:
+                    bars[order_id] = progress.add_task(
+                        f"{order_id} {order.name}", total=order.operations_total, state=state
+                    )
+                progress.update(bars[order_id], completed=order.operations_done, state=state)
+            if all(o.state == order_pb2.ORDER_STATE_COMPLETED for o in current.values()):
+                return [current[order_id] for order_id in order_ids]
+            if asyncio.get_running_loop().time() > deadline:
+                raise Unavailable(
+                    f"orders not completed within {COMPLETION_TIMEOUT:.0f} s: "
+                    + ", ".join(
+                        f"{o.order_id} {o.operations_done}/{o.operations_total}"
+                        for o in current.values()
+                    )
+                )
+            await asyncio.sleep(0.25)

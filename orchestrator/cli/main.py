@@ -7,6 +7,7 @@ Every command has ``--help``; every command that reports has ``--json``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from dataclasses import dataclass
 
@@ -30,6 +31,18 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 def run(coroutine):
     """Runs one command's async work to completion."""
     return asyncio.run(coroutine)
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Logs for people: our warnings; asyncua's shutdown chatter only with --verbose."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+        # Each simulated module would repeat the no-security warning; commands say it once.
+        logging.getLogger("modules.opcua_server").setLevel(logging.ERROR)
 
 
 def ask(obj: CliContext, call, deadline: float | None = None):

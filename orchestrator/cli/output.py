@@ -260,5 +260,22 @@ def plan_table(plan) -> Table:
     return table
 
 
+def kpi_summary(kpis) -> str:
+    return (
+        f"KPIs: {kpis.orders_completed}/{kpis.orders} orders completed, "
+        f"{kpis.orders_on_time} on time, makespan {duration_text(kpis.makespan_seconds)} "
+        f"(factory time), {kpis.failed_attempts} failed attempt(s)"
+    )
+
+
+def kpi_table(kpis) -> Table:
+    table = Table(title="utilization per module", title_justify="left")
+    table.add_column("module")
+    table.add_column("utilization", justify="right")
+    for module_id, share in sorted(kpis.utilization.items()):
+        table.add_row(module_id, f"{share:.0%}")
+    return table
+
+
 def now_text() -> str:
     return datetime.now(UTC).strftime("%H:%M:%S")

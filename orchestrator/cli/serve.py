@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 
 import click
 
-from orchestrator.cli.main import cli, run
+from orchestrator.cli.main import cli, quiet_libraries, run
 from orchestrator.cli.output import console, emit_json_line, errors
 from orchestrator.domain.layout import Layout, load_layout_file
 from orchestrator.service.settings import FactorySettings
@@ -80,10 +79,7 @@ def serve(
     as_json: bool,
 ) -> None:
     """Run the orchestrator: module registry, order intake and planner, on one gRPC port."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    quiet_libraries(verbose)
     if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
         raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
     layout = load_layout_file(layout_path) if layout_path else None

@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from orchestrator.domain.attempts import Attempt, AttemptState, OperationStatus, progress_of
@@ -297,6 +298,17 @@ class Executor:
             elif record.state is not OrderState.RUNNING and any(p is not None for p in statuses):
                 await self.factory.set_order_state(record.order_id, OrderState.RUNNING)
         return changed
+
+    def order_progress(self, order_id: str) -> tuple[int, int, datetime | None]:
+        """Operations in all, operations done, and when the last one ended."""
+        specs = self._specs_of(order_id)
+        done = [
+            a
+            for a in self.attempts.values()
+            if a.order_id == order_id and a.state is AttemptState.COMPLETE
+        ]
+        ends = [a.ended_at for a in done if a.ended_at is not None]
+        return len(specs), len({a.operation_id for a in done}), max(ends, default=None)
 
     def _specs_of(self, order_id: str) -> dict[str, OperationSpec]:
         if order_id not in self._specs:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orchestrator.clock import Clock, ScaledClock, SystemClock
-from orchestrator.domain.attempts import progress_of
+from orchestrator.domain.attempts import Attempt, progress_of
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
@@ -43,6 +43,9 @@ class OrderView:
     state: OrderState
     unmatched: tuple[Unmatched, ...]
     line_graph: LineGraph
+    operations_total: int = 0
+    operations_done: int = 0
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -224,20 +227,29 @@ class Factory:
         return self.order(stored.order_id)
 
     def order(self, order_id: str) -> OrderView:
-        record = self._orders.get(order_id)
-        if record is None:
-            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
+        record = self.order_record(order_id)
         unmatched = (
             tuple(unmatched_steps(record.recipe.spec.steps, self.registry.plannable()))
             if record.state.is_open
             else ()
         )
+        total, done, last_end = self.executor.order_progress(order_id)
         return OrderView(
             record=record,
             state=open_order_state(record.state, bool(unmatched)),
             unmatched=unmatched,
             line_graph=self.plans.plan.line_graph(order_id),
+            operations_total=total,
+            operations_done=done,
+            completed_at=last_end if record.state is OrderState.COMPLETED else None,
         )
+
+    def attempts(self, order_id: str = "") -> list[Attempt]:
+        if order_id:
+            self.order(order_id)  # NotFound for an unknown order
+        attempts = self.executor.attempts.values()
+        chosen = [a for a in attempts if not order_id or a.order_id == order_id]
+        return sorted(chosen, key=lambda a: (a.started_at, a.execution_id))
 
     def orders(self) -> list[OrderView]:
         return [self.order(order_id) for order_id in self._orders]
@@ -246,7 +258,10 @@ class Factory:
         return [o for o in self._orders.values() if o.state.is_open]
 
     def order_record(self, order_id: str) -> OrderRecord:
-        return self.order(order_id).record
+        record = self._orders.get(order_id)
+        if record is None:
+            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
+        return record
 
     async def set_order_state(self, order_id: str, state: OrderState) -> None:
         """Persists an order's new state, then shows it (the executor calls this)."""

@@ -1,3 +1,4 @@
+from pnp.v1 import attempt_pb2 as _attempt_pb2
 from pnp.v1 import event_pb2 as _event_pb2
 from pnp.v1 import module_pb2 as _module_pb2
 from pnp.v1 import order_pb2 as _order_pb2
@@ -151,3 +152,15 @@ class ExportOrderDataResponse(_message.Message):
     PACKAGE_JSON_FIELD_NUMBER: _ClassVar[int]
     package_json: str
     def __init__(self, package_json: _Optional[str] = ...) -> None: ...
+
+class ListAttemptsRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class ListAttemptsResponse(_message.Message):
+    __slots__ = ("attempts",)
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    attempts: _containers.RepeatedCompositeFieldContainer[_attempt_pb2.Attempt]
+    def __init__(self, attempts: _Optional[_Iterable[_Union[_attempt_pb2.Attempt, _Mapping]]] = ...) -> None: ...

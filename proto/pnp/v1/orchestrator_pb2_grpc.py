@@ -89,6 +89,11 @@ class OrchestratorStub:
                 request_serializer=pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataRequest.SerializeToString,
                 response_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataResponse.FromString,
                 _registered_method=True)
+        self.ListAttempts = channel.unary_unary(
+                '/pnp.v1.Orchestrator/ListAttempts',
+                request_serializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.SerializeToString,
+                response_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServicer:
@@ -162,6 +167,13 @@ class OrchestratorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAttempts(self, request, context):
+        """The recorded attempts, in start order: what ran where and when.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -219,6 +231,11 @@ def add_OrchestratorServicer_to_server(servicer, server):
                     servicer.ExportOrderData,
                     request_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataRequest.FromString,
                     response_serializer=pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataResponse.SerializeToString,
+            ),
+            'ListAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttempts,
+                    request_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.FromString,
+                    response_serializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -518,6 +535,33 @@ class Orchestrator:
             '/pnp.v1.Orchestrator/ExportOrderData',
             pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataRequest.SerializeToString,
             pnp_dot_v1_dot_orchestrator__pb2.ExportOrderDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnp.v1.Orchestrator/ListAttempts',
+            pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.SerializeToString,
+            pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12pnp/v1/order.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"J\n\x0eParameterValue\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x01H\x00\x12\x0e\n\x04\x66lag\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"\xb2\x01\n\x04Step\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x30\n\nparameters\x18\x03 \x03(\x0b\x32\x1c.pnp.v1.Step.ParametersEntry\x12\r\n\x05\x61\x66ter\x18\x04 \x03(\t\x1aI\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.pnp.v1.ParameterValue:\x02\x38\x01\"n\n\tUnmatched\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x11\n\tparameter\x18\x03 \x01(\t\x12\x19\n\x11\x63losest_module_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\xbf\x02\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07product\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\r\x12\'\n\x03\x64ue\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x06 \x01(\r\x12\x10\n\x08lot_size\x18\x07 \x01(\r\x12\x1b\n\x05steps\x18\x08 \x03(\x0b\x32\x0c.pnp.v1.Step\x12!\n\x05state\x18\t \x01(\x0e\x32\x12.pnp.v1.OrderState\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\tunmatched\x18\x0b \x03(\x0b\x32\x11.pnp.v1.Unmatched\x12\x0e\n\x06source\x18\x0c \x01(\t*\xf3\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12$\n ORDER_STATE_NOT_ALLOWED_TO_START\x10\x01\x12 \n\x1cORDER_STATE_ALLOWED_TO_START\x10\x02\x12\x17\n\x13ORDER_STATE_RUNNING\x10\x03\x12\x1b\n\x17ORDER_STATE_INTERRUPTED\x10\x04\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x05\x12\x16\n\x12ORDER_STATE_CLOSED\x10\x06\x12\x17\n\x13ORDER_STATE_ABORTED\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12pnp/v1/order.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"J\n\x0eParameterValue\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x10\n\x06number\x18\x02 \x01(\x01H\x00\x12\x0e\n\x04\x66lag\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"\xb2\x01\n\x04Step\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x30\n\nparameters\x18\x03 \x03(\x0b\x32\x1c.pnp.v1.Step.ParametersEntry\x12\r\n\x05\x61\x66ter\x18\x04 \x03(\t\x1aI\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.pnp.v1.ParameterValue:\x02\x38\x01\"n\n\tUnmatched\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x12\n\ncapability\x18\x02 \x01(\t\x12\x11\n\tparameter\x18\x03 \x01(\t\x12\x19\n\x11\x63losest_module_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\xa4\x03\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07product\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\r\x12\'\n\x03\x64ue\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x06 \x01(\r\x12\x10\n\x08lot_size\x18\x07 \x01(\r\x12\x1b\n\x05steps\x18\x08 \x03(\x0b\x32\x0c.pnp.v1.Step\x12!\n\x05state\x18\t \x01(\x0e\x32\x12.pnp.v1.OrderState\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\tunmatched\x18\x0b \x03(\x0b\x32\x11.pnp.v1.Unmatched\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x18\n\x10operations_total\x18\r \x01(\r\x12\x17\n\x0foperations_done\x18\x0e \x01(\r\x12\x30\n\x0c\x63ompleted_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xf3\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12$\n ORDER_STATE_NOT_ALLOWED_TO_START\x10\x01\x12 \n\x1cORDER_STATE_ALLOWED_TO_START\x10\x02\x12\x17\n\x13ORDER_STATE_RUNNING\x10\x03\x12\x1b\n\x17ORDER_STATE_INTERRUPTED\x10\x04\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x05\x12\x16\n\x12ORDER_STATE_CLOSED\x10\x06\x12\x17\n\x13ORDER_STATE_ABORTED\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STEP_PARAMETERSENTRY']._loaded_options = None
   _globals['_STEP_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_ORDERSTATE']._serialized_start=755
-  _globals['_ORDERSTATE']._serialized_end=998
+  _globals['_ORDERSTATE']._serialized_start=856
+  _globals['_ORDERSTATE']._serialized_end=1099
   _globals['_PARAMETERVALUE']._serialized_start=63
   _globals['_PARAMETERVALUE']._serialized_end=137
   _globals['_STEP']._serialized_start=140
@@ -45,5 +45,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UNMATCHED']._serialized_start=320
   _globals['_UNMATCHED']._serialized_end=430
   _globals['_ORDER']._serialized_start=433
-  _globals['_ORDER']._serialized_end=752
+  _globals['_ORDER']._serialized_end=853
 # @@protoc_insertion_point(module_scope)

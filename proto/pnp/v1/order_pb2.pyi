@@ -73,7 +73,7 @@ class Unmatched(_message.Message):
     def __init__(self, step_id: _Optional[str] = ..., capability: _Optional[str] = ..., parameter: _Optional[str] = ..., closest_module_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "name", "product", "quantity", "due", "priority", "lot_size", "steps", "state", "submitted_at", "unmatched", "source")
+    __slots__ = ("order_id", "name", "product", "quantity", "due", "priority", "lot_size", "steps", "state", "submitted_at", "unmatched", "source", "operations_total", "operations_done", "completed_at")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,9 @@ class Order(_message.Message):
     SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
     UNMATCHED_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_DONE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     name: str
     product: str
@@ -98,4 +101,7 @@ class Order(_message.Message):
     submitted_at: _timestamp_pb2.Timestamp
     unmatched: _containers.RepeatedCompositeFieldContainer[Unmatched]
     source: str
-    def __init__(self, order_id: _Optional[str] = ..., name: _Optional[str] = ..., product: _Optional[str] = ..., quantity: _Optional[int] = ..., due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ..., lot_size: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., state: _Optional[_Union[OrderState, str]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unmatched: _Optional[_Iterable[_Union[Unmatched, _Mapping]]] = ..., source: _Optional[str] = ...) -> None: ...
+    operations_total: int
+    operations_done: int
+    completed_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., name: _Optional[str] = ..., product: _Optional[str] = ..., quantity: _Optional[int] = ..., due: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., priority: _Optional[int] = ..., lot_size: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., state: _Optional[_Union[OrderState, str]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unmatched: _Optional[_Iterable[_Union[Unmatched, _Mapping]]] = ..., source: _Optional[str] = ..., operations_total: _Optional[int] = ..., operations_done: _Optional[int] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
