@@ -97,6 +97,7 @@ def report(error: PnpError, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from orchestrator.cli import (  # noqa: F401 - registers the commands on `cli`
+        bench_commands,
         demo,
         module_commands,
         order_commands,

@@ -1,13 +1,61 @@
-"""Running the real `pnp` console script as a user would."""
+"""Running the real `pnp` console script as a user would: one-shot or long-running."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 PNP = str(Path(sys.executable).parent / "pnp")
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def pnp(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([PNP, *args], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+class Running:
+    """A long-running `pnp` process; stderr goes to a file so it can never fill a pipe."""
+
+    def __init__(self, *args: str) -> None:
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [PNP, *args], stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=ENV
+        )
+
+    def wait_for_line(self, pattern: str, timeout: float = 30) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                raise AssertionError(f"process ended: {self.stderr()}")
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r} within {timeout} s")
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read()
+
+    def kill(self, signum: int = signal.SIGKILL) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self) -> tuple[int, str]:
+        """Stops the process as Ctrl-C or systemd would; returns its exit code and stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            raise
+        text = self.stderr()
+        self._stderr.close()
+        return self.process.returncode, text
