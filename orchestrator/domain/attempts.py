@@ -54,6 +54,7 @@ class OperationProgress:
     status: OperationStatus
     attempt: Attempt | None  # the completed or active attempt; None when waiting
     failed_attempts: int = 0
+    failed_modules: tuple[str, ...] = ()  # where earlier attempts failed, oldest first
 
 
 def progress_of(attempts: Iterable[Attempt]) -> dict[str, OperationProgress]:
@@ -63,13 +64,14 @@ def progress_of(attempts: Iterable[Attempt]) -> dict[str, OperationProgress]:
         by_operation.setdefault(attempt.operation_id, []).append(attempt)
     progress = {}
     for operation_id, tries in by_operation.items():
-        failed = sum(1 for a in tries if a.state is AttemptState.FAILED)
+        failed_on = tuple(a.module_id for a in tries if a.state is AttemptState.FAILED)
         done = next((a for a in tries if a.state is AttemptState.COMPLETE), None)
         active = next((a for a in tries if a.state.is_active), None)
         if done is not None:
-            progress[operation_id] = OperationProgress(OperationStatus.DONE, done, failed)
+            status, current = OperationStatus.DONE, done
         elif active is not None:
-            progress[operation_id] = OperationProgress(OperationStatus.RUNNING, active, failed)
+            status, current = OperationStatus.RUNNING, active
         else:
-            progress[operation_id] = OperationProgress(OperationStatus.WAITING, None, failed)
+            status, current = OperationStatus.WAITING, None
+        progress[operation_id] = OperationProgress(status, current, len(failed_on), failed_on)
     return progress

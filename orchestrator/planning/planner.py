@@ -86,7 +86,7 @@ def build_problem(inputs: PlanningInput) -> tuple[scheduler.Problem, _Index, tup
             for op in expand_order(order.order_id, order.recipe)
             if _still_to_do(op.operation_id, inputs.progress)
         ]
-        order_modes = [_modes(op, modules, module_index) for op in expanded]
+        order_modes = [_modes(op, modules, module_index, inputs.progress) for op in expanded]
         if any(not m for m in order_modes):
             unplanned.append(order.order_id)
             continue
@@ -124,8 +124,17 @@ def _still_to_do(operation_id: str, progress: Mapping[str, OperationProgress]) -
 
 
 def _modes(
-    operation: OperationSpec, modules: tuple[ModuleDescription, ...], module_index: dict[str, int]
+    operation: OperationSpec,
+    modules: tuple[ModuleDescription, ...],
+    module_index: dict[str, int],
+    progress: Mapping[str, OperationProgress],
 ) -> tuple[scheduler.Mode, ...]:
+    capable = capable_modules(operation, modules)
+    # An operation that failed on a module goes elsewhere if anywhere else can do it.
+    entry = progress.get(operation.operation_id)
+    failed_on = set(entry.failed_modules) if entry is not None else set()
+    if any(m.module_id not in failed_on for m in capable):
+        capable = [m for m in capable if m.module_id not in failed_on]
     return tuple(
         scheduler.Mode(
             machine=module_index[m.module_id],
@@ -133,7 +142,7 @@ def _modes(
                 operation.units
             ),
         )
-        for m in capable_modules(operation, modules)
+        for m in capable
     )
 
 
