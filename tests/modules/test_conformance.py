@@ -76,3 +76,35 @@ async def test_the_kit_fails_a_broken_module_and_names_the_check():
 async def test_the_kit_reports_an_unreachable_endpoint():
     results = await check_module("opc.tcp://127.0.0.1:1", timeout=2)
     assert [(r.name, r.passed) for r in results] == [("connect", False)]
+
+
+async def test_a_module_serves_opc_ua_while_the_orchestrator_is_away_then_registers(tmp_path):
+    from orchestrator.api.server import start_server
+    from orchestrator.service.factory import Factory
+    from orchestrator.store import Store
+    from tests.conftest import start_factory
+
+    # An orchestrator address nobody listens on yet.
+    (tmp_path / "probe").mkdir()
+    probe = await start_factory(tmp_path / "probe")
+    address = probe.address
+    await probe.close()
+    module = SimulatedModule(
+        SimulatedModuleConfig(kind="cnc-mill", dock="B1", orchestrator=address, time_scale=500)
+    )
+    async with serving(module):
+        results = await check_module(module.endpoint, timeout=10)
+        assert [r.name for r in results if not r.passed] == []
+        assert not module.client.registered.is_set()
+
+        store = Store.open_sqlite(tmp_path / "late.db")
+        factory = Factory(store)
+        await factory.start()
+        server = await start_server(factory, address)
+        try:
+            await asyncio.wait_for(module.client.registered.wait(), 15)
+            assert [m.entry.module_id for m in factory.modules()] == ["cnc-mill-b1"]
+        finally:
+            await server.stop(0)
+            await factory.stop()
+            store.close()
