@@ -1,7 +1,8 @@
 """Planning: open orders and live modules in, a plan with a line graph per order out."""
 
 from orchestrator.planning.plan import Assignment, LineEdge, LineGraph, LineNode, Plan, PlanStatus
-from orchestrator.planning.planner import PlanningInput, plan_factory
+from orchestrator.planning.planner import plan_factory
+from orchestrator.planning.problem_builder import PlanningInput
 
 __all__ = [
     "Assignment",

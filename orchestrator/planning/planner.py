@@ -1,25 +1,13 @@
-"""From the factory's state to a scheduler problem, and from its result to a Plan.
-
-Times in the scheduler are whole seconds from the plan's origin (the moment planning
-starts). Orders with a step no live module can do are left out of the problem and
-listed as unplanned; they wait for a capable module to be plugged in.
-"""
+"""Planning: solve the factory's problem (``problem_builder``) and turn the result into a
+Plan with real timestamps and a line graph per order."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import scheduler
-from orchestrator.domain.attempts import OperationProgress, OperationStatus
-from orchestrator.domain.layout import Layout
-from orchestrator.domain.matching import capable_modules
-from orchestrator.domain.modules import ModuleDescription
-from orchestrator.domain.operations import OperationSpec, expand_order
-from orchestrator.domain.orders import OrderRecord
 from orchestrator.planning.plan import Assignment, LineEdge, LineGraph, LineNode, Plan, PlanStatus
+from orchestrator.planning.problem_builder import PlanningInput, ProblemIndex, build_problem
 
 _STATUS = {
     scheduler.SolveStatus.OPTIMAL: PlanStatus.OPTIMAL,
@@ -27,29 +15,6 @@ _STATUS = {
     scheduler.SolveStatus.INFEASIBLE: PlanStatus.INFEASIBLE,
     scheduler.SolveStatus.UNKNOWN: PlanStatus.UNKNOWN,
 }
-
-
-@dataclass(frozen=True)
-class PlanningInput:
-    orders: tuple[OrderRecord, ...]
-    modules: tuple[ModuleDescription, ...]
-    layout: Layout | None
-    origin: datetime
-    version: int
-    time_limit: float = 5.0
-    workers: int = 2
-    seed: int = 0
-    # Where each operation stands; done and running operations are not planned again.
-    progress: Mapping[str, OperationProgress] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Index:
-    """Positions in the scheduler problem, back to the factory's names."""
-
-    operations: tuple[OperationSpec, ...]
-    modules: tuple[ModuleDescription, ...]
-    order_ids: tuple[str, ...]
 
 
 def plan_factory(inputs: PlanningInput) -> Plan:
@@ -72,100 +37,10 @@ def plan_factory(inputs: PlanningInput) -> Plan:
     return _to_plan(inputs, problem, index, unplanned, result)
 
 
-def build_problem(inputs: PlanningInput) -> tuple[scheduler.Problem, _Index, tuple[str, ...]]:
-    modules = tuple(sorted(inputs.modules, key=lambda m: m.module_id))
-    module_index = {m.module_id: i for i, m in enumerate(modules)}
-    operations: list[tuple[OperationSpec, int]] = []  # with the job index
-    modes: list[tuple[scheduler.Mode, ...]] = []
-    jobs: list[scheduler.Job] = []
-    order_ids: list[str] = []
-    unplanned: list[str] = []
-    for order in inputs.orders:
-        expanded = [
-            op
-            for op in expand_order(order.order_id, order.recipe)
-            if _still_to_do(op.operation_id, inputs.progress)
-        ]
-        order_modes = [_modes(op, modules, module_index, inputs.progress) for op in expanded]
-        if any(not m for m in order_modes):
-            unplanned.append(order.order_id)
-            continue
-        job = len(jobs)
-        jobs.append(_job(order, inputs.origin))
-        order_ids.append(order.order_id)
-        for operation, operation_modes in zip(expanded, order_modes, strict=True):
-            operations.append((operation, job))
-            modes.append(operation_modes)
-    position = {op.operation_id: i for i, (op, _) in enumerate(operations)}
-    problem = scheduler.Problem(
-        machines=tuple(scheduler.Machine(m.module_id) for m in modules),
-        jobs=tuple(jobs),
-        operations=tuple(
-            scheduler.Operation(name=op.operation_id, job=op_job, modes=op_modes)
-            for (op, op_job), op_modes in zip(operations, modes, strict=True)
-        ),
-        # A predecessor already done or running is not in the problem: the executor
-        # still waits for it (and for the transport) before starting the successor.
-        precedences=tuple(
-            scheduler.Precedence(before=position[before], after=position[op.operation_id])
-            for op, _ in operations
-            for before in op.after
-            if before in position
-        ),
-        transport=_transport(modules, inputs.layout),
-    )
-    index = _Index(tuple(op for op, _ in operations), modules, tuple(order_ids))
-    return problem, index, tuple(unplanned)
-
-
-def _still_to_do(operation_id: str, progress: Mapping[str, OperationProgress]) -> bool:
-    entry = progress.get(operation_id)
-    return entry is None or entry.status is OperationStatus.WAITING
-
-
-def _modes(
-    operation: OperationSpec,
-    modules: tuple[ModuleDescription, ...],
-    module_index: dict[str, int],
-    progress: Mapping[str, OperationProgress],
-) -> tuple[scheduler.Mode, ...]:
-    capable = capable_modules(operation, modules)
-    # An operation that failed on a module goes elsewhere if anywhere else can do it.
-    entry = progress.get(operation.operation_id)
-    failed_on = set(entry.failed_modules) if entry is not None else set()
-    if any(m.module_id not in failed_on for m in capable):
-        capable = [m for m in capable if m.module_id not in failed_on]
-    return tuple(
-        scheduler.Mode(
-            machine=module_index[m.module_id],
-            duration=m.capability(operation.capability).time_model.duration_seconds(
-                operation.units
-            ),
-        )
-        for m in capable
-    )
-
-
-def _job(order: OrderRecord, origin: datetime) -> scheduler.Job:
-    spec = order.recipe.spec
-    due = None
-    if spec.due is not None:
-        due = math.floor((spec.due - origin).total_seconds())
-    return scheduler.Job(name=order.order_id, weight=spec.priority, due=due)
-
-
-def _transport(
-    modules: tuple[ModuleDescription, ...], layout: Layout | None
-) -> tuple[tuple[int, ...], ...] | None:
-    if layout is None:
-        return None  # an open floor without a layout: no transport times known
-    return tuple(tuple(layout.transport_seconds(a.dock, b.dock) for b in modules) for a in modules)
-
-
 def _to_plan(
     inputs: PlanningInput,
     problem: scheduler.Problem,
-    index: _Index,
+    index: ProblemIndex,
     unplanned: tuple[str, ...],
     result: scheduler.Result,
 ) -> Plan:
@@ -214,7 +89,11 @@ def _to_plan(
 
 
 def _line_graph(
-    order_id: str, problem: scheduler.Problem, result: scheduler.Result, job: int, index: _Index
+    order_id: str,
+    problem: scheduler.Problem,
+    result: scheduler.Result,
+    job: int,
+    index: ProblemIndex,
 ) -> LineGraph:
     graph = scheduler.build_line_graph(problem, result, job)
     docks = {m.module_id: m.dock for m in index.modules}

@@ -88,7 +88,10 @@ class Factory:
                     "order %s no longer validates; set aside: %s", stored.order_id, unreadable
                 )
         now = self.clock.now()
-        self.plans = PlanKeeper(self._planning_input, Plan(0, PlanStatus.EMPTY, now, now))
+        self._line_graphs: dict[str, LineGraph] = {}
+        self.plans = PlanKeeper(
+            self._planning_input, Plan(0, PlanStatus.EMPTY, now, now), on_plan=self._plan_made
+        )
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
@@ -238,7 +241,7 @@ class Factory:
             record=record,
             state=open_order_state(record.state, bool(unmatched)),
             unmatched=unmatched,
-            line_graph=self.plans.plan.line_graph(order_id),
+            line_graph=self._line_graphs.get(order_id, LineGraph(order_id)),
             operations_total=total,
             operations_done=done,
             completed_at=last_end if record.state is OrderState.COMPLETED else None,
@@ -301,7 +304,16 @@ class Factory:
             workers=self.settings.solve_workers,
             seed=self.settings.seed,
             progress=progress_of(self.executor.attempts.values()),
+            retired_modules=tuple(
+                e.description for e in self.registry.entries() if not e.liveness.occupies_dock
+            ),
+            previous={a.operation_id: (a.module_id, a.start) for a in self.plans.plan.assignments},
         )
+
+    def _plan_made(self, plan: Plan) -> None:
+        # A completed order leaves the plan; its line, as it last stood, stays shown.
+        self._line_graphs.update(plan.line_graphs)
+        self.executor.poke()
 
 
 def _record(stored: StoredOrder) -> OrderRecord:

@@ -18,9 +18,16 @@ log = logging.getLogger(__name__)
 
 
 class PlanKeeper:
-    def __init__(self, snapshot: Callable[[int], PlanningInput], initial: Plan) -> None:
-        """``snapshot(version)`` reads the current orders and modules for a new plan."""
+    def __init__(
+        self,
+        snapshot: Callable[[int], PlanningInput],
+        initial: Plan,
+        on_plan: Callable[[Plan], None] = lambda _plan: None,
+    ) -> None:
+        """``snapshot(version)`` reads the current orders and modules for a new plan;
+        ``on_plan`` hears of every new plan."""
         self._snapshot = snapshot
+        self._on_plan = on_plan
         self._plan = initial
         self._wanted = 0  # generation of the inputs
         self._planned = 0  # generation the current plan was made from
@@ -67,6 +74,7 @@ class PlanKeeper:
                 self._plan = plan
                 self._planned = generation
                 self._changed.notify_all()
+            self._on_plan(plan)
             log.info(
                 "plan v%d: %s, %d operations, makespan %.0f s (solved in %.2f s)",
                 plan.version,
