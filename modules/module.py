@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 import grpc
 
@@ -34,6 +36,8 @@ from modules.skill import Handler, SkillRuntime
 from pnp.v1 import module_pb2, registry_pb2
 
 log = logging.getLogger(__name__)
+
+ConfigureHandler = Callable[[dict], Awaitable[None]]
 
 _ITEM_STATE_CODES = {
     "NotAvailable": module_pb2.ITEM_STATE_NOT_AVAILABLE,
@@ -68,6 +72,10 @@ class Module:
         self.boot_id = boot_id or uuid.uuid4().hex
         self.seed = seed
         self.released = False
+        self.draining = False
+        self.configuration: dict[str, object] = {}
+        self.directives: list[tuple[str, str]] = []  # (kind, reason), as received
+        self._configure_handler: ConfigureHandler | None = None
         self.serving = asyncio.Event()  # set once OPC UA listens
         self.skills: dict[str, SkillRuntime] = {}
         self.telemetry: dict[str, float] = {}
@@ -193,9 +201,29 @@ class Module:
         if self.client is not None:
             self.client.report_item_state(_ITEM_STATE_CODES[item_state])
 
+    def on_configure(self, handler: ConfigureHandler) -> ConfigureHandler:
+        """Decorator: called with the configuration (e.g. {"color": "RAL-3020"}) the
+        orchestrator orders before work that needs a changeover."""
+        self._configure_handler = handler
+        return handler
+
     async def _on_directive(self, directive: registry_pb2.Directive) -> None:
         kind = registry_pb2.DirectiveKind.Name(directive.kind)
         log.info("%s: directive %s (%s)", self.module_id, kind, directive.reason)
-        if directive.kind == registry_pb2.DIRECTIVE_KIND_RELEASE:
+        self.directives.append((kind, directive.reason))
+        if directive.kind == registry_pb2.DIRECTIVE_KIND_CONFIGURE:
+            try:
+                configuration = json.loads(directive.configuration_json or "{}")
+            except ValueError:
+                log.warning(
+                    "%s: unreadable configuration %r", self.module_id, directive.configuration_json
+                )
+                return
+            self.configuration.update(configuration)
+            if self._configure_handler is not None:
+                await self._configure_handler(configuration)
+        elif directive.kind == registry_pb2.DIRECTIVE_KIND_DRAIN:
+            self.draining = True
+        elif directive.kind == registry_pb2.DIRECTIVE_KIND_RELEASE:
             self.released = True
             await self._refresh_item_state()

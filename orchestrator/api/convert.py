@@ -11,6 +11,7 @@ from datetime import datetime
 from google.protobuf import timestamp_pb2
 
 from orchestrator.domain.attempts import Attempt, AttemptState
+from orchestrator.domain.events import Event
 from orchestrator.domain.matching import Unmatched
 from orchestrator.domain.modules import (
     CapabilityOffer,
@@ -22,9 +23,10 @@ from orchestrator.domain.modules import (
 from orchestrator.domain.orders import OrderState
 from orchestrator.errors import BadInput, Violation
 from orchestrator.planning import LineGraph, Plan, PlanStatus
+from orchestrator.planning.kpis import PlanKpis
 from orchestrator.registry import Liveness
 from orchestrator.service.factory import ModuleView, OrderView
-from pnp.v1 import attempt_pb2, module_pb2, order_pb2, plan_pb2
+from pnp.v1 import attempt_pb2, event_pb2, module_pb2, orchestrator_pb2, order_pb2, plan_pb2
 
 # Checked before walking the message, so a hostile descriptor costs nothing to refuse.
 MAX_CAPABILITIES = 64
@@ -194,6 +196,7 @@ def module_to_proto(view: ModuleView) -> module_pb2.Module:
         registered_at=timestamp(entry.registered_at),
         lease_expires_at=timestamp(view.lease_expires_at),
         draining=entry.draining,
+        released=entry.released,
     )
 
 
@@ -328,4 +331,24 @@ def line_graph_to_proto(graph: LineGraph) -> plan_pb2.LineGraph:
             )
             for e in graph.edges
         ],
+    )
+
+
+def kpis_to_proto(kpis: PlanKpis) -> orchestrator_pb2.PlanKpis:
+    return orchestrator_pb2.PlanKpis(
+        orders_planned=kpis.orders_planned,
+        orders_on_time=kpis.orders_on_time,
+        orders_unplanned=kpis.orders_unplanned,
+        weighted_tardiness_seconds=kpis.weighted_tardiness_seconds,
+        makespan_seconds=kpis.makespan_seconds,
+    )
+
+
+def event_to_proto(event: Event) -> event_pb2.Event:
+    return event_pb2.Event(
+        sequence=event.sequence,
+        time=timestamp(event.time),
+        kind=event.kind,
+        subject=event.subject,
+        message=event.message,
     )

@@ -57,6 +57,31 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         )
 
     @maps_errors
+    async def DrainModule(self, request, context):
+        _require("module_id", request.module_id)
+        view = await self.factory.drain_module(request.module_id)
+        return orchestrator_pb2.DrainModuleResponse(module=convert.module_to_proto(view))
+
+    @maps_errors
+    async def WhatIf(self, request, context):
+        current, alternative, current_kpis, alternative_kpis = await self.factory.what_if(
+            list(request.without_module_ids),
+            list(request.with_modules),
+            [convert.description_from_proto(d) for d in request.with_descriptors],
+        )
+        return orchestrator_pb2.WhatIfResponse(
+            current=convert.plan_to_proto(current),
+            alternative=convert.plan_to_proto(alternative),
+            current_kpis=convert.kpis_to_proto(current_kpis),
+            alternative_kpis=convert.kpis_to_proto(alternative_kpis),
+        )
+
+    @maps_errors
+    async def WatchEvents(self, request, context):
+        async for event in self.factory.events.watch(request.after_sequence, follow=True):
+            yield orchestrator_pb2.WatchEventsResponse(event=convert.event_to_proto(event))
+
+    @maps_errors
     async def ListAttempts(self, request, context):
         return orchestrator_pb2.ListAttemptsResponse(
             attempts=[convert.attempt_to_proto(a) for a in self.factory.attempts(request.order_id)]
@@ -69,21 +94,6 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     # Not built yet: each arrives with its issue (hot-swap, durability). Until then they
     # answer UNIMPLEMENTED, as the generated base class does, but with a clear message.
-
-    async def DrainModule(self, request, context):
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "DrainModule arrives with the hot-swap controller"
-        )
-
-    async def WhatIf(self, request, context):
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "WhatIf arrives with the hot-swap controller"
-        )
-
-    async def WatchEvents(self, request, context):
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "WatchEvents arrives with the hot-swap controller"
-        )
 
     async def ExportOrderData(self, request, context):
         await context.abort(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import grpc
@@ -9,6 +11,7 @@ from google.protobuf import duration_pb2
 
 from orchestrator.api import convert
 from orchestrator.api.status import abort_with, maps_errors
+from orchestrator.domain.events import Directive
 from orchestrator.errors import BadInput, PnpError, Violation
 from orchestrator.service.factory import Factory
 from pnp.v1 import registry_pb2, registry_pb2_grpc
@@ -46,8 +49,10 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
     async def Session(self, request_iterator, context):
         """Bidirectional: hello first, then heartbeats/reports up and acks/directives down.
 
-        Written with explicit read/write so a heartbeat is acknowledged as soon as it
-        arrives; when the stream ends for any reason the module becomes suspect.
+        One reader (this coroutine) and one writer task: a gRPC stream takes one write
+        at a time, and directives (drain, release, configure) must go down while the
+        module is silent between heartbeats. When the stream ends for any reason the
+        module becomes suspect.
         """
         try:
             first = await context.read()
@@ -59,19 +64,27 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     [Violation("hello", "send SessionHello(module_id, epoch) first")],
                 )
             module_id, epoch = first.hello.module_id, first.hello.epoch
-            token = self.factory.open_session(module_id, epoch).session_token
+            session = self.factory.open_session(module_id, epoch)
         except PnpError as error:
             await abort_with(context, error)
-        log.info("module %s: session open (epoch %d)", module_id, epoch)
+        token = session.token
+        outbox = session.outbox
+        writer = asyncio.create_task(_write_all(context, outbox), name=f"session-{module_id}")
         try:
             while True:
-                message = await context.read()
+                reader = asyncio.ensure_future(context.read())
+                done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+                if writer in done:
+                    reader.cancel()
+                    writer.result()  # a write failed: the stream is gone
+                    break
+                message = reader.result()
                 if message is grpc.aio.EOF:
                     break
                 kind = message.WhichOneof("message")
                 if kind == "heartbeat":
                     remaining = self.factory.heartbeat(module_id, epoch, token)
-                    await context.write(
+                    outbox.put_nowait(
                         registry_pb2.SessionResponse(
                             heartbeat_ack=registry_pb2.HeartbeatAck(
                                 sequence=message.heartbeat.sequence,
@@ -87,6 +100,33 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                         convert.item_state_from_proto(message.state.item_state),
                     )
         except PnpError as error:  # e.g. fenced by a newer boot: the module is told why
+            writer.cancel()
             await abort_with(context, error)
         finally:
+            writer.cancel()
             self.factory.close_session(module_id, epoch, token)
+
+
+async def _write_all(context, outbox: asyncio.Queue) -> None:
+    while True:
+        item = await outbox.get()
+        if isinstance(item, Directive):
+            item = registry_pb2.SessionResponse(directive=_directive(item))
+        await context.write(item)
+
+
+_DIRECTIVE_KINDS = {
+    "configure": registry_pb2.DIRECTIVE_KIND_CONFIGURE,
+    "drain": registry_pb2.DIRECTIVE_KIND_DRAIN,
+    "release": registry_pb2.DIRECTIVE_KIND_RELEASE,
+    "abort": registry_pb2.DIRECTIVE_KIND_ABORT,
+}
+
+
+def _directive(directive: Directive) -> registry_pb2.Directive:
+    return registry_pb2.Directive(
+        kind=_DIRECTIVE_KINDS[directive.kind],
+        epoch=directive.epoch,
+        reason=directive.reason,
+        configuration_json=json.dumps(dict(directive.configuration)),
+    )

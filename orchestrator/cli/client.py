@@ -78,6 +78,24 @@ class OrchestratorClient:
         request = orchestrator_pb2.GetModuleRequest(module_id=module_id)
         return (await self._call(self._stub.GetModule, request)).module
 
+    async def drain_module(self, module_id: str):
+        request = orchestrator_pb2.DrainModuleRequest(module_id=module_id, request_id="")
+        return (await self._call(self._stub.DrainModule, request)).module
+
+    async def what_if(self, without, with_modules, with_descriptors):
+        request = orchestrator_pb2.WhatIfRequest(
+            without_module_ids=list(without),
+            with_modules=list(with_modules),
+            with_descriptors=list(with_descriptors),
+        )
+        return await self._call(self._stub.WhatIf, request)
+
+    def watch_events(self, after_sequence: int = 0):
+        """A server stream of events (no deadline: it follows until cancelled)."""
+        return self._stub.WatchEvents(
+            orchestrator_pb2.WatchEventsRequest(after_sequence=after_sequence)
+        )
+
     async def list_attempts(self, order_id: str = ""):
         request = orchestrator_pb2.ListAttemptsRequest(order_id=order_id)
         return (await self._call(self._stub.ListAttempts, request)).attempts

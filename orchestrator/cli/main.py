@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     from orchestrator.cli import (  # noqa: F401 - registers the commands on `cli`
         bench_commands,
         demo,
+        event_commands,
         module_commands,
         order_commands,
         plan_commands,

@@ -64,6 +64,21 @@ def show(obj: CliContext, module_id: str, as_json: bool) -> None:
 
 
 @module.command()
+@click.argument("module_id")
+@json_option
+@click.pass_obj
+def drain(obj: CliContext, module_id: str, as_json: bool) -> None:
+    """Drain a module: no new work; its current operation finishes; the rest is replanned
+    elsewhere; then it is released (OutOfService) and may be unplugged."""
+    drained = ask(obj, lambda c: c.drain_module(module_id))
+    if as_json:
+        emit_json({"module": as_dict(drained)})
+    else:
+        state = "released" if drained.released else "draining"
+        console.print(f"module {drained.descriptor.module_id}: {state}")
+
+
+@module.command()
 @json_option
 def catalog(as_json: bool) -> None:
     """List the module kinds the simulator offers."""

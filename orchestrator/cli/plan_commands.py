@@ -5,18 +5,80 @@ from __future__ import annotations
 import click
 
 from orchestrator.cli.main import CliContext, ask, cli, json_option
-from orchestrator.cli.output import as_dict, console, emit_json, plan_table
+from orchestrator.cli.output import as_dict, console, emit_json, plan_table, what_if_table
+from orchestrator.errors import BadInput, Violation
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--no-wait", is_flag=True, help="Show the latest plan even if a replan is under way.")
 @json_option
-@click.pass_obj
-def plan(obj: CliContext, no_wait: bool, as_json: bool) -> None:
+@click.pass_context
+def plan(ctx: click.Context, no_wait: bool, as_json: bool) -> None:
     """Show the current plan: which module does which operation when."""
+    if ctx.invoked_subcommand is not None:
+        return
 
+    obj: CliContext = ctx.obj
     current = ask(obj, lambda c: c.get_plan(wait_for_current=not no_wait), deadline=60)
     if as_json:
         emit_json({"plan": as_dict(current)})
     else:
         console.print(plan_table(current))
+
+
+@plan.command("what-if")
+@click.option(
+    "--without",
+    "without",
+    multiple=True,
+    metavar="MODULE_ID",
+    help="Take this module out of the copy (repeatable).",
+)
+@click.option(
+    "--with",
+    "with_",
+    multiple=True,
+    metavar="KIND@DOCK",
+    help="Add a module of a catalog kind on a dock (repeatable).",
+)
+@json_option
+@click.pass_obj
+def what_if(
+    obj: CliContext, without: tuple[str, ...], with_: tuple[str, ...], as_json: bool
+) -> None:
+    """Replan a copy of the factory without or with modules, and compare the KPIs.
+
+    The live plan and the floor are not touched.
+    """
+    if not without and not with_:
+        raise click.UsageError("give --without MODULE_ID and/or --with KIND@DOCK")
+    descriptors = [_catalog_module(spec) for spec in with_]
+    answer = ask(obj, lambda c: c.what_if(without, [], descriptors), deadline=120)
+    if as_json:
+        emit_json(
+            {
+                "current": as_dict(answer.current_kpis),
+                "alternative": as_dict(answer.alternative_kpis),
+                "current_plan": as_dict(answer.current),
+                "alternative_plan": as_dict(answer.alternative),
+            }
+        )
+        return
+    change = ", ".join([*(f"without {m}" for m in without), *(f"with {w}" for w in with_)])
+    console.print(what_if_table(answer.current_kpis, answer.alternative_kpis, change))
+
+
+def _catalog_module(spec: str):
+    # The CLI is the composition root: it may read the simulator's catalog.
+    from modules.catalog import UnknownKind, load_catalog
+    from modules.descriptors import to_proto
+
+    kind, _, dock = spec.partition("@")
+    if not kind or not dock:
+        raise BadInput(f"{spec!r} is not KIND@DOCK", [Violation("--with", spec)])
+    try:
+        module_type = load_catalog().module_type(kind)
+    except UnknownKind as unknown:
+        raise BadInput(str(unknown), [Violation("--with", str(unknown))]) from None
+    module_id = f"what-if-{kind}-{dock}".lower()
+    return to_proto(module_type, module_id=module_id, dock=dock, serial="what-if", kind=kind)

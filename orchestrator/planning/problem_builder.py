@@ -11,8 +11,8 @@ open order contributes all its operations:
   successors' precedence and transport true and puts them in the order's line graph.
 
 Modules holding frozen work that may no longer take new work (lost, draining) stay in
-the problem, available only before the origin. Orders with a waiting step no live
-module can do are left out and reported as unplanned.
+the problem for that work only: no waiting operation gets a mode on them. Orders with
+a waiting step no live module can do are left out and reported as unplanned.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ class PlanningInput:
     seed: int = 0
     # Where each operation stands (from the attempts).
     progress: Mapping[str, OperationProgress] = field(default_factory=dict)
-    # Modules that ran or run attempts but take no new work (lost, draining).
+    # Modules that ran or run attempts but take no new work (lost, draining); work
+    # running on a lost one is planned again elsewhere, on a draining one it finishes.
     retired_modules: tuple[ModuleDescription, ...] = ()
+    lost_module_ids: frozenset[str] = frozenset()
     # The plan being replaced: operation id -> (module id, planned start).
     previous: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
 
@@ -75,7 +77,7 @@ def build_problem(
     for order in inputs.orders:
         job = len(jobs)
         built = [
-            _operation(op, job, live_modules, modules, at, set(retired), inputs)
+            _operation(op, job, live_modules, modules, at, inputs.lost_module_ids, inputs)
             for op in expand_order(order.order_id, order.recipe)
         ]
         if any(b is None for b in built):
@@ -90,11 +92,9 @@ def build_problem(
     position = {op.operation_id: i for i, op in enumerate(specs)}
     problem = scheduler.Problem(
         machines=tuple(
+            # A retired module keeps its frozen work; no waiting operation has a mode there.
             scheduler.Machine(
-                m.module_id,
-                # A retired module keeps its past work but takes nothing from now on.
-                availability=(scheduler.Window(None, 0),) if m.module_id in retired else None,
-                changeovers=_changeovers(m, specs, operations, at[m.module_id]),
+                m.module_id, changeovers=_changeovers(m, specs, operations, at[m.module_id])
             )
             for m in modules
         ),
@@ -117,12 +117,12 @@ def _operation(
     live_modules: tuple[ModuleDescription, ...],
     modules: tuple[ModuleDescription, ...],
     at: dict[str, int],
-    retired: set[str],
+    lost: frozenset[str],
     inputs: PlanningInput,
 ) -> scheduler.Operation | None:
     entry = inputs.progress.get(op.operation_id)
     if entry is not None and entry.status is not OperationStatus.WAITING:
-        frozen = _frozen(op, entry.attempt, modules, at, retired, inputs.origin)
+        frozen = _frozen(op, entry.attempt, modules, at, lost, inputs.origin)
         if frozen is not None:
             return scheduler.Operation(op.operation_id, job, (frozen[0],), frozen=frozen[1])
     capable = capable_modules(op, live_modules)
@@ -139,12 +139,12 @@ def _frozen(
     attempt: Attempt | None,
     modules: tuple[ModuleDescription, ...],
     at: dict[str, int],
-    retired: set[str],
+    lost: frozenset[str],
     origin: datetime,
 ) -> tuple[scheduler.Mode, scheduler.Placement] | None:
     if attempt is None or attempt.module_id not in at:
         return None  # ran on a module we no longer know: plan it as if waiting
-    if attempt.ended_at is None and attempt.module_id in retired:
+    if attempt.ended_at is None and attempt.module_id in lost:
         return None  # running on a module that is gone: it will be run again elsewhere
     module = modules[at[attempt.module_id]]
     if module.capability(op.capability) is None:

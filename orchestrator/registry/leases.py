@@ -48,6 +48,7 @@ class ModuleEntry:
     # Which session stream is the current one: a reconnecting module may open a new
     # stream before the old one has closed, and only the newest may speak for it.
     session_token: int = 0
+    released: bool = False  # drained and told it may leave
 
     @property
     def module_id(self) -> str:
@@ -227,6 +228,16 @@ class Registry:
                     )
                 )
         return lost
+
+    def set_draining(self, module_id: str) -> ModuleEntry:
+        """No new work for this module; what it is doing, it finishes."""
+        entry = self.get(module_id)
+        if not entry.liveness.occupies_dock:
+            raise Conflict(f"module {module_id} is {entry.liveness.value}; nothing to drain")
+        return self._put(entry, draining=True)
+
+    def set_released(self, module_id: str) -> ModuleEntry:
+        return self._put(self.get(module_id), released=True)
 
     def deregister(self, module_id: str, epoch: int) -> ModuleEntry | None:
         """Removes a module; idempotent. An older epoch is refused."""

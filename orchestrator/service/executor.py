@@ -56,6 +56,7 @@ class Executor:
         self._poked = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec
+        self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="executor")
@@ -89,6 +90,7 @@ class Executor:
         self._sync_links()
         changed = await self._settle_attempts()
         await self._tidy_idle_modules()
+        self._release_drained()
         changed |= await self._dispatch()
         changed |= await self._update_orders()
         if changed:
@@ -123,13 +125,19 @@ class Executor:
         return changed
 
     async def _settle(self, attempt: Attempt) -> bool:
+        if not self.factory.order_record(attempt.order_id).state.is_open:
+            return await self._abort_cancelled(attempt)
         registry = self.factory.registry
         try:
             entry = registry.get(attempt.module_id)
         except Exception:
             entry = None
         if entry is None or entry.liveness in (Liveness.LOST, Liveness.GONE):
-            await self._finish(attempt, AttemptState.FAILED, error="module lost")
+            if self.factory.breaker.tripped and entry is not None:
+                return False  # we may be the ones cut off: wait rather than run it twice
+            await self._finish(
+                attempt, AttemptState.FAILED, error=f"module {attempt.module_id} lost"
+            )
             return True
         if entry.epoch != attempt.epoch:
             await self._finish(attempt, AttemptState.FAILED, error="module restarted (new epoch)")
@@ -163,6 +171,18 @@ class Executor:
             self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
             await self._save(self.attempts[attempt.execution_id])
         return False
+
+    async def _abort_cancelled(self, attempt: Attempt) -> bool:
+        """The order was cancelled: stop its work on the module and close the attempt."""
+        link = self._link(attempt.module_id)
+        if link is not None:
+            view = link.skills.get(attempt.capability)
+            if view is not None and view.execution_id == attempt.execution_id:
+                # Finished or unreachable: tidied up later either way.
+                with contextlib.suppress(CommandRefused, LinkDown):
+                    await link.command(attempt.capability, "Abort")
+        await self._finish(attempt, AttemptState.FAILED, error="order cancelled")
+        return True
 
     async def _tidy(self, link: ModuleLink, capability: str, state: str) -> None:
         """Bring a finished skill back to Idle for its next job."""
@@ -207,6 +227,17 @@ class Executor:
                 ready.add(entry.module_id)
         return ready
 
+    def _release_drained(self) -> None:
+        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
+        for entry in self.factory.registry.entries():
+            if (
+                entry.draining
+                and not entry.released
+                and entry.liveness.occupies_dock
+                and entry.module_id not in busy
+            ):
+                self.factory.release_module(entry.module_id)
+
     async def _tidy_idle_modules(self) -> None:
         """A skill left finished with no attempt of ours on it (another client, or a
         crash between Complete and Reset) would block its module: reset it."""
@@ -236,12 +267,34 @@ class Executor:
             state=AttemptState.STARTING,
             started_at=self.factory.clock.now(),
         )
+        self._configure(entry.description, spec)
         # Recorded before the module is asked: after a crash, the id is what we ask about.
         await asyncio.to_thread(self.factory.store.attempts.add, attempt)
         self._put(attempt)
-        log.info("start %s on %s as %s", spec.operation_id, module_id, attempt.execution_id)
+        self.factory.events.emit(
+            "operation.started", spec.operation_id, f"on {module_id} as {attempt.execution_id}"
+        )
         await self._send_start(link, attempt)
         return True
+
+    def _configure(self, module, spec: OperationSpec) -> None:
+        """A changeover the plan counted on (a new colour, say) is ordered before the job."""
+        capability = module.capability(spec.capability)
+        if capability is None or not capability.time_model.changeovers:
+            return
+        wanted = {
+            name: str(spec.parameters.get(name, ""))
+            for name, _seconds in capability.time_model.changeovers
+        }
+        current = self._configuration.setdefault(module.module_id, {})
+        if any(current.get(name) != value for name, value in wanted.items()):
+            current.update(wanted)
+            self.factory.send_directive(
+                module.module_id,
+                "configure",
+                f"set up {spec.capability} for " + ", ".join(f"{k}={v}" for k, v in wanted.items()),
+                wanted,
+            )
 
     async def _send_start(self, link: ModuleLink, attempt: Attempt) -> bool:
         parameters = {**attempt.parameters, UNITS_KEY: attempt.units}
@@ -271,13 +324,10 @@ class Executor:
         )
         self._put(finished)
         await self._save(finished)
-        log.info(
-            "%s %s on %s: %s %s",
-            attempt.operation_id,
-            state.value,
-            attempt.module_id,
-            attempt.execution_id,
-            error,
+        kind = "operation.completed" if state is AttemptState.COMPLETE else "operation.failed"
+        detail = f" ({error})" if error else ""
+        self.factory.events.emit(
+            kind, attempt.operation_id, f"on {attempt.module_id} as {attempt.execution_id}{detail}"
         )
 
     async def _save(self, attempt: Attempt) -> None:

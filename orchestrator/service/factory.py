@@ -16,6 +16,7 @@ from datetime import datetime
 
 from orchestrator.clock import Clock, ScaledClock, SystemClock
 from orchestrator.domain.attempts import Attempt, progress_of
+from orchestrator.domain.events import Directive
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
@@ -23,8 +24,11 @@ from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from orchestrator.domain.recipe_loader import load_recipe
 from orchestrator.domain.recipes import Recipe
 from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
-from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus
+from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
+from orchestrator.planning.kpis import PlanKpis, plan_kpis
 from orchestrator.registry import ModuleEntry, Registry
+from orchestrator.registry.breaker import CircuitBreaker
+from orchestrator.service.events import EventLog
 from orchestrator.service.executor import Executor
 from orchestrator.service.plan_keeper import PlanKeeper
 from orchestrator.service.settings import FactorySettings
@@ -46,6 +50,16 @@ class OrderView:
     operations_total: int = 0
     operations_done: int = 0
     completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    """An open module session: the way down to the module (acks and directives)."""
+
+    module_id: str
+    epoch: int
+    token: int
+    outbox: asyncio.Queue
 
 
 @dataclass(frozen=True)
@@ -95,9 +109,13 @@ class Factory:
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
+        self._sessions: dict[str, SessionHandle] = {}
+        self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
+        self.events = EventLog(store.events, self.clock)
         self.executor = Executor(self)
 
     async def start(self) -> None:
+        self.events.start()
         self.plans.start()
         self.executor.start()
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
@@ -109,6 +127,7 @@ class Factory:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
         await self.plans.stop()
+        await self.events.stop()
 
     # -- modules ----------------------------------------------------------------------
 
@@ -133,17 +152,42 @@ class Factory:
             registered_at=entry.registered_at,
         )
         entry = self.registry.record(entry)
-        log.info(
-            "module %s registered on dock %s, epoch %d",
+        self.events.emit(
+            "module.registered",
             entry.module_id,
-            description.dock,
-            entry.epoch,
+            f"{description.kind or description.model} on dock {description.dock}, "
+            f"epoch {entry.epoch}",
         )
+        self._check_breaker_reset()
         await self.plans.inputs_changed()
         return entry
 
-    def open_session(self, module_id: str, epoch: int) -> ModuleEntry:
-        return self.registry.open_session(module_id, epoch)
+    def open_session(self, module_id: str, epoch: int) -> SessionHandle:
+        entry = self.registry.open_session(module_id, epoch)
+        handle = SessionHandle(module_id, epoch, entry.session_token, asyncio.Queue())
+        self._sessions[module_id] = handle
+        self.events.emit("module.session_opened", module_id, f"epoch {epoch}")
+        if entry.draining:  # a draining module that reconnects is told again
+            self.send_directive(module_id, "drain", "draining")
+        return handle
+
+    def send_directive(
+        self, module_id: str, kind: str, reason: str, configuration: dict | None = None
+    ) -> bool:
+        """Queues a directive on the module's open session; False when it has none."""
+        handle = self._sessions.get(module_id)
+        if handle is None:
+            return False
+        handle.outbox.put_nowait(
+            Directive(
+                kind=kind,
+                epoch=handle.epoch,
+                reason=reason,
+                configuration=tuple(sorted((configuration or {}).items())),
+            )
+        )
+        self.events.emit(f"module.{kind}", module_id, reason)
+        return True
 
     def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
         return self.registry.heartbeat(module_id, epoch, token)
@@ -152,13 +196,34 @@ class Factory:
         self.registry.report_state(module_id, epoch, token, item_state)
 
     def close_session(self, module_id: str, epoch: int, token: int) -> None:
+        handle = self._sessions.get(module_id)
+        if handle is not None and handle.token == token:
+            del self._sessions[module_id]
         if self.registry.close_session(module_id, epoch, token) is not None:
-            log.info("module %s: session dropped, suspect until its lease ends", module_id)
+            self.events.emit("module.suspect", module_id, "session dropped")
+            self.executor.poke()
 
     async def deregister_module(self, module_id: str, epoch: int) -> None:
         if self.registry.deregister(module_id, epoch) is not None:
-            log.info("module %s deregistered", module_id)
+            self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
             await self.plans.inputs_changed()
+
+    async def drain_module(self, module_id: str) -> ModuleView:
+        """No new work for the module; its current operation finishes there; the rest is
+        replanned elsewhere; once idle it is released (the executor sees to that)."""
+        entry = self.registry.get(module_id)
+        if not entry.draining:
+            self.registry.set_draining(module_id)
+            self.events.emit("module.draining", module_id, "drain requested")
+            self.send_directive(module_id, "drain", "no new work; finish the current operation")
+            await self.plans.inputs_changed()
+            self.executor.poke()
+        return self.module(module_id)
+
+    def release_module(self, module_id: str) -> None:
+        """A drained module with nothing left to do is told it may leave."""
+        self.registry.set_released(module_id)
+        self.send_directive(module_id, "release", "drained: you may unplug")
 
     def modules(self) -> list[ModuleView]:
         return [self._module_view(e) for e in self.registry.entries()]
@@ -173,11 +238,31 @@ class Factory:
         period = min(0.5, self.settings.heartbeat_interval / 2)
         while True:
             await asyncio.sleep(period)
+            floor_before = sum(1 for e in self.registry.entries() if e.liveness.occupies_dock)
             lost = self.registry.expire()
             for entry in lost:
-                log.warning("module %s lost: lease expired", entry.module_id)
-            if lost:
-                await self.plans.inputs_changed()
+                self.events.emit("module.lost", entry.module_id, "lease expired")
+            if not lost:
+                continue
+            if self.breaker.record_losses(len(lost), self.clock.monotonic(), floor_before):
+                self.plans.freeze()
+                self.events.emit(
+                    "alarm.mass_loss",
+                    "factory",
+                    f"{len(self.breaker._losses)} of {floor_before} modules lost within "
+                    f"{self.settings.lease_ttl:g} s: replanning frozen (network or "
+                    "orchestrator fault suspected)",
+                )
+            self.executor.poke()
+            await self.plans.inputs_changed()
+
+    def _check_breaker_reset(self) -> None:
+        entries = self.registry.entries()
+        alive = sum(1 for e in entries if e.liveness.occupies_dock)
+        floor = sum(1 for e in entries if e.liveness.value != "gone")
+        if self.breaker.maybe_reset(alive, floor):
+            self.plans.unfreeze()
+            self.events.emit("alarm.cleared", "factory", f"{alive} of {floor} modules back")
 
     # -- orders -----------------------------------------------------------------------
 
@@ -225,7 +310,7 @@ class Factory:
                 state=OrderState(stored.state),
                 submitted_at=stored.submitted_at,
             )
-            log.info("order %s (%s) stored", stored.order_id, recipe.metadata.name)
+            self.events.emit("order.submitted", stored.order_id, recipe.metadata.name)
             await self.plans.inputs_changed()
         return self.order(stored.order_id)
 
@@ -267,12 +352,20 @@ class Factory:
         return record
 
     async def set_order_state(self, order_id: str, state: OrderState) -> None:
-        """Persists an order's new state, then shows it (the executor calls this)."""
+        """Moves an open order on (the executor calls this); a closed one stays closed,
+        so a cancellation racing with progress wins."""
+        if not self._orders[order_id].state.is_open:
+            return
         await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
         self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
-        log.info("order %s is %s", order_id, state.value)
+        self.events.emit(f"order.{state.name.lower()}", order_id, state.value)
 
     async def cancel_order(self, order_id: str) -> OrderView:
+        view = await self._cancel(order_id)
+        self.events.emit("order.cancelled", order_id, "cancelled by request")
+        return view
+
+    async def _cancel(self, order_id: str) -> OrderView:
         record = self.order(order_id).record
         if record.state is OrderState.ABORTED:
             return self.order(order_id)
@@ -290,6 +383,63 @@ class Factory:
 
     # -- plan -------------------------------------------------------------------------
 
+    async def what_if(
+        self,
+        without: list[str],
+        with_kinds: list[str],
+        with_modules: list[ModuleDescription],
+    ) -> tuple[Plan, Plan, PlanKpis, PlanKpis]:
+        """Replans a copy of the factory with modules taken out or added; the live plan
+        and the floor are not touched. Both plans are made now, for a fair comparison."""
+        for module_id in without:
+            self.registry.get(module_id)  # NotFound names an unknown module
+        added = [*with_modules, *(self._module_like(spec) for spec in with_kinds)]
+        for description in added:
+            problems = validate_module(description)
+            if problems:
+                raise BadInput(f"module {description.module_id!r} is invalid", problems)
+        baseline = self._planning_input(0)
+        alternative = dataclasses.replace(
+            baseline,
+            modules=(
+                *(m for m in baseline.modules if m.module_id not in without),
+                *added,
+            ),
+            retired_modules=(
+                *baseline.retired_modules,
+                *(m for m in baseline.modules if m.module_id in without),
+            ),
+            lost_module_ids=baseline.lost_module_ids | frozenset(without),
+        )
+        current_plan, alternative_plan = await asyncio.gather(
+            asyncio.to_thread(plan_factory, baseline),
+            asyncio.to_thread(plan_factory, alternative),
+        )
+        orders = baseline.orders
+        return (
+            current_plan,
+            alternative_plan,
+            plan_kpis(current_plan, orders),
+            plan_kpis(alternative_plan, orders),
+        )
+
+    def _module_like(self, spec: str) -> ModuleDescription:
+        """KIND@DOCK: a copy of a registered module of that kind, on that dock."""
+        kind, _, dock = spec.partition("@")
+        if not kind or not dock:
+            raise BadInput(f"{spec!r} is not KIND@DOCK", [Violation("with_modules", spec)])
+        template = next(
+            (e.description for e in self.registry.entries() if e.description.kind == kind), None
+        )
+        if template is None:
+            raise BadInput(
+                f"no registered module of kind {kind!r} to copy",
+                [Violation("with_modules", f"{spec}: describe the module in full instead")],
+            )
+        if self.layout is not None:
+            self.layout.dock(dock)  # NotFound names the known docks
+        return dataclasses.replace(template, module_id=f"what-if-{kind}-{dock}".lower(), dock=dock)
+
     async def plan(self, wait_for_current: bool) -> Plan:
         return await self.plans.current() if wait_for_current else self.plans.plan
 
@@ -305,7 +455,12 @@ class Factory:
             seed=self.settings.seed,
             progress=progress_of(self.executor.attempts.values()),
             retired_modules=tuple(
-                e.description for e in self.registry.entries() if not e.liveness.occupies_dock
+                e.description
+                for e in self.registry.entries()
+                if e.draining or not e.liveness.occupies_dock
+            ),
+            lost_module_ids=frozenset(
+                e.module_id for e in self.registry.entries() if not e.liveness.occupies_dock
             ),
             previous={a.operation_id: (a.module_id, a.start) for a in self.plans.plan.assignments},
         )
@@ -313,6 +468,12 @@ class Factory:
     def _plan_made(self, plan: Plan) -> None:
         # A completed order leaves the plan; its line, as it last stood, stays shown.
         self._line_graphs.update(plan.line_graphs)
+        self.events.emit(
+            "plan.updated",
+            f"v{plan.version}",
+            f"{plan.status.value}, {len(plan.assignments)} operations, makespan "
+            f"{plan.makespan_seconds:.0f} s, solved in {plan.solve_seconds:.2f} s",
+        )
         self.executor.poke()
 
 

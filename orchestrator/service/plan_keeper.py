@@ -33,10 +33,27 @@ class PlanKeeper:
         self._planned = 0  # generation the current plan was made from
         self._changed = asyncio.Condition()
         self._task: asyncio.Task | None = None
+        self._frozen = False
 
     @property
     def plan(self) -> Plan:
         return self._plan
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> None:
+        """Stop replanning (the circuit breaker tripped); the current plan stays."""
+        self._frozen = True
+        self._task_wakeup()  # waiters for a current plan get the frozen one
+
+    def unfreeze(self) -> None:
+        self._frozen = False
+        self._task_wakeup()
+
+    def _task_wakeup(self) -> None:
+        asyncio.get_running_loop().create_task(self.inputs_changed())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="plan-keeper")
@@ -56,13 +73,15 @@ class PlanKeeper:
         """The plan made from the inputs as they are now (waits for a replan if needed)."""
         async with self._changed:
             wanted = self._wanted
-            await self._changed.wait_for(lambda: self._planned >= wanted)
+            await self._changed.wait_for(lambda: self._frozen or self._planned >= wanted)
             return self._plan
 
     async def _run(self) -> None:
         while True:
             async with self._changed:
-                await self._changed.wait_for(lambda: self._wanted > self._planned)
+                await self._changed.wait_for(
+                    lambda: self._wanted > self._planned and not self._frozen
+                )
                 generation = self._wanted
             try:
                 inputs = self._snapshot(self._plan.version + 1)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from orchestrator.domain.attempts import Attempt, AttemptState
+from orchestrator.domain.events import Event
 from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
 
@@ -46,6 +47,7 @@ class Store:
         self.engine = engine
         schema.metadata.create_all(engine)
         self.attempts = AttemptStore(engine)
+        self.events = EventStore(engine)
 
     @classmethod
     def open_sqlite(cls, path: str | Path) -> Store:
@@ -205,6 +207,49 @@ class AttemptStore:
                 select(schema.attempts).order_by(schema.attempts.c.started_at)
             )
             return [_attempt(row) for row in rows]
+
+
+class EventStore:
+    """The append-only event log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, events: list[Event]) -> None:
+        if not events:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(schema.events),
+                [
+                    {
+                        "sequence": e.sequence,
+                        "time": e.time.isoformat(),
+                        "kind": e.kind,
+                        "subject": e.subject,
+                        "message": e.message,
+                    }
+                    for e in events
+                ],
+            )
+
+    def after(self, sequence: int, limit: int = 10_000) -> list[Event]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.events)
+                .where(schema.events.c.sequence > sequence)
+                .order_by(schema.events.c.sequence)
+                .limit(limit)
+            )
+            return [
+                Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
+                for r in rows
+            ]
+
+    def last_sequence(self) -> int:
+        with self.engine.connect() as connection:
+            value = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
+            return int(value or 0)
 
 
 def _attempt_row(attempt: Attempt) -> dict:

@@ -45,3 +45,13 @@ attempts = Table(
     Column("results_json", Text, nullable=False, default="{}"),
     Column("error", Text, nullable=False, default=""),
 )
+
+events = Table(
+    "events",
+    metadata,
+    Column("sequence", Integer, primary_key=True, autoincrement=False),
+    Column("time", String(40), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+)

@@ -168,6 +168,8 @@ async def test_rpcs_of_later_issues_answer_unimplemented_with_a_reason(running_f
     async with grpc.aio.insecure_channel(running_factory.address) as channel:
         stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await stub.DrainModule(orchestrator_pb2.DrainModuleRequest(module_id="x"), timeout=5)
+            await stub.ExportOrderData(
+                orchestrator_pb2.ExportOrderDataRequest(order_id="x"), timeout=5
+            )
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "hot-swap" in refused.value.details()
+    assert "durability" in refused.value.details()

@@ -1,4 +1,5 @@
-"""The dispatch heuristic and the critical-path local search, on their own."""
+"""The dispatch heuristic, squeaky-wheel dispatch and the critical-path local search,
+on their own."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from scheduler import (
     Window,
     schedule_violations,
 )
+from scheduler.heuristics import squeaky_wheel
 from scheduler.heuristics.dispatch import dispatch
 from scheduler.heuristics.local_search import improve, local_search_applies
-from scheduler.metrics import makespan
+from scheduler.metrics import makespan, weighted_tardiness
 
 from .instances import machines, op, random_problem, with_factory_features
 
@@ -85,7 +87,7 @@ def test_local_search_improves_a_poor_plan_and_reports_each_improvement():
         problem,
         start,
         seed=1,
-        should_stop=lambda _: next(steps, None) is None,
+        should_stop=lambda: next(steps, None) is None,
         on_improvement=lambda schedule: improvements.append(makespan(schedule)),
     )
     assert schedule_violations(problem, best) == []
@@ -98,7 +100,7 @@ def test_local_search_stops_when_asked():
     problem = Problem(machines(2), (Job("j"),), (op("a", 0, (0, 5), (1, 3)),))
     start = (ScheduledOperation(0, 0, 0, 5),)
     assert (
-        improve(problem, start, seed=0, should_stop=lambda _: True, on_improvement=lambda _: None)
+        improve(problem, start, seed=0, should_stop=lambda: True, on_improvement=lambda _: None)
         == start
     )
 
@@ -108,3 +110,18 @@ def test_local_search_leaves_due_dates_and_replanning_to_cp_sat():
     assert not local_search_applies(problem)
     frozen_problem = with_factory_features(random.Random(1), random_problem(random.Random(1)))
     assert not local_search_applies(frozen_problem)
+
+
+def test_squeaky_wheel_pushes_a_late_heavy_job_ahead():
+    # Greedy dispatch starts the long unscored job at 0 because the urgent one is only
+    # released at 1; it is then 9 s late at weight 5. One push later it goes first.
+    jobs = (Job("long"), Job("urgent", weight=5, due=6, release=1))
+    problem = Problem(machines(1), jobs, (op("a", 0, (0, 10)), op("b", 1, (0, 5))))
+    plans: list[tuple[ScheduledOperation, ...]] = []
+    squeaky_wheel.improve(
+        problem, seed=0, should_stop=lambda _: len(plans) >= 3, on_schedule=plans.append
+    )
+    tardiness = [weighted_tardiness(problem, plan) for plan in plans]
+    assert tardiness[0] == 45
+    assert min(tardiness) == 0
+    assert all(schedule_violations(problem, plan) == [] for plan in plans)

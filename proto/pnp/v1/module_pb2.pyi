@@ -140,7 +140,7 @@ class ModuleDescriptor(_message.Message):
     def __init__(self, module_id: _Optional[str] = ..., vendor: _Optional[str] = ..., model: _Optional[str] = ..., serial: _Optional[str] = ..., footprint: _Optional[_Union[Footprint, str]] = ..., dock: _Optional[str] = ..., opcua_endpoint: _Optional[str] = ..., capabilities: _Optional[_Iterable[_Union[Capability, _Mapping]]] = ..., utilities: _Optional[_Union[UtilityNeeds, _Mapping]] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class Module(_message.Message):
-    __slots__ = ("descriptor", "epoch", "liveness", "item_state", "registered_at", "lease_expires_at", "draining")
+    __slots__ = ("descriptor", "epoch", "liveness", "item_state", "registered_at", "lease_expires_at", "draining", "released")
     DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     LIVENESS_FIELD_NUMBER: _ClassVar[int]
@@ -148,6 +148,7 @@ class Module(_message.Message):
     REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
     LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
     descriptor: ModuleDescriptor
     epoch: int
     liveness: ModuleLiveness
@@ -155,4 +156,5 @@ class Module(_message.Message):
     registered_at: _timestamp_pb2.Timestamp
     lease_expires_at: _timestamp_pb2.Timestamp
     draining: bool
-    def __init__(self, descriptor: _Optional[_Union[ModuleDescriptor, _Mapping]] = ..., epoch: _Optional[int] = ..., liveness: _Optional[_Union[ModuleLiveness, str]] = ..., item_state: _Optional[_Union[ItemState, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., draining: _Optional[bool] = ...) -> None: ...
+    released: bool
+    def __init__(self, descriptor: _Optional[_Union[ModuleDescriptor, _Mapping]] = ..., epoch: _Optional[int] = ..., liveness: _Optional[_Union[ModuleLiveness, str]] = ..., item_state: _Optional[_Union[ItemState, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., draining: _Optional[bool] = ..., released: _Optional[bool] = ...) -> None: ...

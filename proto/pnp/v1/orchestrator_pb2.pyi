@@ -114,20 +114,40 @@ class GetPlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ...) -> None: ...
 
 class WhatIfRequest(_message.Message):
-    __slots__ = ("without_module_ids", "with_modules")
+    __slots__ = ("without_module_ids", "with_modules", "with_descriptors")
     WITHOUT_MODULE_IDS_FIELD_NUMBER: _ClassVar[int]
     WITH_MODULES_FIELD_NUMBER: _ClassVar[int]
+    WITH_DESCRIPTORS_FIELD_NUMBER: _ClassVar[int]
     without_module_ids: _containers.RepeatedScalarFieldContainer[str]
     with_modules: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, without_module_ids: _Optional[_Iterable[str]] = ..., with_modules: _Optional[_Iterable[str]] = ...) -> None: ...
+    with_descriptors: _containers.RepeatedCompositeFieldContainer[_module_pb2.ModuleDescriptor]
+    def __init__(self, without_module_ids: _Optional[_Iterable[str]] = ..., with_modules: _Optional[_Iterable[str]] = ..., with_descriptors: _Optional[_Iterable[_Union[_module_pb2.ModuleDescriptor, _Mapping]]] = ...) -> None: ...
+
+class PlanKpis(_message.Message):
+    __slots__ = ("orders_planned", "orders_on_time", "orders_unplanned", "weighted_tardiness_seconds", "makespan_seconds")
+    ORDERS_PLANNED_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_UNPLANNED_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_TARDINESS_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAKESPAN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    orders_planned: int
+    orders_on_time: int
+    orders_unplanned: int
+    weighted_tardiness_seconds: float
+    makespan_seconds: float
+    def __init__(self, orders_planned: _Optional[int] = ..., orders_on_time: _Optional[int] = ..., orders_unplanned: _Optional[int] = ..., weighted_tardiness_seconds: _Optional[float] = ..., makespan_seconds: _Optional[float] = ...) -> None: ...
 
 class WhatIfResponse(_message.Message):
-    __slots__ = ("current", "alternative")
+    __slots__ = ("current", "alternative", "current_kpis", "alternative_kpis")
     CURRENT_FIELD_NUMBER: _ClassVar[int]
     ALTERNATIVE_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_KPIS_FIELD_NUMBER: _ClassVar[int]
+    ALTERNATIVE_KPIS_FIELD_NUMBER: _ClassVar[int]
     current: _plan_pb2.Plan
     alternative: _plan_pb2.Plan
-    def __init__(self, current: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ..., alternative: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ...) -> None: ...
+    current_kpis: PlanKpis
+    alternative_kpis: PlanKpis
+    def __init__(self, current: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ..., alternative: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ..., current_kpis: _Optional[_Union[PlanKpis, _Mapping]] = ..., alternative_kpis: _Optional[_Union[PlanKpis, _Mapping]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
     __slots__ = ("after_sequence",)

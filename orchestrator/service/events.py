@@ -1,0 +1,97 @@
+"""The event log: every decision, numbered without gaps, stored, and streamed live.
+
+``emit`` is synchronous and cheap (callers are often in the middle of a decision): it
+numbers the event and queues it; a writer task commits queued events in batches. A
+watcher first replays from the store, then follows live events; ``WatchEvents`` and
+``pnp events --follow`` sit on ``watch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+from orchestrator.clock import Clock
+from orchestrator.domain.events import Event
+from orchestrator.store.database import EventStore
+
+log = logging.getLogger(__name__)
+
+RECENT = 10_000  # events kept in memory for live watchers that fall a little behind
+
+
+class EventLog:
+    def __init__(self, store: EventStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._sequence = store.last_sequence()
+        self._pending: list[Event] = []
+        self._recent: deque[Event] = deque(maxlen=RECENT)
+        self._changed = asyncio.Condition()
+        self._flush_wanted = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+
+    @property
+    def last_sequence(self) -> int:
+        return self._sequence
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write(), name="event-writer")
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self.flush()
+
+    def emit(self, kind: str, subject: str, message: str) -> Event:
+        self._sequence += 1
+        event = Event(self._sequence, self._clock.now(), kind, subject, message)
+        self._pending.append(event)
+        self._recent.append(event)
+        self._flush_wanted.set()
+        log.info("event %d %s %s: %s", event.sequence, kind, subject, message)
+        asyncio.get_running_loop().create_task(self._notify())
+        return event
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            await asyncio.to_thread(self._store.append, batch)
+
+    async def _write(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            try:
+                await self.flush()
+            except Exception:  # keep the log going; the next flush retries nothing lost
+                log.exception("could not store events")
+            await asyncio.sleep(0.05)  # batch the next burst
+
+    async def watch(self, after: int = 0, follow: bool = True) -> AsyncIterator[Event]:
+        """Events after ``after`` in order; with ``follow``, then live ones as they come."""
+        await self.flush()
+        cursor = after
+        while True:
+            stored = await asyncio.to_thread(self._store.after, cursor)
+            for event in stored:
+                cursor = event.sequence
+                yield event
+            if len(stored) < 10_000:
+                break
+        if not follow:
+            return
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda seen=cursor: self._sequence > seen)
+            for event in list(self._recent):
+                if event.sequence > cursor:
+                    cursor = event.sequence
+                    yield event
