@@ -31,6 +31,16 @@ from orchestrator.domain.operations import OperationSpec, expand_order
 from orchestrator.domain.orders import OrderRecord
 
 
+# DESIGN.md 6: due dates first, then finishing early, then keeping operations where
+# the previous plan had them. Makespan before stability is what lets a newly plugged-in
+# module take work; stability still decides between plans that finish equally early.
+FACTORY_OBJECTIVES = (
+    scheduler.Objective.WEIGHTED_TARDINESS,
+    scheduler.Objective.MAKESPAN,
+    scheduler.Objective.PLAN_STABILITY,
+)
+
+
 @dataclass(frozen=True)
 class PlanningInput:
     orders: tuple[OrderRecord, ...]
@@ -107,6 +117,7 @@ def build_problem(
         ),
         transport=_transport(modules, inputs.layout),
         previous_plan=_previous(specs, inputs, at),
+        objectives=FACTORY_OBJECTIVES,
     )
     return problem, ProblemIndex(tuple(specs), modules, tuple(order_ids)), tuple(unplanned)
 

@@ -113,18 +113,18 @@ def test_a_lost_machine_moves_only_its_own_operations():
     assert result.moved_operations == 1
 
 
-def test_by_default_stability_ranks_above_makespan():
-    # Both on M0 before; moving one to M1 would halve the makespan, but stability wins.
+def test_by_default_makespan_ranks_above_stability_so_a_new_module_takes_work():
+    # Both ran on M0 before; M1 has just been plugged in. Moving one halves the makespan.
     previous = (Placement(0, 0), Placement(0, 5))
     operations = (op("a", 0, (0, 5), (1, 5)), op("b", 1, (0, 5), (1, 5)))
     problem = Problem(machines(2), (Job("a"), Job("b")), operations, previous_plan=previous)
     result = solved(problem)
-    assert result.makespan == 10
-    assert result.moved_operations == 0
-    assert result.stability_weight > result.makespan_weight > 0
+    assert result.makespan == 5
+    assert result.moved_operations == 1
+    assert result.makespan_weight > result.stability_weight > 0
 
 
-def test_ranking_makespan_above_stability_moves_work_when_it_pays():
+def test_ranking_stability_above_makespan_keeps_work_where_it_was():
     previous = (Placement(0, 0), Placement(0, 5))
     operations = (op("a", 0, (0, 5), (1, 5)), op("b", 1, (0, 5), (1, 5)))
     problem = Problem(
@@ -132,11 +132,11 @@ def test_ranking_makespan_above_stability_moves_work_when_it_pays():
         (Job("a"), Job("b")),
         operations,
         previous_plan=previous,
-        objectives=(Objective.MAKESPAN, Objective.PLAN_STABILITY),
+        objectives=(Objective.WEIGHTED_TARDINESS, Objective.PLAN_STABILITY, Objective.MAKESPAN),
     )
     result = solved(problem)
-    assert result.makespan == 5
-    assert result.moved_operations == 1
+    assert result.makespan == 10
+    assert result.moved_operations == 0
 
 
 def test_due_dates_outrank_stability_by_default():
