@@ -42,7 +42,7 @@ def test_dispatch_fills_a_gap_left_by_earlier_bookings():
     assert makespan(schedule) == 15
 
 
-def test_dispatch_keeps_previous_machines_when_stability_comes_first():
+def test_dispatch_keeps_previous_machines_when_replanning():
     operations = tuple(op(f"o{i}", i, (0, 5), (1, 5)) for i in range(3))
     previous = (Placement(1, 0), Placement(1, 5), Placement(1, 10))
     problem = Problem(
