@@ -8,6 +8,7 @@ more than once (a first run next to the local search, a second from its result).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
@@ -29,17 +30,23 @@ class CpSatRun:
         self._solver = cp_model.CpSolver()
         self._stopped = threading.Event()
         self.status: int | None = None
+        self.solutions = 0  # plans CP-SAT reported (the hint counts, once presolve is done)
 
     def run(
         self,
         *,
-        time_limit: float,
+        deadline: float,
         workers: int,
         seed: int,
         hint: Sequence[ScheduledOperation] | None,
         lower_bound: int | None,
     ) -> int:
-        """Solve; return CP-SAT's status code. Solutions and bounds go to the incumbent."""
+        """Solve until ``deadline`` (``time.monotonic()``); return CP-SAT's status code.
+
+        Solutions and bounds go to the incumbent. The time left is measured after the
+        hint and bound are added (those take a moment on large models), less a margin
+        for CP-SAT's own overshoot and for the caller to assemble its result.
+        """
         model = self._built.model.clone()
         if hint is not None:
             add_schedule_hint(model, self._problem, self._built.variables, hint)
@@ -47,11 +54,12 @@ class CpSatRun:
             # A bound proven by an earlier run: the LP and the search start from it.
             model.add(self._built.objective >= lower_bound)
         solver = self._solver
-        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        margin = 0.02 + 2e-5 * len(self._problem.operations)
+        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic() - margin)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
         solver.best_bound_callback = self._incumbent.raise_bound
-        callback = _Reader(self._problem, self._built, self._incumbent)
+        callback = _Reader(self._problem, self._built, self._incumbent, self)
         if self._stopped.is_set():
             self.status = cp_model.UNKNOWN
             return self.status
@@ -72,13 +80,17 @@ class CpSatRun:
 class _Reader(cp_model.CpSolverSolutionCallback):
     """Reads each solution CP-SAT finds back into a schedule for the incumbent."""
 
-    def __init__(self, problem: Problem, built: BuiltModel, incumbent: Incumbent) -> None:
+    def __init__(
+        self, problem: Problem, built: BuiltModel, incumbent: Incumbent, run: CpSatRun
+    ) -> None:
         super().__init__()
         self._problem = problem
         self._variables = built.variables
         self._incumbent = incumbent
+        self._run = run
 
     def on_solution_callback(self) -> None:
+        self._run.solutions += 1
         self._incumbent.offer(read_schedule(self, self._problem, self._variables), "cp-sat")
 
 

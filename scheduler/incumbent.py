@@ -28,7 +28,9 @@ class Progress:
     seconds: float  # since the solve started
     objective: float | None  # of the best plan so far (None: no plan yet)
     bound: float | None  # proven lower bound on the objective (None: none yet)
-    found_by: str  # who found the best plan: "dispatch", "local search" or "cp-sat"
+    found_by: (
+        str  # who found the best plan: "dispatch", "local search", "squeaky wheel" or "cp-sat"
+    )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class Result:
     moved_operations: int = 0
     stability_weight: int = 0
     makespan_weight: int = 1
-    # Who found the returned schedule: "dispatch", "local search" or "cp-sat".
+    # Who found the returned schedule: "dispatch", "local search", "squeaky wheel" or "cp-sat".
     found_by: str = ""
     # Wall seconds from the call until the first schedule was known (None: never).
     first_solution_seconds: float | None = None

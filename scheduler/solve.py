@@ -2,13 +2,15 @@
 
 1. **Dispatch** (``heuristics.dispatch``): a complete greedy schedule in one pass.
    It is the first plan, the fallback, and CP-SAT's starting hint.
-2. **Improve** (makespan problems only, see ``heuristics.local_search``): for a share
-   of the budget the calling thread runs a tabu search on critical operations while
-   CP-SAT works on ``workers - 1`` threads, proving the bound and finding its own
-   plans. On two workers CP-SAT alone spends one thread on its LP and shares the
-   other among a dozen neighbourhood strategies; the tabu search improves large
-   instances much faster than that, and the measurements in ``bench/README.md``
-   are why this phase exists.
+2. **Improve**: for a share of the budget the calling thread runs a heuristic
+   search while CP-SAT works on ``workers - 1`` threads, proving the bound and
+   finding its own plans. Makespan problems on unit machines get a tabu search on
+   critical operations (``heuristics.local_search``); everything else gets
+   squeaky-wheel dispatch (``heuristics.squeaky_wheel``). On two workers CP-SAT
+   alone spends one thread on its LP and shares the other among a dozen
+   neighbourhood strategies, and on large factories its presolve alone takes many
+   seconds; the heuristics improve much faster than that. The measurements in
+   ``bench/README.md`` are why this phase exists.
 3. **Polish**: CP-SAT on all workers from the best plan so far (as a complete
    hint) and with the bound proven so far, until the budget is spent.
 
@@ -28,7 +30,7 @@ from ortools.sat.python import cp_model
 
 from scheduler import metrics
 from scheduler.cp_sat import CpSatRun
-from scheduler.heuristics import local_search
+from scheduler.heuristics import local_search, squeaky_wheel
 from scheduler.heuristics.dispatch import dispatch
 from scheduler.incumbent import Incumbent, Progress
 from scheduler.model.builder import BuiltModel, build_model
@@ -46,7 +48,7 @@ class SolveOptions:
     on_progress: Callable[[Progress], None] | None = None  # better plan or bound found
     # Share of the time limit given to the local search phase, when it applies.
     local_search_share: float = 0.5
-    use_local_search: bool = True  # off: CP-SAT alone after dispatch (for measuring)
+    use_local_search: bool = True  # off: no improve phase, CP-SAT after dispatch (measuring)
     use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
 
     def __post_init__(self) -> None:
@@ -59,8 +61,8 @@ class SolveOptions:
 
 
 def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
-    """Schedule ``problem`` by its ranked objectives (default: weighted tardiness, plan
-    stability, makespan)."""
+    """Schedule ``problem`` by its ranked objectives (default: weighted tardiness,
+    makespan, plan stability)."""
     started = time.monotonic()
     deadline = started + options.time_limit
     problem.validate()
@@ -75,19 +77,18 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     built = build_model(problem)
 
     statuses = []
-    if (
-        options.use_local_search
-        and greedy is not None
-        and local_search.local_search_applies(problem)
-    ):
+    if options.use_local_search and greedy is not None:
         improve_until = started + options.time_limit * options.local_search_share
-        statuses.append(_improve(problem, built, incumbent, options, improve_until))
-    if not incumbent.proven_optimal and time.monotonic() < deadline:
+        statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
+    # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
+    # with less time left than that, CP-SAT could not even start.
+    least = max(0.05, 2e-4 * len(problem.operations))
+    if not incumbent.proven_optimal and time.monotonic() + least < deadline:
         best = incumbent.best
         hint = best.schedule if best is not None and options.use_dispatch_hint else None
         statuses.append(
             CpSatRun(problem, built, incumbent).run(
-                time_limit=deadline - time.monotonic(),
+                deadline=deadline,
                 workers=options.workers,
                 seed=options.seed,
                 hint=hint,
@@ -103,20 +104,27 @@ def _improve(
     incumbent: Incumbent,
     options: SolveOptions,
     until: float,
+    deadline: float,
 ) -> int:
-    """Local search in this thread, CP-SAT on the other workers, until ``until``."""
+    """A heuristic in this thread, CP-SAT on the other workers.
+
+    The heuristic hands over at ``until``, but only once CP-SAT has produced a plan of
+    its own (at least the hint, which it reports when its presolve is done): on large
+    models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
+    """
     assert incumbent.best is not None
     run = CpSatRun(problem, built, incumbent)
     status: list[int] = []
     helper = None
     if options.workers > 1:
+        hint = incumbent.best.schedule if options.use_dispatch_hint else None
         helper = threading.Thread(
             target=lambda: status.append(
                 run.run(
-                    time_limit=until - time.monotonic(),
+                    deadline=deadline,
                     workers=options.workers - 1,
                     seed=options.seed,
-                    hint=incumbent.best.schedule if options.use_dispatch_hint else None,
+                    hint=hint,
                     lower_bound=None,
                 )
             ),
@@ -125,20 +133,26 @@ def _improve(
         )
         helper.start()
 
-    def should_stop(_best_makespan: int) -> bool:
-        return (
-            time.monotonic() >= until
-            or incumbent.proven_optimal
-            or (helper is not None and not helper.is_alive())
-        )
+    def should_stop(next_step_seconds: float = 0.0) -> bool:
+        now = time.monotonic() + next_step_seconds
+        cp_sat_is_searching = helper is None or run.solutions > 0
+        return incumbent.proven_optimal or now >= deadline or (now >= until and cp_sat_is_searching)
 
-    local_search.improve(
-        problem,
-        incumbent.best.schedule,
-        seed=options.seed,
-        should_stop=should_stop,
-        on_improvement=lambda schedule: incumbent.offer(schedule, "local search"),
-    )
+    if local_search.local_search_applies(problem):
+        local_search.improve(
+            problem,
+            incumbent.best.schedule,
+            seed=options.seed,
+            should_stop=should_stop,
+            on_improvement=lambda schedule: incumbent.offer(schedule, "local search"),
+        )
+    else:
+        squeaky_wheel.improve(
+            problem,
+            seed=options.seed,
+            should_stop=should_stop,
+            on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
+        )
     if helper is not None:
         run.stop()
         helper.join()

@@ -14,13 +14,16 @@ capacity, changeovers). Keys:
 - otherwise: earliest possible start (no machine idles when work could run), then
   least slack to the job's due date, then most work left in the job.
 
-Modes: the one that ends first; when plan stability ranks above makespan, the
-previous machine whenever it can still take the operation.
+Modes: the one that ends first; when replanning (plan stability is an objective and
+there is a previous plan), the previous machine whenever it can still take the
+operation, since the old plan's assignment is the best guess we have and moving work
+is what stability counts. CP-SAT moves work when that shortens the plan.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scheduler.heuristics.timeline import MachineTimeline
@@ -38,14 +41,21 @@ class _Option:
     mode: Mode
 
 
-def dispatch(problem: Problem) -> tuple[ScheduledOperation, ...] | None:
-    """A feasible schedule of a validated problem, or None if the greedy pass gets stuck."""
-    return _Dispatcher(problem).run()
+def dispatch(
+    problem: Problem, boosts: Sequence[float] | None = None
+) -> tuple[ScheduledOperation, ...] | None:
+    """A feasible schedule of a validated problem, or None if the greedy pass gets stuck.
+
+    ``boosts`` (seconds, per job) let a job's operations go ahead of others that could
+    start up to that much earlier; ``squeaky_wheel`` raises them for late jobs.
+    """
+    return _Dispatcher(problem, boosts).run()
 
 
 class _Dispatcher:
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, boosts: Sequence[float] | None) -> None:
         self.problem = problem
+        self.boosts = boosts
         n = len(problem.operations)
         self.predecessors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         self.successors: list[list[int]] = [[] for _ in range(n)]
@@ -55,7 +65,7 @@ class _Dispatcher:
         self.timelines = [MachineTimeline(m) for m in problem.machines]
         self.placed: dict[int, ScheduledOperation] = {}
         self.work_left = _work_left(problem, self.successors)
-        self.keep_machines = _stability_before_makespan(problem)
+        self.keep_machines = Objective.PLAN_STABILITY in problem.objectives
 
     def run(self) -> tuple[ScheduledOperation, ...] | None:
         problem = self.problem
@@ -147,18 +157,10 @@ class _Dispatcher:
         job = problem.jobs[problem.operations[i].job]
         due = job.due if job.due is not None and job.weight > 0 else _NO_DUE
         slack = due - option.start - self.work_left[i]
+        boost = 0.0 if self.boosts is None else self.boosts[problem.operations[i].job]
         if previous is not None:
-            return (previous.start, slack, -self.work_left[i])
-        return (option.start, slack, -self.work_left[i])
-
-
-def _stability_before_makespan(problem: Problem) -> bool:
-    objectives = problem.objectives
-    if Objective.PLAN_STABILITY not in objectives:
-        return False
-    if Objective.MAKESPAN not in objectives:
-        return True
-    return objectives.index(Objective.PLAN_STABILITY) < objectives.index(Objective.MAKESPAN)
+            return (previous.start - boost, slack, -self.work_left[i])
+        return (option.start - boost, slack, -self.work_left[i])
 
 
 def _work_left(problem: Problem, successors: list[list[int]]) -> list[int]:

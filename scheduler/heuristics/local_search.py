@@ -44,10 +44,10 @@ def improve(
     schedule: _Schedule,
     *,
     seed: int,
-    should_stop: Callable[[int], bool],
+    should_stop: Callable[[], bool],
     on_improvement: Callable[[_Schedule], None],
 ) -> _Schedule:
-    """Improve ``schedule``'s makespan until ``should_stop(best makespan)`` says so."""
+    """Improve ``schedule``'s makespan until ``should_stop()`` says so."""
     graph = DisjunctiveGraph(problem)
     current = graph.sequencing_of(schedule)
     timing = graph.timing(current)
@@ -56,7 +56,7 @@ def improve(
     rng = random.Random(seed)
     tabu: dict[tuple[int, int, int], int] = {}
     iteration = 0
-    while not should_stop(best_timing.makespan):
+    while not should_stop():
         iteration += 1
         moves, critical = _scored_moves(graph, current, timing, rng)
         applied = None
