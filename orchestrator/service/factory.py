@@ -434,7 +434,13 @@ class Factory:
         if template is None:
             raise BadInput(
                 f"no registered module of kind {kind!r} to copy",
-                [Violation("with_modules", f"{spec}: describe the module in full instead")],
+                [
+                    Violation(
+                        "with_modules",
+                        f"{spec}: no registered module of kind {kind!r} to copy; "
+                        "describe the module in full instead",
+                    )
+                ],
             )
         if self.layout is not None:
             self.layout.dock(dock)  # NotFound names the known docks

@@ -73,6 +73,23 @@ def test_planner_commands_against_separate_processes(orchestrator):
         waiting = pnp(*at, "order", "submit", str(RECIPES / "orders" / "biologic-batch.yaml"))
         assert waiting.returncode == 0
         assert "no registered module offers bio.fermentation" in waiting.stdout
+
+        # What if the paint booth left? The live plan stays; the table says the cost.
+        what_if = pnp(*at, "plan", "what-if", "--without", "paint-booth-a3", "--json")
+        assert what_if.returncode == 0, what_if.stderr
+        report = json.loads(what_if.stdout)
+        assert report["alternative"]["orders_unplanned"] > report["current"]["orders_unplanned"]
+        table = pnp(*at, "plan", "what-if", "--with", "paint-booth@B1")
+        assert "orders on time" in table.stdout and "makespan" in table.stdout
+
+        drained = pnp(*at, "module", "drain", "vision-inspection-a4")
+        assert drained.returncode == 0 and "vision-inspection-a4" in drained.stdout
+
+        log = [json.loads(line) for line in pnp(*at, "events", "--json").stdout.splitlines()]
+        kinds = [e["kind"] for e in log]
+        assert kinds.count("module.registered") == 4
+        assert "order.submitted" in kinds and "module.draining" in kinds
+        assert [e["sequence"] for e in log] == [str(n) for n in range(1, len(log) + 1)]
     finally:
         for module in modules:
             _, stderr = module.stop()
