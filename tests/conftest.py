@@ -43,7 +43,7 @@ class RunningFactory:
         self._module_tasks.append(task)
         registered = asyncio.create_task(simulated.client.registered.wait())
         done, _ = await asyncio.wait(
-            {registered, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+            {registered, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED
         )
         if registered not in done:
             registered.cancel()

@@ -39,13 +39,13 @@ from orchestrator.service.settings import FactorySettings
 )
 @click.option(
     "--heartbeat-interval",
-    default=1.0,
+    default=0.5,
     show_default=True,
     help="Seconds between module heartbeats.",
 )
 @click.option(
     "--lease-ttl",
-    default=5.0,
+    default=2.0,
     show_default=True,
     help="Seconds without heartbeat before a module is lost.",
 )

@@ -57,6 +57,7 @@ class Executor:
         self._task: asyncio.Task | None = None
         self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec
         self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
+        self._failures_seen = False  # an attempt failed this pass: the replan is a repair
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="executor")
@@ -94,7 +95,8 @@ class Executor:
         changed |= await self._dispatch()
         changed |= await self._update_orders()
         if changed:
-            await self.factory.plans.inputs_changed()
+            urgent, self._failures_seen = self._failures_seen, False
+            await self.factory.plans.inputs_changed(urgent=urgent)
 
     def _sync_links(self) -> None:
         wanted = {
@@ -325,6 +327,7 @@ class Executor:
         self._put(finished)
         await self._save(finished)
         kind = "operation.completed" if state is AttemptState.COMPLETE else "operation.failed"
+        self._failures_seen |= state is AttemptState.FAILED
         detail = f" ({error})" if error else ""
         self.factory.events.emit(
             kind, attempt.operation_id, f"on {attempt.module_id} as {attempt.execution_id}{detail}"

@@ -109,6 +109,7 @@ class Factory:
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
+        self._order_states = asyncio.Lock()
         self._sessions: dict[str, SessionHandle] = {}
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
         self.events = EventLog(store.events, self.clock)
@@ -254,7 +255,7 @@ class Factory:
                     "orchestrator fault suspected)",
                 )
             self.executor.poke()
-            await self.plans.inputs_changed()
+            await self.plans.inputs_changed(urgent=True)
 
     def _check_breaker_reset(self) -> None:
         entries = self.registry.entries()
@@ -354,10 +355,11 @@ class Factory:
     async def set_order_state(self, order_id: str, state: OrderState) -> None:
         """Moves an open order on (the executor calls this); a closed one stays closed,
         so a cancellation racing with progress wins."""
-        if not self._orders[order_id].state.is_open:
-            return
-        await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
-        self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
+        async with self._order_states:  # one transition at a time: no lost update
+            if not self._orders[order_id].state.is_open:
+                return
+            await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
+            self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
         self.events.emit(f"order.{state.name.lower()}", order_id, state.value)
 
     async def cancel_order(self, order_id: str) -> OrderView:
@@ -375,10 +377,13 @@ class Factory:
         return self.order(order_id)
 
     async def _abort_order(self, record: OrderRecord) -> None:
-        await asyncio.to_thread(
-            self.store.set_order_state, record.order_id, OrderState.ABORTED.value
-        )
-        self._orders[record.order_id] = dataclasses.replace(record, state=OrderState.ABORTED)
+        async with self._order_states:
+            await asyncio.to_thread(
+                self.store.set_order_state, record.order_id, OrderState.ABORTED.value
+            )
+            self._orders[record.order_id] = dataclasses.replace(
+                self._orders[record.order_id], state=OrderState.ABORTED
+            )
         await self.plans.inputs_changed()
 
     # -- plan -------------------------------------------------------------------------
@@ -449,14 +454,18 @@ class Factory:
     async def plan(self, wait_for_current: bool) -> Plan:
         return await self.plans.current() if wait_for_current else self.plans.plan
 
-    def _planning_input(self, version: int) -> PlanningInput:
+    def _planning_input(self, version: int, urgent: bool = False) -> PlanningInput:
         return PlanningInput(
             orders=tuple(o for o in self._orders.values() if o.state.is_open),
             modules=tuple(self.registry.plannable()),
             layout=self.layout,
             origin=self.clock.now(),
             version=version,
-            time_limit=self.settings.solve_time_limit,
+            time_limit=(
+                min(self.settings.repair_time_limit, self.settings.solve_time_limit)
+                if urgent
+                else self.settings.solve_time_limit
+            ),
             workers=self.settings.solve_workers,
             seed=self.settings.seed,
             progress=progress_of(self.executor.attempts.values()),

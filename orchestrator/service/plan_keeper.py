@@ -20,12 +20,13 @@ log = logging.getLogger(__name__)
 class PlanKeeper:
     def __init__(
         self,
-        snapshot: Callable[[int], PlanningInput],
+        snapshot: Callable[[int, bool], PlanningInput],
         initial: Plan,
         on_plan: Callable[[Plan], None] = lambda _plan: None,
     ) -> None:
-        """``snapshot(version)`` reads the current orders and modules for a new plan;
-        ``on_plan`` hears of every new plan."""
+        """``snapshot(version, urgent)`` reads the current orders and modules for a new
+        plan (``urgent``: a repair after a loss, to be solved quickly); ``on_plan`` hears of
+        every new plan."""
         self._snapshot = snapshot
         self._on_plan = on_plan
         self._plan = initial
@@ -34,6 +35,7 @@ class PlanKeeper:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task | None = None
         self._frozen = False
+        self._urgent = False
 
     @property
     def plan(self) -> Plan:
@@ -64,7 +66,9 @@ class PlanKeeper:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def inputs_changed(self) -> None:
+    async def inputs_changed(self, urgent: bool = False) -> None:
+        """Something planning depends on changed; ``urgent`` when work was interrupted."""
+        self._urgent |= urgent
         async with self._changed:
             self._wanted += 1
             self._changed.notify_all()
@@ -83,8 +87,9 @@ class PlanKeeper:
                     lambda: self._wanted > self._planned and not self._frozen
                 )
                 generation = self._wanted
+            urgent, self._urgent = self._urgent, False
             try:
-                inputs = self._snapshot(self._plan.version + 1)
+                inputs = self._snapshot(self._plan.version + 1, urgent)
                 plan = await asyncio.to_thread(plan_factory, inputs)
             except Exception:  # a planning bug must not stop the factory; keep the old plan
                 log.exception("planning failed; keeping plan version %d", self._plan.version)

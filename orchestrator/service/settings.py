@@ -8,9 +8,12 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FactorySettings:
     # Defaults for a factory LAN: a lost module is noticed in seconds, not minutes.
-    heartbeat_interval: float = 1.0
-    lease_ttl: float = 5.0
+    heartbeat_interval: float = 0.5
+    lease_ttl: float = 2.0
     solve_time_limit: float = 5.0
+    # Replans forced by a loss or failure must put a repaired plan in force fast; the
+    # next ordinary replan improves on it with the full time limit.
+    repair_time_limit: float = 0.5
     solve_workers: int = 2
     seed: int = 0
     # Factory seconds per real second; match the simulated modules' --time-scale.

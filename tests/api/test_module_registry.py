@@ -41,8 +41,8 @@ async def test_a_new_boot_gets_a_higher_epoch_and_a_retry_keeps_it(registry):
     retry = await register(registry, boot_id="boot-1")
     reboot = await register(registry, boot_id="boot-2")
     assert (first.epoch, retry.epoch, reboot.epoch) == (1, 1, 2)
-    assert first.heartbeat_interval.ToTimedelta().total_seconds() == 1.0
-    assert first.lease_ttl.ToTimedelta().total_seconds() == 5.0
+    assert first.heartbeat_interval.ToTimedelta().total_seconds() == 0.5
+    assert first.lease_ttl.ToTimedelta().total_seconds() == 2.0
 
 
 async def test_epochs_survive_an_orchestrator_restart(tmp_path):
@@ -150,7 +150,7 @@ async def test_heartbeats_are_acknowledged_with_the_remaining_lease(registry):
     await call.write(registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=7)))
     ack = await asyncio.wait_for(call.read(), 5)
     assert ack.heartbeat_ack.sequence == 7
-    assert ack.heartbeat_ack.lease_remaining.ToTimedelta().total_seconds() == 5.0
+    assert ack.heartbeat_ack.lease_remaining.ToTimedelta().total_seconds() == 2.0
     call.cancel()
 
 
