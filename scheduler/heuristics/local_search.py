@@ -17,6 +17,8 @@ it only then. Precedence delays, transport and changeovers are supported.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import random
 from collections.abc import Callable
 
@@ -92,59 +94,66 @@ def _scored_moves(
     or -1). Insertion points are limited to those that cannot close a cycle: after
     everything ranked before the operation's precedence predecessors and before
     everything ranked after its successors (ranks from a topological order).
+
+    This is the search's inner loop (hundreds of moves scored per iteration), hence
+    the locals and the plain comparisons instead of ``max``.
     """
-    head, tail, rank = timing.head, timing.tail, timing.rank
-    problem = graph.problem
+    head, tail, rank, makespan = timing.head, timing.tail, timing.rank, timing.makespan
+    duration, machine, family = s.duration, s.machine, s.family
+    transport = graph.transport
+    critical = [v for v in range(len(machine)) if head[v] + duration[v] + tail[v] == makespan]
+    rng.shuffle(critical)  # the stable sort below keeps this order among equal estimates
     moves = []
-    critical = 0
-    for v in range(len(s.machine)):
-        if head[v] + s.duration[v] + tail[v] != timing.makespan:
-            continue  # not critical: moving it cannot shorten the longest path
-        critical += 1
+    for v in critical:
         predecessors, successors = graph.predecessors[v], graph.successors[v]
         last_predecessor = max((rank[u] for u, _ in predecessors), default=-1)
-        first_successor = min((rank[w] for w, _ in successors), default=len(s.machine))
-        for mode in problem.operations[v].modes:
-            k = mode.machine
-            from_jobs = max(
-                (
-                    head[u] + s.duration[u] + graph.lag(s.machine[u], k, delay)
-                    for u, delay in predecessors
-                ),
-                default=graph.release[v],
-            )
-            from_jobs = max(from_jobs, graph.release[v])
-            to_jobs = max(
-                (
-                    graph.lag(k, s.machine[w], delay) + s.duration[w] + tail[w]
-                    for w, delay in successors
-                ),
-                default=0,
-            )
-            sequence = [x for x in s.sequences[k] if x != v]
-            for position in range(len(sequence) + 1):
-                a = sequence[position - 1] if position > 0 else -1
-                b = sequence[position] if position < len(sequence) else -1
+        first_successor = min((rank[w] for w, _ in successors), default=len(machine))
+        for mode in graph.problem.operations[v].modes:
+            k, d, f = mode.machine, mode.duration, mode.family
+            from_jobs = graph.release[v]
+            for u, delay in predecessors:
+                t = head[u] + duration[u] + delay
+                if transport is not None:
+                    t += transport[machine[u]][k]
+                if t > from_jobs:
+                    from_jobs = t
+            to_jobs = 0
+            for w, delay in successors:
+                t = delay + duration[w] + tail[w]
+                if transport is not None:
+                    t += transport[k][machine[w]]
+                if t > to_jobs:
+                    to_jobs = t
+            setups = graph.setups[k]
+            stays = k == machine[v]
+            a = -1  # the operation v would follow; -1 for the front of the sequence
+            for b in itertools.chain(s.sequences[k], (-1,)):
+                if b == v:
+                    continue  # v itself is taken out of its sequence
                 if a >= 0 and rank[a] >= first_successor:
                     break  # a follows v's successors: this and later points close a cycle
                 if b >= 0 and rank[b] <= last_predecessor:
+                    a = b
                     continue  # b precedes v's predecessors
-                if k == s.machine[v] and a == timing.previous[v]:
-                    continue  # where it already is
-                start = from_jobs
-                if a >= 0:
-                    start = max(
-                        start, head[a] + s.duration[a] + graph.setup(k, s.family[a], mode.family)
-                    )
-                after = to_jobs
-                if b >= 0:
-                    after = max(
-                        after, graph.setup(k, mode.family, s.family[b]) + s.duration[b] + tail[b]
-                    )
-                moves.append((start + mode.duration + after, v, k, mode.duration, mode.family, a))
-    rng.shuffle(moves)  # random order among equal estimates
-    moves.sort(key=lambda move: move[0])
-    return moves, critical
+                if not (stays and a == timing.previous[v]):  # else: where it already is
+                    start = from_jobs
+                    if a >= 0:
+                        t = head[a] + duration[a]
+                        if setups is not None:
+                            t += graph.setup(k, family[a], f)
+                        if t > start:
+                            start = t
+                    after = to_jobs
+                    if b >= 0:
+                        t = duration[b] + tail[b]
+                        if setups is not None:
+                            t += graph.setup(k, f, family[b])
+                        if t > after:
+                            after = t
+                    moves.append((start + d + after, v, k, d, f, a))
+                a = b
+    moves.sort(key=operator.itemgetter(0))
+    return moves, len(critical)
 
 
 def _moved(
