@@ -1,0 +1,695 @@
+"""Benchmark: the registry at scale, N module sessions heartbeating at 1 Hz.
+
+Starts a real orchestrator (``pnp serve``, open floor, fresh database) in its own
+process, then load-generator processes (``--clients``) that register N modules over
+gRPC, each on its own dock with one small capability, and hold N ``Session`` streams
+on a few shared channels (``--channels``): a hello, then one heartbeat a second per
+module at a random phase. The heartbeat round trip (write of the heartbeat until its
+acknowledgement with the same sequence is read) is measured over ``--seconds`` after
+``--warmup``. It reports sessions established, heartbeats sent/acknowledged, lost and
+late acknowledgements, the RTT percentiles, the orchestrator's and the load
+generators' CPU and memory, and how many modules the orchestrator lists as alive
+afterwards, then PASS or FAIL against the hot-swap issue's bound (p99 <= 50 ms).
+
+On a small machine the orchestrator and the load generators share the cores: the
+round trip includes the load generator's own scheduling delay (its event-loop lag is
+reported so the two can be told apart), and whatever else runs on the host competes
+too (the CPU of processes not of this run, and how long the orchestrator's event-loop
+thread waited for a CPU while runnable, are reported, per second of the window next to
+the seconds that had a slow round trip). One load generator drives 1000 streams with
+about a quarter of a core; ``--clients 2`` splits them over two processes.
+
+    .venv/bin/python bench/registry.py [--modules 1000] [--seconds 30] [--warmup 10]
+        [--channels 10] [--clients 1] [--register-concurrency 32] [--profile FILE]
+
+Prints a table, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from pnp.v1 import (
+    module_pb2,
+    orchestrator_pb2,
+    orchestrator_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PNP = REPO / ".venv" / "bin" / "pnp"
+BOUND_P99_MS = 50.0  # issue 5: "1000 sessions at 1 Hz with heartbeat round-trip p99 <= 50 ms"
+HEARTBEAT_INTERVAL = 1.0
+LEASE_TTL = 5.0
+GRACE_SECONDS = 2.0  # after the window: time for the last acknowledgements to arrive
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PREFIX = "bench-"  # module ids of this benchmark: bench-00000, bench-00001, ...
+
+
+# -- the orchestrator process ---------------------------------------------------------
+
+
+def start_orchestrator(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """``pnp serve`` on a free port; returns the process and its address."""
+    with (workdir / "orchestrator.stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                *(str(PNP), "serve", "--listen", "127.0.0.1:0", "--json"),
+                *("--db", str(workdir / "registry-bench.db")),
+                *("--heartbeat-interval", str(HEARTBEAT_INTERVAL), "--lease-ttl", str(LEASE_TTL)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=workdir,
+        )
+    found: list[str] = []
+
+    def read_stdout() -> None:  # the announcement, then drain so the pipe never fills
+        assert process.stdout is not None
+        for line in process.stdout:
+            if not found:
+                with contextlib.suppress(ValueError):
+                    found.append(json.loads(line)["listening"])
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not found:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit(
+                f"the orchestrator did not start; see {workdir / 'orchestrator.stderr'}"
+            )
+        time.sleep(0.05)
+    return process, found[0]
+
+
+def stop_orchestrator(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+@dataclass
+class ProcessSample:
+    cpu_ticks: int
+    at: float
+
+
+def _ticks(stat_file: str) -> int:
+    """utime + stime (fields 14 and 15 of a ``/proc/.../stat`` line)."""
+    stat = Path(stat_file).read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_sample(pid: int) -> ProcessSample:
+    """CPU of every thread of ``pid`` so far."""
+    return ProcessSample(_ticks(f"/proc/{pid}/stat"), time.monotonic())
+
+
+def main_thread_sample(pid: int) -> ProcessSample:
+    """CPU of the process's first thread only: for pnp serve, the asyncio event loop."""
+    return ProcessSample(_ticks(f"/proc/{pid}/task/{pid}/stat"), time.monotonic())
+
+
+def cpu_percent(before: ProcessSample, after: ProcessSample) -> float:
+    """Share of one core over the interval (200 % is both cores of a 2-core machine)."""
+    return 100.0 * (after.cpu_ticks - before.cpu_ticks) / CLK_TCK / (after.at - before.at)
+
+
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's first thread has waited for a CPU while runnable
+    (``/proc/<pid>/task/<pid>/schedstat``, second field): contention, not work."""
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
+def machine_sample() -> tuple[int, int]:
+    """(busy, total) ticks of all cores from ``/proc/stat``: everyone's use of the host."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks[:8]) - idle, sum(ticks[:8])
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MiB from ``/proc/<pid>/status``: now and the peak."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+# -- the load generator (one per --clients, in its own process) ------------------------
+
+
+def descriptor(module_id: str, dock: str) -> module_pb2.ModuleDescriptor:
+    return module_pb2.ModuleDescriptor(
+        module_id=module_id,
+        vendor="bench",
+        model="heartbeat-only",
+        serial=module_id,
+        footprint=module_pb2.FOOTPRINT_ISO_10FT,
+        dock=dock,
+        kind="bench",
+        capabilities=[
+            module_pb2.Capability(
+                name="bench.noop",
+                parameters=[
+                    module_pb2.ParameterSpec(
+                        name="units",
+                        range=module_pb2.NumericRange(min=0, max=10, unit="pcs"),
+                    )
+                ],
+                time_model=module_pb2.TimeModel(
+                    setup_seconds=0, seconds_per_unit=1, batch_capacity=1
+                ),
+            )
+        ],
+    )
+
+
+@dataclass
+class Stream:
+    module_id: str
+    phase: float
+    call: grpc.aio.StreamStreamCall | None = None
+    sent: dict[int, float] = field(default_factory=dict)  # sequence -> send time
+    established: asyncio.Event = field(default_factory=asyncio.Event)
+    error: str = ""
+
+
+@dataclass
+class Tally:
+    window: tuple[float, float] = (math.inf, math.inf)
+    rtts: list[float] = field(default_factory=list)  # seconds, heartbeats sent in the window
+    sent: int = 0
+    late: int = 0  # acknowledged after the next heartbeat was due
+    slow: list[float] = field(default_factory=list)  # send times of RTTs over the bound
+    unmatched: int = 0  # an acknowledgement for no outstanding sequence
+    lag: list[float] = field(default_factory=list)  # event-loop lag samples in the window
+
+    def in_window(self, at: float) -> bool:
+        return self.window[0] <= at < self.window[1]
+
+
+async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float, tally: Tally):
+    """One module's session: hello, then a heartbeat at anchor + phase + k * interval."""
+    loop = asyncio.get_running_loop()
+    call = stream.call = stub.Session()
+
+    async def read() -> None:
+        while True:
+            message = await call.read()
+            if message is grpc.aio.EOF:
+                stream.error = stream.error or "closed by the orchestrator"
+                return
+            if not message.HasField("heartbeat_ack"):
+                continue
+            now = time.monotonic()
+            sent_at = stream.sent.pop(message.heartbeat_ack.sequence, None)
+            if sent_at is None:
+                tally.unmatched += 1
+                continue
+            stream.established.set()
+            if tally.in_window(sent_at):
+                rtt = now - sent_at
+                tally.rtts.append(rtt)
+                if rtt * 1000 > BOUND_P99_MS:
+                    tally.slow.append(sent_at)
+                if rtt > interval:
+                    tally.late += 1
+
+    reader = asyncio.create_task(read())
+    try:
+        await call.write(
+            registry_pb2.SessionRequest(
+                hello=registry_pb2.SessionHello(module_id=stream.module_id, epoch=epoch)
+            )
+        )
+        first = anchor + stream.phase
+        beat = first + interval * math.ceil((loop.time() - first) / interval)
+        sequence = 0
+        while not reader.done():
+            await asyncio.sleep(max(0.0, beat - loop.time()))
+            sequence += 1
+            sent_at = time.monotonic()
+            stream.sent[sequence] = sent_at
+            if tally.in_window(sent_at):
+                tally.sent += 1
+            await call.write(
+                registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=sequence))
+            )
+            beat += interval
+        await reader
+    except grpc.aio.AioRpcError as error:
+        stream.error = f"{error.code().name}: {error.details()}"
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
+            await reader
+
+
+async def _lag_probe(tally: Tally, period: float = 0.005) -> None:
+    """How late this process's event loop wakes up: its share of the round trips."""
+    loop = asyncio.get_running_loop()
+    while True:
+        wanted = loop.time() + period
+        await asyncio.sleep(period)
+        now = loop.time()
+        if tally.in_window(now):
+            tally.lag.append(now - wanted)
+
+
+async def _generate(spec: dict, conn) -> dict:
+    loop = asyncio.get_running_loop()
+    rng = random.Random(spec["seed"])
+    channels = [
+        grpc.aio.insecure_channel(
+            spec["target"],
+            # Separate connections: without this, gRPC shares one subchannel (one TCP
+            # connection) between channels with the same target and arguments.
+            options=[("grpc.use_local_subchannel_pool", 1)],
+        )
+        for _ in range(spec["channels"])
+    ]
+    registries = [registry_pb2_grpc.ModuleRegistryStub(c) for c in channels]
+    tally = Tally()
+    streams: list[Stream] = []
+    tasks: list[asyncio.Task] = []
+    failures: list[str] = []
+    register_latency: list[float] = []
+    gate = asyncio.Semaphore(spec["register_concurrency"])
+    anchor = spec["anchor"]
+
+    async def plug_in(index: int, module_id: str, dock: str) -> None:
+        stub = registries[index % len(registries)]
+        async with gate:
+            asked = time.monotonic()
+            try:
+                answer = await stub.RegisterModule(
+                    registry_pb2.RegisterModuleRequest(
+                        descriptor=descriptor(module_id, dock),
+                        boot_id=uuid.uuid4().hex,
+                        request_id=uuid.uuid4().hex,
+                    ),
+                    timeout=30,
+                )
+            except grpc.aio.AioRpcError as error:
+                failures.append(f"{module_id}: {error.code().name}: {error.details()}")
+                return
+            register_latency.append(time.monotonic() - asked)
+        interval = answer.heartbeat_interval.ToTimedelta().total_seconds()
+        stream = Stream(module_id, phase=rng.uniform(0, interval))
+        streams.append(stream)
+        tasks.append(
+            asyncio.create_task(_hold(stream, stub, answer.epoch, interval, anchor, tally))
+        )
+
+    probe = asyncio.create_task(_lag_probe(tally))
+    started = time.monotonic()
+    await asyncio.gather(
+        *(plug_in(i, module_id, dock) for i, (module_id, dock) in enumerate(spec["modules"]))
+    )
+    registered_s = time.monotonic() - started
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(s.established.wait() for s in streams))
+    established_s = time.monotonic() - started
+    conn.send(
+        {
+            "established": sum(s.established.is_set() for s in streams),
+            "registered_s": registered_s,
+            "established_s": established_s,
+            "register_latency": register_latency,
+            "register_failures": failures,
+        }
+    )
+    tally.window = tuple((await loop.run_in_executor(None, conn.recv))["window"])
+    await loop.run_in_executor(None, conn.recv)  # "stop", after the grace period
+
+    lost = sum(1 for s in streams for at in s.sent.values() if tally.in_window(at))
+    errors = [f"{s.module_id}: {s.error}" for s in streams if s.error]
+    probe.cancel()
+    for task in tasks:
+        task.cancel()
+    for stream in streams:
+        if stream.call is not None:
+            stream.call.cancel()
+    await asyncio.gather(probe, *tasks, return_exceptions=True)
+    for channel in channels:
+        await channel.close()
+    return {
+        "rtts": tally.rtts,
+        "sent": tally.sent,
+        "lost": lost,
+        "late": tally.late,
+        "slow": tally.slow,
+        "unmatched": tally.unmatched,
+        "lag": sorted(tally.lag),
+        "stream_errors": errors,
+    }
+
+
+def load_generator(spec: dict, conn) -> None:
+    """Entry of a load-generator process: results go back through ``conn``."""
+    conn.send({"results": asyncio.run(_generate(spec, conn))})
+    conn.close()
+
+
+# -- the run ------------------------------------------------------------------------
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (nan when empty)."""
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def sleep_until(at: float) -> None:
+    time.sleep(max(0.0, at - time.monotonic()))
+
+
+def count_alive(target: str) -> tuple[int, int]:
+    """(modules of this run listed, of those ALIVE), via pnp.v1.Orchestrator/ListModules."""
+    with grpc.insecure_channel(target) as channel:
+        answer = orchestrator_pb2_grpc.OrchestratorStub(channel).ListModules(
+            orchestrator_pb2.ListModulesRequest(), timeout=30
+        )
+    ours = [m for m in answer.modules if m.descriptor.module_id.startswith(PREFIX)]
+    alive = sum(1 for m in ours if m.liveness == module_pb2.MODULE_LIVENESS_ALIVE)
+    return len(ours), alive
+
+
+def profile(pid: int, seconds: float, out: str) -> subprocess.Popen | None:
+    spy = shutil.which("py-spy", path=str(REPO / ".venv" / "bin")) or shutil.which("py-spy")
+    if spy is None:
+        print("note: py-spy not found; --profile ignored", file=sys.stderr)
+        return None
+    return subprocess.Popen(
+        [
+            *(spy, "record", "--pid", str(pid), "--duration", str(math.ceil(seconds))),
+            *("--rate", "100", "--nonblocking", "--threads", "--output", out, "--format", "raw"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modules", type=int, default=1000, help="module sessions")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measurement window")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds before the window")
+    parser.add_argument(
+        "--channels", type=int, default=0, help="gRPC channels in all (default: 1 per 100 modules)"
+    )
+    parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
+    parser.add_argument(
+        "--register-concurrency",
+        type=int,
+        default=32,
+        help="RegisterModule calls in flight per load generator (N: a restart's herd)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the orchestrator with py-spy over the window (collapsed stacks)",
+    )
+    args = parser.parse_args()
+    if args.modules < 1 or args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
+        parser.error("need --modules >= 1, --clients >= 1, --seconds > 0, --warmup >= 0")
+    if args.register_concurrency < 1:
+        parser.error("need --register-concurrency >= 1")
+    args.channels = args.channels or max(args.clients, math.ceil(args.modules / 100))
+    if args.channels < args.clients:
+        parser.error("need at least one channel per load generator (--channels >= --clients)")
+    return args
+
+
+def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> dict:
+    """Runs the load generators against ``server``; returns what they and /proc saw."""
+    modules = [(f"{PREFIX}{i:05d}", f"dock-{i:05d}") for i in range(args.modules)]
+    context = multiprocessing.get_context("spawn")  # grpc does not survive fork
+    anchor = time.monotonic()  # CLOCK_MONOTONIC is shared by every process on the host
+    workers = []
+    try:
+        for w in range(args.clients):
+            parent_end, child_end = context.Pipe()
+            spec = {
+                "target": target,
+                "modules": modules[w :: args.clients],
+                "channels": len(range(w, args.channels, args.clients)),
+                "seed": args.seed * 1000 + w,
+                "anchor": anchor,
+                "register_concurrency": args.register_concurrency,
+            }
+            process = context.Process(target=load_generator, args=(spec, child_end))
+            process.start()
+            workers.append((process, parent_end))
+        ready = [conn.recv() for _, conn in workers]
+        start = time.monotonic() + args.warmup
+        end = start + args.seconds
+        for _, conn in workers:
+            conn.send({"window": [start, end]})
+        sleep_until(start)
+        spy = profile(server.pid, args.seconds, args.profile) if args.profile else None
+        host_before = machine_sample()
+        before = [cpu_sample(server.pid), main_thread_sample(server.pid)]
+        before += [cpu_sample(p.pid) for p, _ in workers] + [cpu_sample(os.getpid())]
+        waits = [run_queue_wait(server.pid)]  # at start, start + 1 s, ...
+        for second in range(1, math.ceil(args.seconds) + 1):
+            sleep_until(min(end, start + second))
+            waits.append(run_queue_wait(server.pid))
+        after = [cpu_sample(server.pid), main_thread_sample(server.pid)]
+        after += [cpu_sample(p.pid) for p, _ in workers] + [cpu_sample(os.getpid())]
+        host_after = machine_sample()
+        memory = [memory_mb(server.pid)] + [memory_mb(p.pid) for p, _ in workers]
+        sleep_until(end + GRACE_SECONDS)
+        listed, alive = count_alive(target)  # while every session is still open
+        for _, conn in workers:
+            conn.send({"stop": True})
+        results = [conn.recv()["results"] for _, conn in workers]
+        for process, _ in workers:
+            process.join(timeout=30)
+        if spy is not None:
+            spy.wait(timeout=60)
+    finally:
+        for process, _ in workers:
+            if process.is_alive():
+                process.terminate()
+    cpu = [cpu_percent(b, a) for b, a in zip(before, after, strict=True)]
+    ours = cpu[0] + sum(cpu[2:])  # the orchestrator, the load generators and this process
+    host_busy = host_after[0] - host_before[0]
+    host_cores = 100.0 * host_busy / max(1, host_after[1] - host_before[1]) * (os.cpu_count() or 1)
+    return {
+        "window_start": start,
+        "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
+        "host_cpu": host_cores,
+        "others_cpu": max(0.0, host_cores - ours),
+        "ready": ready,
+        "results": results,
+        "server_cpu": cpu[0],
+        "loop_cpu": cpu[1],
+        "server_memory": memory[0],
+        "generators": [
+            {"cpu_percent": round(c, 1), "rss_mb": round(m[0], 1), "peak_rss_mb": round(m[1], 1)}
+            for c, m in zip(cpu[2:-1], memory[1:], strict=True)
+        ],
+        "listed": listed,
+        "alive": alive,
+    }
+
+
+def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
+    """Prints the table, then the JSON line."""
+    ready, results, generators = raw["ready"], raw["results"], raw["generators"]
+    rtts = sorted(r for result in results for r in result["rtts"])
+    lags = sorted(lag for result in results for lag in result["lag"])
+    registering = sorted(t for r in ready for t in r["register_latency"])
+    established = sum(r["established"] for r in ready)
+    sent = sum(r["sent"] for r in results)
+    lost = sum(r["lost"] for r in results)
+    late = sum(r["late"] for r in results)
+    unmatched = sum(r["unmatched"] for r in results)
+    over_bound = sum(1 for r in rtts if r * 1000 > BOUND_P99_MS)
+    slow_seconds = {math.floor(t - raw["window_start"]) for r in results for t in r["slow"]}
+    waits = raw["run_queue_waits"]  # per second of the window
+    waited = {
+        "mean": round(100 * sum(waits) / max(1, len(waits)), 1),
+        "worst_second": round(100 * max(waits, default=0.0), 1),
+        "worst_second_over_bound": round(
+            100 * max((waits[i] for i in slow_seconds if i < len(waits)), default=0.0), 1
+        ),
+    }
+    register_failures = [f for r in ready for f in r["register_failures"]]
+    stream_errors = [e for r in results for e in r["stream_errors"]]
+
+    def ms(values: list[float], *qs: float) -> dict[str, float]:
+        return {
+            ("max" if q == 100 else f"p{q:g}"): round(percentile(values, q) * 1000, 2) for q in qs
+        }
+
+    rtt = ms(rtts, 50, 95, 99, 100)
+    lag = ms(lags, 50, 99, 100)
+    register = ms(registering, 50, 99, 100)
+    registered_s = max(r["registered_s"] for r in ready)
+    server_rss, server_peak = raw["server_memory"]
+    alive = raw["alive"]
+    checks = {
+        "all sessions established": established == args.modules,
+        "no acknowledgement lost": lost == 0 and sent > 0,
+        "every module alive afterwards": alive == args.modules,
+        f"RTT p99 <= {BOUND_P99_MS:g} ms": rtt["p99"] <= BOUND_P99_MS,
+    }
+    verdict = "PASS" if all(checks.values()) else "FAIL"
+    cores = os.cpu_count() or 1
+
+    def slashed(values: dict[str, float]) -> str:
+        return " / ".join(f"{v:g}" for v in values.values())
+
+    rows = [
+        ("machine", f"{cores} cores, shared by the orchestrator and {args.clients} load gen."),
+        (
+            "modules / channels / load generators",
+            f"{args.modules} / {args.channels} / {args.clients}",
+        ),
+        ("window", f"{args.seconds:g} s after {args.warmup:g} s warm-up, 1 heartbeat/s each"),
+        (
+            "registration: all in (s) / per s",
+            f"{registered_s:.2f} / {len(registering) / max(registered_s, 1e-9):.0f}"
+            f" ({args.register_concurrency} in flight per load gen.)",
+        ),
+        ("RegisterModule latency p50 / p99 / max (ms)", slashed(register)),
+        ("registration failures", f"{len(register_failures)}"),
+        ("sessions established", f"{established} / {args.modules}"),
+        ("stream errors", f"{len(stream_errors)}"),
+        ("heartbeats sent in window", f"{sent}"),
+        ("acknowledged", f"{len(rtts)}"),
+        (f"lost (no ack by window end + {GRACE_SECONDS:g} s)", f"{lost}"),
+        ("late (ack after the next beat was due)", f"{late}"),
+        ("unmatched acks", f"{unmatched}"),
+        (f"RTT > {BOUND_P99_MS:g} ms", f"{over_bound} ({over_bound / max(1, len(rtts)):.2%})"),
+        (
+            f"seconds of the window with an RTT > {BOUND_P99_MS:g} ms",
+            f"{len(slow_seconds)} of {math.ceil(args.seconds)}",
+        ),
+        ("RTT p50 / p95 / p99 / max (ms)", slashed(rtt)),
+        ("load gen. event-loop lag p50 / p99 / max (ms)", slashed(lag)),
+        ("orchestrator CPU, all threads (% of one core)", f"{raw['server_cpu']:.1f}"),
+        ("  of which its event-loop thread", f"{raw['loop_cpu']:.1f}"),
+        (
+            "  that thread runnable, waiting for a CPU (%)",
+            f"mean {waited['mean']:g}, worst second {waited['worst_second']:g}, "
+            f"worst second with an RTT > {BOUND_P99_MS:g} ms {waited['worst_second_over_bound']:g}",
+        ),
+        ("orchestrator RSS / peak (MiB)", f"{server_rss:.1f} / {server_peak:.1f}"),
+        (
+            "load generator CPU (% of one core)",
+            " + ".join(f"{g['cpu_percent']:.1f}" for g in generators),
+        ),
+        ("load generator RSS (MiB)", " + ".join(f"{g['rss_mb']:.1f}" for g in generators)),
+        ("host CPU, every process (% of one core)", f"{raw['host_cpu']:.1f} of {cores * 100}"),
+        ("  of which processes not of this run", f"{raw['others_cpu']:.1f}"),
+        ("listed / alive afterwards", f"{raw['listed']} / {alive}"),
+        ("orchestrator exit code", f"{server_exit}"),
+    ]
+    rows += [(f"check: {name}", "ok" if ok else "NO") for name, ok in checks.items()]
+    rows.append((f"verdict (bound: p99 <= {BOUND_P99_MS:g} ms)", verdict))
+    width = max(len(name) for name, _ in rows)
+    print(f"{'metric':<{width}}  value")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    for failure in (register_failures + stream_errors)[:5]:
+        print(f"  e.g. {failure}")
+    if args.profile:
+        print(f"py-spy profile of the orchestrator over the window: {args.profile}")
+    print(
+        json.dumps(
+            {
+                "benchmark": "registry",
+                "cores": cores,
+                "modules": args.modules,
+                "seconds": args.seconds,
+                "warmup": args.warmup,
+                "channels": args.channels,
+                "clients": args.clients,
+                "register_concurrency": args.register_concurrency,
+                "registered_s": round(registered_s, 3),
+                "register_latency_ms": register,
+                "registration_failures": len(register_failures),
+                "established": established,
+                "stream_errors": len(stream_errors),
+                "heartbeats_sent": sent,
+                "heartbeats_acked": len(rtts),
+                "lost": lost,
+                "late": late,
+                "unmatched": unmatched,
+                "over_bound": over_bound,
+                "seconds_over_bound": len(slow_seconds),
+                "rtt_ms": rtt,
+                "load_generator_loop_lag_ms": lag,
+                "orchestrator": {
+                    "cpu_percent": round(raw["server_cpu"], 1),
+                    "event_loop_thread_cpu_percent": round(raw["loop_cpu"], 1),
+                    "event_loop_thread_run_queue_wait_percent": waited,
+                    "rss_mb": round(server_rss, 1),
+                    "peak_rss_mb": round(server_peak, 1),
+                    "exit_code": server_exit,
+                },
+                "load_generators": generators,
+                "host_cpu_percent": round(raw["host_cpu"], 1),
+                "other_processes_cpu_percent": round(raw["others_cpu"], 1),
+                "listed": raw["listed"],
+                "alive": alive,
+                "bound_p99_ms": BOUND_P99_MS,
+                "checks": checks,
+                "pass": verdict == "PASS",
+            }
+        )
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pnp-registry-bench-"))
+    server, target = start_orchestrator(workdir)
+    try:
+        raw = measure(args, server, target)
+    finally:
+        server_exit = stop_orchestrator(server)
+    report(args, raw, server_exit)
+    if server_exit == 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"the orchestrator exited with {server_exit}; its log: {workdir}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
