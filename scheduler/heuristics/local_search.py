@@ -18,7 +18,6 @@ it only then. Precedence delays, transport and changeovers are supported.
 from __future__ import annotations
 
 import itertools
-import operator
 import random
 from collections.abc import Callable
 
@@ -62,7 +61,7 @@ def improve(
         iteration += 1
         moves, critical = _scored_moves(graph, current, timing, rng)
         applied = None
-        for estimate, v, machine, duration, family, after in moves:
+        for estimate, _, v, machine, duration, family, after in moves:
             if tabu.get((v, machine, after), 0) >= iteration and estimate >= best_timing.makespan:
                 continue  # tabu, and not promising enough to override it (aspiration)
             candidate = _moved(current, v, machine, duration, family, after)
@@ -86,14 +85,15 @@ def improve(
 
 def _scored_moves(
     graph: DisjunctiveGraph, s: Sequencing, timing: Timing, rng: random.Random
-) -> tuple[list[tuple[int, int, int, int, str | None, int]], int]:
+) -> tuple[list[tuple[int, float, int, int, int, str | None, int]], int]:
     """Every re-insertion of a critical operation, with its estimated makespan, best
     first; and how many operations are critical.
 
-    A move is (estimate, operation, machine, duration, family, operation it goes after
-    or -1). Insertion points are limited to those that cannot close a cycle: after
-    everything ranked before the operation's precedence predecessors and before
-    everything ranked after its successors (ranks from a topological order).
+    A move is (estimate, random tie-break, operation, machine, duration, family,
+    operation it goes after or -1). Insertion points are limited to those that cannot
+    close a cycle: after everything ranked before the operation's precedence
+    predecessors and before everything ranked after its successors (ranks from a
+    topological order).
 
     This is the search's inner loop (hundreds of moves scored per iteration), hence
     the locals and the plain comparisons instead of ``max``.
@@ -102,7 +102,7 @@ def _scored_moves(
     duration, machine, family = s.duration, s.machine, s.family
     transport = graph.transport
     critical = [v for v in range(len(machine)) if head[v] + duration[v] + tail[v] == makespan]
-    rng.shuffle(critical)  # the stable sort below keeps this order among equal estimates
+    tie_break = rng.random  # a random second key: random order among equal estimates
     moves = []
     for v in critical:
         predecessors, successors = graph.predecessors[v], graph.successors[v]
@@ -150,9 +150,9 @@ def _scored_moves(
                             t += graph.setup(k, f, family[b])
                         if t > after:
                             after = t
-                    moves.append((start + d + after, v, k, d, f, a))
+                    moves.append((start + d + after, tie_break(), v, k, d, f, a))
                 a = b
-    moves.sort(key=operator.itemgetter(0))
+    moves.sort()
     return moves, len(critical)
 
 
