@@ -70,15 +70,15 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
         token = session.token
         outbox = session.outbox
         writer = asyncio.create_task(_write_all(context, outbox), name=f"session-{module_id}")
+        # A failed write means the stream is gone: it ends this reader too. (Cheaper than
+        # waiting on a read task and the writer for every message: this is the hot path.)
+        handler = asyncio.current_task()
+        writer.add_done_callback(
+            lambda task: task.cancelled() or task.exception() is None or handler.cancel()
+        )
         try:
             while True:
-                reader = asyncio.ensure_future(context.read())
-                done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-                if writer in done:
-                    reader.cancel()
-                    writer.result()  # a write failed: the stream is gone
-                    break
-                message = reader.result()
+                message = await context.read()
                 if message is grpc.aio.EOF:
                     break
                 kind = message.WhichOneof("message")

@@ -16,6 +16,8 @@ from orchestrator.planning import Plan, PlanningInput, plan_factory
 
 log = logging.getLogger(__name__)
 
+DEBOUNCE_SECONDS = 0.05
+
 
 class PlanKeeper:
     def __init__(
@@ -86,6 +88,11 @@ class PlanKeeper:
                 await self._changed.wait_for(
                     lambda: self._wanted > self._planned and not self._frozen
                 )
+            # A burst of changes (a hundred modules registering after a restart) costs
+            # one solve, not a hundred; a repair after a loss does not wait.
+            if not self._urgent:
+                await asyncio.sleep(DEBOUNCE_SECONDS)
+            async with self._changed:
                 generation = self._wanted
             urgent, self._urgent = self._urgent, False
             try:
