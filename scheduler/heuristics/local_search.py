@@ -7,7 +7,8 @@ re-insert it, on its own machine or another of its modes, where the estimated
 longest path through it is shortest (the classic move of Mastrolilli and
 Gambardella's FJSP tabu search). Estimates use the current heads and tails, so
 thousands of moves are scored per second; only the chosen one is timed exactly.
-A tabu list forbids putting an operation straight back where it came from.
+A tabu list forbids putting an operation straight back where it came from, and an
+operation that just moved may not move again for a few iterations.
 
 It applies when the makespan is the only thing measured (no scored due dates, no
 previous plan) on unit-capacity machines without availability windows or frozen
@@ -28,6 +29,11 @@ from scheduler.problem import Objective, Problem
 from scheduler.result import ScheduledOperation
 
 _Schedule = tuple[ScheduledOperation, ...]
+
+# An operation that just moved stays put for this many iterations (unless moving it
+# promises a new best): without it the search keeps shuffling the same few operations
+# on short critical paths (mk04, mk07 gained 5-7 % on measurement, the others held).
+_SETTLE = 10
 
 
 def local_search_applies(problem: Problem) -> bool:
@@ -56,13 +62,18 @@ def improve(
     best, best_timing = current.copy(), timing
     rng = random.Random(seed)
     tabu: dict[tuple[int, int, int], int] = {}
+    moved_at: dict[int, int] = {}  # operation -> iteration it last moved
     iteration = 0
     while not should_stop():
         iteration += 1
         moves, critical = _scored_moves(graph, current, timing, rng)
         applied = None
         for estimate, _, v, machine, duration, family, after in moves:
-            if tabu.get((v, machine, after), 0) >= iteration and estimate >= best_timing.makespan:
+            is_tabu = (
+                tabu.get((v, machine, after), 0) >= iteration
+                or moved_at.get(v, -_SETTLE) > iteration - _SETTLE
+            )
+            if is_tabu and estimate >= best_timing.makespan:
                 continue  # tabu, and not promising enough to override it (aspiration)
             candidate = _moved(current, v, machine, duration, family, after)
             candidate_timing = graph.timing(candidate)
@@ -76,6 +87,7 @@ def improve(
         # Forbid putting v back after its old machine predecessor for a while.
         tenure = rng.randint(10, 10 + critical // 2)
         tabu[(v, current.machine[v], timing.previous[v])] = iteration + tenure
+        moved_at[v] = iteration
         current, timing = candidate, candidate_timing
         if timing.makespan < best_timing.makespan:
             best, best_timing = current.copy(), timing
