@@ -58,9 +58,17 @@ class Executor:
         self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec
         self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
         self._failures_seen = False  # an attempt failed this pass: the replan is a repair
+        self._started = 0.0
 
     def start(self) -> None:
+        self._started = self.factory.clock.monotonic()
         self._task = asyncio.create_task(self._run(), name="executor")
+
+    def _in_grace_period(self) -> bool:
+        """No module is declared lost for its in-flight work until every module has had
+        two lease periods to re-register after an orchestrator (re)start."""
+        grace = 2 * self.factory.settings.lease_ttl
+        return self.factory.clock.monotonic() - self._started < grace
 
     async def stop(self) -> None:
         tasks = [task for _, task in self.links.values()]
@@ -134,6 +142,8 @@ class Executor:
             entry = registry.get(attempt.module_id)
         except Exception:
             entry = None
+        if entry is None and self._in_grace_period():
+            return False  # after a restart, modules need a moment to register again
         if entry is None or entry.liveness in (Liveness.LOST, Liveness.GONE):
             if self.factory.breaker.tripped and entry is not None:
                 return False  # we may be the ones cut off: wait rather than run it twice

@@ -72,3 +72,24 @@ async def test_a_completed_attempt_records_module_epoch_times_parameters_and_res
         ]
     finally:
         await running.close()
+
+
+async def test_an_operation_in_flight_across_an_orchestrator_restart_runs_once(tmp_path):
+    running = await start_factory(tmp_path, time_scale=100, heartbeat_interval=0.2, lease_ttl=1.0)
+    try:
+        await running.plug_in("laser-cutter", "A1", time_scale=100)
+        order = (await running.factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
+        while not any(a.state is AttemptState.RUNNING for a in running.factory.attempts()):
+            await asyncio.sleep(0.02)
+        await running.restart_orchestrator()  # the module keeps working meanwhile
+        await until_completed(running.factory, order.order_id)
+        [attempt] = running.factory.attempts(order.order_id)
+        assert attempt.state is AttemptState.COMPLETE  # picked up, not failed and re-run
+        events = [e.kind for e in await _events(running.factory)]
+        assert "operation.failed" not in events
+    finally:
+        await running.close()
+
+
+async def _events(factory):
+    return [event async for event in factory.events.watch(0, follow=False)]
