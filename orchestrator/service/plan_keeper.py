@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from orchestrator.planning import Plan, PlanningInput, plan_factory
 
@@ -38,6 +39,7 @@ class PlanKeeper:
         self._task: asyncio.Task | None = None
         self._frozen = False
         self._urgent = False
+        self._urgent_arrived = asyncio.Event()
 
     @property
     def plan(self) -> Plan:
@@ -71,6 +73,8 @@ class PlanKeeper:
     async def inputs_changed(self, urgent: bool = False) -> None:
         """Something planning depends on changed; ``urgent`` when work was interrupted."""
         self._urgent |= urgent
+        if urgent:
+            self._urgent_arrived.set()
         async with self._changed:
             self._wanted += 1
             self._changed.notify_all()
@@ -92,28 +96,49 @@ class PlanKeeper:
             # one solve, not a hundred; a repair after a loss does not wait.
             if not self._urgent:
                 await asyncio.sleep(DEBOUNCE_SECONDS)
-            async with self._changed:
-                generation = self._wanted
-            urgent, self._urgent = self._urgent, False
+            generation, solving = self._start_solve()
+            while True:
+                # A repair must not queue behind an ordinary solve that may take its full
+                # time limit: start it at once; the ordinary result is simply not used.
+                urgent_came = asyncio.ensure_future(self._urgent_arrived.wait())
+                done, _ = await asyncio.wait(
+                    {solving.task, urgent_came}, return_when=asyncio.FIRST_COMPLETED
+                )
+                urgent_came.cancel()
+                if solving.task in done:
+                    break
+                self._urgent_arrived.clear()
+                if not solving.urgent:
+                    log.info("repair needed: not waiting for the ordinary solve under way")
+                    generation, solving = self._start_solve()
             try:
-                inputs = self._snapshot(self._plan.version + 1, urgent)
-                plan = await asyncio.to_thread(plan_factory, inputs)
+                plan = solving.task.result()
             except Exception:  # a planning bug must not stop the factory; keep the old plan
                 log.exception("planning failed; keeping plan version %d", self._plan.version)
                 plan = self._plan
             async with self._changed:
                 self._plan = plan
-                self._planned = generation
+                self._planned = max(self._planned, generation)
                 self._changed.notify_all()
             self._on_plan(plan)
-            log.info(
-                "plan v%d: %s, %d operations, makespan %.0f s (solved in %.2f s)",
-                plan.version,
-                plan.status.value,
-                len(plan.assignments),
-                plan.makespan_seconds,
-                plan.solve_seconds,
-            )
+
+    def _start_solve(self) -> tuple[int, _Solve]:
+        generation = self._wanted
+        urgent, self._urgent = self._urgent, False
+        self._urgent_arrived.clear()
+        try:
+            inputs = self._snapshot(self._plan.version + 1, urgent)
+            task = asyncio.ensure_future(asyncio.to_thread(plan_factory, inputs))
+        except Exception as error:  # reported where the result is read
+            task = asyncio.get_running_loop().create_future()
+            task.set_exception(error)
+        return generation, _Solve(task, urgent)
+
+
+@dataclass(frozen=True)
+class _Solve:
+    task: asyncio.Future
+    urgent: bool
 
 
 def _report_death(task: asyncio.Task) -> None:
