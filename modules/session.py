@@ -203,6 +203,15 @@ class RegistryClient:
                     last_ack = asyncio.get_running_loop().time()
                     self.registered.set()
                 elif message.HasField("directive") and self._on_directive is not None:
+                    if message.directive.epoch != registration.epoch:
+                        # Meant for another boot of this module: fenced, not obeyed.
+                        log.warning(
+                            "%s: ignoring a directive for epoch %d (ours is %d)",
+                            self.module_id,
+                            message.directive.epoch,
+                            registration.epoch,
+                        )
+                        continue
                     await self._on_directive(message.directive)
         finally:
             sender.cancel()
