@@ -63,6 +63,9 @@ class ModuleLink:
             try:
                 await self._session()
             except (OSError, TimeoutError, ua.UaError, ConnectionError, LinkDown) as error:
+                # asyncua may turn our cancellation into a TimeoutError: honour it anyway.
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from error
                 log.info("%s: OPC UA link down (%s); reconnecting", self.module_id, error)
             finally:
                 self.connected.clear()

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
+STOP_SECONDS = 5.0
 UNITS_KEY = "_units"  # the SDK's reserved parameter: units in this execution
 _FINISHED = {"Complete", "Aborted", "Stopped"}
 
@@ -76,7 +77,11 @@ class Executor:
             tasks.append(self._task)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # A link stuck in a library's shutdown must not hold the orchestrator's.
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+            for task in stuck:
+                log.warning("%s did not stop within %.0f s", task.get_name(), STOP_SECONDS)
         self.links.clear()
 
     def poke(self) -> None:
