@@ -45,10 +45,10 @@ class SolveOptions:
     time_limit: float = 10.0  # seconds of wall time for the whole call
     workers: int = 2  # threads searching at once (CP-SAT workers, local search included)
     seed: int = 0  # random seed, so the same input gives the same search
-    on_progress: Callable[[Progress], None] | None = None  # better plan or bound found
-    # Share of the time limit given to the local search phase, when it applies.
-    local_search_share: float = 0.5
-    use_local_search: bool = True  # off: no improve phase, CP-SAT after dispatch (measuring)
+    # Called on every better plan or bound, also from CP-SAT's threads: keep it quick.
+    on_progress: Callable[[Progress], None] | None = None
+    improve_share: float = 0.5  # share of the time limit for the improve phase
+    use_improve_phase: bool = True  # off: CP-SAT right after dispatch (for measuring)
     use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
 
     def __post_init__(self) -> None:
@@ -56,8 +56,8 @@ class SolveOptions:
             raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if not 0 <= self.local_search_share <= 1:
-            raise ValueError(f"local_search_share must be in [0, 1], got {self.local_search_share}")
+        if not 0 <= self.improve_share <= 1:
+            raise ValueError(f"improve_share must be in [0, 1], got {self.improve_share}")
 
 
 def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
@@ -77,8 +77,8 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     built = build_model(problem)
 
     statuses = []
-    if options.use_local_search and greedy is not None:
-        improve_until = started + options.time_limit * options.local_search_share
+    if options.use_improve_phase and greedy is not None:
+        improve_until = started + options.time_limit * options.improve_share
         statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.

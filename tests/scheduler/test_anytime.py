@@ -42,7 +42,7 @@ def test_the_result_says_who_found_the_plan_and_when_the_first_one_came():
 def test_when_cp_sat_finds_nothing_the_dispatch_plan_is_returned(monkeypatch):
     monkeypatch.setattr("scheduler.cp_sat.CpSatRun.run", lambda self, **_: cp_model.UNKNOWN)
     problem = a_problem()
-    result = solve(problem, SolveOptions(time_limit=1.0, use_local_search=False))
+    result = solve(problem, SolveOptions(time_limit=1.0, use_improve_phase=False))
     assert result.status is SolveStatus.FEASIBLE
     assert result.found_by == "dispatch"
     assert_valid(problem, result)
@@ -58,9 +58,9 @@ def test_without_any_plan_the_status_is_unknown(monkeypatch):
     assert result.objective is None
 
 
-def test_the_dispatch_hint_and_the_local_search_can_be_switched_off_for_measuring():
+def test_the_dispatch_hint_and_the_improve_phase_can_be_switched_off_for_measuring():
     problem = a_problem()
-    options = SolveOptions(time_limit=1.0, use_local_search=False, use_dispatch_hint=False)
+    options = SolveOptions(time_limit=1.0, use_improve_phase=False, use_dispatch_hint=False)
     result = solve(problem, options)
     assert result.has_solution
     assert_valid(problem, result)

@@ -171,6 +171,8 @@ def test_solve_options_reject_nonsense():
         SolveOptions(time_limit=0)
     with pytest.raises(ValueError, match="workers"):
         SolveOptions(workers=0)
+    with pytest.raises(ValueError, match="improve_share"):
+        SolveOptions(improve_share=1.5)
 
 
 def test_problem_accepts_lists_and_stores_tuples():
