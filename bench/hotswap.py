@@ -94,7 +94,7 @@ def start_module(address: str, kind: str, dock: str) -> subprocess.Popen:
     return subprocess.Popen(
         [PNP, "--orchestrator", address, "module", "run", kind, "--dock", dock, "--json"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=MODULE_LOG,
     )
 
 

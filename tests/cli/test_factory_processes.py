@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.cli.pnp_process import Running, pnp
+from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT, RECIPES
 
 FLOOR = ["laser-cutter-a1", "welding-cell-a2", "paint-booth-a3", "vision-inspection-a4"]
@@ -15,18 +15,9 @@ FLOOR = ["laser-cutter-a1", "welding-cell-a2", "paint-booth-a3", "vision-inspect
 
 @pytest.fixture
 def orchestrator(tmp_path):
-    server = Running(
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--db",
-        str(tmp_path / "pnp.db"),
-        "--layout",
-        str(DEMO_LAYOUT),
-    )
+    server, address = serve(tmp_path / "pnp.db", "--layout", str(DEMO_LAYOUT))
     try:
-        port = server.wait_for_line(r"listening on [\d.]+:(\d+)")[1]
-        yield f"127.0.0.1:{port}"
+        yield address
     finally:
         code, stderr = server.stop()
         assert code == 0, stderr

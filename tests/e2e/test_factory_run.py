@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import order_pb2
-from tests.cli.pnp_process import Running, pnp
+from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT, RECIPES
 from tests.e2e.history_checker import check_history
 
@@ -46,20 +46,11 @@ def order_files(folder: Path, count: int) -> list[Path]:
 
 @pytest.mark.slow
 async def test_twenty_orders_complete_on_eight_module_processes(tmp_path):
-    server = Running(
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--db",
-        str(tmp_path / "pnp.db"),
-        "--layout",
-        str(DEMO_LAYOUT),
-        "--time-scale",
-        TIME_SCALE,
+    server, address = serve(
+        tmp_path / "pnp.db", "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE
     )
     modules = []
     try:
-        address = "127.0.0.1:" + server.wait_for_line(r"listening on [\d.]+:(\d+)")[1]
         modules = [
             Running(
                 "--orchestrator",

@@ -14,7 +14,7 @@ from modules.catalog import load_catalog
 from modules.descriptors import to_proto
 from orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import attempt_pb2, module_pb2, order_pb2, registry_pb2, registry_pb2_grpc
-from tests.cli.pnp_process import Running
+from tests.cli.pnp_process import Running, serve
 from tests.conftest import DEMO_LAYOUT
 
 TIME_SCALE = "300"
@@ -38,19 +38,9 @@ class Floor:
     """An orchestrator process and module processes, on the demo layout."""
 
     def __init__(self, tmp_path) -> None:
-        self.server = Running(
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            str(tmp_path / "pnp.db"),
-            "--layout",
-            str(DEMO_LAYOUT),
-            "--time-scale",
-            TIME_SCALE,
-            *LEASE,
+        self.server, self.address = serve(
+            tmp_path / "pnp.db", "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE, *LEASE
         )
-        self.address = "127.0.0.1:" + self.server.wait_for_line(r"listening on [\d.]+:(\d+)")[1]
         self.modules: dict[str, Running] = {}
 
     def plug_in(self, kind: str, dock: str) -> str:
