@@ -82,6 +82,10 @@ def test_the_schema_is_json_schema_for_the_recipe_file():
         ["order", "submit"],
         ["order", "show"],
         ["order", "cancel"],
+        ["module", "drain"],
+        ["module", "check"],
+        ["events"],
+        ["plan", "what-if"],
     ],
 )
 def test_every_command_has_help(command):
