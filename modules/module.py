@@ -80,7 +80,6 @@ class Module:
         self.skills: dict[str, SkillRuntime] = {}
         self.telemetry: dict[str, float] = {}
         self._item_state = "NotExecuting"
-        # Built now so the endpoint (and with it the descriptor) is known before run().
         self.opcua = ModuleOpcUaServer(
             module_id=module_id,
             vendor=module_type.vendor,
@@ -149,6 +148,9 @@ class Module:
         if missing:
             raise ValueError(f"no skill handler for: {', '.join(missing)}")
         await self.opcua.start()
+        if self.client is not None:
+            # Only now is the OPC UA port known: register with the real endpoint.
+            self.client.descriptor = self.descriptor()
         for name, value in self.telemetry.items():
             await self.opcua.publish_telemetry(name, value)
         self.serving.set()

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 
 from asyncua import Server, ua
 
@@ -43,14 +42,6 @@ _COMMAND_METHODS = {
 }
 
 
-def free_port(host: str) -> int:
-    """A port nothing listens on now. The server advertises its endpoint URL, so the
-    port must be known before it starts rather than picked by the OS at bind time."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 class ModuleOpcUaServer:
     def __init__(
         self,
@@ -67,7 +58,7 @@ class ModuleOpcUaServer:
         self.model = model
         self.runtimes = runtimes
         self.host = host
-        self.port = port or free_port(host)
+        self.port = port  # 0: the OS picks a free one when the server binds
         self.server = Server()
         self._skill_nodes: dict[str, dict[str, object]] = {}
         self._telemetry: dict[str, object] = {}
@@ -92,11 +83,6 @@ class ModuleOpcUaServer:
         # asyncua offers every policy and trusts any certificate by default; until the
         # security issue lands, a module offers NoSecurity only, and says so.
         server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-        log.warning(
-            "module %s: OPC UA without security at %s (local development only)",
-            self.module_id,
-            self.endpoint,
-        )
         self._idx = await server.register_namespace(NAMESPACE_URI)
         module = await server.nodes.objects.add_object(self._id("Module"), self._name("Module"))
         for name, value in (
@@ -119,7 +105,21 @@ class ModuleOpcUaServer:
         self._telemetry_folder = await module.add_folder(
             self._id("Module.Telemetry"), self._name("Telemetry")
         )
-        await server.start()
+        try:
+            await server.start()
+        except OSError as error:
+            reason = f"cannot serve OPC UA on port {self.port}: {error.strerror}"
+            raise OSError(f"module {self.module_id}: {reason}") from None
+        # Bound to port 0, the OS chose the port: learn it. Clients still find it in
+        # GetEndpoints, which asyncua rewrites to the address the client asked for.
+        bound = getattr(server.bserver, "port", None)
+        if bound:
+            self.port = bound
+        log.warning(
+            "module %s: OPC UA without security at %s (local development only)",
+            self.module_id,
+            self.endpoint,
+        )
 
     async def stop(self) -> None:
         # asyncua's clock task sleeps a whole second between updates and stop() waits for
