@@ -7,13 +7,20 @@ PY := $(VENV)/bin/python
 BUF := tools/buf/node_modules/.bin/buf
 NODE_OPCUA := tests/interop/node_modules/node-opcua-client/package.json
 
-.PHONY: demo test lint proto bench clean
+.PHONY: demo test lint proto bench clean chromium
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
-test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA)
+test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) chromium
 	$(PY) -m pytest
+
+# The Gantt page tests open our HTML in headless Chromium (Debian's package). Install it
+# where it is missing and we may (root, apt); otherwise those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+	  || echo "note: chromium not installed; browser tests will skip"; }
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
