@@ -25,6 +25,8 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 
@@ -32,7 +34,7 @@ from modules.descriptors import ModuleType, to_proto
 from modules.opcua_server import ModuleOpcUaServer
 from modules.packml import BUSY, State
 from modules.session import RegistryClient
-from modules.skill import Handler, SkillRuntime
+from modules.skill import Execution, Handler, SkillRuntime
 from pnp.v1 import module_pb2, registry_pb2
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,10 @@ class Module:
         time_scale: float = 1.0,
         boot_id: str | None = None,
         seed: int | None = None,
+        journal: str | Path | None = None,
     ) -> None:
+        """``journal``: a file this module appends one JSON line to for every execution it
+        accepts (id, capability, boot): the module's own record of what it ran."""
         self.module_type = module_type
         self.module_id = module_id
         self.dock = dock
@@ -71,6 +76,7 @@ class Module:
         self.time_scale = time_scale
         self.boot_id = boot_id or uuid.uuid4().hex
         self.seed = seed
+        self.journal = Path(journal) if journal is not None else None
         self.released = False
         self.draining = False
         self.configuration: dict[str, object] = {}
@@ -120,7 +126,21 @@ class Module:
             time_scale=self.time_scale,
             on_change=self._skill_changed,
             on_telemetry=self.set_telemetry,
+            on_start=lambda execution: self._record_start(capability, execution),
         )
+
+    def _record_start(self, capability: str, execution: Execution) -> None:
+        if self.journal is None:
+            return
+        line = {
+            "execution_id": execution.execution_id,
+            "capability": capability,
+            "module_id": self.module_id,
+            "boot_id": self.boot_id,
+            "accepted_at": datetime.now(UTC).isoformat(),
+        }
+        with self.journal.open("a", encoding="utf-8") as journal:
+            journal.write(json.dumps(line) + "\n")
 
     # -- running --------------------------------------------------------------------------
 

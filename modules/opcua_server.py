@@ -6,6 +6,7 @@
       ModuleId, Vendor, Model, ItemState
       Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson, Envelope,
                           Start(executionId, parametersJson) -> accepted,
+                          QueryExecution(executionId) -> outcome, resultsJson,
                           Stop, Hold, Unhold, Suspend, Unsuspend, Abort, Clear, Reset, ToComplete
       Telemetry/<name> (Double)
 
@@ -206,6 +207,26 @@ class ModuleOpcUaServer:
                     "true when the execution is (or was already) accepted",
                     ua.VariantType.Boolean,
                 )
+            ],
+        )
+
+        async def query(_parent, execution_id):
+            outcome, results = runtime.outcome_of(str(execution_id.Value or ""))
+            return [
+                ua.Variant(outcome, ua.VariantType.String),
+                ua.Variant(json.dumps(results, default=str), ua.VariantType.String),
+            ]
+
+        # Beyond DESIGN.md 4.2: what became of an execution id, for an orchestrator that
+        # restarts with executions in flight (running, complete, stopped, aborted, unknown).
+        await skill.add_method(
+            self._id(f"{base}.QueryExecution"),
+            self._name("QueryExecution"),
+            query,
+            [_argument("executionId", "an execution id this skill may have been started with")],
+            [
+                _argument("outcome", "running, complete, stopped, aborted or unknown"),
+                _argument("resultsJson", "the results when complete, as a JSON object"),
             ],
         )
         for method_name, command in _COMMAND_METHODS.items():

@@ -36,6 +36,7 @@ class SimulatedModuleConfig:
     seed: int = 0
     noise: float = 0.05  # relative spread of durations around the time model
     failure_rate: float = 0.0  # probability that an execution fails
+    journal: str | None = None  # file of accepted executions, one JSON line each
 
     @property
     def resolved_module_id(self) -> str:
@@ -59,6 +60,7 @@ class SimulatedModule(Module):
             opcua_port=config.opcua_port,
             time_scale=config.time_scale,
             seed=config.seed,
+            journal=config.journal,
         )
         self.config = config
         self.rng = random.Random(config.seed)

@@ -111,6 +111,7 @@ class SkillRuntime:
         time_scale: float = 1.0,
         on_change: StateListener | None = None,
         on_telemetry: Callable[[str, float], None] | None = None,
+        on_start: Callable[[Execution], None] | None = None,
     ) -> None:
         if time_scale <= 0 or not math.isfinite(time_scale):
             raise ValueError("time_scale must be a positive number")
@@ -123,6 +124,7 @@ class SkillRuntime:
         self.history: OrderedDict[str, Execution] = OrderedDict()
         self.on_telemetry = on_telemetry or (lambda _name, _value: None)
         self._on_change = on_change
+        self._on_start = on_start or (lambda _execution: None)
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self._running = asyncio.Event()  # set while Execute
@@ -147,10 +149,22 @@ class SkillRuntime:
             self.current = execution
             self.progress = 0.0
             self.executions_started += 1
+            self._on_start(execution)
             await self._enter(state)  # Starting
             await self._enter(complete_acting(state))  # Execute
             self._task = asyncio.create_task(self._execute(execution), name=execution_id)
             return True
+
+    def outcome_of(self, execution_id: str) -> tuple[str, dict[str, Any]]:
+        """What became of an execution: running, complete, stopped, aborted, or unknown
+        (never started here, or forgotten); with its results when complete.
+
+        An orchestrator restarted after a crash asks this about the executions it had
+        in flight, rather than guess from the skill's state."""
+        execution = self.history.get(execution_id)
+        if execution is None:
+            return "unknown", {}
+        return execution.outcome, dict(execution.results)
 
     async def command(self, command: Command) -> None:
         """Any command but Start; raises CommandRefused when not allowed now."""

@@ -118,6 +118,12 @@ def catalog(as_json: bool) -> None:
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of durations and failures.")
 @click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Append one JSON line per accepted execution to this file (the module's record).",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Announce serving and registration as JSON lines."
 )
 @click.option(
@@ -135,6 +141,7 @@ def run_module(
     time_scale: float,
     failure_rate: float,
     seed: int,
+    journal: str | None,
     as_json: bool,
     standalone: bool,
 ) -> None:
@@ -157,6 +164,7 @@ def run_module(
                 time_scale=time_scale,
                 failure_rate=failure_rate,
                 seed=seed,
+                journal=journal,
             )
         )
     except UnknownKind as error:

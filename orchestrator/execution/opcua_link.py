@@ -1,10 +1,11 @@
 """The orchestrator's OPC UA client for one module: keeps connected, mirrors skill states.
 
 asyncua clients do not reconnect by themselves, so ``ModuleLink.run`` does: connect,
-browse the skills, subscribe to each skill's CurrentState and ExecutionId, and on any
-failure wait (capped backoff) and start over. The mirrored states are what the
-executor's reconcile pass reads; every change pokes it (level-triggered: a missed
-notification is caught by the next pass, which rereads nothing it does not need).
+browse the skills, subscribe to each skill's CurrentState and ExecutionId and to the
+module's telemetry, and on any failure wait (capped backoff) and start over. The
+mirrored states are what the executor's reconcile pass reads; every change pokes it
+(level-triggered: a missed notification is caught by the next pass, which rereads
+nothing it does not need).
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ class CommandRefused(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What the module says became of an execution id (see QueryExecution)."""
+
+    outcome: str  # running | complete | stopped | aborted | unknown
+    results: dict
+
+
+TelemetryListener = Callable[[str, str, float], None]  # module id, name, value
+
+
 @dataclass
 class SkillView:
     """A skill as last seen: PackML state name and the execution it holds."""
@@ -55,7 +67,12 @@ class ModuleLink:
         self._client: Client | None = None
         self._nodes: dict[str, dict[str, object]] = {}  # capability -> child -> node
         self._skill_nodes: dict[str, object] = {}  # capability -> skill object node
+        self._telemetry = None  # the module's Telemetry folder node
         self._watch: dict[object, tuple[str, str]] = {}  # node id -> (capability, child)
+        self._telemetry_watch: dict[object, str] = {}  # node id -> telemetry name
+        # Told of every telemetry value the module publishes (the executor files it
+        # under the execution running there).
+        self.on_telemetry: TelemetryListener = lambda _module, _name, _value: None
 
     async def run(self) -> None:
         delay = 0.2
@@ -88,12 +105,16 @@ class ModuleLink:
                 for child in ("CurrentState", "ExecutionId")
             ]
             await subscription.subscribe_data_change(watched, queuesize=50)
+            self._telemetry_watch.clear()
+            await self._watch_telemetry(subscription)
             self.connected.set()
             self._on_change()
             while True:
                 await asyncio.sleep(1.0)
                 # A read doubles as a liveness probe: a dead server raises here.
                 await client.nodes.server_state.read_value()
+                # Modules add telemetry variables as they first publish them.
+                await self._watch_telemetry(subscription)
         finally:
             self._client = None
             with contextlib.suppress(Exception):
@@ -102,6 +123,12 @@ class ModuleLink:
     async def _browse(self, client: Client) -> None:
         idx = await client.get_namespace_index(NAMESPACE_URI)
         skills = await client.nodes.objects.get_child([f"{idx}:Module", f"{idx}:Skills"])
+        try:
+            self._telemetry = await client.nodes.objects.get_child(
+                [f"{idx}:Module", f"{idx}:Telemetry"]
+            )
+        except ua.UaError:  # a module without telemetry is still a module
+            self._telemetry = None
         self._nodes.clear()
         self._skill_nodes.clear()
         self._watch.clear()
@@ -119,8 +146,24 @@ class ModuleLink:
             )
         self._idx = idx
 
+    async def _watch_telemetry(self, subscription) -> None:
+        if self._telemetry is None:
+            return
+        new = []
+        for node in await self._telemetry.get_children():
+            if node.nodeid not in self._telemetry_watch:
+                self._telemetry_watch[node.nodeid] = (await node.read_browse_name()).Name
+                new.append(node)
+        if new:
+            await subscription.subscribe_data_change(new, queuesize=50)
+
     # asyncua subscription handler
     def datachange_notification(self, node, value, data) -> None:
+        name = self._telemetry_watch.get(node.nodeid)
+        if name is not None:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self.on_telemetry(self.module_id, name, float(value))
+            return
         key = self._watch.get(node.nodeid)
         if key is None:
             return
@@ -148,6 +191,15 @@ class ModuleLink:
         acting = _ACTING_AFTER.get(method)
         if acting is not None and capability in self.skills:
             self.skills[capability].state = acting
+
+    async def query_execution(self, capability: str, execution_id: str) -> ExecutionReport:
+        """Asks the module what became of ``execution_id`` (after our own restart)."""
+        outcome, results_json = await self._call(capability, "QueryExecution", execution_id)
+        try:
+            results = json.loads(results_json or "{}")
+        except ValueError:
+            results = {}
+        return ExecutionReport(str(outcome), results if isinstance(results, dict) else {})
 
     async def result(self, capability: str) -> dict:
         nodes = self._require(capability)

@@ -4,6 +4,11 @@
 numbers the event and queues it; a writer task commits queued events in batches. A
 watcher first replays from the store, then follows live events; ``WatchEvents`` and
 ``pnp events --follow`` sit on ``watch``.
+
+Watchers only ever see committed events. An event still queued when the process is
+killed is lost together with its number (the next start numbers on from the store),
+so no one was ever shown a sequence number that later means something else, and the
+stored log has no gaps.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ class EventLog:
         self._store = store
         self._clock = clock
         self._sequence = store.last_sequence()
+        self._committed = self._sequence
         self._pending: list[Event] = []
         self._recent: deque[Event] = deque(maxlen=RECENT)
         self._changed = asyncio.Condition()
         self._flush_wanted = asyncio.Event()
+        self._flushing = asyncio.Lock()
         self._writer: asyncio.Task | None = None
 
     @property
@@ -53,17 +60,23 @@ class EventLog:
         self._recent.append(event)
         self._flush_wanted.set()
         log.info("event %d %s %s: %s", event.sequence, kind, subject, message)
-        asyncio.get_running_loop().create_task(self._notify())
         return event
 
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
     async def flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if batch:
-            await asyncio.to_thread(self._store.append, batch)
+        # One flush at a time: batches commit in sequence order, so a failed batch can
+        # never leave a later one stored behind a hole.
+        async with self._flushing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await asyncio.to_thread(self._store.append, batch)
+            except BaseException:
+                self._pending[:0] = batch  # kept, in order, for the next flush
+                raise
+            async with self._changed:
+                self._committed = batch[-1].sequence
+                self._changed.notify_all()
 
     async def _write(self) -> None:
         while True:
@@ -90,8 +103,9 @@ class EventLog:
             return
         while True:
             async with self._changed:
-                await self._changed.wait_for(lambda seen=cursor: self._sequence > seen)
+                await self._changed.wait_for(lambda seen=cursor: self._committed > seen)
+            committed = self._committed
             for event in list(self._recent):
-                if event.sequence > cursor:
+                if cursor < event.sequence <= committed:
                     cursor = event.sequence
                     yield event

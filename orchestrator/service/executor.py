@@ -12,7 +12,15 @@ Per pass:
    or rebooted module fails its attempt; an unconfirmed Start is sent again with the
    same execution id (modules never run an id twice);
 3. start what ``next_dispatches`` says, recording the execution id before calling Start;
-4. move orders to Running and Completed.
+4. move orders to Running and Completed;
+5. store the telemetry that came in, filed under the execution running on its module.
+
+After a restart, attempts that were in flight are not guessed at from skill states:
+the first time each one's module is reachable, the module is asked (QueryExecution)
+whether the execution id is running, complete, stopped/aborted, or unknown to it, and
+the attempt is settled by that answer (an unknown id that was still being started is
+started again with the same id; one the module should have been running is failed
+and the operation re-run).
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from orchestrator.domain.attempts import Attempt, AttemptState, OperationStatus,
 from orchestrator.domain.operations import OperationSpec, expand_order
 from orchestrator.domain.orders import OrderState
 from orchestrator.execution.dispatch import PlannedOperation, next_dispatches
-from orchestrator.execution.opcua_link import CommandRefused, LinkDown, ModuleLink
+from orchestrator.execution.opcua_link import CommandRefused, ExecutionReport, LinkDown, ModuleLink
 from orchestrator.registry import Liveness
+from orchestrator.store.telemetry import TelemetrySample
 
 if TYPE_CHECKING:
     from orchestrator.service.factory import Factory
@@ -42,6 +51,7 @@ TICK_SECONDS = 0.25
 STOP_SECONDS = 5.0
 UNITS_KEY = "_units"  # the SDK's reserved parameter: units in this execution
 _FINISHED = {"Complete", "Aborted", "Stopped"}
+MAX_BUFFERED_SAMPLES = 50_000  # telemetry waiting for the disk; beyond this, oldest dropped
 
 LinkFactory = Callable[[str, str, Callable[[], None]], ModuleLink]
 
@@ -50,9 +60,14 @@ class Executor:
     def __init__(self, factory: Factory, link_factory: LinkFactory = ModuleLink) -> None:
         self.factory = factory
         self.links: dict[str, tuple[ModuleLink, asyncio.Task]] = {}
-        self.attempts: dict[str, Attempt] = {
-            a.execution_id: a for a in factory.store.attempts.all()
-        }
+        self.attempts: dict[str, Attempt] = {}
+        self._active_on: dict[str, str] = {}  # module id -> execution id running there
+        for attempt in factory.store.attempts.all():
+            self._put(attempt)
+        # Execution ids whose state on the module we know first-hand in this run: those
+        # we started, and those the module answered for after a restart.
+        self._verified: set[str] = set()
+        self._samples: list[TelemetrySample] = []
         self._link_factory = link_factory
         self._poked = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -107,6 +122,7 @@ class Executor:
         self._release_drained()
         changed |= await self._dispatch()
         changed |= await self._update_orders()
+        await self._store_telemetry()
         if changed:
             urgent, self._failures_seen = self._failures_seen, False
             await self.factory.plans.inputs_changed(urgent=urgent)
@@ -124,6 +140,7 @@ class Executor:
         for module_id, endpoint in wanted.items():
             if module_id not in self.links:
                 link = self._link_factory(module_id, endpoint, self.poke)
+                link.on_telemetry = self._telemetry_seen
                 task = asyncio.create_task(link.run(), name=f"link-{module_id}")
                 self.links[module_id] = (link, task)
 
@@ -166,6 +183,8 @@ class Executor:
         if view is None:
             await self._finish(attempt, AttemptState.FAILED, error="module has no such skill")
             return True
+        if attempt.execution_id not in self._verified:
+            return await self._recover(link, attempt)
         if view.execution_id != attempt.execution_id:
             if attempt.state is AttemptState.STARTING:
                 return await self._send_start(link, attempt)
@@ -188,6 +207,56 @@ class Executor:
             self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
             await self._save(self.attempts[attempt.execution_id])
         return False
+
+    async def _recover(self, link: ModuleLink, attempt: Attempt) -> bool:
+        """Settles an attempt left in flight by a previous run, by asking its module."""
+        try:
+            report = await link.query_execution(attempt.capability, attempt.execution_id)
+        except LinkDown:
+            return False
+        except CommandRefused as refused:
+            # A module without QueryExecution: fall back to following its skill state.
+            log.info("%s cannot be asked about executions (%s)", attempt.module_id, refused)
+            report = None
+        self._verified.add(attempt.execution_id)
+        if report is None:
+            return False
+        self.factory.events.emit(
+            "operation.recovered",
+            attempt.operation_id,
+            f"{attempt.execution_id} on {attempt.module_id}: module says {report.outcome}",
+        )
+        return await self._settle_by_report(link, attempt, report)
+
+    async def _settle_by_report(
+        self, link: ModuleLink, attempt: Attempt, report: ExecutionReport
+    ) -> bool:
+        view = link.skills.get(attempt.capability)
+        holds_it = view is not None and view.execution_id == attempt.execution_id
+        if report.outcome == "running":
+            if attempt.state is AttemptState.STARTING:
+                self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
+                await self._save(self.attempts[attempt.execution_id])
+            return False
+        if report.outcome == "complete":
+            await self._finish(attempt, AttemptState.COMPLETE, results=report.results)
+            if holds_it and view.state == "Complete":
+                await self._tidy(link, attempt.capability, "Complete")
+            return True
+        if report.outcome in ("stopped", "aborted"):
+            await self._finish(
+                attempt, AttemptState.FAILED, error=f"skill {report.outcome} during a restart"
+            )
+            if holds_it and view.state in _FINISHED:
+                await self._tidy(link, attempt.capability, view.state)
+            return True
+        if attempt.state is AttemptState.STARTING:
+            # Recorded, but Start never reached the module: send it now, same id.
+            return await self._send_start(link, attempt)
+        await self._finish(
+            attempt, AttemptState.FAILED, error="the module does not know this execution"
+        )
+        return True
 
     async def _abort_cancelled(self, attempt: Attempt) -> bool:
         """The order was cancelled: stop its work on the module and close the attempt."""
@@ -287,6 +356,7 @@ class Executor:
         self._configure(entry.description, spec)
         # Recorded before the module is asked: after a crash, the id is what we ask about.
         await asyncio.to_thread(self.factory.store.attempts.add, attempt)
+        self._verified.add(attempt.execution_id)
         self._put(attempt)
         self.factory.events.emit(
             "operation.started", spec.operation_id, f"on {module_id} as {attempt.execution_id}"
@@ -353,6 +423,33 @@ class Executor:
 
     def _put(self, attempt: Attempt) -> None:
         self.attempts[attempt.execution_id] = attempt
+        if attempt.state.is_active:
+            self._active_on[attempt.module_id] = attempt.execution_id
+        elif self._active_on.get(attempt.module_id) == attempt.execution_id:
+            del self._active_on[attempt.module_id]
+
+    # -- telemetry --------------------------------------------------------------------
+
+    def _telemetry_seen(self, module_id: str, name: str, value: float) -> None:
+        execution_id = self._active_on.get(module_id)
+        if execution_id is None:
+            return  # idle readings belong to no operation
+        self._samples.append(
+            TelemetrySample(execution_id, module_id, name, self.factory.clock.now(), value)
+        )
+        if len(self._samples) > MAX_BUFFERED_SAMPLES:
+            del self._samples[: len(self._samples) - MAX_BUFFERED_SAMPLES]
+            log.warning("telemetry arrives faster than it is stored; oldest samples dropped")
+
+    async def _store_telemetry(self) -> None:
+        batch, self._samples = self._samples, []
+        if not batch:
+            return
+        try:
+            await asyncio.to_thread(self.factory.store.telemetry.add, batch)
+        except Exception:
+            self._samples[:0] = batch  # tried again on the next pass
+            raise
 
     async def _update_orders(self) -> bool:
         progress = progress_of(self.attempts.values())

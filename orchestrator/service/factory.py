@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,12 +21,14 @@ from orchestrator.domain.events import Directive
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
+from orchestrator.domain.operations import expand_order
 from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from orchestrator.domain.recipe_loader import load_recipe
 from orchestrator.domain.recipes import Recipe
 from orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
 from orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
 from orchestrator.planning.kpis import PlanKpis, plan_kpis
+from orchestrator.planning.plan_codec import plan_from_json, plan_to_json
 from orchestrator.registry import ModuleEntry, Registry
 from orchestrator.registry.breaker import CircuitBreaker
 from orchestrator.service.events import EventLog
@@ -33,7 +36,7 @@ from orchestrator.service.executor import Executor
 from orchestrator.service.plan_keeper import PlanKeeper
 from orchestrator.service.settings import FactorySettings
 from orchestrator.store import Store
-from orchestrator.store.database import StoredOrder
+from orchestrator.store.database import StoredOperation, StoredOrder
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +105,18 @@ class Factory:
                     "order %s no longer validates; set aside: %s", stored.order_id, unreadable
                 )
         now = self.clock.now()
-        self._line_graphs: dict[str, LineGraph] = {}
-        self.plans = PlanKeeper(
-            self._planning_input, Plan(0, PlanStatus.EMPTY, now, now), on_plan=self._plan_made
+        # The newest stored plan is where a restarted orchestrator resumes: dispatch goes
+        # on at once, and plan versions keep counting up.
+        stored_plan = store.plans.latest()
+        initial = (
+            plan_from_json(stored_plan.plan_json)
+            if stored_plan is not None
+            else Plan(0, PlanStatus.EMPTY, now, now)
         )
+        self._line_graphs: dict[str, LineGraph] = dict(initial.line_graphs)
+        self._saved_plan_version = initial.version
+        self._background: set[asyncio.Task] = set()
+        self.plans = PlanKeeper(self._planning_input, initial, on_plan=self._plan_made)
         self._sweeper: asyncio.Task | None = None
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
@@ -122,8 +133,23 @@ class Factory:
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
         await self.plans.inputs_changed()
 
+    def _in_background(self, work: Awaitable, name: str) -> None:
+        """Runs store writes nobody waits for (plan versions); failures are logged."""
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", name)
+
+        task = asyncio.get_running_loop().create_task(run(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
         await self.executor.stop()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -151,6 +177,7 @@ class Factory:
             boot_id=entry.boot_id,
             descriptor_json=json.dumps(dataclasses.asdict(description)),
             registered_at=entry.registered_at,
+            lease_ttl_seconds=self.settings.lease_ttl,
         )
         entry = self.registry.record(entry)
         self.events.emit(
@@ -208,6 +235,9 @@ class Factory:
         if self.registry.deregister(module_id, epoch) is not None:
             self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
             await self.plans.inputs_changed()
+            await asyncio.to_thread(
+                self.store.end_lease, module_id, epoch, self.clock.now(), "deregistered"
+            )
 
     async def drain_module(self, module_id: str) -> ModuleView:
         """No new work for the module; its current operation finishes there; the rest is
@@ -256,6 +286,13 @@ class Factory:
                 )
             self.executor.poke()
             await self.plans.inputs_changed(urgent=True)
+            # The record of the lease follows the decision (which is already in memory
+            # and in the event log); the repair above must not wait on the disk.
+            now = self.clock.now()
+            for entry in lost:
+                await asyncio.to_thread(
+                    self.store.end_lease, entry.module_id, entry.epoch, now, "lease expired"
+                )
 
     def _check_breaker_reset(self) -> None:
         entries = self.registry.entries()
@@ -295,6 +332,7 @@ class Factory:
             recipe_yaml=recipe_yaml,
             state=OrderState.ALLOWED_TO_START.value,
             submitted_at=self.clock.now(),
+            operations=_operation_rows(recipe),
         )
         if stored.recipe_yaml != recipe_yaml:
             raise AlreadyExists(
@@ -483,6 +521,18 @@ class Factory:
     def _plan_made(self, plan: Plan) -> None:
         # A completed order leaves the plan; its line, as it last stood, stays shown.
         self._line_graphs.update(plan.line_graphs)
+        if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
+            self._saved_plan_version = plan.version
+            self._in_background(
+                asyncio.to_thread(
+                    self.store.plans.add,
+                    plan.version,
+                    plan.created_at,
+                    plan.status.value,
+                    plan_to_json(plan),
+                ),
+                f"save plan v{plan.version}",
+            )
         self.events.emit(
             "plan.updated",
             f"v{plan.version}",
@@ -490,6 +540,25 @@ class Factory:
             f"{plan.makespan_seconds:.0f} s, solved in {plan.solve_seconds:.2f} s",
         )
         self.executor.poke()
+
+
+def _operation_rows(recipe) -> Callable[[str], list[StoredOperation]]:
+    def rows(order_id: str) -> list[StoredOperation]:
+        return [
+            StoredOperation(
+                operation_id=op.operation_id,
+                order_id=op.order_id,
+                step_id=op.step_id,
+                lot=op.lot,
+                units=op.units,
+                capability=op.capability,
+                parameters=dict(op.parameters),
+                after=tuple(op.after),
+            )
+            for op in expand_order(order_id, recipe)
+        ]
+
+    return rows
 
 
 def _record(stored: StoredOrder) -> OrderRecord:

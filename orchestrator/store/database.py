@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,9 @@ from orchestrator.domain.attempts import Attempt, AttemptState
 from orchestrator.domain.events import Event
 from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
+from orchestrator.store.migrations import SchemaTooNew, migrate
+from orchestrator.store.plans import PlanStore
+from orchestrator.store.telemetry import TelemetryStore
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,38 @@ class StoredModule:
     registered_at: datetime
 
 
+@dataclass(frozen=True)
+class StoredOperation:
+    operation_id: str
+    order_id: str
+    step_id: str
+    lot: int
+    units: int
+    capability: str
+    parameters: dict
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredLease:
+    module_id: str
+    epoch: int
+    boot_id: str
+    descriptor_json: str
+    granted_at: datetime
+    ttl_seconds: float
+    ended_at: datetime | None
+    end_reason: str
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        schema.metadata.create_all(engine)
+        self.migrated_from, self.schema_version = migrate(engine)
         self.attempts = AttemptStore(engine)
         self.events = EventStore(engine)
+        self.plans = PlanStore(engine)
+        self.telemetry = TelemetryStore(engine)
 
     @classmethod
     def open_sqlite(cls, path: str | Path) -> Store:
@@ -64,6 +94,9 @@ class Store:
 
         try:
             return cls(engine)
+        except SchemaTooNew as error:
+            engine.dispose()
+            raise BadInput(str(error), [Violation("db", f"{path}: {error}")]) from None
         except DBAPIError as error:
             engine.dispose()
             reason = str(error.orig) if error.orig is not None else str(error)
@@ -78,12 +111,21 @@ class Store:
     # -- orders -----------------------------------------------------------------------
 
     def add_order(
-        self, *, request_id: str, source: str, recipe_yaml: str, state: str, submitted_at: datetime
+        self,
+        *,
+        request_id: str,
+        source: str,
+        recipe_yaml: str,
+        state: str,
+        submitted_at: datetime,
+        operations: Callable[[str], list[StoredOperation]] = lambda _order_id: [],
     ) -> StoredOrder:
-        """Stores a new order and commits; the same request id returns the stored one.
+        """Stores a new order with its operations and commits; the same request id
+        returns the stored one.
 
         The order id comes from the row's sequence number, assigned in the same
-        transaction, so ids are dense and never reused.
+        transaction, so ids are dense and never reused; ``operations(order_id)`` expands
+        the recipe for that id, and the rows go in the same transaction.
         """
         existing = self.order_by_request(request_id)
         if existing is not None:
@@ -101,11 +143,15 @@ class Store:
                         submitted_at=submitted_at.isoformat(),
                     )
                 ).inserted_primary_key[0]
+                order_id = f"ord-{seq:05d}"
                 connection.execute(
                     update(schema.orders)
                     .where(schema.orders.c.seq == seq)
-                    .values(order_id=f"ord-{seq:05d}")
+                    .values(order_id=order_id)
                 )
+                rows = [_operation_row(op) for op in operations(order_id)]
+                if rows:
+                    connection.execute(insert(schema.operations), rows)
         except IntegrityError:
             # A concurrent submission with the same request id won the race.
             existing = self.order_by_request(request_id)
@@ -115,6 +161,27 @@ class Store:
         stored = self.order_by_request(request_id)
         assert stored is not None
         return stored
+
+    def operations(self, order_id: str) -> list[StoredOperation]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.operations)
+                .where(schema.operations.c.order_id == order_id)
+                .order_by(schema.operations.c.lot, schema.operations.c.operation_id)
+            )
+            return [
+                StoredOperation(
+                    operation_id=r.operation_id,
+                    order_id=r.order_id,
+                    step_id=r.step_id,
+                    lot=r.lot,
+                    units=r.units,
+                    capability=r.capability,
+                    parameters=json.loads(r.parameters_json),
+                    after=tuple(json.loads(r.after_json)),
+                )
+                for r in rows
+            ]
 
     def order_by_request(self, request_id: str) -> StoredOrder | None:
         return self._one_order(schema.orders.c.request_id == request_id)
@@ -150,7 +217,10 @@ class Store:
         boot_id: str,
         descriptor_json: str,
         registered_at: datetime,
+        lease_ttl_seconds: float = 0.0,
     ) -> None:
+        """Records a registration: the module's current row and its lease for this epoch,
+        in one transaction (an epoch is never visible before it is durable)."""
         values = {
             "epoch": epoch,
             "boot_id": boot_id,
@@ -165,6 +235,62 @@ class Store:
             ).rowcount
             if not changed:
                 connection.execute(insert(schema.modules).values(module_id=module_id, **values))
+            leases = schema.leases
+            connection.execute(
+                update(leases)
+                .where(leases.c.module_id == module_id)
+                .where(leases.c.epoch != epoch)
+                .where(leases.c.ended_at.is_(None))
+                .values(ended_at=values["registered_at"], end_reason=f"superseded by epoch {epoch}")
+            )
+            lease = {
+                "boot_id": boot_id,
+                "descriptor_json": descriptor_json,
+                "granted_at": values["registered_at"],
+                "ttl_seconds": lease_ttl_seconds,
+                "ended_at": None,
+                "end_reason": "",
+            }
+            # The same boot registering again (a retry, or back after its lease ran out)
+            # keeps its epoch: the lease is granted anew.
+            renewed = connection.execute(
+                update(leases)
+                .where(leases.c.module_id == module_id)
+                .where(leases.c.epoch == epoch)
+                .values(**lease)
+            ).rowcount
+            if not renewed:
+                connection.execute(insert(leases).values(module_id=module_id, epoch=epoch, **lease))
+
+    def end_lease(self, module_id: str, epoch: int, ended_at: datetime, reason: str) -> None:
+        """Marks the lease of ``epoch`` as over (deregistered, lost); first reason wins."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.leases)
+                .where(schema.leases.c.module_id == module_id)
+                .where(schema.leases.c.epoch == epoch)
+                .where(schema.leases.c.ended_at.is_(None))
+                .values(ended_at=ended_at.isoformat(), end_reason=reason[:200])
+            )
+
+    def leases(self, module_id: str | None = None) -> list[StoredLease]:
+        query = select(schema.leases).order_by(schema.leases.c.module_id, schema.leases.c.epoch)
+        if module_id is not None:
+            query = query.where(schema.leases.c.module_id == module_id)
+        with self.engine.connect() as connection:
+            return [
+                StoredLease(
+                    module_id=r.module_id,
+                    epoch=r.epoch,
+                    boot_id=r.boot_id,
+                    descriptor_json=r.descriptor_json,
+                    granted_at=datetime.fromisoformat(r.granted_at),
+                    ttl_seconds=r.ttl_seconds,
+                    ended_at=datetime.fromisoformat(r.ended_at) if r.ended_at else None,
+                    end_reason=r.end_reason or "",
+                )
+                for r in connection.execute(query)
+            ]
 
     def modules(self) -> list[StoredModule]:
         with self.engine.connect() as connection:
@@ -219,6 +345,12 @@ class EventStore:
         if not events:
             return
         with self.engine.begin() as connection:
+            # A batch retried after its first try did commit (cancelled while the thread
+            # finished it) must not fail on its own rows: those are skipped.
+            stored = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
+            events = [e for e in events if e.sequence > (stored or 0)]
+            if not events:
+                return
             connection.execute(
                 insert(schema.events),
                 [
@@ -250,6 +382,19 @@ class EventStore:
         with self.engine.connect() as connection:
             value = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
             return int(value or 0)
+
+
+def _operation_row(operation: StoredOperation) -> dict:
+    return {
+        "operation_id": operation.operation_id,
+        "order_id": operation.order_id,
+        "step_id": operation.step_id,
+        "lot": operation.lot,
+        "units": operation.units,
+        "capability": operation.capability,
+        "parameters_json": json.dumps(dict(operation.parameters)),
+        "after_json": json.dumps(list(operation.after)),
+    }
 
 
 def _attempt_row(attempt: Attempt) -> dict:

@@ -1,8 +1,14 @@
-"""The tables. Times are stored as ISO-8601 UTC text so SQLite and PostgreSQL agree."""
+"""The tables, as of the newest schema version. Times are stored as ISO-8601 UTC text so
+SQLite and PostgreSQL agree.
+
+Tables here are only ever created by a migration (store/migrations.py), never by
+``create_all``: a table's shape changes by adding a migration, not by editing it here
+alone.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 
 metadata = MetaData()
 
@@ -54,4 +60,64 @@ events = Table(
     Column("kind", String(64), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("message", Text, nullable=False),
+)
+
+# -- version 2 ---------------------------------------------------------------------------
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", String(40), nullable=False),
+    Column("description", String(200), nullable=False),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("operation_id", String(200), primary_key=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("step_id", String(64), nullable=False),
+    Column("lot", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("capability", String(200), nullable=False),
+    Column("parameters_json", Text, nullable=False),
+    Column("after_json", Text, nullable=False),
+)
+
+# One row per (module, epoch): the lease a registration was granted and how it ended.
+# The descriptor is kept per epoch, so an attempt names the exact module it ran on
+# (vendor, model, serial) even after the module was replaced under the same id.
+leases = Table(
+    "leases",
+    metadata,
+    Column("module_id", String(64), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("boot_id", String(128), nullable=False),
+    Column("descriptor_json", Text, nullable=False),
+    Column("granted_at", String(40), nullable=False),
+    Column("ttl_seconds", Float, nullable=False),
+    Column("ended_at", String(40)),
+    Column("end_reason", String(200), nullable=False, default=""),
+    PrimaryKeyConstraint("module_id", "epoch"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("plan_json", Text, nullable=False),
+)
+
+telemetry_samples = Table(
+    "telemetry_samples",
+    metadata,
+    Column("sample_id", Integer, primary_key=True, autoincrement=True),
+    Column("execution_id", String(64), nullable=False, index=True),
+    Column("module_id", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("value", Float, nullable=False),
 )
