@@ -27,6 +27,8 @@ class RunningFactory:
         self._layout = layout
         self._settings = settings
         self._module_tasks: list[asyncio.Task] = []
+        self._stopped = False
+        self._port = server.port
 
     @property
     def address(self) -> str:
@@ -55,13 +57,23 @@ class RunningFactory:
     async def restart_orchestrator(self) -> None:
         """Stops the orchestrator and starts a new one on the same port and database;
         the modules keep running and must find their way back on their own."""
-        port = self.server.port
+        await self.stop_orchestrator()
+        await self.start_orchestrator()
+
+    async def stop_orchestrator(self) -> None:
+        """Stops the orchestrator only; modules keep running (and retrying)."""
+        self._port = self.server.port
         await self._stop_orchestrator()
+        self._stopped = True
+
+    async def start_orchestrator(self) -> None:
+        """Starts a new orchestrator on the stopped one's port and database."""
         self.factory = Factory(
             Store.open_sqlite(self.db_path), layout=self._layout, settings=self._settings
         )
         await self.factory.start()
-        self.server = await start_server(self.factory, f"127.0.0.1:{port}")
+        self.server = await start_server(self.factory, f"127.0.0.1:{self._port}")
+        self._stopped = False
 
     async def _stop_orchestrator(self) -> None:
         await self.server.stop(grace=0.2)
@@ -72,7 +84,8 @@ class RunningFactory:
         for task in self._module_tasks:
             task.cancel()
         await asyncio.gather(*self._module_tasks, return_exceptions=True)
-        await self._stop_orchestrator()
+        if not self._stopped:
+            await self._stop_orchestrator()
 
 
 async def start_factory(

@@ -69,9 +69,17 @@ class EventLog:
             batch, self._pending = self._pending, []
             if not batch:
                 return
+            writing = asyncio.ensure_future(asyncio.to_thread(self._store.append, batch))
             try:
-                await asyncio.to_thread(self._store.append, batch)
-            except BaseException:
+                # A cancelled flush still lets its commit finish: the thread cannot be
+                # stopped, and a retry racing it would store the batch twice.
+                await asyncio.shield(writing)
+            except asyncio.CancelledError:
+                await asyncio.wait({writing})
+                if writing.exception() is not None:
+                    self._pending[:0] = batch
+                raise
+            except Exception:
                 self._pending[:0] = batch  # kept, in order, for the next flush
                 raise
             async with self._changed:
