@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
-
 from orchestrator.api import convert
 from orchestrator.api.status import maps_errors
 from orchestrator.errors import BadInput, Violation
@@ -92,13 +90,11 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         plan = await self.factory.plan(wait_for_current=request.wait_for_current)
         return orchestrator_pb2.GetPlanResponse(plan=convert.plan_to_proto(plan))
 
-    # Not built yet: each arrives with its issue (hot-swap, durability). Until then they
-    # answer UNIMPLEMENTED, as the generated base class does, but with a clear message.
-
+    @maps_errors
     async def ExportOrderData(self, request, context):
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "ExportOrderData arrives with the durability work"
-        )
+        _require("order_id", request.order_id)
+        package = await self.factory.export_order(request.order_id)
+        return orchestrator_pb2.ExportOrderDataResponse(package_json=package.model_dump_json())
 
 
 def _require(field: str, value: str) -> None:

@@ -100,6 +100,10 @@ class OrchestratorClient:
         request = orchestrator_pb2.ListAttemptsRequest(order_id=order_id)
         return (await self._call(self._stub.ListAttempts, request)).attempts
 
+    async def export_order_data(self, order_id: str) -> str:
+        request = orchestrator_pb2.ExportOrderDataRequest(order_id=order_id)
+        return (await self._call(self._stub.ExportOrderData, request)).package_json
+
     async def get_plan(self, wait_for_current: bool = True, deadline: float | None = None):
         request = orchestrator_pb2.GetPlanRequest(wait_for_current=wait_for_current)
         return (await self._call(self._stub.GetPlan, request, deadline)).plan

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from orchestrator.cli.output import (
     styled,
     unmatched_tree,
 )
+from orchestrator.domain.order_package import package_schema
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Violation
@@ -131,3 +134,61 @@ def cancel(obj: CliContext, order_id: str, as_json: bool) -> None:
         emit_json({"order": as_dict(cancelled)})
     else:
         console.print(f"order {cancelled.order_id} cancelled")
+
+
+@order.command("export")
+@click.argument("order_id")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the package (JSON). Written whole or not at all.",
+)
+@json_option
+@click.pass_obj
+def export(obj: CliContext, order_id: str, out_file: str, as_json: bool) -> None:
+    """Write ORDER_ID's data package: the order and recipe, its line graph, and every
+    operation's attempts with module identity, times, parameters, results and a
+    telemetry summary. `pnp order package-schema` prints the JSON Schema it follows."""
+
+    text = ask(obj, lambda c: c.export_order_data(order_id))
+    package = json.loads(text)
+    write_atomically(Path(out_file), json.dumps(package, indent=2) + "\n", "--out")
+    summary = {
+        "order_id": order_id,
+        "file": out_file,
+        "operations": len(package["operations"]),
+        "attempts": sum(len(op["attempts"]) for op in package["operations"]),
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"wrote {out_file}: order {order_id}, {summary['operations']} operations, "
+            f"{summary['attempts']} attempts"
+        )
+
+
+@order.command("package-schema")
+def package_schema_command() -> None:
+    """Print the JSON Schema of order data packages (`pnp order export`)."""
+    click.echo(json.dumps(package_schema(), indent=2))
+
+
+def write_atomically(path: Path, text: str, option: str) -> None:
+    """Writes ``text`` to ``path`` via a temporary file and a rename, so a crash or a
+    full disk never leaves half a file; BadInput names the option when it cannot."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise BadInput(
+            f"cannot write {path}: {error.strerror}",
+            [Violation(option, f"cannot write {path}: {error.strerror}")],
+        ) from None

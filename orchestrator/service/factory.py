@@ -22,6 +22,7 @@ from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
 from orchestrator.domain.modules import ModuleDescription, validate_module
 from orchestrator.domain.operations import expand_order
+from orchestrator.domain.order_package import OrderPackage
 from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from orchestrator.domain.recipe_loader import load_recipe
 from orchestrator.domain.recipes import Recipe
@@ -33,6 +34,7 @@ from orchestrator.registry import ModuleEntry, Registry
 from orchestrator.registry.breaker import CircuitBreaker
 from orchestrator.service.events import EventLog
 from orchestrator.service.executor import Executor
+from orchestrator.service.export import build_package, read_recorded
 from orchestrator.service.plan_keeper import PlanKeeper
 from orchestrator.service.settings import FactorySettings
 from orchestrator.store import Store
@@ -371,6 +373,18 @@ class Factory:
             completed_at=last_end if record.state is OrderState.COMPLETED else None,
         )
 
+    async def export_order(self, order_id: str) -> OrderPackage:
+        """The order's data package, from what the store recorded."""
+        record = self.order_record(order_id)  # NotFound names the order
+        recorded = await asyncio.to_thread(read_recorded, self.store, order_id)
+        return build_package(
+            record,
+            recorded,
+            self._line_graphs.get(order_id, LineGraph(order_id)),
+            self.order(order_id).completed_at,
+            self.clock.now(),
+        )
+
     def attempts(self, order_id: str = "") -> list[Attempt]:
         if order_id:
             self.order(order_id)  # NotFound for an unknown order
@@ -543,22 +557,7 @@ class Factory:
 
 
 def _operation_rows(recipe) -> Callable[[str], list[StoredOperation]]:
-    def rows(order_id: str) -> list[StoredOperation]:
-        return [
-            StoredOperation(
-                operation_id=op.operation_id,
-                order_id=op.order_id,
-                step_id=op.step_id,
-                lot=op.lot,
-                units=op.units,
-                capability=op.capability,
-                parameters=dict(op.parameters),
-                after=tuple(op.after),
-            )
-            for op in expand_order(order_id, recipe)
-        ]
-
-    return rows
+    return lambda order_id: [StoredOperation.of(op) for op in expand_order(order_id, recipe)]
 
 
 def _record(stored: StoredOrder) -> OrderRecord:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from orchestrator.domain.attempts import Attempt, AttemptState
 from orchestrator.domain.events import Event
+from orchestrator.domain.operations import OperationSpec
 from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
 from orchestrator.store.migrations import SchemaTooNew, migrate
@@ -56,6 +57,19 @@ class StoredOperation:
     capability: str
     parameters: dict
     after: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: OperationSpec) -> StoredOperation:
+        return cls(
+            operation_id=spec.operation_id,
+            order_id=spec.order_id,
+            step_id=spec.step_id,
+            lot=spec.lot,
+            units=spec.units,
+            capability=spec.capability,
+            parameters=dict(spec.parameters),
+            after=tuple(spec.after),
+        )
 
 
 @dataclass(frozen=True)
@@ -331,6 +345,15 @@ class AttemptStore:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(schema.attempts).order_by(schema.attempts.c.started_at)
+            )
+            return [_attempt(row) for row in rows]
+
+    def of_order(self, order_id: str) -> list[Attempt]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.attempts)
+                .where(schema.attempts.c.order_id == order_id)
+                .order_by(schema.attempts.c.started_at)
             )
             return [_attempt(row) for row in rows]
 
