@@ -32,11 +32,15 @@ class ScaledClock:
     get faster when the simulation does.
     """
 
-    def __init__(self, scale: float) -> None:
+    def __init__(self, scale: float, resume_from: datetime | None = None) -> None:
+        """``resume_from``: the last factory time a previous run recorded. A restarted
+        simulation carries on from there (or from the real time, if later): factory
+        time never runs backwards across a restart."""
         if scale <= 0:
             raise ValueError("scale must be positive")
         self.scale = scale
-        self._anchor = datetime.now(UTC)
+        now = datetime.now(UTC)
+        self._anchor = max(now, resume_from) if resume_from is not None else now
         self._started = time.monotonic()
 
     def now(self) -> datetime:

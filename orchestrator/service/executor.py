@@ -82,8 +82,9 @@ class Executor:
 
     def _in_grace_period(self) -> bool:
         """No module is declared lost for its in-flight work until every module has had
-        two lease periods to re-register after an orchestrator (re)start."""
-        grace = 2 * self.factory.settings.lease_ttl
+        time to re-register after an orchestrator (re)start."""
+        settings = self.factory.settings
+        grace = max(settings.restart_grace, 2 * settings.lease_ttl)
         return self.factory.clock.monotonic() - self._started < grace
 
     async def stop(self) -> None:

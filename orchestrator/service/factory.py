@@ -86,7 +86,9 @@ class Factory:
         self.layout = layout
         self.settings = settings = settings or FactorySettings()
         self.clock = clock or (
-            SystemClock() if settings.time_scale == 1.0 else ScaledClock(settings.time_scale)
+            SystemClock()
+            if settings.time_scale == 1.0
+            else ScaledClock(settings.time_scale, resume_from=store.events.last_time())
         )
         known = {m.module_id: (m.epoch, m.boot_id) for m in store.modules()}
         self.registry = Registry(
@@ -130,6 +132,13 @@ class Factory:
 
     async def start(self) -> None:
         self.events.start()
+        in_flight = sum(1 for a in self.executor.attempts.values() if a.state.is_active)
+        self.events.emit(
+            "orchestrator.started",
+            "factory",
+            f"schema v{self.store.schema_version}, {len(self.open_orders())} open orders, "
+            f"{in_flight} attempts in flight, plan v{self.plans.plan.version}",
+        )
         self.plans.start()
         self.executor.start()
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")

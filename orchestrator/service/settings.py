@@ -16,5 +16,9 @@ class FactorySettings:
     repair_time_limit: float = 0.5
     solve_workers: int = 2
     seed: int = 0
+    # After a (re)start, work in flight on modules that have not registered again yet is
+    # left alone this long (real seconds; at least two lease periods): modules retry
+    # with backoff (the SDK's is capped at 5 s) and must not be declared lost meanwhile.
+    restart_grace: float = 10.0
     # Factory seconds per real second; match the simulated modules' --time-scale.
     time_scale: float = 1.0

@@ -401,6 +401,14 @@ class EventStore:
                 for r in rows
             ]
 
+    def last_time(self) -> datetime | None:
+        """When the newest event happened (factory time), None for an empty log."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.events.c.time).order_by(schema.events.c.sequence.desc()).limit(1)
+            ).first()
+            return datetime.fromisoformat(row.time) if row is not None else None
+
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:
             value = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
