@@ -121,6 +121,10 @@ class RegistryClient:
                 )
             except SessionLost as lost:
                 log.info("%s: session lost (%s), registering again", self.module_id, lost)
+            except (OSError, RuntimeError, asyncio.InvalidStateError, TimeoutError) as error:
+                # A channel torn down under a call can surface as other errors than
+                # AioRpcError; none of them is a refusal, so: back off and try again.
+                log.warning("%s: session failed (%r), registering again", self.module_id, error)
             self.registered.clear()
             await asyncio.sleep(next(delays))
 
@@ -150,7 +154,17 @@ class RegistryClient:
         # acknowledgements instead: no ack within one TTL means the session is dead.
         call = stub.Session()
         last_ack = asyncio.get_running_loop().time()
-        await call.write(
+
+        async def write(request: registry_pb2.SessionRequest) -> None:
+            # A write waits for the stream to take it; an orchestrator that vanished
+            # mid-stream must not hold the module here for longer than a lease.
+            try:
+                async with asyncio.timeout(ttl):
+                    await call.write(request)
+            except TimeoutError:
+                raise SessionLost(f"the session took no message for {ttl:.1f} s") from None
+
+        await write(
             registry_pb2.SessionRequest(
                 hello=registry_pb2.SessionHello(
                     module_id=registration.module_id, epoch=registration.epoch
@@ -168,7 +182,7 @@ class RegistryClient:
             while True:
                 if self._state_changed.is_set():
                     self._state_changed.clear()
-                    await call.write(
+                    await write(
                         registry_pb2.SessionRequest(
                             state=registry_pb2.StateReport(item_state=self.item_state)
                         )
@@ -177,7 +191,7 @@ class RegistryClient:
                     if loop.time() - last_ack > ttl:
                         raise SessionLost(f"no heartbeat acknowledged for {ttl:.1f} s")
                     sequence += 1
-                    await call.write(
+                    await write(
                         registry_pb2.SessionRequest(
                             heartbeat=registry_pb2.Heartbeat(sequence=sequence)
                         )
