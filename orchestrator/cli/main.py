@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_commands,
         demo,
         event_commands,
+        history_commands,
         module_commands,
         order_commands,
         plan_commands,

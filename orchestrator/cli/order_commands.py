@@ -20,9 +20,11 @@ from orchestrator.cli.output import (
     styled,
     unmatched_tree,
 )
+from orchestrator.cli.view_rows import line_picture
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Violation
+from orchestrator.views import picture_format, write_line_picture
 
 
 @cli.group()
@@ -99,12 +101,35 @@ def list_orders(obj: CliContext, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Also write the order's line graph as Graphviz DOT to this file.",
 )
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also draw the order's line over the factory floor: FILE.html, .svg or .png.",
+)
 @json_option
 @click.pass_obj
-def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) -> None:
-    """Show one order: its steps, state, and its production line in the current plan."""
+def show(
+    obj: CliContext, order_id: str, dot_file: str | None, graph_file: str | None, as_json: bool
+) -> None:
+    """Show one order: its steps, state, and its production line in the current plan.
 
-    response = ask(obj, lambda c: c.get_order(order_id))
+    With --graph FILE, also draw the line: modules on their docks at their floor
+    positions, material flow between them labelled with the transport time.
+    """
+    if graph_file:
+        picture_format(graph_file, "--graph")  # a bad name fails before any call
+
+    async def fetch(client: OrchestratorClient):
+        response = await client.get_order(order_id)
+        layout = await client.get_layout() if graph_file else None
+        return response, layout
+
+    response, layout = ask(obj, fetch)
+    if graph_file:
+        picture = line_picture(order_id, response.line_graph, layout)
+        write_line_picture(picture, graph_file, "--graph")
     if dot_file:
         try:
             Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
@@ -114,9 +139,17 @@ def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) ->
                 [Violation("--dot", f"cannot write {dot_file}: {error.strerror}")],
             ) from None
     if as_json:
-        emit_json({"order": as_dict(response.order), "line_graph": as_dict(response.line_graph)})
+        emit_json(
+            {
+                "order": as_dict(response.order),
+                "line_graph": as_dict(response.line_graph),
+                **({"graph": graph_file} if graph_file else {}),
+            }
+        )
     else:
         console.print(order_detail(response.order, response.line_graph))
+        if graph_file:
+            console.print(f"line picture written to {graph_file}")
 
 
 @order.command()

@@ -6,24 +6,50 @@ import click
 
 from orchestrator.cli.main import CliContext, ask, cli, json_option
 from orchestrator.cli.output import as_dict, console, emit_json, plan_table, what_if_table
+from orchestrator.cli.view_rows import live_module_ids, plan_chart
 from orchestrator.errors import BadInput, Violation
+from orchestrator.views import picture_format, write_gantt
+
+gantt_option = click.option(
+    "--gantt",
+    "gantt_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also draw the plan as a Gantt chart: FILE.html (interactive page), .svg or .png.",
+)
 
 
 @cli.group(invoke_without_command=True)
 @click.option("--no-wait", is_flag=True, help="Show the latest plan even if a replan is under way.")
+@gantt_option
 @json_option
 @click.pass_context
-def plan(ctx: click.Context, no_wait: bool, as_json: bool) -> None:
-    """Show the current plan: which module does which operation when."""
+def plan(ctx: click.Context, no_wait: bool, gantt_file: str | None, as_json: bool) -> None:
+    """Show the current plan: which module does which operation when.
+
+    With --gantt FILE, also draw it: one lane per module, one bar per operation,
+    coloured by order, on factory time from the plan's origin.
+    """
     if ctx.invoked_subcommand is not None:
         return
+    if gantt_file:
+        picture_format(gantt_file, "--gantt")  # a bad name fails before any call
+
+    async def fetch(client):
+        current = await client.get_plan(wait_for_current=not no_wait, deadline=60)
+        modules = await client.list_modules() if gantt_file else []
+        return current, modules
 
     obj: CliContext = ctx.obj
-    current = ask(obj, lambda c: c.get_plan(wait_for_current=not no_wait), deadline=60)
+    current, modules = ask(obj, fetch, deadline=60)
+    if gantt_file:
+        write_gantt(plan_chart(current, live_module_ids(modules)), gantt_file, "--gantt")
     if as_json:
-        emit_json({"plan": as_dict(current)})
-    else:
-        console.print(plan_table(current))
+        emit_json({"plan": as_dict(current), **({"gantt": gantt_file} if gantt_file else {})})
+        return
+    console.print(plan_table(current))
+    if gantt_file:
+        console.print(f"Gantt chart written to {gantt_file}")
 
 
 @plan.command("what-if")
