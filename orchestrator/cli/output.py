@@ -260,42 +260,6 @@ def plan_table(plan) -> Table:
     return table
 
 
-def what_if_table(current, alternative, change: str) -> Table:
-    table = Table(title=f"what if: {change}", title_justify="left")
-    for column in ("KPI", "now", "what if", "change"):
-        table.add_column(column, justify="right" if column != "KPI" else "left")
-    rows = [
-        ("orders planned", current.orders_planned, alternative.orders_planned, False),
-        ("orders on time", current.orders_on_time, alternative.orders_on_time, False),
-        (
-            "orders that cannot be made",
-            current.orders_unplanned,
-            alternative.orders_unplanned,
-            False,
-        ),
-        (
-            "weighted tardiness",
-            current.weighted_tardiness_seconds,
-            alternative.weighted_tardiness_seconds,
-            True,
-        ),
-        ("makespan", current.makespan_seconds, alternative.makespan_seconds, True),
-    ]
-    for name, now, then, is_time in rows:
-        delta = then - now
-        if is_time:
-            sign = "+" if delta > 0 else "-" if delta < 0 else ""
-            table.add_row(
-                name,
-                duration_text(now),
-                duration_text(then),
-                f"{sign}{duration_text(abs(delta))}" if delta else "=",
-            )
-        else:
-            table.add_row(name, str(now), str(then), f"{delta:+d}" if delta else "=")
-    return table
-
-
 def kpi_summary(kpis) -> str:
     return (
         f"KPIs: {kpis.orders_completed}/{kpis.orders} orders completed, "

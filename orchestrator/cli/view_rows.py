@@ -39,9 +39,15 @@ def live_module_ids(modules) -> list[str]:
     ]
 
 
-def plan_chart(plan: plan_pb2.Plan, lanes: list[str] = (), label: str = "plan") -> GanttChart:
-    """The plan as a chart; ``NotFound`` when it has nothing to draw."""
-    if not plan.assignments:
+def plan_chart(
+    plan: plan_pb2.Plan,
+    lanes: list[str] = (),
+    label: str = "plan",
+    allow_empty: bool = False,
+    until: float | None = None,
+) -> GanttChart:
+    """The plan as a chart; ``NotFound`` when it has nothing to draw (unless allowed)."""
+    if not plan.assignments and not allow_empty:
         raise NotFound(
             f"{label} v{plan.version} has no operations to draw yet: submit orders "
             "(`pnp order submit`) and plug in modules that can make them"
@@ -66,12 +72,20 @@ def plan_chart(plan: plan_pb2.Plan, lanes: list[str] = (), label: str = "plan") 
     if plan.unplanned_order_ids:
         notes.append(f"not planned (no capable module): {', '.join(plan.unplanned_order_ids)}")
     return GanttChart(
-        title=f"{label} v{plan.version} ({status})",
+        # What-if plans are made on the side and have no version of their own.
+        title=f"{label} v{plan.version} ({status})" if plan.version else f"{label} ({status})",
         origin=origin,
         bars=bars,
         lanes=sorted(lanes),
         notes=notes,
+        until=until,
     )
+
+
+def plan_end_seconds(plan: plan_pb2.Plan) -> float:
+    """Seconds from the plan's origin to its last operation's end (0 when empty)."""
+    origin = moment(plan.origin)
+    return max(((moment(a.end) - origin).total_seconds() for a in plan.assignments), default=0.0)
 
 
 def history_chart(attempts, factory_time, order_id: str = "", lanes: list[str] = ()) -> GanttChart:

@@ -50,6 +50,7 @@ class GanttChart:
     lanes: Sequence[str] = ()  # every lane to show, in order (bars' lanes are added)
     now: float | None = None  # seconds after origin; drawn as a line when given
     notes: Sequence[str] = field(default_factory=tuple)  # shown under the title
+    until: float | None = None  # axis end at least this far (to compare two charts)
 
     @property
     def lane_order(self) -> list[str]:
@@ -60,11 +61,12 @@ class GanttChart:
 
     @property
     def span(self) -> tuple[float, float]:
-        starts = [b.start for b in self.bars] + ([self.now] if self.now is not None else [])
-        ends = [b.end for b in self.bars] + ([self.now] if self.now is not None else [])
+        marks = [m for m in (self.now, self.until) if m is not None]
+        starts = [b.start for b in self.bars] + marks
+        ends = [b.end for b in self.bars] + marks
         if not starts:
             return 0.0, 3600.0
-        return min(0.0, min(starts)), max(ends)
+        return min(0.0, min(starts)), max(max(ends), 1.0)
 
 
 def write_gantt(chart: GanttChart, path: str | Path, option: str = "--gantt") -> PictureFormat:
