@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         plan_commands,
         recipe_commands,
         serve,
+        status_commands,
     )
 
     args = sys.argv[1:] if argv is None else argv
