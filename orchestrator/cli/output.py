@@ -70,6 +70,11 @@ def duration_text(seconds: float) -> str:
     return f"{days}d {text}" if days else text
 
 
+def offset_text(seconds: float) -> str:
+    """Time after a plan's origin; running work started before it, so it can be negative."""
+    return ("-" if seconds < 0 else "+") + duration_text(abs(seconds))
+
+
 ORDER_STATE_NAMES = {
     order_pb2.ORDER_STATE_NOT_ALLOWED_TO_START: "NotAllowedToStart",
     order_pb2.ORDER_STATE_ALLOWED_TO_START: "AllowedToStart",
@@ -253,8 +258,8 @@ def plan_table(plan) -> Table:
             a.module_id,
             a.operation_id,
             str(a.units),
-            "+" + duration_text((start - origin).total_seconds()),
-            "+" + duration_text((end - origin).total_seconds()),
+            offset_text((start - origin).total_seconds()),
+            offset_text((end - origin).total_seconds()),
             duration_text((end - start).total_seconds()),
         )
     return table
