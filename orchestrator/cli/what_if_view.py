@@ -60,12 +60,6 @@ def compare(current_kpis, alternative_kpis, current_plan, alternative_plan) -> l
             True,
         ),
         KpiComparison(
-            "modules in use",
-            len({x.module_id for x in current_plan.assignments}),
-            len({x.module_id for x in alternative_plan.assignments}),
-            more_is_better=False,  # the same work on fewer modules frees the rest
-        ),
-        KpiComparison(
             "weighted tardiness",
             c.weighted_tardiness_seconds,
             a.weighted_tardiness_seconds,

@@ -85,6 +85,7 @@ def line_figure(picture: LinePicture):
             connectionstyle="arc3,rad=0.12",
             shrinkA=22,
             shrinkB=22,
+            zorder=4,  # over the module boxes: an arrowhead is never hidden
         )
         arrow.set_gid(f"flow:{flow.from_module_id}->{flow.to_module_id}")
         axes.add_patch(arrow)
