@@ -82,6 +82,13 @@ async def _watch(client, tail, interval: float, as_json: bool, follower) -> None
         while True:
             emit_json_line((await snapshot_of(client, list(tail))).as_dict())
             await _pause(interval, follower)
+    if not console.is_terminal:
+        # Piped (a log, `| tee`): rich.Live would only print when it stops, so print each
+        # refresh in turn instead.
+        while True:
+            console.print(render(await snapshot_of(client, list(tail))))
+            console.file.flush()
+            await _pause(interval, follower)
     with Live(console=console, auto_refresh=False, transient=False) as live:
         while True:
             live.update(render(await snapshot_of(client, list(tail))), refresh=True)

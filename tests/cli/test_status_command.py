@@ -8,6 +8,8 @@ import signal
 import subprocess
 import tempfile
 
+import pytest
+
 from tests.cli.factory_scenes import EXAMPLE_ORDERS, plug_floor, run_pnp, submit
 from tests.cli.pnp_process import ENV, PNP
 from tests.conftest import start_factory
@@ -59,20 +61,14 @@ async def test_status_json_shows_modules_at_work_orders_with_eta_and_recent_even
         assert heading in human.stdout
 
 
-async def test_status_watch_refreshes_until_ctrl_c_and_exits_cleanly(running_factory, tmp_path):
+@pytest.mark.parametrize("output", ["--json", "tables"])
+async def test_status_watch_refreshes_until_ctrl_c_and_exits_cleanly(output, running_factory):
     await plug_floor(running_factory, [("laser-cutter", "A1")])
+    as_json = ["--json"] if output == "--json" else []
+    command = [PNP, "--orchestrator", running_factory.address, "status", "--watch"]
     with tempfile.TemporaryFile(mode="w+") as stderr, tempfile.TemporaryFile(mode="w+") as out:
         watcher = subprocess.Popen(
-            [
-                PNP,
-                "--orchestrator",
-                running_factory.address,
-                "status",
-                "--watch",
-                "--interval",
-                "0.2",
-                "--json",
-            ],
+            [*command, "--interval", "0.2", *as_json],
             stdout=out,
             stderr=stderr,
             text=True,
@@ -80,7 +76,7 @@ async def test_status_watch_refreshes_until_ctrl_c_and_exits_cleanly(running_fac
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
-        while out.tell() == 0 or len(_lines(out)) < 3:  # three refreshes seen
+        while _refreshes(out, as_json) < 3:
             assert watcher.poll() is None, _read(stderr)
             assert loop.time() < deadline, _read(stderr)
             await asyncio.sleep(0.1)
@@ -88,8 +84,17 @@ async def test_status_watch_refreshes_until_ctrl_c_and_exits_cleanly(running_fac
         code = await asyncio.to_thread(watcher.wait, 15)
         assert code == 0, _read(stderr)
         assert "Traceback" not in _read(stderr)
-        snapshots = [json.loads(line) for line in _lines(out)]
-    assert snapshots[-1]["modules"][0]["module_id"] == "laser-cutter-a1"
+        if as_json:
+            snapshots = [json.loads(line) for line in _lines(out)]
+            assert snapshots[-1]["modules"][0]["module_id"] == "laser-cutter-a1"
+        else:
+            assert "laser-cutter-a1" in "\n".join(_lines(out))
+
+
+def _refreshes(out, as_json) -> int:
+    """JSON lines, or for tables the header line each refresh draws."""
+    lines = _lines(out)
+    return len(lines) if as_json else sum("factory time" in line for line in lines)
 
 
 def _lines(file) -> list[str]:
