@@ -9,6 +9,7 @@ from orchestrator.cli.client import OrchestratorClient
 from orchestrator.domain.layout import load_layout_file
 from tests.cli.factory_scenes import EXAMPLE_ORDERS, plug_floor, run_pnp, submit
 from tests.conftest import DEMO_LAYOUT, start_factory
+from tests.views.browser import rendered_dom
 from tests.views.svg import png_size, svg_element, svg_ids
 
 
@@ -43,6 +44,9 @@ async def test_the_line_picture_puts_modules_on_their_docks_with_transport_times
     width, height = png_size(png)
     assert width > 300 and height > 300
     assert "<script src=" not in page.read_text()
+    dom = rendered_dom(page, tmp_path)  # the page draws, offline, in a real browser
+    for node in graph["nodes"]:
+        assert f">{node['module_id']}<" in dom
 
 
 async def test_get_layout_gives_docks_positions_and_links(running_factory):
