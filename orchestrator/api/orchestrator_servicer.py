@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.api import convert
+from orchestrator.api.layout_convert import layout_to_proto
 from orchestrator.api.status import maps_errors
 from orchestrator.errors import BadInput, Violation
 from orchestrator.service.factory import Factory
@@ -44,7 +45,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     @maps_errors
     async def ListModules(self, request, context):
         return orchestrator_pb2.ListModulesResponse(
-            modules=[convert.module_to_proto(v) for v in self.factory.modules()]
+            modules=[convert.module_to_proto(v) for v in self.factory.modules()],
+            factory_time=convert.timestamp(self.factory.clock.now()),
         )
 
     @maps_errors
@@ -82,8 +84,16 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     @maps_errors
     async def ListAttempts(self, request, context):
         return orchestrator_pb2.ListAttemptsResponse(
-            attempts=[convert.attempt_to_proto(a) for a in self.factory.attempts(request.order_id)]
+            attempts=[convert.attempt_to_proto(a) for a in self.factory.attempts(request.order_id)],
+            factory_time=convert.timestamp(self.factory.clock.now()),
         )
+
+    @maps_errors
+    async def GetLayout(self, request, context):
+        layout = self.factory.layout
+        if layout is None:  # an open floor: no docks to draw
+            return orchestrator_pb2.GetLayoutResponse()
+        return orchestrator_pb2.GetLayoutResponse(layout=layout_to_proto(layout))
 
     @maps_errors
     async def GetPlan(self, request, context):

@@ -70,9 +70,11 @@ class OrchestratorClient:
         return (await self._call(self._stub.CancelOrder, request)).order
 
     async def list_modules(self):
-        return (
-            await self._call(self._stub.ListModules, orchestrator_pb2.ListModulesRequest())
-        ).modules
+        return (await self.list_modules_response()).modules
+
+    async def list_modules_response(self) -> orchestrator_pb2.ListModulesResponse:
+        """The modules and the factory time they were seen at."""
+        return await self._call(self._stub.ListModules, orchestrator_pb2.ListModulesRequest())
 
     async def get_module(self, module_id: str):
         request = orchestrator_pb2.GetModuleRequest(module_id=module_id)
@@ -97,8 +99,17 @@ class OrchestratorClient:
         )
 
     async def list_attempts(self, order_id: str = ""):
+        return (await self.list_attempts_response(order_id)).attempts
+
+    async def list_attempts_response(self, order_id: str = ""):
+        """The attempts and the factory time they were seen at (for running ones)."""
         request = orchestrator_pb2.ListAttemptsRequest(order_id=order_id)
-        return (await self._call(self._stub.ListAttempts, request)).attempts
+        return await self._call(self._stub.ListAttempts, request)
+
+    async def get_layout(self):
+        """The factory layout, or None on an open floor."""
+        response = await self._call(self._stub.GetLayout, orchestrator_pb2.GetLayoutRequest())
+        return response.layout if response.HasField("layout") else None
 
     async def export_order_data(self, order_id: str) -> str:
         request = orchestrator_pb2.ExportOrderDataRequest(order_id=order_id)

@@ -100,11 +100,13 @@ def main(argv: list[str] | None = None) -> None:
         bench_commands,
         demo,
         event_commands,
+        history_commands,
         module_commands,
         order_commands,
         plan_commands,
         recipe_commands,
         serve,
+        status_commands,
     )
 
     args = sys.argv[1:] if argv is None else argv

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from pathlib import Path
 
@@ -22,10 +21,13 @@ from orchestrator.cli.output import (
     styled,
     unmatched_tree,
 )
+from orchestrator.cli.view_rows import line_picture
 from orchestrator.domain.order_package import package_schema
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Violation
+from orchestrator.views import picture_format, write_line_picture
+from orchestrator.views.formats import write_atomically
 
 
 @cli.group()
@@ -102,12 +104,35 @@ def list_orders(obj: CliContext, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Also write the order's line graph as Graphviz DOT to this file.",
 )
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also draw the order's line over the factory floor: FILE.html, .svg or .png.",
+)
 @json_option
 @click.pass_obj
-def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) -> None:
-    """Show one order: its steps, state, and its production line in the current plan."""
+def show(
+    obj: CliContext, order_id: str, dot_file: str | None, graph_file: str | None, as_json: bool
+) -> None:
+    """Show one order: its steps, state, and its production line in the current plan.
 
-    response = ask(obj, lambda c: c.get_order(order_id))
+    With --graph FILE, also draw the line: modules on their docks at their floor
+    positions, material flow between them labelled with the transport time.
+    """
+    if graph_file:
+        picture_format(graph_file, "--graph")  # a bad name fails before any call
+
+    async def fetch(client: OrchestratorClient):
+        response = await client.get_order(order_id)
+        layout = await client.get_layout() if graph_file else None
+        return response, layout
+
+    response, layout = ask(obj, fetch)
+    if graph_file:
+        picture = line_picture(order_id, response.line_graph, layout)
+        write_line_picture(picture, graph_file, "--graph")
     if dot_file:
         try:
             Path(dot_file).write_text(line_graph_dot(response.line_graph), encoding="utf-8")
@@ -117,9 +142,17 @@ def show(obj: CliContext, order_id: str, dot_file: str | None, as_json: bool) ->
                 [Violation("--dot", f"cannot write {dot_file}: {error.strerror}")],
             ) from None
     if as_json:
-        emit_json({"order": as_dict(response.order), "line_graph": as_dict(response.line_graph)})
+        emit_json(
+            {
+                "order": as_dict(response.order),
+                "line_graph": as_dict(response.line_graph),
+                **({"graph": graph_file} if graph_file else {}),
+            }
+        )
     else:
         console.print(order_detail(response.order, response.line_graph))
+        if graph_file:
+            console.print(f"line picture written to {graph_file}")
 
 
 @order.command()
@@ -152,9 +185,9 @@ def export(obj: CliContext, order_id: str, out_file: str, as_json: bool) -> None
     operation's attempts with module identity, times, parameters, results and a
     telemetry summary. `pnp order package-schema` prints the JSON Schema it follows."""
 
-    text = ask(obj, lambda c: c.export_order_data(order_id))
-    package = json.loads(text)
-    write_atomically(Path(out_file), json.dumps(package, indent=2) + "\n", "--out")
+    package = json.loads(ask(obj, lambda c: c.export_order_data(order_id)))
+    readable = json.dumps(package, indent=2) + "\n"
+    write_atomically(out_file, lambda path: path.write_text(readable, encoding="utf-8"), "--out")
     summary = {
         "order_id": order_id,
         "file": out_file,
@@ -174,21 +207,3 @@ def export(obj: CliContext, order_id: str, out_file: str, as_json: bool) -> None
 def package_schema_command() -> None:
     """Print the JSON Schema of order data packages (`pnp order export`)."""
     click.echo(json.dumps(package_schema(), indent=2))
-
-
-def write_atomically(path: Path, text: str, option: str) -> None:
-    """Writes ``text`` to ``path`` via a temporary file and a rename, so a crash or a
-    full disk never leaves half a file; BadInput names the option when it cannot."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise BadInput(
-            f"cannot write {path}: {error.strerror}",
-            [Violation(option, f"cannot write {path}: {error.strerror}")],
-        ) from None

@@ -70,6 +70,11 @@ def duration_text(seconds: float) -> str:
     return f"{days}d {text}" if days else text
 
 
+def offset_text(seconds: float) -> str:
+    """Time after a plan's origin; running work started before it, so it can be negative."""
+    return ("-" if seconds < 0 else "+") + duration_text(abs(seconds))
+
+
 ORDER_STATE_NAMES = {
     order_pb2.ORDER_STATE_NOT_ALLOWED_TO_START: "NotAllowedToStart",
     order_pb2.ORDER_STATE_ALLOWED_TO_START: "AllowedToStart",
@@ -253,46 +258,10 @@ def plan_table(plan) -> Table:
             a.module_id,
             a.operation_id,
             str(a.units),
-            "+" + duration_text((start - origin).total_seconds()),
-            "+" + duration_text((end - origin).total_seconds()),
+            offset_text((start - origin).total_seconds()),
+            offset_text((end - origin).total_seconds()),
             duration_text((end - start).total_seconds()),
         )
-    return table
-
-
-def what_if_table(current, alternative, change: str) -> Table:
-    table = Table(title=f"what if: {change}", title_justify="left")
-    for column in ("KPI", "now", "what if", "change"):
-        table.add_column(column, justify="right" if column != "KPI" else "left")
-    rows = [
-        ("orders planned", current.orders_planned, alternative.orders_planned, False),
-        ("orders on time", current.orders_on_time, alternative.orders_on_time, False),
-        (
-            "orders that cannot be made",
-            current.orders_unplanned,
-            alternative.orders_unplanned,
-            False,
-        ),
-        (
-            "weighted tardiness",
-            current.weighted_tardiness_seconds,
-            alternative.weighted_tardiness_seconds,
-            True,
-        ),
-        ("makespan", current.makespan_seconds, alternative.makespan_seconds, True),
-    ]
-    for name, now, then, is_time in rows:
-        delta = then - now
-        if is_time:
-            sign = "+" if delta > 0 else "-" if delta < 0 else ""
-            table.add_row(
-                name,
-                duration_text(now),
-                duration_text(then),
-                f"{sign}{duration_text(abs(delta))}" if delta else "=",
-            )
-        else:
-            table.add_row(name, str(now), str(then), f"{delta:+d}" if delta else "=")
     return table
 
 

@@ -92,6 +92,39 @@ class ModuleDescription:
         return next((c for c in self.capabilities if c.name == name), None)
 
 
+def description_from_dict(data: dict) -> ModuleDescription:
+    """The inverse of ``dataclasses.asdict`` on a description (as the store keeps it)."""
+    return ModuleDescription(
+        **{
+            **data,
+            "capabilities": tuple(
+                CapabilityOffer(
+                    name=c["name"],
+                    parameters=tuple(
+                        ParameterEnvelope(
+                            **{
+                                **p,
+                                "allowed": None if p["allowed"] is None else tuple(p["allowed"]),
+                            }
+                        )
+                        for p in c["parameters"]
+                    ),
+                    time_model=TimeModel(
+                        **{
+                            **c["time_model"],
+                            "changeovers": tuple(
+                                (name, seconds) for name, seconds in c["time_model"]["changeovers"]
+                            ),
+                        }
+                    ),
+                )
+                for c in data["capabilities"]
+            ),
+            "utilities": UtilityNeeds(**data["utilities"]),
+        }
+    )
+
+
 def validate_module(module: ModuleDescription) -> list[Violation]:
     """Everything wrong with a descriptor, each naming its field; empty when it is fine."""
     problems: list[Violation] = []

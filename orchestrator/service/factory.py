@@ -20,7 +20,11 @@ from orchestrator.domain.attempts import Attempt, progress_of
 from orchestrator.domain.events import Directive
 from orchestrator.domain.layout import Layout
 from orchestrator.domain.matching import Unmatched, unmatched_steps
-from orchestrator.domain.modules import ModuleDescription, validate_module
+from orchestrator.domain.modules import (
+    ModuleDescription,
+    description_from_dict,
+    validate_module,
+)
 from orchestrator.domain.operations import expand_order
 from orchestrator.domain.order_package import OrderPackage
 from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
@@ -88,9 +92,16 @@ class Factory:
         self.clock = clock or (
             SystemClock()
             if settings.time_scale == 1.0
-            else ScaledClock(settings.time_scale, resume_from=store.events.last_time())
+            else ScaledClock(settings.time_scale, resume_from=store.last_recorded_time())
         )
-        known = {m.module_id: (m.epoch, m.boot_id) for m in store.modules()}
+        stored_modules = store.modules()
+        known = {m.module_id: (m.epoch, m.boot_id) for m in stored_modules}
+        # Modules seen before this start: until they register again (or never do), the
+        # work they did stays where it ran when planning (as for a lost module).
+        self._known_modules: dict[str, ModuleDescription] = {
+            m.module_id: description_from_dict(json.loads(m.descriptor_json))
+            for m in stored_modules
+        }
         self.registry = Registry(
             self.clock,
             lease_ttl=settings.lease_ttl,
@@ -191,6 +202,7 @@ class Factory:
             lease_ttl_seconds=self.settings.lease_ttl,
         )
         entry = self.registry.record(entry)
+        self._known_modules[entry.module_id] = description
         self.events.emit(
             "module.registered",
             entry.module_id,
@@ -516,6 +528,8 @@ class Factory:
         return await self.plans.current() if wait_for_current else self.plans.plan
 
     def _planning_input(self, version: int, urgent: bool = False) -> PlanningInput:
+        registered = {e.module_id for e in self.registry.entries()}
+        absent = {i: d for i, d in self._known_modules.items() if i not in registered}
         return PlanningInput(
             orders=tuple(o for o in self._orders.values() if o.state.is_open),
             modules=tuple(self.registry.plannable()),
@@ -530,14 +544,18 @@ class Factory:
             workers=self.settings.solve_workers,
             seed=self.settings.seed,
             progress=progress_of(self.executor.attempts.values()),
-            retired_modules=tuple(
-                e.description
-                for e in self.registry.entries()
-                if e.draining or not e.liveness.occupies_dock
+            retired_modules=(
+                *(
+                    e.description
+                    for e in self.registry.entries()
+                    if e.draining or not e.liveness.occupies_dock
+                ),
+                *absent.values(),
             ),
             lost_module_ids=frozenset(
                 e.module_id for e in self.registry.entries() if not e.liveness.occupies_dock
-            ),
+            )
+            | frozenset(absent),
             previous={a.operation_id: (a.module_id, a.start) for a in self.plans.plan.assignments},
         )
 

@@ -122,6 +122,20 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def last_recorded_time(self) -> datetime | None:
+        """The latest factory time anything was recorded at (events, attempts, plans):
+        where a restarted simulation's clock must carry on from."""
+        columns = (
+            schema.events.c.time,
+            schema.attempts.c.started_at,
+            schema.attempts.c.ended_at,
+            schema.plans.c.created_at,
+        )
+        with self.engine.connect() as connection:
+            found = [connection.execute(select(func.max(column))).scalar() for column in columns]
+        times = [datetime.fromisoformat(text) for text in found if text]
+        return max(times, default=None)
+
     # -- orders -----------------------------------------------------------------------
 
     def add_order(
@@ -400,14 +414,6 @@ class EventStore:
                 Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
                 for r in rows
             ]
-
-    def last_time(self) -> datetime | None:
-        """When the newest event happened (factory time), None for an empty log."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.events.c.time).order_by(schema.events.c.sequence.desc()).limit(1)
-            ).first()
-            return datetime.fromisoformat(row.time) if row is not None else None
 
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:

@@ -1,5 +1,9 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from pnp.v1 import attempt_pb2 as _attempt_pb2
 from pnp.v1 import event_pb2 as _event_pb2
+from pnp.v1 import layout_pb2 as _layout_pb2
 from pnp.v1 import module_pb2 as _module_pb2
 from pnp.v1 import order_pb2 as _order_pb2
 from pnp.v1 import plan_pb2 as _plan_pb2
@@ -70,10 +74,12 @@ class ListModulesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListModulesResponse(_message.Message):
-    __slots__ = ("modules",)
+    __slots__ = ("modules", "factory_time")
     MODULES_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_TIME_FIELD_NUMBER: _ClassVar[int]
     modules: _containers.RepeatedCompositeFieldContainer[_module_pb2.Module]
-    def __init__(self, modules: _Optional[_Iterable[_Union[_module_pb2.Module, _Mapping]]] = ...) -> None: ...
+    factory_time: _timestamp_pb2.Timestamp
+    def __init__(self, modules: _Optional[_Iterable[_Union[_module_pb2.Module, _Mapping]]] = ..., factory_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetModuleRequest(_message.Message):
     __slots__ = ("module_id",)
@@ -180,7 +186,19 @@ class ListAttemptsRequest(_message.Message):
     def __init__(self, order_id: _Optional[str] = ...) -> None: ...
 
 class ListAttemptsResponse(_message.Message):
-    __slots__ = ("attempts",)
+    __slots__ = ("attempts", "factory_time")
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FACTORY_TIME_FIELD_NUMBER: _ClassVar[int]
     attempts: _containers.RepeatedCompositeFieldContainer[_attempt_pb2.Attempt]
-    def __init__(self, attempts: _Optional[_Iterable[_Union[_attempt_pb2.Attempt, _Mapping]]] = ...) -> None: ...
+    factory_time: _timestamp_pb2.Timestamp
+    def __init__(self, attempts: _Optional[_Iterable[_Union[_attempt_pb2.Attempt, _Mapping]]] = ..., factory_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetLayoutRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetLayoutResponse(_message.Message):
+    __slots__ = ("layout",)
+    LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    layout: _layout_pb2.FactoryLayout
+    def __init__(self, layout: _Optional[_Union[_layout_pb2.FactoryLayout, _Mapping]] = ...) -> None: ...

@@ -94,6 +94,11 @@ class OrchestratorStub:
                 request_serializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.SerializeToString,
                 response_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.FromString,
                 _registered_method=True)
+        self.GetLayout = channel.unary_unary(
+                '/pnp.v1.Orchestrator/GetLayout',
+                request_serializer=pnp_dot_v1_dot_orchestrator__pb2.GetLayoutRequest.SerializeToString,
+                response_deserializer=pnp_dot_v1_dot_orchestrator__pb2.GetLayoutResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServicer:
@@ -174,6 +179,13 @@ class OrchestratorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLayout(self, request, context):
+        """The factory floor: dock positions and transport links, for pictures of lines.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -236,6 +248,11 @@ def add_OrchestratorServicer_to_server(servicer, server):
                     servicer.ListAttempts,
                     request_deserializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.FromString,
                     response_serializer=pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.SerializeToString,
+            ),
+            'GetLayout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLayout,
+                    request_deserializer=pnp_dot_v1_dot_orchestrator__pb2.GetLayoutRequest.FromString,
+                    response_serializer=pnp_dot_v1_dot_orchestrator__pb2.GetLayoutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -562,6 +579,33 @@ class Orchestrator:
             '/pnp.v1.Orchestrator/ListAttempts',
             pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsRequest.SerializeToString,
             pnp_dot_v1_dot_orchestrator__pb2.ListAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLayout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnp.v1.Orchestrator/GetLayout',
+            pnp_dot_v1_dot_orchestrator__pb2.GetLayoutRequest.SerializeToString,
+            pnp_dot_v1_dot_orchestrator__pb2.GetLayoutResponse.FromString,
             options,
             channel_credentials,
             insecure,
