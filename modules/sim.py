@@ -64,6 +64,7 @@ class SimulatedModule(Module):
         )
         self.config = config
         self.rng = random.Random(config.seed)
+        self._fail_next = False
         self.telemetry.update(
             {
                 "PowerKw": self._idle_power(),
@@ -75,6 +76,10 @@ class SimulatedModule(Module):
         for capability in module_type.capabilities:
             self.add_skill(capability.name, self._simulated_skill(capability))
 
+    def fail_next_execution(self) -> None:
+        """Failure injection on cue: the next execution aborts half-way (a demo, a test)."""
+        self._fail_next = True
+
     def _idle_power(self) -> float:
         return round(self.module_type.utilities.power_kw * 0.1, 3)
 
@@ -84,6 +89,8 @@ class SimulatedModule(Module):
             duration = max(0.0, self.rng.gauss(nominal, nominal * self.config.noise))
             fails = self.rng.random() < self.config.failure_rate
             fail_at = self.rng.randint(1, PROGRESS_STEPS) if fails else None
+            if self._fail_next:  # armed by fail_next_execution(): half-way through this one
+                self._fail_next, fail_at = False, PROGRESS_STEPS // 2
             self.set_telemetry("PowerKw", self.module_type.utilities.power_kw)
             try:
                 for step in range(1, PROGRESS_STEPS + 1):

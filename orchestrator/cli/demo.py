@@ -1,24 +1,31 @@
 """``pnp demo``: a whole factory on this machine, end to end, over real gRPC and OPC UA.
 
-It starts an orchestrator (temporary SQLite file, the demo layout), plugs simulated
-modules into their docks, submits the example recipes, prints the plan and each
-order's production line, runs every order to completion on the modules' skills (at a
-time scale: an hour of factory time per second by default) with a live progress
-display, and ends with the KPIs. Everything talks over loopback, as a real factory would.
+It tells the plug-and-produce story: an orchestrator starts (temporary SQLite file,
+the demo layout), simulated modules plug in one by one, the example orders arrive,
+the plan appears (printed, and drawn as a Gantt chart and line pictures), and the
+orders run on the modules' skills (an hour of factory time per real second by
+default) with a live progress display. Meanwhile a module is unplugged mid-run and
+another fails (demo_story.py); the work moves, a replacement is plugged in, and every
+order finishes. It ends with the KPIs, and writes the charts of the plan and of what
+actually happened, and each order's data package, into a folder it names.
+Everything talks over loopback, as a real factory would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchestrator.cli.client import OrchestratorClient
+from orchestrator.cli.demo_story import Director
 from orchestrator.cli.kpis import compute_kpis
 from orchestrator.cli.main import cli, json_option, quiet_libraries, run
 from orchestrator.cli.output import (
@@ -33,10 +40,13 @@ from orchestrator.cli.output import (
     styled,
     unmatched_tree,
 )
+from orchestrator.cli.view_rows import history_chart, line_picture, live_module_ids, plan_chart
 from orchestrator.domain.layout import load_layout_file
 from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Unavailable, Violation
+from orchestrator.views import write_gantt, write_line_picture
+from orchestrator.views.formats import write_atomically
 from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
@@ -80,9 +90,43 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     type=click.FloatRange(min=0, min_open=True),
     help="Factory seconds per real second.",
 )
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder for the Gantt charts, line pictures and order data packages "
+    "[default: ./pnp-demo-YYYYMMDD-HHMMSS].",
+)
+@click.option(
+    "--no-story",
+    is_flag=True,
+    help="Run the orders undisturbed: no module is unplugged, fails or is replaced.",
+)
 @json_option
-def demo(recipes_dir: str, solve_time_limit: float, time_scale: float, as_json: bool) -> None:
-    """Run a whole factory end to end: orchestrator, simulated modules, example orders."""
+def demo(
+    recipes_dir: str,
+    solve_time_limit: float,
+    time_scale: float,
+    out_dir: str | None,
+    no_story: bool,
+    as_json: bool,
+) -> None:
+    """Run a whole factory end to end and tell the plug-and-produce story.
+
+    Modules plug in, orders arrive, the plan appears; mid-run one module is unplugged
+    and another fails, a replacement is plugged in, and every order finishes. Ends
+    with the KPIs and writes charts and data packages into the --out folder.
+    """
+    out = Path(out_dir or f"pnp-demo-{datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "orders").mkdir(exist_ok=True)
+    except OSError as error:
+        raise BadInput(
+            f"cannot create {out}: {error.strerror}",
+            [Violation("--out", f"cannot create {out}: {error.strerror}")],
+        ) from None
     root = Path(recipes_dir)
     layout_file = root / "layouts" / "demo-factory.yaml"
     order_files = sorted((root / "orders").glob("*.yaml"))
@@ -97,7 +141,17 @@ def demo(recipes_dir: str, solve_time_limit: float, time_scale: float, as_json: 
                 )
             ],
         )
-    result = run(_demo(layout_file, order_files, solve_time_limit, time_scale, quiet=as_json))
+    result = run(
+        _demo(
+            layout_file,
+            order_files,
+            solve_time_limit,
+            time_scale,
+            out,
+            story=not no_story,
+            quiet=as_json,
+        )
+    )
     if as_json:
         emit_json(result)
 
@@ -107,6 +161,8 @@ async def _demo(
     order_files: list[Path],
     solve_time_limit: float,
     time_scale: float,
+    out: Path,
+    story: bool,
     quiet: bool,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
@@ -135,60 +191,62 @@ async def _demo(
                 f" listening on {server.address} (demo: no TLS, temporary database)",
             )
         )
-        modules = [
-            SimulatedModule(
+        modules: dict = {}
+        tasks: dict = {}
+
+        async def plug_in(kind: str, dock: str, module_id: str = "", serial: str = ""):
+            simulated = SimulatedModule(
                 SimulatedModuleConfig(
                     kind=kind,
                     dock=dock,
+                    module_id=module_id,
+                    serial=serial,
                     orchestrator=server.address,
-                    seed=i,
+                    seed=len(modules) + len(tasks),
                     time_scale=time_scale,
                 )
             )
-            for i, (kind, dock) in enumerate(DEMO_FLOOR)
-        ]
-        tasks = [asyncio.create_task(m.run(), name=m.module_id) for m in modules]
+            task = asyncio.create_task(simulated.run(), name=simulated.module_id)
+            await _registered(simulated, task)
+            return simulated, task
+
         try:
-            await _plug_in(modules, tasks, say)
-            return await _order_plan_and_run(server.address, recipes, say)
+            with _status("plugging in modules...", quiet):
+                for kind, dock in DEMO_FLOOR:
+                    simulated, task = await plug_in(kind, dock)
+                    modules[simulated.module_id], tasks[simulated.module_id] = simulated, task
+                    say(styled("  plugged in ", (simulated.module_id, "bold"), f" on dock {dock}"))
+            director = Director(modules, tasks, plug_in, say) if story else None
+            return await _order_plan_and_run(server.address, recipes, say, out, director)
         finally:
-            for task in tasks:
+            for task in tasks.values():
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
             await server.stop()
             await factory.stop()
             store.close()
 
 
-async def _plug_in(modules: list, tasks: list[asyncio.Task], say) -> None:
-    status = (
-        console.status("plugging in modules...")
-        if say is console.print
-        else contextlib.nullcontext()
+def _status(message: str, quiet: bool):
+    return contextlib.nullcontext() if quiet else console.status(message)
+
+
+async def _registered(simulated, task: asyncio.Task) -> None:
+    registered = asyncio.create_task(simulated.client.registered.wait())
+    done, _ = await asyncio.wait(
+        {registered, task}, timeout=REGISTRATION_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
     )
-    with status:
-        for simulated, task in zip(modules, tasks, strict=True):
-            registered = asyncio.create_task(simulated.client.registered.wait())
-            done, _ = await asyncio.wait(
-                {registered, task},
-                timeout=REGISTRATION_TIMEOUT,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if registered not in done:
-                registered.cancel()
-                if task in done and task.exception() is not None:
-                    raise Unavailable(f"module {simulated.module_id} failed: {task.exception()}")
-                raise Unavailable(f"module {simulated.module_id} did not register in time")
-            say(
-                styled(
-                    "  plugged in ",
-                    (simulated.module_id, "bold"),
-                    f" on dock {simulated.config.dock}",
-                )
-            )
+    if registered not in done:
+        registered.cancel()
+        if task in done and task.exception() is not None:
+            raise Unavailable(f"module {simulated.module_id} failed: {task.exception()}")
+        raise Unavailable(f"module {simulated.module_id} did not register in time")
 
 
-async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say) -> dict:
+async def _order_plan_and_run(
+    address: str, recipes: list[tuple[str, str]], say, out: Path, director: Director | None
+) -> dict:
+    written: list[Path] = []
     async with OrchestratorClient(address, deadline=60) as client:
         orders = []
         for source, text in recipes:
@@ -199,20 +257,56 @@ async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say)
             )
             if submitted.unmatched:
                 say(unmatched_tree(submitted.unmatched))
+            await asyncio.sleep(0.2)  # orders arrive one after the other
         plan = await client.get_plan(wait_for_current=True)
         say(plan_table(plan))
+        modules = await client.list_modules()
+        layout = await client.get_layout()
+        written += _draw(plan_chart(plan, live_module_ids(modules)), out / "plan-gantt", say)
         graphs = []
         for submitted in orders:
             response = await client.get_order(submitted.order_id)
             graphs.append(response.line_graph)
             say(styled("\n", (submitted.order_id, "bold"), f" {submitted.name}"))
             say(line_graph_tree(response.line_graph))
-        finished = await _follow_until_done(client, [o.order_id for o in orders], say)
-        attempts = await client.list_attempts()
+            if response.line_graph.nodes:
+                path = out / f"line-{submitted.order_id}.svg"
+                picture = line_picture(submitted.order_id, response.line_graph, layout)
+                write_line_picture(picture, path, "--out")
+                written.append(path)
+        directing = (
+            asyncio.create_task(director.direct(client.watch_events(0))) if director else None
+        )
+        try:
+            finished = await _follow_until_done(client, [o.order_id for o in orders], say)
+        finally:
+            if directing is not None:
+                directing.cancel()
+                await asyncio.gather(directing, return_exceptions=True)
+        history = await client.list_attempts_response()
         modules = await client.list_modules()
+        written += _draw(
+            history_chart(history.attempts, history.factory_time, "", live_module_ids(modules)),
+            out / "history-gantt",
+            say,
+        )
+        for order in finished:
+            package = json.loads(await client.export_order_data(order.order_id))
+            path = out / "orders" / f"{order.order_id}.json"
+            text = json.dumps(package, indent=2) + "\n"
+            write_atomically(
+                path, lambda p, text=text: p.write_text(text, encoding="utf-8"), "--out"
+            )
+            written.append(path)
+    attempts = history.attempts
     kpis = compute_kpis(finished, attempts, [m.descriptor.module_id for m in modules])
     say(kpi_summary(kpis))
     say(kpi_table(kpis))
+    if director is not None:
+        _tell_the_story_again(director, attempts, say)
+    say(styled("\nwritten to ", (f"{out}/", "bold"), ":"))
+    for path in written:
+        say(f"  {path}")
     return {
         "modules": [as_dict(m) for m in modules],
         "orders": [as_dict(o) for o in finished],
@@ -220,7 +314,47 @@ async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say)
         "line_graphs": [as_dict(g) for g in graphs],
         "attempts": [as_dict(a) for a in attempts],
         "kpis": kpis.as_dict(),
+        "story": {
+            "unplugged": director.log.unplugged if director else "",
+            "failed": director.log.failed if director else "",
+            "replaced": director.log.replaced if director else "",
+        },
+        "out": str(out),
+        "files": [str(p) for p in written],
     }
+
+
+def _draw(chart, stem: Path, say) -> list[Path]:
+    """The chart as an interactive page and as a picture."""
+    paths = [stem.with_suffix(".html"), stem.with_suffix(".png")]
+    for path in paths:
+        write_gantt(chart, path, "--out")
+    return paths
+
+
+def _tell_the_story_again(director: Director, attempts, say) -> None:
+    """What the disturbances cost: the interrupted attempts and where the work went."""
+    from pnp.v1 import attempt_pb2
+
+    failed = [a for a in attempts if a.state == attempt_pb2.ATTEMPT_STATE_FAILED]
+    say(styled(("\nthe story", "bold")))
+    for line in director.log.lines:
+        say(f"  {line.removeprefix('[story] ')}")
+    for attempt in failed:
+        redone = next(
+            (
+                a
+                for a in attempts
+                if a.operation_id == attempt.operation_id
+                and a.state == attempt_pb2.ATTEMPT_STATE_COMPLETE
+            ),
+            None,
+        )
+        where = f"re-run on {redone.module_id}" if redone else "not re-run"
+        say(
+            f"  {attempt.operation_id}: interrupted on {attempt.module_id} "
+            f"({attempt.error}), {where}"
+        )
 
 
 async def _follow_until_done(client: OrchestratorClient, order_ids: list[str], say) -> list:

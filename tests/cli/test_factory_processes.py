@@ -4,11 +4,14 @@ each its own process, talking over loopback gRPC."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT, RECIPES
+from tests.e2e.package_checker import SCHEMA_FILE
 
 FLOOR = ["laser-cutter-a1", "welding-cell-a2", "paint-booth-a3", "vision-inspection-a4"]
 
@@ -99,11 +102,49 @@ def test_an_unknown_module_kind_is_bad_input():
     assert "unknown module kind 'teleporter'" in result.stderr
 
 
-def test_the_demo_plans_every_example_order():
-    result = pnp("demo", "--json", "--recipes", str(RECIPES), "--time-scale", "20000", timeout=180)
+def test_the_demo_tells_the_story_and_writes_charts_and_packages(tmp_path):
+    """`pnp demo`: modules plug in, orders arrive, one module is unplugged mid-run and
+    another fails, a replacement comes, every order completes; charts and each
+    order's data package are written to the folder it names, and listed."""
+    out = tmp_path / "demo-out"
+    result = pnp("demo", "--json", "--recipes", str(RECIPES), "--out", str(out), timeout=180)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     order_ids = {o["order_id"] for o in report["orders"]}
     assert len(order_ids) == len(list((RECIPES / "orders").glob("*.yaml")))
+    assert all(o["state"] == "ORDER_STATE_COMPLETED" for o in report["orders"])
     assert {a["order_id"] for a in report["plan"]["assignments"]} == order_ids
     assert all(graph["nodes"] for graph in report["line_graphs"])
+
+    story = report["story"]
+    assert story["unplugged"].startswith("welding-cell-a2")
+    assert story["failed"] and story["replaced"].endswith("-R")
+    failed = [a for a in report["attempts"] if a["state"] == "ATTEMPT_STATE_FAILED"]
+    assert len(failed) >= 2  # the unplugged module's operation and the failed one
+
+    files = [Path(f) for f in report["files"]]
+    assert report["out"] == str(out) and all(
+        f.is_file() and f.parent.is_relative_to(out) for f in files
+    )
+    names = {f.name for f in files}
+    assert {"plan-gantt.html", "plan-gantt.png", "history-gantt.html", "history-gantt.png"} <= names
+    schema = json.loads(SCHEMA_FILE.read_text())
+    for order_id in order_ids:
+        package = json.loads((out / "orders" / f"{order_id}.json").read_text())
+        Draft202012Validator(schema).validate(package)
+    # The weld ran twice: interrupted on the unplugged unit, done on its replacement.
+    frame = next(o["order_id"] for o in report["orders"] if o["name"].startswith("frame"))
+    package = json.loads((out / "orders" / f"{frame}.json").read_text())
+    [weld] = [op for op in package["operations"] if op["step_id"] == "weld"]
+    assert [a["state"] for a in weld["attempts"]] == ["failed", "complete"]
+    assert [a["module"]["epoch"] for a in weld["attempts"]] == [1, 2]
+    assert weld["attempts"][1]["module"]["serial"].endswith("-R")
+
+
+def test_the_demo_refuses_an_output_folder_it_cannot_create(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = pnp("demo", "--recipes", str(RECIPES), "--out", str(blocker / "out"))
+    assert result.returncode == 2
+    assert "--out" in result.stderr or "cannot create" in result.stderr
+    assert "Traceback" not in result.stderr
