@@ -73,9 +73,7 @@ class Director:
         """A module every skill of which another module also offers (work can move)."""
         offered = self._offered_by()
         for module_id, module in sorted(self.modules.items()):
-            if module_id != self._unplug_target and all(
-                len(offered[c]) > 1 for c in module.skills
-            ):
+            if module_id != self._unplug_target and all(len(offered[c]) > 1 for c in module.skills):
                 return module_id
         return ""
 
@@ -109,8 +107,7 @@ class Director:
                 break
             await asyncio.sleep(POLL_SECONDS)
         self._tell(
-            f"unplugging {module_id} from dock {module.dock} in the middle of execution "
-            f"{operation}"
+            f"unplugging {module_id} from dock {module.dock} in the middle of execution {operation}"
         )
         task = self.tasks.pop(module_id)
         task.cancel()

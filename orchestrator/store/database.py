@@ -94,15 +94,20 @@ class Store:
         self.telemetry = TelemetryStore(engine)
 
     @classmethod
-    def open_sqlite(cls, path: str | Path) -> Store:
-        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot."""
+    def open_sqlite(cls, path: str | Path, synchronous: str = "FULL") -> Store:
+        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot.
+
+        ``synchronous`` stays FULL in production (a commit survives a power cut);
+        bench/durability.py measures what NORMAL would save, for comparison only."""
+        if synchronous not in ("FULL", "NORMAL", "OFF"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous!r}")
         engine = create_engine(f"sqlite:///{path}")
 
         @event.listens_for(engine, "connect")
         def _durable_sqlite(dbapi_connection, _record) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 

@@ -164,12 +164,12 @@ async def test_health_reports_serving_for_each_service(running_factory):
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def test_rpcs_of_later_issues_answer_unimplemented_with_a_reason(running_factory):
+async def test_exporting_an_unknown_order_is_not_found(running_factory):
     async with grpc.aio.insecure_channel(running_factory.address) as channel:
         stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.ExportOrderData(
-                orchestrator_pb2.ExportOrderDataRequest(order_id="x"), timeout=5
+                orchestrator_pb2.ExportOrderDataRequest(order_id="ord-99999"), timeout=5
             )
-    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "durability" in refused.value.details()
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "ord-99999" in refused.value.details()
