@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from modules.catalog import load_catalog
 from modules.descriptors import CapabilitySpec
 from modules.module import Module
+from modules.security import ModuleSecurity
 from modules.skill import SkillContext
 
 PROGRESS_STEPS = 10
@@ -36,6 +37,7 @@ class SimulatedModuleConfig:
     seed: int = 0
     noise: float = 0.05  # relative spread of durations around the time model
     failure_rate: float = 0.0  # probability that an execution fails
+    security: ModuleSecurity | None = None  # None: plain gRPC and OPC UA NoSecurity
 
     @property
     def resolved_module_id(self) -> str:
@@ -59,6 +61,7 @@ class SimulatedModule(Module):
             opcua_port=config.opcua_port,
             time_scale=config.time_scale,
             seed=config.seed,
+            security=config.security,
         )
         self.config = config
         self.rng = random.Random(config.seed)

@@ -1,8 +1,10 @@
-"""The factory's tunables: lease timing and planning effort."""
+"""The factory's tunables: lease timing, planning effort, OPC UA credentials."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from orchestrator.execution.opcua_security import OpcUaClientSecurity
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,5 @@ class FactorySettings:
     seed: int = 0
     # Factory seconds per real second; match the simulated modules' --time-scale.
     time_scale: float = 1.0
+    # The orchestrator's certificate for its OPC UA links to modules; None: NoSecurity.
+    opcua_security: OpcUaClientSecurity | None = None
