@@ -28,7 +28,9 @@ from orchestrator.cli.output import (
     modules_table,
     styled,
 )
-from orchestrator.errors import BadInput, Conflict, Violation
+from orchestrator.cli.tls_options import TlsChoice, tls_options
+from orchestrator.errors import BadInput, Conflict, PermissionDenied, Violation
+from orchestrator.security.identities import Identity, Role
 
 
 @cli.group()
@@ -125,6 +127,7 @@ def catalog(as_json: bool) -> None:
     is_flag=True,
     help="Serve OPC UA only, without registering (e.g. for `pnp module check`).",
 )
+@tls_options
 @click.pass_obj
 def run_module(
     obj: CliContext,
@@ -137,15 +140,24 @@ def run_module(
     seed: int,
     as_json: bool,
     standalone: bool,
+    tls_dir,
+    ca,
+    cert,
+    key,
 ) -> None:
     """Run a simulated module of catalog KIND on DOCK.
 
     It serves its skills over OPC UA at once, then registers with the orchestrator
     over gRPC and keeps its session alive, retrying while the orchestrator is
-    unreachable, until interrupted.
+    unreachable, until interrupted. With --tls-dir (or --ca/--cert/--key) it uses the
+    module's certificate: mutual TLS to the orchestrator, OPC UA SignAndEncrypt only.
     """
+    from modules.security import ModuleSecurity
     from modules.sim import SimulatedModule, SimulatedModuleConfig  # asyncua: load on use
 
+    resolved_id = SimulatedModuleConfig(kind, dock, module_id=module_id).resolved_module_id
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.MODULE, resolved_id))
+    security = None if tls is None else ModuleSecurity(tls.ca, tls.certificate, tls.key)
     try:
         simulated = SimulatedModule(
             SimulatedModuleConfig(
@@ -157,6 +169,7 @@ def run_module(
                 time_scale=time_scale,
                 failure_rate=failure_rate,
                 seed=seed,
+                security=security,
             )
         )
     except UnknownKind as error:
@@ -202,6 +215,8 @@ async def _run_until_interrupted(simulated, as_json: bool) -> None:
         message = f"module {simulated.module_id} refused: {refused.message}"
         if refused.code is grpc.StatusCode.INVALID_ARGUMENT:
             raise BadInput(message) from None
+        if refused.code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+            raise PermissionDenied(message) from None
         raise Conflict(message) from None
     finally:
         announcer.cancel()
