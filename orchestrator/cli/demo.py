@@ -5,6 +5,8 @@ modules into their docks, submits the example recipes, prints the plan and each
 order's production line, runs every order to completion on the modules' skills (at a
 time scale: an hour of factory time per second by default) with a live progress
 display, and ends with the KPIs. Everything talks over loopback, as a real factory would.
+With ``--secure`` a throw-away factory PKI is made first (``cli.demo_pki``) and every
+connection is secured: mutual TLS on gRPC, SignAndEncrypt on OPC UA.
 """
 
 from __future__ import annotations
@@ -80,8 +82,15 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     type=click.FloatRange(min=0, min_open=True),
     help="Factory seconds per real second.",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Run fully secured, with certificates made on the fly in a temporary folder.",
+)
 @json_option
-def demo(recipes_dir: str, solve_time_limit: float, time_scale: float, as_json: bool) -> None:
+def demo(
+    recipes_dir: str, solve_time_limit: float, time_scale: float, secure: bool, as_json: bool
+) -> None:
     """Run a whole factory end to end: orchestrator, simulated modules, example orders."""
     root = Path(recipes_dir)
     layout_file = root / "layouts" / "demo-factory.yaml"
@@ -97,7 +106,9 @@ def demo(recipes_dir: str, solve_time_limit: float, time_scale: float, as_json: 
                 )
             ],
         )
-    result = run(_demo(layout_file, order_files, solve_time_limit, time_scale, quiet=as_json))
+    result = run(
+        _demo(layout_file, order_files, solve_time_limit, time_scale, quiet=as_json, secure=secure)
+    )
     if as_json:
         emit_json(result)
 
@@ -108,11 +119,13 @@ async def _demo(
     solve_time_limit: float,
     time_scale: float,
     quiet: bool,
+    secure: bool = False,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from modules.sim import SimulatedModule, SimulatedModuleConfig
     from orchestrator.api.server import start_server
+    from orchestrator.cli.demo_pki import DemoPki
     from orchestrator.service.factory import Factory, FactorySettings
     from orchestrator.store import Store
 
@@ -122,17 +135,23 @@ async def _demo(
     say = (lambda *_: None) if quiet else console.print
     with tempfile.TemporaryDirectory(prefix="pnp-demo-") as scratch:
         store = Store.open_sqlite(Path(scratch) / "demo.db")
+        pki = DemoPki.create(Path(scratch) / "pki", DEMO_FLOOR) if secure else None
         factory = Factory(
             store,
             layout=layout,
-            settings=FactorySettings(solve_time_limit=solve_time_limit, time_scale=time_scale),
+            settings=FactorySettings(
+                solve_time_limit=solve_time_limit,
+                time_scale=time_scale,
+                opcua_security=pki.opcua_security if pki else None,
+            ),
         )
         await factory.start()
-        server = await start_server(factory, "127.0.0.1:0")
+        server = await start_server(factory, "127.0.0.1:0", pki.orchestrator if pki else None)
+        security = "mutual TLS, OPC UA SignAndEncrypt" if pki else "no TLS"
         say(
             styled(
                 ("orchestrator", "bold"),
-                f" listening on {server.address} (demo: no TLS, temporary database)",
+                f" listening on {server.address} (demo: {security}, temporary database)",
             )
         )
         modules = [
@@ -143,6 +162,7 @@ async def _demo(
                     orchestrator=server.address,
                     seed=i,
                     time_scale=time_scale,
+                    security=pki.module(kind, dock) if pki else None,
                 )
             )
             for i, (kind, dock) in enumerate(DEMO_FLOOR)
@@ -150,7 +170,8 @@ async def _demo(
         tasks = [asyncio.create_task(m.run(), name=m.module_id) for m in modules]
         try:
             await _plug_in(modules, tasks, say)
-            return await _order_plan_and_run(server.address, recipes, say)
+            planner = pki.planner if pki else None
+            return await _order_plan_and_run(server.address, recipes, say, planner)
         finally:
             for task in tasks:
                 task.cancel()
@@ -188,8 +209,8 @@ async def _plug_in(modules: list, tasks: list[asyncio.Task], say) -> None:
             )
 
 
-async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say) -> dict:
-    async with OrchestratorClient(address, deadline=60) as client:
+async def _order_plan_and_run(address: str, recipes: list[tuple[str, str]], say, tls=None) -> dict:
+    async with OrchestratorClient(address, deadline=60, tls=tls) as client:
         orders = []
         for source, text in recipes:
             submitted = await client.submit_order(text, source, uuid.uuid4().hex)
