@@ -1,0 +1,50 @@
+"""Small helpers the adversarial tests share: raw registry calls and their refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from pnp.v1 import registry_pb2, registry_pb2_grpc
+from tests.security.conftest import descriptor
+
+
+async def status_of(call) -> grpc.StatusCode:
+    """The status a call ends with (OK when it succeeds)."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+def register(channel, module_id: str, boot_id: str = "boot-1", **descriptor_fields):
+    request = registry_pb2.RegisterModuleRequest(
+        descriptor=descriptor(module_id, **descriptor_fields),
+        boot_id=boot_id,
+        request_id=f"r-{module_id}-{boot_id}",
+    )
+    return registry_pb2_grpc.ModuleRegistryStub(channel).RegisterModule(request, timeout=5)
+
+
+async def session_refusal(channel, module_id: str, epoch: int) -> grpc.StatusCode:
+    """Opens a Session as ``module_id``/``epoch``, reports a state and a heartbeat, and
+    returns the status the server ends the stream with."""
+    call = registry_pb2_grpc.ModuleRegistryStub(channel).Session(timeout=5)
+    messages = [
+        registry_pb2.SessionRequest(
+            hello=registry_pb2.SessionHello(module_id=module_id, epoch=epoch)
+        ),
+        registry_pb2.SessionRequest(state=registry_pb2.StateReport(item_state=4)),
+        registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=1)),
+    ]
+    try:
+        for message in messages:
+            await call.write(message)
+        await call.done_writing()
+        while (await call.read()) is not grpc.aio.EOF:
+            pass
+    except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
+        pass  # a write after the server ended the call: its status says why
+    return await call.code()
