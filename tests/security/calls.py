@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 
 from pnp.v1 import registry_pb2, registry_pb2_grpc
@@ -29,22 +27,20 @@ def register(channel, module_id: str, boot_id: str = "boot-1", **descriptor_fiel
 
 
 async def session_refusal(channel, module_id: str, epoch: int) -> grpc.StatusCode:
-    """Opens a Session as ``module_id``/``epoch``, reports a state and a heartbeat, and
-    returns the status the server ends the stream with."""
+    """Opens a Session as ``module_id``/``epoch`` and returns how the server ends it.
+
+    Only the hello is sent before reading: the server decides on it, and a client that
+    keeps writing into a stream the server has ended gets grpc's "Internal error from
+    Core" instead of the server's status. (Nothing after a refused hello is read.)
+    """
     call = registry_pb2_grpc.ModuleRegistryStub(channel).Session(timeout=5)
-    messages = [
-        registry_pb2.SessionRequest(
-            hello=registry_pb2.SessionHello(module_id=module_id, epoch=epoch)
-        ),
-        registry_pb2.SessionRequest(state=registry_pb2.StateReport(item_state=4)),
-        registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=1)),
-    ]
+    hello = registry_pb2.SessionHello(module_id=module_id, epoch=epoch)
     try:
-        for message in messages:
-            await call.write(message)
-        await call.done_writing()
+        await call.write(registry_pb2.SessionRequest(hello=hello))
         while (await call.read()) is not grpc.aio.EOF:
-            pass
-    except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
-        pass  # a write after the server ended the call: its status says why
+            await call.write(
+                registry_pb2.SessionRequest(state=registry_pb2.StateReport(item_state=4))
+            )
+    except grpc.aio.AioRpcError:
+        pass
     return await call.code()

@@ -94,6 +94,11 @@ class SecureFactory:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
             return db.execute("SELECT module_id, epoch, boot_id FROM modules").fetchall()
 
+    async def close(self) -> None:
+        await self.server.stop(grace=0.2)
+        await self.factory.stop()
+        self.factory.store.close()
+
     async def is_serving(self) -> bool:
         async with self.channel(PLANNER) as channel:
             response = await health_pb2_grpc.HealthStub(channel).Check(
@@ -102,22 +107,26 @@ class SecureFactory:
         return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.fixture
-async def secure_factory(tmp_path, factory_pki):
+async def start_secure_factory(tmp_path: Path, factory_pki: FactoryPki, **settings):
     db_path = tmp_path / "pnp.db"
     tls = factory_pki.files(ORCHESTRATOR)
-    settings = FactorySettings(
-        solve_time_limit=2.0, opcua_security=OpcUaClientSecurity(tls.ca, tls.certificate, tls.key)
+    factory_settings = FactorySettings(
+        **{"solve_time_limit": 2.0, **settings},
+        opcua_security=OpcUaClientSecurity(tls.ca, tls.certificate, tls.key),
     )
-    factory = Factory(Store.open_sqlite(db_path), settings=settings)
+    factory = Factory(Store.open_sqlite(db_path), settings=factory_settings)
     await factory.start()
     server = await start_server(factory, "127.0.0.1:0", tls=tls)
+    return SecureFactory(factory, server, db_path, factory_pki)
+
+
+@pytest.fixture
+async def secure_factory(tmp_path, factory_pki):
+    running = await start_secure_factory(tmp_path, factory_pki)
     try:
-        yield SecureFactory(factory, server, db_path, factory_pki)
+        yield running
     finally:
-        await server.stop(grace=0.2)
-        await factory.stop()
-        factory.store.close()
+        await running.close()
 
 
 def descriptor(module_id: str, dock: str = "A1") -> module_pb2.ModuleDescriptor:
