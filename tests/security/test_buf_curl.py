@@ -34,8 +34,10 @@ def planner_certificate(secure_factory) -> tuple[str, ...]:
 
 async def test_buf_curl_without_a_client_certificate_is_refused(secure_factory):
     code, out, err = await buf_curl_tls(secure_factory, method="pnp.v1.Orchestrator/ListModules")
+    # The handshake fails before anything else: even reflection, so buf cannot find
+    # the schema of the call, let alone make it.
     assert code != 0
-    assert "unavailable" in err.lower() or "certificate" in err.lower(), err
+    assert "failed to find service" in err.lower() or "unavailable" in err.lower(), err
     assert "modules" not in out
     assert await secure_factory.is_serving()
 
