@@ -29,11 +29,12 @@ class Access:
         certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
         return _identity_of(certificates[0]) if certificates else None
 
-    def peer_key(self, context: grpc.aio.ServicerContext) -> str:
-        """Whom a rate limit counts against: the certificate's identity, else the
-        connection (without TLS there is nobody more precise to hold to account)."""
+    def accountable(self, context: grpc.aio.ServicerContext) -> str | None:
+        """Whom a rate limit counts against: the identity in the certificate. None
+        without TLS: a connection is no identity (gRPC shares one connection among all
+        the channels of a process, so ten modules in one process look like one peer)."""
         identity = self.caller(context) if self.enforced else None
-        return identity.uri if identity is not None else context.peer()
+        return identity.uri if identity is not None else None
 
     def require_module(self, context: grpc.aio.ServicerContext, module_id: str) -> None:
         if not self.enforced:

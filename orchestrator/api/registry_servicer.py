@@ -2,7 +2,7 @@
 
 Under mutual TLS each call acts only for the module id in the caller's certificate
 (``Access.require_module``, checked before anything else is read), and registrations
-are rate-limited per caller.
+are rate-limited per certificate.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
 
     @maps_errors
     async def RegisterModule(self, request, context):
-        peer = self.access.peer_key(context)
-        if not self.registrations.allow(peer, self._monotonic()):
+        peer = self.access.accountable(context)
+        if peer is not None and not self.registrations.allow(peer, self._monotonic()):
             wait = self.registrations.retry_after(peer)
             raise ResourceExhausted(
                 f"too many registrations from {peer}: at most {REGISTRATION_RATE.burst} at "

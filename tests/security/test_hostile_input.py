@@ -9,6 +9,8 @@ import math
 import grpc
 import pytest
 
+from orchestrator.api.status import error_from_rpc
+from orchestrator.errors import BadInput
 from orchestrator.security.limits import REGISTRATION_RATE
 from pnp.v1 import (
     module_pb2,
@@ -109,3 +111,28 @@ async def test_a_registration_flood_is_throttled_per_certificate(secure_factory)
     # The flood was one boot retrying: one module, one epoch.
     assert secure_factory.module_rows() == [("laser-a", 1, "boot-1")]
     assert await secure_factory.is_serving()
+
+
+async def test_a_descriptor_with_thousands_of_problems_still_gets_invalid_argument(
+    secure_factory,
+):
+    """Found by fuzzing: every problem in the status made its trailer pass the 16 KiB that
+    clients accept, and the caller saw RESOURCE_EXHAUSTED instead of what was wrong."""
+    hostile = descriptor("laser-a")
+    for capability in hostile.capabilities:
+        capability.parameters.extend(
+            module_pb2.ParameterSpec(name=f"Ungültig-{i}-" + "ä" * 40) for i in range(50)
+        )
+    hostile.capabilities.extend(hostile.capabilities[0] for _ in range(60))
+    async with secure_factory.channel(MODULE_A) as channel:
+        stub = registry_pb2_grpc.ModuleRegistryStub(channel)
+        request = registry_pb2.RegisterModuleRequest(
+            descriptor=hostile, boot_id="boot-1", request_id="r1"
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.RegisterModule(request, timeout=10)
+    error = error_from_rpc(refused.value)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert isinstance(error, BadInput)
+    assert error.violations[-1].description.endswith("more problems")
+    assert secure_factory.row_counts()["modules"] == 0
