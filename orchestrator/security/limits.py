@@ -10,8 +10,9 @@ from __future__ import annotations
 from orchestrator.security.rate_limits import RateLimit
 
 # The largest legitimate request is a recipe (256 KiB of YAML) or a descriptor with 64
-# capabilities; 1 MiB leaves room for both and refuses anything bigger before parsing.
-MAX_RECEIVE_MESSAGE_BYTES = 1024 * 1024
+# capabilities; anything above 4 MiB is refused by gRPC before it is parsed. (Counts
+# inside a message are checked before walking it: see MAX_CAPABILITIES.)
+MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
 # Responses (plans, order lists) may be larger than requests.
 MAX_SEND_MESSAGE_BYTES = 16 * 1024 * 1024
 # Hundreds of modules each hold one Session stream, planners follow events: this is

@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.api.status import error_from_rpc
 from orchestrator.errors import BadInput
-from orchestrator.security.limits import REGISTRATION_RATE
+from orchestrator.security.limits import MAX_RECEIVE_MESSAGE_BYTES, REGISTRATION_RATE
 from pnp.v1 import (
     module_pb2,
     orchestrator_pb2,
@@ -46,7 +46,7 @@ async def register_descriptor(secure_factory, hostile: module_pb2.ModuleDescript
 
 async def test_an_oversized_message_is_refused_before_it_is_parsed(secure_factory):
     before = secure_factory.row_counts()
-    code = await submit(secure_factory, "#" * (2 * 1024 * 1024))
+    code = await submit(secure_factory, "#" * (MAX_RECEIVE_MESSAGE_BYTES + 1))
     assert code is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert secure_factory.row_counts() == before
     assert await secure_factory.is_serving()
