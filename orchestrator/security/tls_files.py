@@ -67,9 +67,10 @@ def checked(files: TlsFiles, *, now: datetime | None = None) -> Identity:
         ) from None
     now = now or datetime.now(UTC)
     if certificate.not_valid_after_utc < now:
+        expired = f"{files.certificate} expired on {certificate.not_valid_after_utc:%Y-%m-%d}"
         raise BadInput(
-            f"{files.certificate} expired on {certificate.not_valid_after_utc:%Y-%m-%d}",
-            [Violation("cert", "issue a new one with `pnp pki issue ... --force`")],
+            expired,
+            [Violation("cert", f"{expired}; issue a new one with `pnp pki issue ... --force`")],
         )
     identity = identity_from_uris(certificate_uris(certificate))
     if identity is None:
