@@ -16,6 +16,7 @@ import click
 
 from orchestrator.errors import BadInput, Violation
 from orchestrator.security.identities import Identity, Role
+from orchestrator.security.pki import PkiDirectory
 from orchestrator.security.tls_files import TlsFiles, checked, files_in_directory, the_only_planner
 
 ENV_TLS_DIR = "PNP_TLS_DIR"
@@ -42,7 +43,7 @@ class TlsChoice:
         if not self.wanted:
             return None
         from_dir = files_in_directory(self.tls_dir, identity) if self.tls_dir and identity else None
-        ca = self.ca or (from_dir.ca if from_dir else None)
+        ca = self.ca or (PkiDirectory(self.tls_dir).ca_certificate if self.tls_dir else None)
         cert = self.cert or (from_dir.certificate if from_dir else None)
         key = self.key or (from_dir.key if from_dir else None)
         if ca is None or cert is None or key is None:
