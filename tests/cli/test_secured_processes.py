@@ -7,6 +7,7 @@ import json
 import os
 
 from tests.cli.pnp_process import Running, pnp, serve
+from tests.conftest import RECIPES
 
 
 def test_a_factory_secured_with_pnp_pki(tmp_path):
@@ -57,3 +58,20 @@ def test_a_factory_secured_with_pnp_pki(tmp_path):
     assert code == 0, stderr
     assert "WITHOUT TLS" not in stderr
     assert "Traceback" not in stderr
+
+
+def test_the_secure_demo_runs_every_order_to_completion():
+    result = pnp(
+        "demo",
+        "--secure",
+        "--json",
+        "--recipes",
+        str(RECIPES),
+        "--time-scale",
+        "20000",
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["kpis"]["orders_completed"] == len(list((RECIPES / "orders").glob("*.yaml")))
+    assert len(report["modules"]) == 10
