@@ -11,20 +11,26 @@ even when no NoSecurity endpoint is offered. Each of these is turned off here:
 3. at ActivateSession the certificate of the secure channel itself is checked the same
    way (``_ChannelCertificateGate``): a session on a plain channel has no certificate
    and is refused, whatever the client put (or left out) in CreateSession.
+
+``secure_client`` is the other side, for the conformance kit: SignAndEncrypt with the
+given certificate, and the module's certificate must come from the factory CA.
 """
 
 from __future__ import annotations
 
 import logging
 
-from asyncua import Server, ua
+from asyncua import Client, Server, ua
 from asyncua.common.utils import ServiceError
+from asyncua.crypto import uacrypto
 from asyncua.crypto.permission_rules import User, UserRole
+from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 from asyncua.server.user_managers import UserManager
 from cryptography import x509
 
 from modules.security import (
     ORCHESTRATOR_URI_PREFIX,
+    ClientCredentials,
     ModuleSecurity,
     UntrustedCertificate,
     certificate_uris,
@@ -84,3 +90,25 @@ class _ChannelCertificateGate(UserManager):
             log.warning("OPC UA session refused: %s", untrusted)
             return None
         return User(role=UserRole.User)
+
+
+async def secure_client(client: Client, credentials: ClientCredentials) -> None:
+    """Configures ``client`` (before ``connect``) for a secured module."""
+    certificate = x509.load_pem_x509_certificate(credentials.certificate.read_bytes())
+    ca = x509.load_pem_x509_certificate(credentials.ca.read_bytes())
+    client.application_uri = next(iter(certificate_uris(certificate)), client.application_uri)
+
+    async def validate(server_certificate: x509.Certificate, _server) -> None:
+        try:
+            verify_issued_by(server_certificate, ca)
+        except UntrustedCertificate as untrusted:
+            log.warning("OPC UA server refused: %s", untrusted)
+            raise ServiceError(ua.StatusCodes.BadCertificateUntrusted) from None
+
+    client.certificate_validator = validate
+    await client.set_security(
+        SecurityPolicyBasic256Sha256,
+        certificate=uacrypto.CertProperties(credentials.certificate, extension="pem"),
+        private_key=uacrypto.CertProperties(credentials.key, extension="pem"),
+        mode=ua.MessageSecurityMode.SignAndEncrypt,
+    )

@@ -78,6 +78,16 @@ class ModuleSecurity:
         return x509.load_pem_x509_certificate(self.ca.read_bytes())
 
 
+@dataclass(frozen=True)
+class ClientCredentials:
+    """PEM files an OPC UA client presents to a secured module (the orchestrator's, since
+    a secured module admits the orchestrator only): the CA it trusts, its own pair."""
+
+    ca: Path
+    certificate: Path
+    key: Path
+
+
 def certificate_uris(certificate: x509.Certificate) -> list[str]:
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)

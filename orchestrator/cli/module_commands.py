@@ -31,6 +31,7 @@ from orchestrator.cli.output import (
 from orchestrator.cli.tls_options import TlsChoice, tls_options
 from orchestrator.errors import BadInput, Conflict, PermissionDenied, Violation
 from orchestrator.security.identities import Identity, Role
+from orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME
 
 
 @cli.group()
@@ -227,13 +228,22 @@ async def _run_until_interrupted(simulated, as_json: bool) -> None:
 @module.command()
 @click.argument("endpoint")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for each state.")
+@tls_options
+@click.option(
+    "--name",
+    default=DEFAULT_ORCHESTRATOR_NAME,
+    show_default=True,
+    help="With --tls-dir: whose orchestrator certificate to connect with.",
+)
 @json_option
-def check(endpoint: str, timeout: float, as_json: bool) -> int:
+def check(endpoint: str, timeout: float, tls_dir, ca, cert, key, name, as_json: bool) -> int:
     """Run the conformance kit against the module at ENDPOINT (opc.tcp://host:port).
 
     Exercises every skill over OPC UA: information model, refused commands, parameter
     checks, Start to Complete, idempotent Start, Hold/Suspend/Stop, Abort/Clear,
-    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise.
+    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise. A secured module
+    admits only the orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with
+    the orchestrator's certificate over SignAndEncrypt.
     """
     if not endpoint.startswith("opc.tcp://"):
         raise BadInput(
@@ -241,8 +251,11 @@ def check(endpoint: str, timeout: float, as_json: bool) -> int:
             [Violation("endpoint", "expected opc.tcp://HOST:PORT")],
         )
     from modules.conformance import check_module  # asyncua: load on use
+    from modules.security import ClientCredentials
 
-    results = run(check_module(endpoint, timeout=timeout))
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
+    credentials = None if tls is None else ClientCredentials(tls.ca, tls.certificate, tls.key)
+    results = run(check_module(endpoint, timeout=timeout, credentials=credentials))
     failed = [r for r in results if not r.passed]
     if as_json:
         emit_json(

@@ -65,8 +65,8 @@ class TlsChoice:
             return None
         if planner:
             return self.files_for(Identity(Role.PLANNER, planner))
-        if self.cert is not None:  # explicit files: whoever they name must be a planner
-            return self.files_for(None)
+        if self.cert is not None or self.tls_dir is None:
+            return self.files_for(None)  # explicit files (or an incomplete set: refused)
         return self.files_for(the_only_planner(self.tls_dir))
 
 

@@ -18,5 +18,7 @@ MAX_SEND_MESSAGE_BYTES = 16 * 1024 * 1024
 # Hundreds of modules each hold one Session stream, planners follow events: this is
 # room for a large factory and a cap on what a flood of streams can tie up.
 MAX_CONCURRENT_RPCS = 4096
+# A what-if plans the whole factory again: this many modules added or taken out at most.
+MAX_WHAT_IF_CHANGES = 64
 # A module registers once per boot and after outages, with backoff (0.1 s, 0.2 s, ...).
 REGISTRATION_RATE = RateLimit(per_second=2.0, burst=10)

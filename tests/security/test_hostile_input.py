@@ -136,3 +136,14 @@ async def test_a_descriptor_with_thousands_of_problems_still_gets_invalid_argume
     assert isinstance(error, BadInput)
     assert error.violations[-1].description.endswith("more problems")
     assert secure_factory.row_counts()["modules"] == 0
+
+
+async def test_a_what_if_with_thousands_of_modules_is_refused(secure_factory):
+    async with secure_factory.channel(PLANNER) as channel:
+        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        request = orchestrator_pb2.WhatIfRequest(
+            with_descriptors=[descriptor(f"what-if-{i}") for i in range(5_000)]
+        )
+        code = await status_of(stub.WhatIf(request, timeout=10))
+    assert code is grpc.StatusCode.INVALID_ARGUMENT
+    assert await secure_factory.is_serving()

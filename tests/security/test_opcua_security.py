@@ -11,7 +11,8 @@ from asyncua import Client, ua
 from asyncua.crypto import uacrypto
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from modules.security import ModuleSecurity
+from modules.conformance import check_module
+from modules.security import ClientCredentials, ModuleSecurity
 from modules.sim import SimulatedModule, SimulatedModuleConfig
 from orchestrator.execution.opcua_link import ModuleLink
 from orchestrator.execution.opcua_security import OpcUaClientSecurity
@@ -22,7 +23,9 @@ REFUSED = (ua.UaError, OSError, TimeoutError, ConnectionError, asyncio.TimeoutEr
 
 
 @contextlib.asynccontextmanager
-async def secured_module(factory_pki, module_id: str = "laser-a", certificate_of=None):
+async def secured_module(
+    factory_pki, module_id: str = "laser-a", certificate_of=None, time_scale: float = 1.0
+):
     """A standalone simulated module serving OPC UA with the certificate of
     ``certificate_of`` (default: its own)."""
     files = factory_pki.files(certificate_of or MODULE_A)
@@ -32,6 +35,7 @@ async def secured_module(factory_pki, module_id: str = "laser-a", certificate_of
             dock="A1",
             module_id=module_id,
             orchestrator=None,
+            time_scale=time_scale,
             security=ModuleSecurity(files.ca, files.certificate, files.key),
         )
     )
@@ -145,3 +149,15 @@ async def test_a_session_on_a_plain_channel_is_never_activated(factory_pki):
                 await client.nodes.server_state.read_value()
         finally:
             client.disconnect_socket()
+
+
+async def test_the_conformance_kit_checks_a_secured_module_with_the_orchestrators_certificate(
+    factory_pki,
+):
+    files = factory_pki.files(ORCHESTRATOR)
+    credentials = ClientCredentials(files.ca, files.certificate, files.key)
+    async with secured_module(factory_pki, time_scale=3000) as module:
+        refused = await check_module(module.endpoint, timeout=10)
+        results = await check_module(module.endpoint, timeout=10, credentials=credentials)
+    assert [(r.name, r.passed) for r in refused] == [("connect", False)]
+    assert [r for r in results if not r.passed] == []
