@@ -10,7 +10,9 @@ even when no NoSecurity endpoint is offered. Each of these is turned off here:
    (``urn:pnp:orchestrator:*``): another module may not drive this one's skills;
 3. at ActivateSession the certificate of the secure channel itself is checked the same
    way (``_ChannelCertificateGate``): a session on a plain channel has no certificate
-   and is refused, whatever the client put (or left out) in CreateSession.
+   and is refused, whatever the client put (or left out) in CreateSession;
+4. RegisterServer, which asyncua answers on a plain channel without a session, is
+   refused: strangers could otherwise advertise servers in the module's discovery list.
 
 ``secure_client`` is the other side, for the conformance kit: SignAndEncrypt with the
 given certificate, and the module's certificate must come from the factory CA.
@@ -66,6 +68,12 @@ async def secure_server(server: Server, security: ModuleSecurity) -> None:
             raise ServiceError(ua.StatusCodes.BadCertificateUriInvalid)
 
     server.set_certificate_validator(validate)
+    server.iserver.register_server = _refuse_registration
+    server.iserver.register_server2 = _refuse_registration
+
+
+def _refuse_registration(*_args, **_kwargs) -> None:
+    raise ServiceError(ua.StatusCodes.BadServiceUnsupported)
 
 
 def check_orchestrator_certificate(certificate: x509.Certificate, ca: x509.Certificate) -> None:

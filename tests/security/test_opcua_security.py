@@ -161,3 +161,25 @@ async def test_the_conformance_kit_checks_a_secured_module_with_the_orchestrator
         results = await check_module(module.endpoint, timeout=10, credentials=credentials)
     assert [(r.name, r.passed) for r in refused] == [("connect", False)]
     assert [r for r in results if not r.passed] == []
+
+
+async def test_a_stranger_cannot_advertise_servers_through_a_secured_module(factory_pki):
+    async with secured_module(factory_pki) as module:
+        client = Client(module.endpoint, timeout=5)
+        await client.connect_socket()
+        try:
+            await client.send_hello()
+            await client.open_secure_channel()
+            fake = ua.RegisteredServer(
+                ServerUri="urn:fake:server",
+                ServerNames=[ua.LocalizedText("fake")],
+                ServerType=ua.ApplicationType.Server,
+                DiscoveryUrls=["opc.tcp://203.0.113.1:4840"],
+                IsOnline=True,
+            )
+            with pytest.raises(ua.UaStatusCodeError) as refused:
+                await client.uaclient.register_server(fake)
+            assert refused.value.code == ua.StatusCodes.BadServiceUnsupported
+        finally:
+            client.disconnect_socket()
+        assert "urn:fake:server" not in module.opcua.server.iserver._known_servers
