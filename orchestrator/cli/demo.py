@@ -142,7 +142,7 @@ async def _demo(
             settings=FactorySettings(
                 solve_time_limit=solve_time_limit,
                 time_scale=time_scale,
-                opcua_security=pki.opcua_security if pki else None,
+                opcua_security=pki.orchestrator if pki else None,
             ),
         )
         await factory.start()

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modules.security import ModuleSecurity
-from orchestrator.execution.opcua_security import OpcUaClientSecurity
 from orchestrator.security import pki
 from orchestrator.security.identities import Identity, Role
 from orchestrator.security.tls_files import TlsFiles, files_in_directory
@@ -42,11 +41,6 @@ class DemoPki:
     @property
     def planner(self) -> TlsFiles:
         return files_in_directory(self.root, PLANNER)
-
-    @property
-    def opcua_security(self) -> OpcUaClientSecurity:
-        files = self.orchestrator
-        return OpcUaClientSecurity(files.ca, files.certificate, files.key)
 
     def module(self, kind: str, dock: str) -> ModuleSecurity:
         return ModuleSecurity.from_directory(self.root, module_id(kind, dock))

@@ -13,7 +13,6 @@ from orchestrator.cli.main import cli, quiet_libraries, run
 from orchestrator.cli.output import console, emit_json_line, errors
 from orchestrator.cli.tls_options import TlsChoice, tls_options
 from orchestrator.domain.layout import Layout, load_layout_file
-from orchestrator.execution.opcua_security import OpcUaClientSecurity
 from orchestrator.security.identities import Identity, Role
 from orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from orchestrator.service.settings import FactorySettings
@@ -111,14 +110,10 @@ def serve(
         lease_ttl=lease_ttl,
         solve_time_limit=solve_time_limit,
         time_scale=time_scale,
-        opcua_security=opcua_security(tls),
+        # The orchestrator's gRPC certificate doubles as its OPC UA client certificate.
+        opcua_security=tls,
     )
     run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
-
-
-def opcua_security(tls: TlsFiles | None) -> OpcUaClientSecurity | None:
-    """The orchestrator's gRPC certificate doubles as its OPC UA client certificate."""
-    return None if tls is None else OpcUaClientSecurity(tls.ca, tls.certificate, tls.key)
 
 
 async def _serve(

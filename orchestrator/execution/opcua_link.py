@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from asyncua import Client, ua
 
-from orchestrator.execution.opcua_security import OpcUaClientSecurity, secure_client
+from orchestrator.execution.opcua_security import secure_client
+from orchestrator.security.tls_files import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class ModuleLink:
         module_id: str,
         endpoint: str,
         on_change: Callable[[], None],
-        security: OpcUaClientSecurity | None = None,
+        security: TlsFiles | None = None,
     ) -> None:
         self.module_id = module_id
         self.endpoint = endpoint

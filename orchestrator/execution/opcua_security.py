@@ -1,17 +1,15 @@
 """The orchestrator's side of OPC UA security: its own certificate, and whom it trusts.
 
-With ``OpcUaClientSecurity`` every ``ModuleLink`` connects with SignAndEncrypt
-(Basic256Sha256), presents the orchestrator's certificate (whose SAN URI is its
-application URI), and accepts the module's server certificate only if it chains to
-the factory CA and names exactly the module the link is for: a module cannot pass
-another module's endpoint off as its own.
+Given the orchestrator's TLS files (the same ``TlsFiles`` its gRPC server uses), every
+``ModuleLink`` connects with SignAndEncrypt (Basic256Sha256), presents the
+orchestrator's certificate (whose SAN URI is its application URI), and accepts the
+module's server certificate only if it chains to the factory CA and names exactly the
+module the link is for: a module cannot pass another module's endpoint off as its own.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 from asyncua import Client, ua
 from asyncua.common.utils import ServiceError
@@ -21,19 +19,12 @@ from cryptography import x509
 
 from orchestrator.security.certificates import UntrustedCertificate, verified_identity
 from orchestrator.security.identities import Identity, Role
-from orchestrator.security.tls_files import certificate_uris
+from orchestrator.security.tls_files import TlsFiles, certificate_uris
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class OpcUaClientSecurity:
-    ca: Path
-    certificate: Path
-    key: Path
-
-
-async def secure_client(client: Client, security: OpcUaClientSecurity, module_id: str) -> None:
+async def secure_client(client: Client, security: TlsFiles, module_id: str) -> None:
     """Configures ``client`` (before ``connect``) to talk to module ``module_id`` securely."""
     certificate = x509.load_pem_x509_certificate(security.certificate.read_bytes())
     ca = x509.load_pem_x509_certificate(security.ca.read_bytes())

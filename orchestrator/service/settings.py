@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.execution.opcua_security import OpcUaClientSecurity
+from orchestrator.security.tls_files import TlsFiles
 
 
 @dataclass(frozen=True)
@@ -21,4 +21,4 @@ class FactorySettings:
     # Factory seconds per real second; match the simulated modules' --time-scale.
     time_scale: float = 1.0
     # The orchestrator's certificate for its OPC UA links to modules; None: NoSecurity.
-    opcua_security: OpcUaClientSecurity | None = None
+    opcua_security: TlsFiles | None = None

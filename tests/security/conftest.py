@@ -15,7 +15,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from modules.catalog import load_catalog
 from modules.descriptors import to_proto
 from orchestrator.api.server import RunningServer, start_server
-from orchestrator.execution.opcua_security import OpcUaClientSecurity
 from orchestrator.security import pki
 from orchestrator.security.identities import Identity, Role
 from orchestrator.security.tls_files import TlsFiles, files_in_directory
@@ -112,7 +111,7 @@ async def start_secure_factory(tmp_path: Path, factory_pki: FactoryPki, **settin
     tls = factory_pki.files(ORCHESTRATOR)
     factory_settings = FactorySettings(
         **{"solve_time_limit": 2.0, **settings},
-        opcua_security=OpcUaClientSecurity(tls.ca, tls.certificate, tls.key),
+        opcua_security=tls,
     )
     factory = Factory(Store.open_sqlite(db_path), settings=factory_settings)
     await factory.start()

@@ -15,7 +15,6 @@ from modules.conformance import check_module
 from modules.security import ClientCredentials, ModuleSecurity
 from modules.sim import SimulatedModule, SimulatedModuleConfig
 from orchestrator.execution.opcua_link import ModuleLink
-from orchestrator.execution.opcua_security import OpcUaClientSecurity
 from orchestrator.security.tls_files import TlsFiles
 from tests.security.conftest import MODULE_A, MODULE_B, ORCHESTRATOR
 
@@ -94,8 +93,7 @@ async def test_another_modules_certificate_cannot_drive_this_module(factory_pki)
 
 
 async def link_connects(factory_pki, module_id: str, endpoint: str, seconds: float) -> bool:
-    files = factory_pki.files(ORCHESTRATOR)
-    security = OpcUaClientSecurity(files.ca, files.certificate, files.key)
+    security = factory_pki.files(ORCHESTRATOR)
     link = ModuleLink(module_id, endpoint, lambda: None, security=security)
     task = asyncio.create_task(link.run())
     try:
