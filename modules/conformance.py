@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 from asyncua import Client, ua
 
+from modules.opcua_security import secure_client
 from modules.opcua_server import NAMESPACE_URI
 from modules.packml import State
+from modules.security import ClientCredentials
 from modules.skill import UNITS_KEY
 
 ITEM_STATES = {"NotAvailable", "OutOfService", "NotExecuting", "Executing"}
@@ -102,7 +104,10 @@ class _Handler:
             probe.seen.put_nowait(val)
 
 
-async def check_module(endpoint: str, *, timeout: float = 30.0) -> list[CheckResult]:
+async def check_module(
+    endpoint: str, *, timeout: float = 30.0, credentials: ClientCredentials | None = None
+) -> list[CheckResult]:
+    """Runs every check; ``credentials`` (the orchestrator's) for a secured module."""
     results: list[CheckResult] = []
 
     async def check(name: str, body: Callable[[], Awaitable[str | None]]) -> bool:
@@ -119,6 +124,8 @@ async def check_module(endpoint: str, *, timeout: float = 30.0) -> list[CheckRes
 
     client = Client(endpoint, timeout=timeout)
     try:
+        if credentials is not None:
+            await secure_client(client, credentials)
         await client.connect()
     except (OSError, TimeoutError, ua.UaError) as error:
         return [CheckResult("connect", False, f"cannot connect to {endpoint}: {error}")]

@@ -12,6 +12,9 @@
 
     await module.run()
 
+Pass ``security=ModuleSecurity.from_directory(...)`` to run secured (mutual TLS to the
+orchestrator, OPC UA SignAndEncrypt): see ``modules.security``.
+
 ``run`` serves OPC UA at once (so the module can be tested on its own), then keeps
 it registered with the orchestrator over gRPC, retrying with backoff while the
 orchestrator is unreachable. The module's MachineryItemState follows its skills.
@@ -33,6 +36,7 @@ import grpc
 from modules.descriptors import ModuleType, to_proto
 from modules.opcua_server import ModuleOpcUaServer
 from modules.packml import BUSY, State
+from modules.security import ModuleSecurity
 from modules.session import RegistryClient
 from modules.skill import Execution, Handler, SkillRuntime
 from pnp.v1 import module_pb2, registry_pb2
@@ -64,11 +68,13 @@ class Module:
         time_scale: float = 1.0,
         boot_id: str | None = None,
         seed: int | None = None,
+        security: ModuleSecurity | None = None,
         journal: str | Path | None = None,
     ) -> None:
         """``journal``: a file this module appends one JSON line to for every execution it
         accepts (id, capability, boot): the module's own record of what it ran."""
         self.module_type = module_type
+        self.security = security
         self.module_id = module_id
         self.dock = dock
         self.serial = serial or f"SN-{module_id}"
@@ -93,6 +99,7 @@ class Module:
             runtimes=self.skills,
             host=opcua_host,
             port=opcua_port,
+            security=security,
         )
         self.client: RegistryClient | None = None
         if orchestrator is not None:
@@ -102,6 +109,7 @@ class Module:
                 boot_id=self.boot_id,
                 on_directive=self._on_directive,
                 seed=seed,
+                credentials=security.channel_credentials() if security else None,
             )
 
     # -- declaring skills ---------------------------------------------------------------

@@ -13,6 +13,8 @@
 A command the PackML state machine does not allow now is answered with
 ``BadInvalidState``; parameters the envelope refuses with ``BadInvalidArgument``.
 This adapter holds no state of its own: it publishes what the skill runtimes say.
+With ``security`` the server offers SignAndEncrypt only, to the orchestrator only
+(``opcua_security``); without it, NoSecurity only, and it says so loudly.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import logging
 
 from asyncua import Server, ua
 
+from modules.opcua_security import secure_server
 from modules.packml import Command, CommandRefused
+from modules.security import ModuleSecurity
 from modules.skill import InvalidParameters, SkillRuntime
 
 log = logging.getLogger(__name__)
@@ -53,8 +57,10 @@ class ModuleOpcUaServer:
         runtimes: dict[str, SkillRuntime],
         host: str = "127.0.0.1",
         port: int = 0,
+        security: ModuleSecurity | None = None,
     ) -> None:
         self.module_id = module_id
+        self.security = security
         self.vendor = vendor
         self.model = model
         self.runtimes = runtimes
@@ -81,9 +87,12 @@ class ModuleOpcUaServer:
         await server.init()
         server.set_endpoint(f"{self.endpoint}/")
         server.set_server_name(f"pnp module {self.module_id}")
-        # asyncua offers every policy and trusts any certificate by default; until the
-        # security issue lands, a module offers NoSecurity only, and says so.
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        # asyncua offers every policy and trusts any certificate by default: a module
+        # offers either SignAndEncrypt to the orchestrator only, or NoSecurity only.
+        if self.security is not None:
+            await secure_server(server, self.security)
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         self._idx = await server.register_namespace(NAMESPACE_URI)
         module = await server.nodes.objects.add_object(self._id("Module"), self._name("Module"))
         for name, value in (
@@ -116,11 +125,12 @@ class ModuleOpcUaServer:
         bound = getattr(server.bserver, "port", None)
         if bound:
             self.port = bound
-        log.warning(
-            "module %s: OPC UA without security at %s (local development only)",
-            self.module_id,
-            self.endpoint,
-        )
+        if self.security is None:
+            log.warning(
+                "module %s: OPC UA without security at %s (local development only)",
+                self.module_id,
+                self.endpoint,
+            )
 
     async def stop(self) -> None:
         # asyncua's clock task sleeps a whole second between updates and stop() waits for

@@ -73,8 +73,12 @@ class RegistryClient:
         rpc_timeout: float = 5.0,
         backoff: Backoff = Backoff(),
         seed: int | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
         self.target = target
+        # None: plain text (local development). With credentials: mutual TLS, and the
+        # orchestrator accepts this client only as the module id in its certificate.
+        self._credentials = credentials
         self.descriptor = descriptor
         self.boot_id = boot_id or uuid.uuid4().hex
         self.registration: registry_pb2.RegisterModuleResponse | None = None
@@ -101,7 +105,7 @@ class RegistryClient:
         delays = self._backoff.delays(self._rng)
         while True:
             try:
-                async with grpc.aio.insecure_channel(self.target) as channel:
+                async with self._channel() as channel:
                     stub = registry_pb2_grpc.ModuleRegistryStub(channel)
                     self.registration = await stub.RegisterModule(
                         registry_pb2.RegisterModuleRequest(
@@ -132,7 +136,7 @@ class RegistryClient:
         """Tell the orchestrator this module leaves; best effort, with a deadline."""
         if self.registration is None:
             return
-        async with grpc.aio.insecure_channel(self.target) as channel:
+        async with self._channel() as channel:
             stub = registry_pb2_grpc.ModuleRegistryStub(channel)
             await stub.DeregisterModule(
                 registry_pb2.DeregisterModuleRequest(
@@ -142,6 +146,11 @@ class RegistryClient:
                 ),
                 timeout=self._rpc_timeout,
             )
+
+    def _channel(self) -> grpc.aio.Channel:
+        if self._credentials is None:
+            return grpc.aio.insecure_channel(self.target)
+        return grpc.aio.secure_channel(self.target, self._credentials)
 
     async def _hold_session(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from modules.catalog import load_catalog
 from modules.descriptors import CapabilitySpec
 from modules.module import Module
+from modules.security import ModuleSecurity
 from modules.skill import SkillContext
 
 PROGRESS_STEPS = 10
@@ -37,6 +38,7 @@ class SimulatedModuleConfig:
     noise: float = 0.05  # relative spread of durations around the time model
     failure_rate: float = 0.0  # probability that an execution fails
     journal: str | None = None  # file of accepted executions, one JSON line each
+    security: ModuleSecurity | None = None  # None: plain gRPC and OPC UA NoSecurity
 
     @property
     def resolved_module_id(self) -> str:
@@ -61,6 +63,7 @@ class SimulatedModule(Module):
             time_scale=config.time_scale,
             seed=config.seed,
             journal=config.journal,
+            security=config.security,
         )
         self.config = config
         self.rng = random.Random(config.seed)

@@ -11,6 +11,8 @@ an exit code (``orchestrator.cli.main``)::
     │   ├── AlreadyExists     ALREADY_EXISTS         1   that identity exists already
     │   └── Fenced            FAILED_PRECONDITION    1   carries an older epoch than the current
     ├── LeaseExpired          ABORTED                1   the module must register again (retryable)
+    ├── PermissionDenied      PERMISSION_DENIED      1   the caller's certificate does not allow it
+    ├── ResourceExhausted     RESOURCE_EXHAUSTED     1   over a rate or size limit (retryable later)
     ├── Unsupported           UNIMPLEMENTED          1   not built yet; the message says when
     ├── Unavailable           UNAVAILABLE            1   orchestrator or module unreachable
     └── Internal              INTERNAL               1   a bug: please report it
@@ -85,6 +87,16 @@ class Fenced(Conflict):
 
 class LeaseExpired(PnpError):
     """A module's lease ran out; registering again (same boot id) restores it."""
+
+    retryable = True
+
+
+class PermissionDenied(PnpError):
+    """The caller is authenticated but may not do this (e.g. a module acting for another)."""
+
+
+class ResourceExhausted(PnpError):
+    """The caller went over a limit (a registration rate); slow down and try again."""
 
     retryable = True
 

@@ -6,6 +6,8 @@ Run it next to an orchestrator (``pnp serve``):
 
 It serves its skill over OPC UA at once, registers on its dock over gRPC, and takes
 work. ``pnp module check opc.tcp://127.0.0.1:<port>`` runs the conformance kit on it.
+With ``--tls-dir`` (or ``$PNP_TLS_DIR``), a factory PKI folder holding ``ca.pem`` and
+the module's ``modules/<id>.pem|.key``, it runs secured (docs/security.md).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 
 from modules.descriptors import CapabilitySpec, ModuleType, ParameterEnvelope, TimeModel
 from modules.module import Module
+from modules.security import ENV_TLS_DIR, ModuleSecurity
 from modules.skill import SkillContext
 
 # 1. Describe what the module can do: capability, parameter envelope, time model.
@@ -34,13 +38,20 @@ TORQUE_STATION = ModuleType(
 )
 
 
-def build(module_id: str, dock: str, orchestrator: str, time_scale: float = 1.0) -> Module:
+def build(
+    module_id: str,
+    dock: str,
+    orchestrator: str,
+    time_scale: float = 1.0,
+    security: ModuleSecurity | None = None,
+) -> Module:
     module = Module(
         TORQUE_STATION,
         module_id=module_id,
         dock=dock,
         orchestrator=orchestrator,
         time_scale=time_scale,
+        security=security,
     )
     module.set_telemetry("PowerKw", 0.4)
 
@@ -66,9 +77,11 @@ def main() -> None:
     parser.add_argument("--dock", required=True)
     parser.add_argument("--orchestrator", default="127.0.0.1:50051")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--tls-dir", default=os.environ.get(ENV_TLS_DIR))
     args = parser.parse_args()
+    security = ModuleSecurity.from_directory(args.tls_dir, args.id) if args.tls_dir else None
     # 3. Run it: OPC UA at once, registration with retries, until Ctrl-C.
-    module = build(args.id, args.dock, args.orchestrator, args.time_scale)
+    module = build(args.id, args.dock, args.orchestrator, args.time_scale, security)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(module.run())
 

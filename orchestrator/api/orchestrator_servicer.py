@@ -6,6 +6,7 @@ from orchestrator.api import convert
 from orchestrator.api.layout_convert import layout_to_proto
 from orchestrator.api.status import maps_errors
 from orchestrator.errors import BadInput, Violation
+from orchestrator.security.limits import MAX_WHAT_IF_CHANGES
 from orchestrator.service.factory import Factory
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
@@ -64,6 +65,20 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def WhatIf(self, request, context):
+        changes = (
+            len(request.without_module_ids)
+            + len(request.with_modules)
+            + len(request.with_descriptors)
+        )
+        if changes > MAX_WHAT_IF_CHANGES:  # counted before any descriptor is converted
+            raise BadInput(
+                "too many changes for one what-if",
+                [
+                    Violation(
+                        "with_descriptors", f"{changes} changes; at most {MAX_WHAT_IF_CHANGES}"
+                    )
+                ],
+            )
         current, alternative, current_kpis, alternative_kpis = await self.factory.what_if(
             list(request.without_module_ids),
             list(request.with_modules),

@@ -1,18 +1,28 @@
-"""pnp.v1.ModuleRegistry: modules register, hold a session, and leave."""
+"""pnp.v1.ModuleRegistry: modules register, hold a session, and leave.
+
+Under mutual TLS each call acts only for the module id in the caller's certificate
+(``Access.require_module``, checked before anything else is read), and registrations
+are rate-limited per certificate.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Callable
 
 import grpc
 from google.protobuf import duration_pb2
 
 from orchestrator.api import convert
+from orchestrator.api.access import Access
 from orchestrator.api.status import abort_with, maps_errors
 from orchestrator.domain.events import Directive
-from orchestrator.errors import BadInput, PnpError, Violation
+from orchestrator.errors import BadInput, PnpError, ResourceExhausted, Violation
+from orchestrator.security.limits import REGISTRATION_RATE
+from orchestrator.security.rate_limits import PeerRateLimiter
 from orchestrator.service.factory import Factory
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 
@@ -26,11 +36,27 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 
 
 class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
-    def __init__(self, factory: Factory) -> None:
+    def __init__(
+        self,
+        factory: Factory,
+        access: Access | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.factory = factory
+        self.access = access or Access(enforced=False)
+        self.registrations = PeerRateLimiter(REGISTRATION_RATE)
+        self._monotonic = monotonic
 
     @maps_errors
     async def RegisterModule(self, request, context):
+        peer = self.access.accountable(context)
+        if peer is not None and not self.registrations.allow(peer, self._monotonic()):
+            wait = self.registrations.retry_after(peer)
+            raise ResourceExhausted(
+                f"too many registrations from {peer}: at most {REGISTRATION_RATE.burst} at "
+                f"once, then {REGISTRATION_RATE.per_second:g} per second; retry in {wait:.1f} s"
+            )
+        self.access.require_module(context, request.descriptor.module_id)
         description = convert.description_from_proto(request.descriptor)
         entry = await self.factory.register_module(description, request.boot_id)
         settings = self.factory.settings
@@ -43,6 +69,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
 
     @maps_errors
     async def DeregisterModule(self, request, context):
+        self.access.require_module(context, request.module_id)
         await self.factory.deregister_module(request.module_id, request.epoch)
         return registry_pb2.DeregisterModuleResponse()
 
@@ -64,6 +91,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     [Violation("hello", "send SessionHello(module_id, epoch) first")],
                 )
             module_id, epoch = first.hello.module_id, first.hello.epoch
+            self.access.require_module(context, module_id)
             session = self.factory.open_session(module_id, epoch)
         except PnpError as error:
             await abort_with(context, error)

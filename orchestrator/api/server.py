@@ -1,4 +1,9 @@
-"""The gRPC server: both pnp.v1 services plus health and reflection on one port."""
+"""The gRPC server: both pnp.v1 services plus health and reflection on one port.
+
+With ``tls`` (the orchestrator's certificate, key and the factory CA) it serves mutual
+TLS only and enforces who may call what (``api.access``); without, it serves plain
+text to anyone (local development; ``pnp serve`` warns).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,22 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from orchestrator.api.access import Access, RoleInterceptor
 from orchestrator.api.orchestrator_servicer import OrchestratorServicer
 from orchestrator.api.registry_servicer import ModuleRegistryServicer
+from orchestrator.api.tls import server_credentials
 from orchestrator.errors import BadInput, Violation
+from orchestrator.security.limits import (
+    MAX_CONCURRENT_RPCS,
+    MAX_RECEIVE_MESSAGE_BYTES,
+    MAX_SEND_MESSAGE_BYTES,
+)
+from orchestrator.security.tls_files import TlsFiles
 from orchestrator.service.factory import Factory
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 SERVICE_NAMES = (
     registry_pb2.DESCRIPTOR.services_by_name["ModuleRegistry"].full_name,
     orchestrator_pb2.DESCRIPTOR.services_by_name["Orchestrator"].full_name,
@@ -39,18 +51,26 @@ class RunningServer:
         await self.server.stop(grace)
 
 
-async def start_server(factory: Factory, listen: str = "127.0.0.1:50051") -> RunningServer:
-    """Starts serving on ``listen`` (port 0 picks a free port) without TLS."""
+async def start_server(
+    factory: Factory, listen: str = "127.0.0.1:50051", tls: TlsFiles | None = None
+) -> RunningServer:
+    """Starts serving on ``listen`` (port 0 picks a free port), with mutual TLS if given."""
+    access = Access(enforced=tls is not None)
     server = grpc.aio.server(
+        # Without TLS there are no identities to check: no interceptor, no cost per call.
+        interceptors=[RoleInterceptor(access)] if access.enforced else [],
+        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
             # gRPC shares ports by default (SO_REUSEPORT): a second orchestrator on the
             # same port would silently split the modules between two databases.
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
-    registry_pb2_grpc.add_ModuleRegistryServicer_to_server(ModuleRegistryServicer(factory), server)
+    registry_pb2_grpc.add_ModuleRegistryServicer_to_server(
+        ModuleRegistryServicer(factory, access), server
+    )
     orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(OrchestratorServicer(factory), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -58,7 +78,10 @@ async def start_server(factory: Factory, listen: str = "127.0.0.1:50051") -> Run
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     try:
-        port = server.add_insecure_port(listen)
+        if tls is None:
+            port = server.add_insecure_port(listen)
+        else:
+            port = server.add_secure_port(listen, server_credentials(tls))
     except RuntimeError as error:
         raise BadInput(
             f"cannot listen on {listen}",

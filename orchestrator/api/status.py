@@ -25,7 +25,9 @@ from orchestrator.errors import (
     Internal,
     LeaseExpired,
     NotFound,
+    PermissionDenied,
     PnpError,
+    ResourceExhausted,
     Unavailable,
     Unsupported,
     Violation,
@@ -35,6 +37,13 @@ log = logging.getLogger(__name__)
 
 DETAILS_KEY = "grpc-status-details-bin"
 DOMAIN = "pnp"
+# Statuses travel in HTTP/2 trailers, and clients drop a call whose metadata passes 16 KiB
+# (RESOURCE_EXHAUSTED instead of our status): a descriptor with hundreds of problems
+# must still arrive as INVALID_ARGUMENT. Details are base64-encoded on the wire (+1/3),
+# the message percent-encoded (up to 12 characters for one non-ASCII character).
+MAX_DETAILS_BYTES = 4 * 1024
+MAX_MESSAGE_CHARS = 500
+MAX_DESCRIPTION_CHARS = 300
 # A violation's location travels at the front of its description: "recipe.yaml:14: ...".
 _LOCATED = re.compile(r"^(?P<location>[^\s:][^:]*:\d+): (?P<description>.*)$", re.DOTALL)
 
@@ -46,6 +55,8 @@ _TO_CODE: tuple[tuple[type[PnpError], grpc.StatusCode], ...] = (
     (Fenced, grpc.StatusCode.FAILED_PRECONDITION),
     (Conflict, grpc.StatusCode.FAILED_PRECONDITION),
     (LeaseExpired, grpc.StatusCode.ABORTED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unsupported, grpc.StatusCode.UNIMPLEMENTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (Internal, grpc.StatusCode.INTERNAL),
@@ -60,7 +71,9 @@ _BY_CODE = {
     grpc.StatusCode.UNIMPLEMENTED: Unsupported,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: Unavailable,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: PermissionDenied,
     grpc.StatusCode.CANCELLED: Unavailable,
 }
 
@@ -73,22 +86,34 @@ def rich_status(error: PnpError) -> status_pb2.Status:
     code = grpc_code(error)
     detail = any_pb2.Any()
     if isinstance(error, BadInput):
-        detail.Pack(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(
-                        field=v.field,
-                        description=f"{v.location}: {v.description}"
-                        if v.location
-                        else v.description,
-                    )
-                    for v in error.violations
-                ]
-            )
-        )
+        detail.Pack(_bad_request(error.violations))
     else:
         detail.Pack(error_details_pb2.ErrorInfo(reason=type(error).__name__, domain=DOMAIN))
-    return status_pb2.Status(code=code.value[0], message=str(error), details=[detail])
+    return status_pb2.Status(
+        code=code.value[0], message=_cut(str(error), MAX_MESSAGE_CHARS), details=[detail]
+    )
+
+
+def _bad_request(violations: list[Violation]) -> error_details_pb2.BadRequest:
+    """As many violations as fit the trailer budget, in order; then how many were left out."""
+    request = error_details_pb2.BadRequest()
+    for shown, v in enumerate(violations):
+        description = f"{v.location}: {v.description}" if v.location else v.description
+        request.field_violations.add(
+            field=_cut(v.field, MAX_DESCRIPTION_CHARS),
+            description=_cut(description, MAX_DESCRIPTION_CHARS),
+        )
+        if request.ByteSize() > MAX_DETAILS_BYTES:
+            del request.field_violations[-1]
+            request.field_violations.add(
+                field="", description=f"... and {len(violations) - shown} more problems"
+            )
+            break
+    return request
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 async def abort_with(context: grpc.aio.ServicerContext, error: PnpError) -> None:

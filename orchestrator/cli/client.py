@@ -10,6 +10,8 @@ from typing import TypeVar
 import grpc
 
 from orchestrator.api.status import error_from_rpc
+from orchestrator.api.tls import channel_credentials
+from orchestrator.security.tls_files import TlsFiles
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 DEFAULT_ORCHESTRATOR = "127.0.0.1:50051"
@@ -26,14 +28,21 @@ def orchestrator_address(explicit: str | None) -> str:
 class OrchestratorClient:
     """``async with OrchestratorClient(address) as client: await client.list_orders()``"""
 
-    def __init__(self, address: str, deadline: float = DEFAULT_DEADLINE) -> None:
+    def __init__(
+        self, address: str, deadline: float = DEFAULT_DEADLINE, tls: TlsFiles | None = None
+    ) -> None:
         self.address = address
         self.deadline = deadline
+        self.tls = tls  # None: plain text (local development)
         self._channel: grpc.aio.Channel | None = None
         self._stub: orchestrator_pb2_grpc.OrchestratorStub | None = None
 
     async def __aenter__(self) -> OrchestratorClient:
-        self._channel = grpc.aio.insecure_channel(self.address)
+        self._channel = (
+            grpc.aio.insecure_channel(self.address)
+            if self.tls is None
+            else grpc.aio.secure_channel(self.address, channel_credentials(self.tls))
+        )
         self._stub = orchestrator_pb2_grpc.OrchestratorStub(self._channel)
         return self
 

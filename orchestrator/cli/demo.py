@@ -9,6 +9,8 @@ another fails (demo_story.py); the work moves, a replacement is plugged in, and 
 order finishes. It ends with the KPIs, and writes the charts of the plan and of what
 actually happened, and each order's data package, into a folder it names.
 Everything talks over loopback, as a real factory would.
+With ``--secure`` a throw-away factory PKI is made first (``cli.demo_pki``) and every
+connection is secured: mutual TLS on gRPC, SignAndEncrypt on OPC UA.
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     is_flag=True,
     help="Run the orders undisturbed: no module is unplugged, fails or is replaced.",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Run fully secured, with certificates made on the fly in a temporary folder.",
+)
 @json_option
 def demo(
     recipes_dir: str,
@@ -110,13 +117,15 @@ def demo(
     time_scale: float,
     out_dir: str | None,
     no_story: bool,
+    secure: bool,
     as_json: bool,
 ) -> None:
     """Run a whole factory end to end and tell the plug-and-produce story.
 
     Modules plug in, orders arrive, the plan appears; mid-run one module is unplugged
     and another fails, a replacement is plugged in, and every order finishes. Ends
-    with the KPIs and writes charts and data packages into the --out folder.
+    with the KPIs and writes charts and data packages into the --out folder. With
+    --secure, everything runs over mutual TLS and OPC UA SignAndEncrypt.
     """
     out = Path(out_dir or f"pnp-demo-{datetime.now():%Y%m%d-%H%M%S}")
     try:
@@ -150,6 +159,7 @@ def demo(
             out,
             story=not no_story,
             quiet=as_json,
+            secure=secure,
         )
     )
     if as_json:
@@ -164,11 +174,13 @@ async def _demo(
     out: Path,
     story: bool,
     quiet: bool,
+    secure: bool = False,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from modules.sim import SimulatedModule, SimulatedModuleConfig
     from orchestrator.api.server import start_server
+    from orchestrator.cli.demo_pki import DemoPki
     from orchestrator.service.factory import Factory, FactorySettings
     from orchestrator.store import Store
 
@@ -178,17 +190,23 @@ async def _demo(
     say = (lambda *_: None) if quiet else console.print
     with tempfile.TemporaryDirectory(prefix="pnp-demo-") as scratch:
         store = Store.open_sqlite(Path(scratch) / "demo.db")
+        pki = DemoPki.create(Path(scratch) / "pki", DEMO_FLOOR) if secure else None
         factory = Factory(
             store,
             layout=layout,
-            settings=FactorySettings(solve_time_limit=solve_time_limit, time_scale=time_scale),
+            settings=FactorySettings(
+                solve_time_limit=solve_time_limit,
+                time_scale=time_scale,
+                opcua_security=pki.orchestrator if pki else None,
+            ),
         )
         await factory.start()
-        server = await start_server(factory, "127.0.0.1:0")
+        server = await start_server(factory, "127.0.0.1:0", pki.orchestrator if pki else None)
+        security = "mutual TLS, OPC UA SignAndEncrypt" if pki else "no TLS"
         say(
             styled(
                 ("orchestrator", "bold"),
-                f" listening on {server.address} (demo: no TLS, temporary database)",
+                f" listening on {server.address} (demo: {security}, temporary database)",
             )
         )
         modules: dict = {}
@@ -204,6 +222,7 @@ async def _demo(
                     orchestrator=server.address,
                     seed=len(modules) + len(tasks),
                     time_scale=time_scale,
+                    security=pki.module(kind, dock) if pki else None,
                 )
             )
             task = asyncio.create_task(simulated.run(), name=simulated.module_id)
@@ -217,7 +236,10 @@ async def _demo(
                     modules[simulated.module_id], tasks[simulated.module_id] = simulated, task
                     say(styled("  plugged in ", (simulated.module_id, "bold"), f" on dock {dock}"))
             director = Director(modules, tasks, plug_in, say) if story else None
-            return await _order_plan_and_run(server.address, recipes, say, out, director)
+            planner = pki.planner if pki else None
+            return await _order_plan_and_run(
+                server.address, recipes, say, out, director, tls=planner
+            )
         finally:
             for task in tasks.values():
                 task.cancel()
@@ -244,10 +266,20 @@ async def _registered(simulated, task: asyncio.Task) -> None:
 
 
 async def _order_plan_and_run(
-    address: str, recipes: list[tuple[str, str]], say, out: Path, director: Director | None
+    address: str,
+    recipes: list[tuple[str, str]],
+    say,
+    out: Path,
+    director: Director | None,
+    tls=None,
 ) -> dict:
     written: list[Path] = []
-    async with OrchestratorClient(address, deadline=60) as client:
+    async with OrchestratorClient(address, deadline=60, tls=tls) as client:
+        # The director is on the floor before the first order arrives: work starts as
+        # soon as there is a plan, at an hour of factory time per second.
+        directing = (
+            asyncio.create_task(director.direct(client.watch_events(0))) if director else None
+        )
         orders = []
         for source, text in recipes:
             submitted = await client.submit_order(text, source, uuid.uuid4().hex)
@@ -274,9 +306,6 @@ async def _order_plan_and_run(
                 picture = line_picture(submitted.order_id, response.line_graph, layout)
                 write_line_picture(picture, path, "--out")
                 written.append(path)
-        directing = (
-            asyncio.create_task(director.direct(client.watch_events(0))) if director else None
-        )
         try:
             finished = await _follow_until_done(client, [o.order_id for o in orders], say)
         finally:

@@ -23,11 +23,11 @@ IDLE_SECONDS = 1.0  # without --follow: stop once the log has been quiet this lo
 @click.pass_obj
 def events(obj: CliContext, follow: bool, after: int, as_json: bool) -> None:
     """Show the event log: registrations, losses, drains, orders, plans, operations."""
-    run(_show(obj.orchestrator, follow, after, as_json))
+    run(_show(obj.orchestrator, follow, after, as_json, obj.client_tls()))
 
 
-async def _show(address: str, follow: bool, after: int, as_json: bool) -> None:
-    async with OrchestratorClient(address) as client:
+async def _show(address: str, follow: bool, after: int, as_json: bool, tls=None) -> None:
+    async with OrchestratorClient(address, tls=tls) as client:
         stream = client.watch_events(after)
         try:
             while True:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 
 from orchestrator.cli.client import ENV_ORCHESTRATOR, orchestrator_address
 from orchestrator.cli.output import emit_json, errors, styled
+from orchestrator.cli.tls_options import ENV_PLANNER, TlsChoice, tls_options
 from orchestrator.errors import BadInput, PnpError
+from orchestrator.security.tls_files import TlsFiles
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -23,6 +25,12 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 @dataclass(frozen=True)
 class CliContext:
     orchestrator: str
+    tls: TlsChoice = field(default_factory=TlsChoice)
+    planner: str | None = None
+
+    def client_tls(self) -> TlsFiles | None:
+        """The planner's TLS files, or None for plain text (looked up only when needed)."""
+        return self.tls.planner_files(self.planner)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -50,7 +58,9 @@ def ask(obj: CliContext, call, deadline: float | None = None):
     from orchestrator.cli.client import DEFAULT_DEADLINE, OrchestratorClient
 
     async def session():
-        async with OrchestratorClient(obj.orchestrator, deadline or DEFAULT_DEADLINE) as client:
+        async with OrchestratorClient(
+            obj.orchestrator, deadline or DEFAULT_DEADLINE, tls=obj.client_tls()
+        ) as client:
             return await call(client)
 
     return run(session())
@@ -63,15 +73,28 @@ def ask(obj: CliContext, call, deadline: float | None = None):
     default=None,
     help=f"Orchestrator address (default: ${ENV_ORCHESTRATOR} or 127.0.0.1:50051).",
 )
+@tls_options
+@click.option(
+    "--planner",
+    envvar=ENV_PLANNER,
+    help=f"Which planner certificate of --tls-dir to use (${ENV_PLANNER}; default: the only one).",
+)
 @click.version_option(package_name="pnp", prog_name="pnp")
 @click.pass_context
-def cli(ctx: click.Context, orchestrator: str | None) -> None:
+def cli(
+    ctx: click.Context, orchestrator: str | None, tls_dir, ca, cert, key, planner: str | None
+) -> None:
     """pnp: plug-and-produce orchestrator for modular factories.
 
     Modules plug in and register over gRPC, orders arrive as recipe files, and a CP-SAT
-    planner assembles a production line per order.
+    planner assembles a production line per order. With --tls-dir (or $PNP_TLS_DIR)
+    every call uses mutual TLS with a planner certificate from the factory PKI.
     """
-    ctx.obj = CliContext(orchestrator=orchestrator_address(orchestrator))
+    ctx.obj = CliContext(
+        orchestrator=orchestrator_address(orchestrator),
+        tls=TlsChoice(tls_dir, ca, cert, key),
+        planner=planner,
+    )
 
 
 def exit_code_for(error: PnpError) -> int:
@@ -103,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         history_commands,
         module_commands,
         order_commands,
+        pki_commands,
         plan_commands,
         recipe_commands,
         serve,

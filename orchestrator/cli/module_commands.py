@@ -28,7 +28,10 @@ from orchestrator.cli.output import (
     modules_table,
     styled,
 )
-from orchestrator.errors import BadInput, Conflict, Violation
+from orchestrator.cli.tls_options import TlsChoice, tls_options
+from orchestrator.errors import BadInput, Conflict, PermissionDenied, Violation
+from orchestrator.security.identities import Identity, Role
+from orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME
 
 
 @cli.group()
@@ -131,6 +134,7 @@ def catalog(as_json: bool) -> None:
     is_flag=True,
     help="Serve OPC UA only, without registering (e.g. for `pnp module check`).",
 )
+@tls_options
 @click.pass_obj
 def run_module(
     obj: CliContext,
@@ -144,15 +148,24 @@ def run_module(
     journal: str | None,
     as_json: bool,
     standalone: bool,
+    tls_dir,
+    ca,
+    cert,
+    key,
 ) -> None:
     """Run a simulated module of catalog KIND on DOCK.
 
     It serves its skills over OPC UA at once, then registers with the orchestrator
     over gRPC and keeps its session alive, retrying while the orchestrator is
-    unreachable, until interrupted.
+    unreachable, until interrupted. With --tls-dir (or --ca/--cert/--key) it uses the
+    module's certificate: mutual TLS to the orchestrator, OPC UA SignAndEncrypt only.
     """
+    from modules.security import ModuleSecurity
     from modules.sim import SimulatedModule, SimulatedModuleConfig  # asyncua: load on use
 
+    resolved_id = SimulatedModuleConfig(kind, dock, module_id=module_id).resolved_module_id
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.MODULE, resolved_id))
+    security = None if tls is None else ModuleSecurity(tls.ca, tls.certificate, tls.key)
     try:
         simulated = SimulatedModule(
             SimulatedModuleConfig(
@@ -165,6 +178,7 @@ def run_module(
                 failure_rate=failure_rate,
                 seed=seed,
                 journal=journal,
+                security=security,
             )
         )
     except UnknownKind as error:
@@ -210,6 +224,8 @@ async def _run_until_interrupted(simulated, as_json: bool) -> None:
         message = f"module {simulated.module_id} refused: {refused.message}"
         if refused.code is grpc.StatusCode.INVALID_ARGUMENT:
             raise BadInput(message) from None
+        if refused.code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+            raise PermissionDenied(message) from None
         raise Conflict(message) from None
     finally:
         announcer.cancel()
@@ -220,13 +236,22 @@ async def _run_until_interrupted(simulated, as_json: bool) -> None:
 @module.command()
 @click.argument("endpoint")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for each state.")
+@tls_options
+@click.option(
+    "--name",
+    default=DEFAULT_ORCHESTRATOR_NAME,
+    show_default=True,
+    help="With --tls-dir: whose orchestrator certificate to connect with.",
+)
 @json_option
-def check(endpoint: str, timeout: float, as_json: bool) -> int:
+def check(endpoint: str, timeout: float, tls_dir, ca, cert, key, name, as_json: bool) -> int:
     """Run the conformance kit against the module at ENDPOINT (opc.tcp://host:port).
 
     Exercises every skill over OPC UA: information model, refused commands, parameter
     checks, Start to Complete, idempotent Start, Hold/Suspend/Stop, Abort/Clear,
-    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise.
+    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise. A secured module
+    admits only the orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with
+    the orchestrator's certificate over SignAndEncrypt.
     """
     if not endpoint.startswith("opc.tcp://"):
         raise BadInput(
@@ -234,8 +259,11 @@ def check(endpoint: str, timeout: float, as_json: bool) -> int:
             [Violation("endpoint", "expected opc.tcp://HOST:PORT")],
         )
     from modules.conformance import check_module  # asyncua: load on use
+    from modules.security import ClientCredentials
 
-    results = run(check_module(endpoint, timeout=timeout))
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
+    credentials = None if tls is None else ClientCredentials(tls.ca, tls.certificate, tls.key)
+    results = run(check_module(endpoint, timeout=timeout, credentials=credentials))
     failed = [r for r in results if not r.passed]
     if as_json:
         emit_json(

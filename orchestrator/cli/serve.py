@@ -1,4 +1,4 @@
-"""``pnp serve``: the orchestrator."""
+"""``pnp serve``: the orchestrator (mutual TLS with --tls-dir, or plain text, loudly)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import click
 
 from orchestrator.cli.main import cli, quiet_libraries, run
 from orchestrator.cli.output import console, emit_json_line, errors
+from orchestrator.cli.tls_options import TlsChoice, tls_options
 from orchestrator.domain.layout import Layout, load_layout_file
+from orchestrator.security.identities import Identity, Role
+from orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from orchestrator.service.settings import FactorySettings
 
 
@@ -64,6 +67,13 @@ from orchestrator.service.settings import FactorySettings
     type=click.FloatRange(min=0, min_open=True),
     help="Factory seconds per real second (simulation); match the modules' --time-scale.",
 )
+@tls_options
+@click.option(
+    "--name",
+    default=DEFAULT_ORCHESTRATOR_NAME,
+    show_default=True,
+    help="Which orchestrator certificate of --tls-dir to use.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -76,25 +86,43 @@ def serve(
     lease_ttl: float,
     solve_time_limit: float,
     time_scale: float,
+    tls_dir: Path | None,
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    name: str,
     verbose: bool,
     as_json: bool,
 ) -> None:
-    """Run the orchestrator: module registry, order intake and planner, on one gRPC port."""
+    """Run the orchestrator: module registry, order intake and planner, on one gRPC port.
+
+    With --tls-dir (or --ca/--cert/--key) it serves mutual TLS only: modules act only as
+    the module in their certificate, planner calls need a planner certificate, and the
+    OPC UA links to modules use SignAndEncrypt with the orchestrator's certificate.
+    """
     quiet_libraries(verbose)
     if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
         raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
     layout = load_layout_file(layout_path) if layout_path else None
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
         lease_ttl=lease_ttl,
         solve_time_limit=solve_time_limit,
         time_scale=time_scale,
+        # The orchestrator's gRPC certificate doubles as its OPC UA client certificate.
+        opcua_security=tls,
     )
-    run(_serve(Path(db_path), listen, layout, settings, as_json))
+    run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
 
 
 async def _serve(
-    db_path: Path, listen: str, layout: Layout | None, settings: FactorySettings, as_json: bool
+    db_path: Path,
+    listen: str,
+    layout: Layout | None,
+    settings: FactorySettings,
+    as_json: bool,
+    tls: TlsFiles | None,
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -105,17 +133,19 @@ async def _serve(
     store = Store.open_sqlite(db_path)
     factory = Factory(store, layout=layout, settings=settings)
     await factory.start()
-    server = await start_server(factory, listen)
+    server = await start_server(factory, listen, tls)
     # Everything loaded so far lives as long as the server: keep it out of the cyclic
     # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
     gc.collect()
     gc.freeze()
     host = listen.rsplit(":", 1)[0]
-    errors.print(
-        "warning: serving WITHOUT TLS: any process that can reach this port may act "
-        "as a module or a planner. Use this only for local development.",
-        soft_wrap=True,
-    )
+    if tls is None:
+        errors.print(
+            "warning: serving WITHOUT TLS: any process that can reach this port may act "
+            "as a module or a planner, and OPC UA to modules runs without security. Use "
+            "this only for local development; see `pnp pki` and --tls-dir.",
+            soft_wrap=True,
+        )
     if layout is None:
         errors.print(
             "warning: no --layout: any dock is accepted, without utility limits "
@@ -123,10 +153,13 @@ async def _serve(
             soft_wrap=True,
         )
     if as_json:
-        emit_json_line({"listening": f"{host}:{server.port}", "database": str(db_path)})
+        emit_json_line(
+            {"listening": f"{host}:{server.port}", "database": str(db_path), "tls": tls is not None}
+        )
     else:
+        security = "mutual TLS" if tls else "NO TLS"
         console.print(
-            f"pnp orchestrator listening on {host}:{server.port} (database {db_path})",
+            f"pnp orchestrator listening on {host}:{server.port} ({security}, database {db_path})",
             soft_wrap=True,
         )
         console.file.flush()  # scripts and tests wait for this line to learn the port

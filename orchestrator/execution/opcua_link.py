@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 from asyncua import Client, ua
 
+from orchestrator.execution.opcua_security import secure_client
+from orchestrator.security.tls_files import TlsFiles
+
 log = logging.getLogger(__name__)
 
 NAMESPACE_URI = "urn:pnp:module"
@@ -58,9 +61,16 @@ class SkillView:
 
 
 class ModuleLink:
-    def __init__(self, module_id: str, endpoint: str, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        module_id: str,
+        endpoint: str,
+        on_change: Callable[[], None],
+        security: TlsFiles | None = None,
+    ) -> None:
         self.module_id = module_id
         self.endpoint = endpoint
+        self.security = security  # None: NoSecurity (local development)
         self.skills: dict[str, SkillView] = {}
         self.connected = asyncio.Event()
         self._on_change = on_change
@@ -94,6 +104,8 @@ class ModuleLink:
         client = Client(self.endpoint, timeout=CALL_TIMEOUT)
         # Keep-alives detect a dead server; the watchdog ends the session when they fail.
         client.session_timeout = 30_000
+        if self.security is not None:
+            await secure_client(client, self.security, self.module_id)
         await client.connect()
         self._client = client
         try:

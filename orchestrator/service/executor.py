@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -57,7 +58,7 @@ LinkFactory = Callable[[str, str, Callable[[], None]], ModuleLink]
 
 
 class Executor:
-    def __init__(self, factory: Factory, link_factory: LinkFactory = ModuleLink) -> None:
+    def __init__(self, factory: Factory, link_factory: LinkFactory | None = None) -> None:
         self.factory = factory
         self.links: dict[str, tuple[ModuleLink, asyncio.Task]] = {}
         self.attempts: dict[str, Attempt] = {}
@@ -68,7 +69,9 @@ class Executor:
         # we started, and those the module answered for after a restart.
         self._verified: set[str] = set()
         self._samples: list[TelemetrySample] = []
-        self._link_factory = link_factory
+        self._link_factory = link_factory or functools.partial(
+            ModuleLink, security=factory.settings.opcua_security
+        )
         self._poked = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec

@@ -1,8 +1,10 @@
-"""The factory's tunables: lease timing and planning effort."""
+"""The factory's tunables: lease timing, planning effort, OPC UA credentials."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from orchestrator.security.tls_files import TlsFiles
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,5 @@ class FactorySettings:
     restart_grace: float = 10.0
     # Factory seconds per real second; match the simulated modules' --time-scale.
     time_scale: float = 1.0
+    # The orchestrator's certificate for its OPC UA links to modules; None: NoSecurity.
+    opcua_security: TlsFiles | None = None

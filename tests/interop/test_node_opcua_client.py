@@ -59,3 +59,43 @@ async def test_node_opcua_client_starts_a_skill_and_sees_it_complete_once(node):
     assert report["seenSecond"] == []
     assert module.skills["cutting.laser"].executions_started == 1
     assert module.telemetry["ExecutionsCompleted"] == 1
+
+
+async def test_node_opcua_client_without_a_trusted_certificate_is_refused_by_a_secured_module(
+    node, tmp_path
+):
+    from modules.security import ModuleSecurity
+    from orchestrator.security import pki
+    from orchestrator.security.identities import Identity, Role
+
+    pki.init_ca(tmp_path / "pki")
+    files = pki.issue(tmp_path / "pki", Identity(Role.MODULE, "laser-cutter-a1"))
+    security = ModuleSecurity(tmp_path / "pki" / "ca.pem", files.certificate, files.key)
+    module = SimulatedModule(
+        SimulatedModuleConfig(kind="laser-cutter", dock="A1", orchestrator=None, security=security)
+    )
+    task = asyncio.create_task(module.run())
+    try:
+        await asyncio.wait_for(module.serving.wait(), 10)
+        process = await asyncio.create_subprocess_exec(
+            node,
+            str(HERE / "connect_secure.js"),
+            module.endpoint,
+            str(tmp_path / "node-pki"),
+            str(tmp_path / "pki" / "ca.pem"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 90)
+        assert process.returncode == 0, err.decode()
+        [line] = [x for x in out.decode().splitlines() if x.startswith("RESULT ")]
+        report = json.loads(line.removeprefix("RESULT "))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    # The client trusts the module (it knows the factory CA); the module refuses the
+    # client's self-signed certificate, and offers no endpoint without security.
+    assert "BadCertificateUntrusted" in report["signAndEncrypt"], report
+    assert "must exist" in report["none"] and "SecurityPolicy#None" in report["none"], report
+    assert module.skills["cutting.laser"].executions_started == 0
