@@ -22,6 +22,7 @@ from tests.conftest import start_factory
 from tests.e2e.test_execution import CUT_ONLY, until_completed
 
 SCALE = 100
+SLOW = 40  # the weld (420 factory s) must outlast a restart and a module plugging in
 
 
 async def _events(factory, kind: str) -> list[str]:
@@ -220,10 +221,10 @@ spec:
 async def test_planning_after_a_restart_keeps_work_done_on_a_module_that_did_not_come_back(
     tmp_path, caplog
 ):
-    running = await start_factory(tmp_path, time_scale=20, heartbeat_interval=0.2, lease_ttl=1)
+    running = await start_factory(tmp_path, time_scale=SLOW, heartbeat_interval=0.2, lease_ttl=1)
     try:
-        await running.plug_in("laser-cutter", "A1", time_scale=20)
-        await running.plug_in("welding-cell", "A2", time_scale=20)
+        await running.plug_in("laser-cutter", "A1", time_scale=SLOW)
+        await running.plug_in("welding-cell", "A2", time_scale=SLOW)
         factory = running.factory
         order = (await factory.submit_order(CUT_THEN_WELD, "bracket.yaml", "r1")).record
         await _until(
@@ -243,7 +244,7 @@ async def test_planning_after_a_restart_keeps_work_done_on_a_module_that_did_not
         before = (await running.factory.plan(wait_for_current=True)).version
         # Another laser arrives: the cut (done on the absent laser) could now be planned
         # there, but it must stay where it ran, since the weld after it is under way.
-        await running.plug_in("multi-laser", "C2", time_scale=20)
+        await running.plug_in("multi-laser", "C2", time_scale=SLOW)
         await running.factory.plans.inputs_changed()
         replanned = await running.factory.plan(wait_for_current=True)
         # A real new plan, not the old one announced again after a failed solve.
