@@ -150,6 +150,7 @@ class Factory:
             f"schema v{self.store.schema_version}, {len(self.open_orders())} open orders, "
             f"{in_flight} attempts in flight, plan v{self.plans.plan.version}",
         )
+        await self.events.flush()  # on disk before anyone can reach this orchestrator
         self.plans.start()
         self.executor.start()
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
