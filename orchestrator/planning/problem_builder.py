@@ -17,6 +17,7 @@ a waiting step no live module can do are left out and reported as unplanned.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ def build_problem(
             specs.append(op)
             operations.append(operation)
 
+    operations = _without_overlapping_facts(operations)
     position = {op.operation_id: i for i, op in enumerate(specs)}
     problem = scheduler.Problem(
         machines=tuple(
@@ -165,6 +167,43 @@ def _frozen(
     else:  # running: where it started, and busy until at least just after now
         start = max(_seconds(attempt.started_at, origin), 1 - mode.duration)
     return mode, scheduler.Placement(machine=at[attempt.module_id], start=start)
+
+
+def _without_overlapping_facts(operations: list[scheduler.Operation]) -> list[scheduler.Operation]:
+    """Frozen work placed so that no module ran two things at once.
+
+    A done operation is placed to end where it really ended, with its time model's
+    duration; when it really ran shorter than the model (or its end was only learned
+    late, after an orchestrator restart), that span reaches back over the operation
+    before it on the same module. Those are facts, not choices: the later one is moved
+    to start where the earlier one ends (a done one keeps its end and gets shorter, a
+    running one keeps its duration), so the planner never refuses the factory's own
+    history as overbooked.
+    """
+    result = list(operations)
+    frozen_on: dict[int, list[int]] = {}
+    for index, operation in enumerate(result):
+        if operation.frozen is not None:
+            frozen_on.setdefault(operation.frozen.machine, []).append(index)
+    for indices in frozen_on.values():
+        indices.sort(key=lambda i: (result[i].frozen.start, result[i].modes[0].duration))
+        free_from: int | None = None
+        for index in indices:
+            operation = result[index]
+            start, mode = operation.frozen.start, operation.modes[0]
+            end = start + mode.duration
+            if free_from is not None and start < free_from:
+                done = end <= 0  # it ended before now: keep the end, shorten the span
+                new_start = free_from
+                duration = max(0, end - new_start) if done else mode.duration
+                result[index] = dataclasses.replace(
+                    operation,
+                    modes=(dataclasses.replace(mode, duration=duration),),
+                    frozen=dataclasses.replace(operation.frozen, start=new_start),
+                )
+                end = new_start + duration
+            free_from = end if free_from is None else max(free_from, end)
+    return result
 
 
 def _mode(op: OperationSpec, module: ModuleDescription, at: dict[str, int]) -> scheduler.Mode:
