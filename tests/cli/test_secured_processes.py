@@ -60,15 +60,18 @@ def test_a_factory_secured_with_pnp_pki(tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_the_secure_demo_runs_every_order_to_completion():
+def test_the_secure_demo_runs_every_order_to_completion(tmp_path):
     result = pnp(
         "demo",
         "--secure",
+        "--no-story",  # the story is the plain demo's test; this one is about security
         "--json",
         "--recipes",
         str(RECIPES),
         "--time-scale",
         "20000",
+        "--out",
+        str(tmp_path / "demo-out"),
         timeout=180,
     )
     assert result.returncode == 0, result.stderr
