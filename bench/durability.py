@@ -35,7 +35,6 @@ sys.path.insert(0, str(REPO))
 
 from orchestrator.domain.attempts import Attempt, AttemptState  # noqa: E402
 from orchestrator.domain.events import Event  # noqa: E402
-from orchestrator.domain.operations import expand_order  # noqa: E402
 from orchestrator.domain.recipe_loader import load_recipe  # noqa: E402
 from orchestrator.store import Store  # noqa: E402
 from orchestrator.store.database import StoredOperation  # noqa: E402
@@ -89,9 +88,7 @@ def fill_history(path: Path, orders: int) -> None:
                 recipe_yaml=RECIPE,
                 state="Completed" if n < orders - 20 else "Running",
                 submitted_at=now,
-                operations=lambda order_id: [
-                    StoredOperation.of(op) for op in expand_order(order_id, recipe)
-                ],
+                operations=lambda order_id: StoredOperation.of_order(order_id, recipe),
             )
             events = []
             for op in store.operations(stored.order_id):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orchestrator.domain.attempts import Attempt, AttemptState
-from orchestrator.domain.operations import expand_order
 from orchestrator.domain.order_package import (
     AttemptRecord,
     LineEdgeRecord,
@@ -69,7 +68,9 @@ def build_package(
     exported_at: datetime,
 ) -> OrderPackage:
     spec = record.recipe.spec
-    operations = recorded.operations or _expanded(record)
+    # Orders stored before operations had their own table: expand the recipe again
+    # (deterministic, so the ids match the attempts').
+    operations = recorded.operations or StoredOperation.of_order(record.order_id, record.recipe)
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for sample in recorded.samples:
         samples[sample.execution_id][sample.name].append(sample.value)
@@ -176,9 +177,3 @@ def _status(attempts: list[Attempt]) -> str:
     if any(a.state.is_active for a in attempts):
         return "running"
     return "pending"
-
-
-def _expanded(record: OrderRecord) -> list[StoredOperation]:
-    """Orders stored before operations had their own table: expand the recipe again
-    (deterministic, so the ids match the attempts')."""
-    return [StoredOperation.of(op) for op in expand_order(record.order_id, record.recipe)]

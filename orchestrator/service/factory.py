@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +25,6 @@ from orchestrator.domain.modules import (
     description_from_dict,
     validate_module,
 )
-from orchestrator.domain.operations import expand_order
 from orchestrator.domain.order_package import OrderPackage
 from orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from orchestrator.domain.recipe_loader import load_recipe
@@ -356,7 +355,7 @@ class Factory:
             recipe_yaml=recipe_yaml,
             state=OrderState.ALLOWED_TO_START.value,
             submitted_at=self.clock.now(),
-            operations=_operation_rows(recipe),
+            operations=lambda order_id: StoredOperation.of_order(order_id, recipe),
         )
         if stored.recipe_yaml != recipe_yaml:
             raise AlreadyExists(
@@ -582,10 +581,6 @@ class Factory:
             f"{plan.makespan_seconds:.0f} s, solved in {plan.solve_seconds:.2f} s",
         )
         self.executor.poke()
-
-
-def _operation_rows(recipe) -> Callable[[str], list[StoredOperation]]:
-    return lambda order_id: [StoredOperation.of(op) for op in expand_order(order_id, recipe)]
 
 
 def _record(stored: StoredOrder) -> OrderRecord:

@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from orchestrator.domain.attempts import Attempt, AttemptState
 from orchestrator.domain.events import Event
-from orchestrator.domain.operations import OperationSpec
+from orchestrator.domain.operations import OperationSpec, expand_order
+from orchestrator.domain.recipes import Recipe
 from orchestrator.errors import BadInput, Violation
 from orchestrator.store import schema
 from orchestrator.store.migrations import SchemaTooNew, migrate
@@ -70,6 +71,11 @@ class StoredOperation:
             parameters=dict(spec.parameters),
             after=tuple(spec.after),
         )
+
+    @classmethod
+    def of_order(cls, order_id: str, recipe: Recipe) -> list[StoredOperation]:
+        """The order's operations (its recipe expanded per lot), as stored."""
+        return [cls.of(op) for op in expand_order(order_id, recipe)]
 
 
 @dataclass(frozen=True)

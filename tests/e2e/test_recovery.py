@@ -13,7 +13,6 @@ import json
 from datetime import UTC, datetime
 
 from orchestrator.domain.attempts import Attempt, AttemptState
-from orchestrator.domain.operations import expand_order
 from orchestrator.domain.recipe_loader import load_recipe
 from orchestrator.service.factory import Factory
 from orchestrator.store import Store
@@ -76,19 +75,7 @@ async def _seed_ghost_attempt(running, state: AttemptState) -> tuple[str, str]:
             recipe_yaml=CUT_ONLY,
             state="AllowedToStart",
             submitted_at=store_now(),
-            operations=lambda order_id: [
-                StoredOperation(
-                    op.operation_id,
-                    op.order_id,
-                    op.step_id,
-                    op.lot,
-                    op.units,
-                    op.capability,
-                    dict(op.parameters),
-                    op.after,
-                )
-                for op in expand_order(order_id, recipe)
-            ],
+            operations=lambda order_id: StoredOperation.of_order(order_id, recipe),
         )
         [operation] = store.operations(stored.order_id)
         [lease] = store.leases("laser-cutter-a1")
