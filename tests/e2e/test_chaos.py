@@ -33,7 +33,13 @@ from pnp.v1 import attempt_pb2, order_pb2
 from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT
 from tests.e2e.history_checker import check_history
-from tests.e2e.test_factory_run import FLOOR, TIME_SCALE, order_files
+from tests.e2e.test_factory_run import (
+    FLOOR,
+    TIME_SCALE,
+    floor_processes,
+    journal_path,
+    order_files,
+)
 
 # Other seeds explore other moments: PNP_CHAOS_SEED=7 pytest tests/e2e/test_chaos.py
 SEED = int(os.environ.get("PNP_CHAOS_SEED", "20261122"))
@@ -72,30 +78,13 @@ async def test_orders_survive_five_sigkills_of_the_orchestrator(tmp_path):
     db = tmp_path / "pnp.db"
     server, address = serve(db, "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE)
     port = address.rsplit(":", 1)[1]
-    journals = {}
+    journals = {
+        f"{kind}-{dock}".lower(): journal_path(tmp_path, kind, dock) for kind, dock in FLOOR
+    }
     modules = []
     kills: list[float] = []
     try:
-        for i, (kind, dock) in enumerate(FLOOR):
-            journal = tmp_path / f"journal-{kind}-{dock}.jsonl".lower()
-            journals[f"{kind}-{dock}".lower()] = journal
-            modules.append(
-                Running(
-                    "--orchestrator",
-                    address,
-                    "module",
-                    "run",
-                    kind,
-                    "--dock",
-                    dock,
-                    "--time-scale",
-                    TIME_SCALE,
-                    "--seed",
-                    str(i),
-                    "--journal",
-                    str(journal),
-                )
-            )
+        modules = floor_processes(address, journal_dir=tmp_path)
         for module in modules:
             module.wait_for_line(r"registered on dock", timeout=60)
 

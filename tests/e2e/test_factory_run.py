@@ -28,6 +28,23 @@ FLOOR = [
 ]
 
 
+def floor_processes(address: str, journal_dir: Path | None = None) -> list[Running]:
+    """A `pnp module run` process per FLOOR entry (seeded by position); with
+    ``journal_dir``, each keeps its journal there as journal-<module id>.jsonl."""
+    processes = []
+    for i, (kind, dock) in enumerate(FLOOR):
+        args = ["--orchestrator", address, "module", "run", kind, "--dock", dock]
+        args += ["--time-scale", TIME_SCALE, "--seed", str(i)]
+        if journal_dir is not None:
+            args += ["--journal", str(journal_path(journal_dir, kind, dock))]
+        processes.append(Running(*args))
+    return processes
+
+
+def journal_path(folder: Path, kind: str, dock: str) -> Path:
+    return folder / f"journal-{kind}-{dock}.jsonl".lower()
+
+
 def order_files(folder: Path, count: int) -> list[Path]:
     """``count`` recipe files, alternating the two discrete examples, each its own order."""
     templates = [
@@ -51,22 +68,7 @@ async def test_twenty_orders_complete_on_eight_module_processes(tmp_path):
     )
     modules = []
     try:
-        modules = [
-            Running(
-                "--orchestrator",
-                address,
-                "module",
-                "run",
-                kind,
-                "--dock",
-                dock,
-                "--time-scale",
-                TIME_SCALE,
-                "--seed",
-                str(i),
-            )
-            for i, (kind, dock) in enumerate(FLOOR)
-        ]
+        modules = floor_processes(address)
         for module in modules:
             module.wait_for_line(r"registered on dock", timeout=60)
 
