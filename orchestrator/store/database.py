@@ -392,13 +392,9 @@ class EventStore:
     def append(self, events: list[Event]) -> None:
         if not events:
             return
+        # Each batch is written once: EventLog.flush lets a cancelled write finish and
+        # queues a batch again only when its write failed.
         with self.engine.begin() as connection:
-            # A batch retried after its first try did commit (cancelled while the thread
-            # finished it) must not fail on its own rows: those are skipped.
-            stored = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
-            events = [e for e in events if e.sequence > (stored or 0)]
-            if not events:
-                return
             connection.execute(
                 insert(schema.events),
                 [
