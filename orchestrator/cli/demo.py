@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import tempfile
 import uuid
 from datetime import datetime
@@ -30,6 +29,7 @@ from orchestrator.cli.client import OrchestratorClient
 from orchestrator.cli.demo_story import Director
 from orchestrator.cli.kpis import compute_kpis
 from orchestrator.cli.main import cli, json_option, quiet_libraries, run
+from orchestrator.cli.order_commands import write_package
 from orchestrator.cli.output import (
     ORDER_STATE_NAMES,
     as_dict,
@@ -48,7 +48,6 @@ from orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from orchestrator.domain.yaml_source import read_text_capped
 from orchestrator.errors import BadInput, Unavailable, Violation
 from orchestrator.views import write_gantt, write_line_picture
-from orchestrator.views.formats import write_atomically
 from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
@@ -320,12 +319,8 @@ async def _order_plan_and_run(
             say,
         )
         for order in finished:
-            package = json.loads(await client.export_order_data(order.order_id))
             path = out / "orders" / f"{order.order_id}.json"
-            text = json.dumps(package, indent=2) + "\n"
-            write_atomically(
-                path, lambda p, text=text: p.write_text(text, encoding="utf-8"), "--out"
-            )
+            write_package(await client.export_order_data(order.order_id), path, "--out")
             written.append(path)
     attempts = history.attempts
     kpis = compute_kpis(finished, attempts, [m.descriptor.module_id for m in modules])

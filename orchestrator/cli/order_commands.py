@@ -185,9 +185,7 @@ def export(obj: CliContext, order_id: str, out_file: str, as_json: bool) -> None
     operation's attempts with module identity, times, parameters, results and a
     telemetry summary. `pnp order package-schema` prints the JSON Schema it follows."""
 
-    package = json.loads(ask(obj, lambda c: c.export_order_data(order_id)))
-    readable = json.dumps(package, indent=2) + "\n"
-    write_atomically(out_file, lambda path: path.write_text(readable, encoding="utf-8"), "--out")
+    package = write_package(ask(obj, lambda c: c.export_order_data(order_id)), out_file, "--out")
     summary = {
         "order_id": order_id,
         "file": out_file,
@@ -201,6 +199,15 @@ def export(obj: CliContext, order_id: str, out_file: str, as_json: bool) -> None
             f"wrote {out_file}: order {order_id}, {summary['operations']} operations, "
             f"{summary['attempts']} attempts"
         )
+
+
+def write_package(package_json: str, path: str | Path, option: str) -> dict:
+    """Writes an order data package (as ExportOrderData returns it) indented for
+    people, whole or not at all; returns it parsed."""
+    package = json.loads(package_json)
+    readable = json.dumps(package, indent=2) + "\n"
+    write_atomically(path, lambda target: target.write_text(readable, encoding="utf-8"), option)
+    return package
 
 
 @order.command("package-schema")
