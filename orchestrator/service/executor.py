@@ -65,9 +65,11 @@ class Executor:
         self._active_on: dict[str, str] = {}  # module id -> execution id running there
         for attempt in factory.store.attempts.all():
             self._put(attempt)
-        # Execution ids whose state on the module we know first-hand in this run: those
-        # we started, and those the module answered for after a restart.
-        self._verified: set[str] = set()
+        # Executions a previous run left in flight: their modules are asked about them
+        # (QueryExecution) before anything else is done with them.
+        self._to_ask: set[str] = {
+            a.execution_id for a in self.attempts.values() if a.state.is_active
+        }
         self._samples: list[TelemetrySample] = []
         self._link_factory = link_factory or functools.partial(
             ModuleLink, security=factory.settings.opcua_security
@@ -187,7 +189,7 @@ class Executor:
         if view is None:
             await self._finish(attempt, AttemptState.FAILED, error="module has no such skill")
             return True
-        if attempt.execution_id not in self._verified:
+        if attempt.execution_id in self._to_ask:
             return await self._recover(link, attempt)
         if view.execution_id != attempt.execution_id:
             if attempt.state is AttemptState.STARTING:
@@ -222,7 +224,7 @@ class Executor:
             # A module without QueryExecution: fall back to following its skill state.
             log.info("%s cannot be asked about executions (%s)", attempt.module_id, refused)
             report = None
-        self._verified.add(attempt.execution_id)
+        self._to_ask.discard(attempt.execution_id)
         if report is None:
             return False
         self.factory.events.emit(
@@ -360,7 +362,6 @@ class Executor:
         self._configure(entry.description, spec)
         # Recorded before the module is asked: after a crash, the id is what we ask about.
         await asyncio.to_thread(self.factory.store.attempts.add, attempt)
-        self._verified.add(attempt.execution_id)
         self._put(attempt)
         self.factory.events.emit(
             "operation.started", spec.operation_id, f"on {module_id} as {attempt.execution_id}"
