@@ -35,12 +35,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml sdk/pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ./sdk -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml sdk/pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ./sdk -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
 # `npm install` (which keeps the locked versions) rather than `npm ci`: the registry

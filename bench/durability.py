@@ -33,11 +33,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orchestrator.domain.attempts import Attempt, AttemptState  # noqa: E402
-from orchestrator.domain.events import Event  # noqa: E402
-from orchestrator.domain.recipe_loader import load_recipe  # noqa: E402
-from orchestrator.store import Store  # noqa: E402
-from orchestrator.store.database import StoredOperation  # noqa: E402
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState  # noqa: E402
+from pnp.orchestrator.domain.events import Event  # noqa: E402
+from pnp.orchestrator.domain.recipe_loader import load_recipe  # noqa: E402
+from pnp.orchestrator.store import Store  # noqa: E402
+from pnp.orchestrator.store.database import StoredOperation  # noqa: E402
 
 RECIPE = (REPO / "recipes" / "orders" / "city-bike-frame.yaml").read_text()
 PNP = str(Path(sys.executable).parent / "pnp")
@@ -49,9 +49,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def acknowledgement_latencies(orders: int, synchronous: str) -> list[float]:
-    from orchestrator.api.server import start_server
-    from orchestrator.cli.client import OrchestratorClient
-    from orchestrator.service.factory import Factory, FactorySettings
+    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.cli.client import OrchestratorClient
+    from pnp.orchestrator.service.factory import Factory, FactorySettings
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open_sqlite(Path(folder) / "pnp.db", synchronous=synchronous)

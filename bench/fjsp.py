@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator.cli.bench_commands import (
+from pnp.orchestrator.cli.bench_commands import (
     best_known,
     data_folder,
     peer_available,

@@ -37,10 +37,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orchestrator.api.server import start_server  # noqa: E402
-from orchestrator.domain.layout import load_layout_file  # noqa: E402
-from orchestrator.service.factory import Factory, FactorySettings  # noqa: E402
-from orchestrator.store import Store  # noqa: E402
+from pnp.orchestrator.api.server import start_server  # noqa: E402
+from pnp.orchestrator.domain.layout import load_layout_file  # noqa: E402
+from pnp.orchestrator.service.factory import Factory, FactorySettings  # noqa: E402
+from pnp.orchestrator.store import Store  # noqa: E402
 
 PNP = str(Path(sys.executable).parent / "pnp")
 MODULE_LOG = open(tempfile.gettempdir() + "/pnp-hotswap-modules.log", "a")  # noqa: SIM115

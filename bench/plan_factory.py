@@ -20,14 +20,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modules.catalog import load_catalog
-from modules.descriptors import to_proto
-from orchestrator.api.convert import description_from_proto
-from orchestrator.cli.demo import DEMO_FLOOR
-from orchestrator.domain.layout import load_layout_file
-from orchestrator.domain.orders import OrderRecord, OrderState
-from orchestrator.domain.recipe_loader import load_recipe_file
-from orchestrator.planning import PlanningInput, plan_factory
+from pnp.orchestrator.api.convert import description_from_proto
+from pnp.orchestrator.cli.demo import DEMO_FLOOR
+from pnp.orchestrator.domain.layout import load_layout_file
+from pnp.orchestrator.domain.orders import OrderRecord, OrderState
+from pnp.orchestrator.domain.recipe_loader import load_recipe_file
+from pnp.orchestrator.planning import PlanningInput, plan_factory
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
 
 REPO = Path(__file__).resolve().parents[1]
 ORIGIN = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from scale import synthetic_factory  # bench/scale.py: run as a script, bench/ is on the path
 
-from scheduler import (
+from pnp.scheduler import (
     Job,
     Placement,
     Problem,

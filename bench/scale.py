@@ -29,7 +29,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from scheduler import (
+from pnp.scheduler import (
     Changeover,
     Job,
     Machine,

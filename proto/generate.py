@@ -1,8 +1,9 @@
 """Regenerate the Python code of the pnp.v1 contract from proto/pnp/v1/*.proto.
 
-Run from anywhere: `python proto/generate.py [OUT_DIR]` (default: next to the .proto
-files). The generated code is committed; tests/contract/test_codegen_drift.py runs this
-into a temporary folder and fails when the committed code differs. Pinned
+Run from anywhere: `python proto/generate.py [OUT_DIR]` (default: sdk/src, so the code
+lands in sdk/src/pnp/v1, the contract half of the pnp-factory-sdk distribution). The
+generated code is committed; tests/contract/test_codegen_drift.py runs this into a
+temporary folder and fails when the committed code differs. Pinned
 grpcio-tools==1.81.1: newer releases generate code that needs protobuf 7, which
 ortools does not allow yet.
 """
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 PROTO_ROOT = Path(__file__).resolve().parent
+DEFAULT_OUT = PROTO_ROOT.parent / "sdk" / "src"
 
 
 def proto_files() -> list[Path]:
@@ -38,4 +40,4 @@ def generate(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else PROTO_ROOT)
+    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.api.server import start_server
-from orchestrator.domain.layout import load_layout_file
-from orchestrator.service.factory import Factory, FactorySettings
-from orchestrator.store import Store
+from pnp.orchestrator.api.server import start_server
+from pnp.orchestrator.domain.layout import load_layout_file
+from pnp.orchestrator.service.factory import Factory, FactorySettings
+from pnp.orchestrator.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"
@@ -36,7 +36,7 @@ class RunningFactory:
 
     async def plug_in(self, kind: str, dock: str, **config):
         """Starts a simulated module and waits until its session is acknowledged."""
-        from modules.sim import SimulatedModule, SimulatedModuleConfig
+        from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
         simulated = SimulatedModule(
             SimulatedModuleConfig(kind=kind, dock=dock, orchestrator=self.address, **config)

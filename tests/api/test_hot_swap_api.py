@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.errors import BadInput, NotFound
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.errors import BadInput, NotFound
 from tests.conftest import RECIPES, start_factory
 
 BIKE = (RECIPES / "orders" / "city-bike-frame.yaml").read_text()

@@ -7,10 +7,10 @@ import asyncio
 import grpc
 import pytest
 
-from modules.catalog import load_catalog
-from modules.descriptors import to_proto
-from orchestrator.api.status import error_from_rpc
-from orchestrator.errors import BadInput
+from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.errors import BadInput
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 from tests.conftest import start_factory
 
@@ -235,8 +235,8 @@ async def test_a_module_whose_lease_expired_registers_again_by_itself(tmp_path):
 
 
 async def test_a_second_orchestrator_cannot_take_the_same_port(running_factory, tmp_path):
-    from orchestrator.api.server import start_server
-    from orchestrator.errors import BadInput as Refused
+    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.errors import BadInput as Refused
 
     with pytest.raises(Refused, match="cannot listen"):
         await start_server(running_factory.factory, running_factory.address)

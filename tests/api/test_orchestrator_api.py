@@ -11,9 +11,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from orchestrator.api.status import error_from_rpc
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.errors import AlreadyExists, BadInput, NotFound, Unavailable
+from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.errors import AlreadyExists, BadInput, NotFound, Unavailable
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, order_pb2
 from tests.conftest import RECIPES
 

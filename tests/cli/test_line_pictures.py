@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.domain.layout import load_layout_file
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.domain.layout import load_layout_file
 from tests.cli.factory_scenes import EXAMPLE_ORDERS, plug_floor, run_pnp, submit
 from tests.conftest import DEMO_LAYOUT, start_factory
 from tests.views.browser import rendered_dom

@@ -7,7 +7,8 @@ import sys
 
 from tests.contract.tools import REPO
 
-GENERATED = REPO / "proto" / "pnp" / "v1"
+PROTOS = REPO / "proto" / "pnp" / "v1"
+GENERATED = REPO / "sdk" / "src" / "pnp" / "v1"
 
 
 def test_generated_code_matches_the_protos(tmp_path):
@@ -26,5 +27,7 @@ def test_generated_code_matches_the_protos(tmp_path):
 
 
 def test_every_proto_has_its_generated_module():
-    for proto in GENERATED.glob("*.proto"):
+    protos = list(PROTOS.glob("*.proto"))
+    assert protos, f"no .proto files in {PROTOS}"
+    for proto in protos:
         assert (GENERATED / f"{proto.stem}_pb2.py").exists(), proto.name

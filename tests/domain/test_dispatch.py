@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.domain.attempts import Attempt, AttemptState, progress_of
-from orchestrator.domain.operations import OperationSpec
-from orchestrator.execution.dispatch import PlannedOperation, next_dispatches
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState, progress_of
+from pnp.orchestrator.domain.operations import OperationSpec
+from pnp.orchestrator.execution.dispatch import PlannedOperation, next_dispatches
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

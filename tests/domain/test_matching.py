@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orchestrator.domain.matching import capability_matches, explain_unmatched, unmatched_steps
-from orchestrator.domain.modules import (
+from pnp.orchestrator.domain.matching import capability_matches, explain_unmatched, unmatched_steps
+from pnp.orchestrator.domain.modules import (
     CapabilityOffer,
     ModuleDescription,
     ParameterEnvelope,

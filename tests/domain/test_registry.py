@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.clock import ManualClock
-from orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound
-from orchestrator.registry import Liveness, Registry
+from pnp.orchestrator.clock import ManualClock
+from pnp.orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound
+from pnp.orchestrator.registry import Liveness, Registry
 from tests.domain.test_matching import laser
 
 

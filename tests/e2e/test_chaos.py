@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.errors import PnpError
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.errors import PnpError
 from pnp.v1 import attempt_pb2, order_pb2
 from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT

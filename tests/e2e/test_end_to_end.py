@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import order_pb2, plan_pb2
 from tests.conftest import DEMO_LAYOUT, RECIPES
 from tests.e2e.plan_checker import check_plan, transport_table

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from orchestrator.domain.attempts import AttemptState
-from orchestrator.domain.orders import OrderState
+from pnp.orchestrator.domain.attempts import AttemptState
+from pnp.orchestrator.domain.orders import OrderState
 from tests.conftest import start_factory
 
 CUT_ONLY = """\

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import order_pb2
 from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import DEMO_LAYOUT, RECIPES

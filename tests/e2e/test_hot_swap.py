@@ -10,9 +10,9 @@ import signal
 import grpc
 import pytest
 
-from modules.catalog import load_catalog
-from modules.descriptors import to_proto
-from orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
 from pnp.v1 import attempt_pb2, module_pb2, order_pb2, registry_pb2, registry_pb2_grpc
 from tests.cli.pnp_process import Running, serve
 from tests.conftest import DEMO_LAYOUT

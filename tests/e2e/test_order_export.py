@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from orchestrator.cli.client import OrchestratorClient
-from orchestrator.domain.order_package import package_schema
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.domain.order_package import package_schema
 from tests.cli.pnp_process import pnp
 from tests.conftest import RECIPES, start_factory
 from tests.e2e.package_checker import SCHEMA_FILE, check_package

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from modules.catalog import load_catalog
-from modules.descriptors import to_proto
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 from tests.e2e.plan_checker import check_plan
 

@@ -12,11 +12,11 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from orchestrator.domain.attempts import Attempt, AttemptState
-from orchestrator.domain.recipe_loader import load_recipe
-from orchestrator.service.factory import Factory
-from orchestrator.store import Store
-from orchestrator.store.database import StoredOperation
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState
+from pnp.orchestrator.domain.recipe_loader import load_recipe
+from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.store import Store
+from pnp.orchestrator.store.database import StoredOperation
 from tests.conftest import start_factory
 from tests.e2e.test_execution import CUT_ONLY, until_completed
 

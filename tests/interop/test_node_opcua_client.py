@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.sim import SimulatedModule, SimulatedModuleConfig
+from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULES = HERE / "node_modules" / "node-opcua-client"
@@ -64,9 +64,9 @@ async def test_node_opcua_client_starts_a_skill_and_sees_it_complete_once(node):
 async def test_node_opcua_client_without_a_trusted_certificate_is_refused_by_a_secured_module(
     node, tmp_path
 ):
-    from modules.security import ModuleSecurity
-    from orchestrator.security import pki
-    from orchestrator.security.identities import Identity, Role
+    from pnp.orchestrator.security import pki
+    from pnp.orchestrator.security.identities import Identity, Role
+    from pnp.sdk.security import ModuleSecurity
 
     pki.init_ca(tmp_path / "pki")
     files = pki.issue(tmp_path / "pki", Identity(Role.MODULE, "laser-cutter-a1"))

@@ -7,11 +7,11 @@ import contextlib
 
 import pytest
 
-from modules.catalog import load_catalog
-from modules.conformance import check_module
-from modules.module import Module
-from modules.sim import SimulatedModule, SimulatedModuleConfig
-from modules.skill import SkillContext, SkillRuntime
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.conformance import check_module
+from pnp.sdk.module import Module
+from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
+from pnp.sdk.skill import SkillContext, SkillRuntime
 
 KINDS = sorted(load_catalog().kinds)
 
@@ -79,9 +79,9 @@ async def test_the_kit_reports_an_unreachable_endpoint():
 
 
 async def test_a_module_serves_opc_ua_while_the_orchestrator_is_away_then_registers(tmp_path):
-    from orchestrator.api.server import start_server
-    from orchestrator.service.factory import Factory
-    from orchestrator.store import Store
+    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.service.factory import Factory
+    from pnp.orchestrator.store import Store
     from tests.conftest import start_factory
 
     # An orchestrator address nobody listens on yet.

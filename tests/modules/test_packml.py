@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.packml import (
+from pnp.sdk.packml import (
     Command,
     CommandRefused,
     State,

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from modules.descriptors import CapabilitySpec
-from modules.packml import Command, CommandRefused, State
-from modules.skill import InvalidParameters, SkillContext, SkillRuntime
+from pnp.sdk.descriptors import CapabilitySpec
+from pnp.sdk.packml import Command, CommandRefused, State
+from pnp.sdk.skill import InvalidParameters, SkillContext, SkillRuntime
 
 CUT = CapabilitySpec.model_validate(
     {
@@ -148,7 +148,7 @@ async def test_stop_and_abort_cancel_the_handler(runtime, recorder):
 
 
 async def test_a_handler_that_ignores_cancellation_does_not_hang_the_skill(monkeypatch):
-    monkeypatch.setattr("modules.skill.CANCEL_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr("pnp.sdk.skill.CANCEL_GRACE_SECONDS", 0.05)
     finished = asyncio.Event()
 
     async def stubborn(ctx: SkillContext) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from modules.conformance import check_module
-from modules.examples.torque_station import build
-from orchestrator.domain.attempts import AttemptState
-from orchestrator.domain.orders import OrderState
+from pnp.orchestrator.domain.attempts import AttemptState
+from pnp.orchestrator.domain.orders import OrderState
+from pnp.sdk.conformance import check_module
+from pnp.sdk.examples.torque_station import build
 from tests.conftest import start_factory
 
 FASTEN = """\

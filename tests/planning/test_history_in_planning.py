@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.domain.attempts import Attempt, AttemptState, progress_of
-from orchestrator.domain.orders import OrderRecord, OrderState
-from orchestrator.domain.recipe_loader import load_recipe
-from orchestrator.planning import PlanningInput, plan_factory
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState, progress_of
+from pnp.orchestrator.domain.orders import OrderRecord, OrderState
+from pnp.orchestrator.domain.recipe_loader import load_recipe
+from pnp.orchestrator.planning import PlanningInput, plan_factory
 from tests.domain.test_matching import laser
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.domain.recipe_loader import load_recipe, load_recipe_file
-from orchestrator.errors import BadInput
+from pnp.orchestrator.domain.recipe_loader import load_recipe, load_recipe_file
+from pnp.orchestrator.errors import BadInput
 
 BAD = Path(__file__).resolve().parent / "bad"
 EXPECTED: dict[str, dict] = {

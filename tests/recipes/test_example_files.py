@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.domain.layout import load_layout_file
-from orchestrator.domain.recipe_loader import load_recipe_file
+from pnp.orchestrator.domain.layout import load_layout_file
+from pnp.orchestrator.domain.recipe_loader import load_recipe_file
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 ORDERS = sorted((RECIPES / "orders").glob("*.yaml"))

@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.domain.layout import load_layout
-from orchestrator.domain.recipe_loader import load_recipe, load_recipe_file
-from orchestrator.errors import BadInput
+from pnp.orchestrator.domain.layout import load_layout
+from pnp.orchestrator.domain.recipe_loader import load_recipe, load_recipe_file
+from pnp.orchestrator.errors import BadInput
 
 FUZZ = settings(
     max_examples=200,

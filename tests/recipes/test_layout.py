@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.domain.layout import Layout, load_layout
-from orchestrator.errors import BadInput, NotFound
+from pnp.orchestrator.domain.layout import Layout, load_layout
+from pnp.orchestrator.errors import BadInput, NotFound
 
 
 def layout_text(docks: list[str], links: list[tuple[str, str, int]]) -> str:

@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from orchestrator.domain.recipe_loader import load_recipe, recipe_json_schema
-from orchestrator.domain.recipes import Recipe
-from orchestrator.errors import BadInput
+from pnp.orchestrator.domain.recipe_loader import load_recipe, recipe_json_schema
+from pnp.orchestrator.domain.recipes import Recipe
+from pnp.orchestrator.errors import BadInput
 
 
 def recipe_text(steps: str = "", **spec: str) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.domain.yaml_source import format_path, load_yaml_document, read_text_capped
-from orchestrator.errors import BadInput
+from pnp.orchestrator.domain.yaml_source import format_path, load_yaml_document, read_text_capped
+from pnp.orchestrator.errors import BadInput
 
 DOC = """\
 # a comment

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 
-from scheduler import Problem
+from pnp.scheduler import Problem
 
 
 def best_tardiness_and_makespan(problem: Problem) -> tuple[int, int]:

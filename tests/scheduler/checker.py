@@ -7,7 +7,7 @@ heuristics; ``test_checker`` shows it catches each kind of broken schedule, and
 
 from __future__ import annotations
 
-from scheduler import Problem, Result, check_schedule
+from pnp.scheduler import Problem, Result, check_schedule
 
 
 def assert_valid(problem: Problem, result: Result) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from scheduler import (
+from pnp.scheduler import (
     Changeover,
     Job,
     Machine,

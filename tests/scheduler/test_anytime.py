@@ -7,7 +7,7 @@ import random
 
 from ortools.sat.python import cp_model
 
-from scheduler import Progress, SolveOptions, SolveStatus, solve
+from pnp.scheduler import Progress, SolveOptions, SolveStatus, solve
 
 from .checker import assert_valid
 from .instances import random_problem
@@ -40,7 +40,7 @@ def test_the_result_says_who_found_the_plan_and_when_the_first_one_came():
 
 
 def test_when_cp_sat_finds_nothing_the_dispatch_plan_is_returned(monkeypatch):
-    monkeypatch.setattr("scheduler.cp_sat.CpSatRun.run", lambda self, **_: cp_model.UNKNOWN)
+    monkeypatch.setattr("pnp.scheduler.cp_sat.CpSatRun.run", lambda self, **_: cp_model.UNKNOWN)
     problem = a_problem()
     result = solve(problem, SolveOptions(time_limit=1.0, use_improve_phase=False))
     assert result.status is SolveStatus.FEASIBLE
@@ -49,9 +49,9 @@ def test_when_cp_sat_finds_nothing_the_dispatch_plan_is_returned(monkeypatch):
 
 
 def test_without_any_plan_the_status_is_unknown(monkeypatch):
-    monkeypatch.setattr("scheduler.cp_sat.CpSatRun.run", lambda self, **_: cp_model.UNKNOWN)
+    monkeypatch.setattr("pnp.scheduler.cp_sat.CpSatRun.run", lambda self, **_: cp_model.UNKNOWN)
     # ``scheduler.solve`` is also the name of the function, hence the module lookup.
-    monkeypatch.setattr(importlib.import_module("scheduler.solve"), "dispatch", lambda _: None)
+    monkeypatch.setattr(importlib.import_module("pnp.scheduler.solve"), "dispatch", lambda _: None)
     result = solve(a_problem(), SolveOptions(time_limit=1.0))
     assert result.status is SolveStatus.UNKNOWN
     assert result.schedule == ()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import SolveOptions, parse_fjs, schedule_violations, solve
-from scheduler.heuristics.dispatch import dispatch
+from pnp.scheduler import SolveOptions, parse_fjs, schedule_violations, solve
+from pnp.scheduler.heuristics.dispatch import dispatch
 
 from .checker import assert_valid
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from scheduler import (
+from pnp.scheduler import (
     Changeover,
     Job,
     Machine,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler import Job, Precedence, Problem, SolveOptions, solve
+from pnp.scheduler import Job, Precedence, Problem, SolveOptions, solve
 
 from .checker import assert_valid
 from .instances import machines, op

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scheduler import FjspFormatError, Precedence, parse_fjs
+from pnp.scheduler import FjspFormatError, Precedence, parse_fjs
 
 # Two jobs, three machines. Job 1: op 1 on m1 (5) or m3 (4); op 2 on m2 (0).
 # Job 2: one op on m3 (7). The third header number is deliberately wrong.

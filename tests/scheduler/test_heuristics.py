@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from scheduler import (
+from pnp.scheduler import (
     Job,
     Machine,
     Placement,
@@ -15,10 +15,10 @@ from scheduler import (
     Window,
     schedule_violations,
 )
-from scheduler.heuristics import squeaky_wheel
-from scheduler.heuristics.dispatch import dispatch
-from scheduler.heuristics.local_search import improve, local_search_applies
-from scheduler.metrics import makespan, weighted_tardiness
+from pnp.scheduler.heuristics import squeaky_wheel
+from pnp.scheduler.heuristics.dispatch import dispatch
+from pnp.scheduler.heuristics.local_search import improve, local_search_applies
+from pnp.scheduler.metrics import makespan, weighted_tardiness
 
 from .instances import machines, op, random_problem, with_factory_features
 

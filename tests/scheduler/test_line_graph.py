@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scheduler import (
+from pnp.scheduler import (
     Job,
     Machine,
     Precedence,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from scheduler import (
+from pnp.scheduler import (
     Changeover,
     Job,
     Machine,

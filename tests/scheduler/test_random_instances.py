@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from scheduler import SolveOptions, SolveStatus, solve
+from pnp.scheduler import SolveOptions, SolveStatus, solve
 
 from .brute_force import best_tardiness_and_makespan
 from .checker import assert_valid

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from scheduler import (
+from pnp.scheduler import (
     Job,
     Machine,
     Mode,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler import Result, SolveStatus
+from pnp.scheduler import Result, SolveStatus
 
 
 def result(status=SolveStatus.FEASIBLE, objective=None, bound=None) -> Result:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler import Job, Precedence, Problem, ProblemError, SolveOptions, SolveStatus, solve
+from pnp.scheduler import Job, Precedence, Problem, ProblemError, SolveOptions, SolveStatus, solve
 
 from .checker import assert_valid
 from .instances import machines, op

@@ -12,14 +12,14 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from modules.catalog import load_catalog
-from modules.descriptors import to_proto
-from orchestrator.api.server import RunningServer, start_server
-from orchestrator.security import pki
-from orchestrator.security.identities import Identity, Role
-from orchestrator.security.tls_files import TlsFiles, files_in_directory
-from orchestrator.service.factory import Factory, FactorySettings
-from orchestrator.store import Store
+from pnp.orchestrator.api.server import RunningServer, start_server
+from pnp.orchestrator.security import pki
+from pnp.orchestrator.security.identities import Identity, Role
+from pnp.orchestrator.security.tls_files import TlsFiles, files_in_directory
+from pnp.orchestrator.service.factory import Factory, FactorySettings
+from pnp.orchestrator.store import Store
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
 from pnp.v1 import module_pb2
 
 ORCHESTRATOR = Identity(Role.ORCHESTRATOR, "orchestrator")

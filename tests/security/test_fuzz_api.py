@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.api.server import start_server
-from orchestrator.service.factory import Factory, FactorySettings
-from orchestrator.store import Store
+from pnp.orchestrator.api.server import start_server
+from pnp.orchestrator.service.factory import Factory, FactorySettings
+from pnp.orchestrator.store import Store
 from pnp.v1 import (
     module_pb2,
     orchestrator_pb2,

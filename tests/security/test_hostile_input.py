@@ -9,9 +9,9 @@ import math
 import grpc
 import pytest
 
-from orchestrator.api.status import error_from_rpc
-from orchestrator.errors import BadInput
-from orchestrator.security.limits import MAX_RECEIVE_MESSAGE_BYTES, REGISTRATION_RATE
+from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.errors import BadInput
+from pnp.orchestrator.security.limits import MAX_RECEIVE_MESSAGE_BYTES, REGISTRATION_RATE
 from pnp.v1 import (
     module_pb2,
     orchestrator_pb2,

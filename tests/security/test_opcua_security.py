@@ -11,11 +11,11 @@ from asyncua import Client, ua
 from asyncua.crypto import uacrypto
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from modules.conformance import check_module
-from modules.security import ClientCredentials, ModuleSecurity
-from modules.sim import SimulatedModule, SimulatedModuleConfig
-from orchestrator.execution.opcua_link import ModuleLink
-from orchestrator.security.tls_files import TlsFiles
+from pnp.orchestrator.execution.opcua_link import ModuleLink
+from pnp.orchestrator.security.tls_files import TlsFiles
+from pnp.sdk.conformance import check_module
+from pnp.sdk.security import ClientCredentials, ModuleSecurity
+from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from tests.security.conftest import MODULE_A, MODULE_B, ORCHESTRATOR
 
 REFUSED = (ua.UaError, OSError, TimeoutError, ConnectionError, asyncio.TimeoutError)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 
-from orchestrator.errors import AlreadyExists, BadInput, NotFound
-from orchestrator.security import pki
-from orchestrator.security.certificates import UntrustedCertificate, verified_identity
-from orchestrator.security.identities import Identity, Role, identity_from_uris
-from orchestrator.security.tls_files import certificate_uris, checked, files_in_directory
+from pnp.orchestrator.errors import AlreadyExists, BadInput, NotFound
+from pnp.orchestrator.security import pki
+from pnp.orchestrator.security.certificates import UntrustedCertificate, verified_identity
+from pnp.orchestrator.security.identities import Identity, Role, identity_from_uris
+from pnp.orchestrator.security.tls_files import certificate_uris, checked, files_in_directory
 
 MODULE = Identity(Role.MODULE, "laser-7")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.security.rate_limits import PeerRateLimiter, RateLimit
+from pnp.orchestrator.security.rate_limits import PeerRateLimiter, RateLimit
 
 
 def test_a_burst_is_allowed_then_the_steady_rate():

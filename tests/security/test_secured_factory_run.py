@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from modules.security import ModuleSecurity
-from modules.sim import SimulatedModule, SimulatedModuleConfig
-from orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.sdk.security import ModuleSecurity
+from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from pnp.v1 import order_pb2
 from tests.security.conftest import MODULE_A, PLANNER, start_secure_factory
 

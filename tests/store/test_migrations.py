@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.errors import BadInput
-from orchestrator.store import Store
-from orchestrator.store.migrations import LATEST
+from pnp.orchestrator.errors import BadInput
+from pnp.orchestrator.store import Store
+from pnp.orchestrator.store.migrations import LATEST
 
 # The schema pnp 0.1 wrote before versioning existed (version 1), as SQLite DDL.
 VERSION_1 = """

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.errors import BadInput
-from orchestrator.views import BarStatus, GanttBar, GanttChart, picture_format, write_gantt
-from orchestrator.views.colours import FAILED_EDGE, PALETTE, order_colour
-from orchestrator.views.time_axis import offset_label, tick_step, ticks
+from pnp.orchestrator.errors import BadInput
+from pnp.orchestrator.views import BarStatus, GanttBar, GanttChart, picture_format, write_gantt
+from pnp.orchestrator.views.colours import FAILED_EDGE, PALETTE, order_colour
+from pnp.orchestrator.views.time_axis import offset_label, tick_step, ticks
 from tests.views.browser import drawn_operation_ids, rendered_bar_count, rendered_dom
 from tests.views.svg import png_size, svg_element, svg_ids
 

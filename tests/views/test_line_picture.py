@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.views import DockSpot, LineFlow, LinePicture, LineStation, write_line_picture
+from pnp.orchestrator.views import DockSpot, LineFlow, LinePicture, LineStation, write_line_picture
 from tests.views.svg import svg_ids
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.cli.what_if_view import KpiComparison, Verdict
+from pnp.orchestrator.cli.what_if_view import KpiComparison, Verdict
 
 
 def test_more_orders_on_time_is_better():

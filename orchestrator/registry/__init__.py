@@ -1,5 +1,0 @@
-"""The module registry: who is plugged in where, their leases and epochs."""
-
-from orchestrator.registry.leases import Liveness, ModuleEntry, Registry
-
-__all__ = ["Liveness", "ModuleEntry", "Registry"]

@@ -1,5 +1,0 @@
-"""Durable state on SQLAlchemy Core: SQLite by default (PostgreSQL later, same schema)."""
-
-from orchestrator.store.database import Store
-
-__all__ = ["Store"]

@@ -1,0 +1,110 @@
+"""Enforcing ``security.permissions`` on calls: the caller's identity from its TLS
+certificate, a role check per service (an interceptor), a module-id check per request.
+
+Without TLS (local development) there is no identity: ``Access(enforced=False)`` lets
+everything through, and ``pnp serve`` says so loudly at start.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import grpc
+from cryptography import x509
+
+from pnp.orchestrator.api.status import abort_with
+from pnp.orchestrator.errors import PermissionDenied
+from pnp.orchestrator.security.identities import Identity, identity_from_uris
+from pnp.orchestrator.security.permissions import may_act_for_module, may_call
+from pnp.orchestrator.security.tls_files import certificate_uris
+
+
+class Access:
+    def __init__(self, enforced: bool) -> None:
+        self.enforced = enforced
+
+    def caller(self, context: grpc.aio.ServicerContext) -> Identity | None:
+        """The identity in the client's certificate (gRPC verified it against the CA)."""
+        certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
+        return _identity_of(certificates[0]) if certificates else None
+
+    def accountable(self, context: grpc.aio.ServicerContext) -> str | None:
+        """Whom a rate limit counts against: the identity in the certificate. None
+        without TLS: a connection is no identity (gRPC shares one connection among all
+        the channels of a process, so ten modules in one process look like one peer)."""
+        identity = self.caller(context) if self.enforced else None
+        return identity.uri if identity is not None else None
+
+    def require_module(self, context: grpc.aio.ServicerContext, module_id: str) -> None:
+        if not self.enforced:
+            return
+        identity = self.caller(context)
+        if not may_act_for_module(identity, module_id):
+            raise PermissionDenied(
+                f"{identity or 'this caller'} may not act for module {module_id!r}: a module "
+                "may only register, hold a session and deregister as the id in its certificate"
+            )
+
+
+@functools.lru_cache(maxsize=1024)
+def _identity_of(pem: bytes) -> Identity | None:
+    return identity_from_uris(certificate_uris(x509.load_pem_x509_certificate(pem)))
+
+
+class RoleInterceptor(grpc.aio.ServerInterceptor):
+    """Refuses, with PERMISSION_DENIED, calls to a service the caller's role may not use."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        service = handler_call_details.method.strip("/").partition("/")[0]
+        return _guarded(handler, service, self.access)
+
+
+async def _check(context, service: str, access: Access) -> None:
+    identity = access.caller(context)
+    if not may_call(identity, service):
+        await abort_with(
+            context,
+            PermissionDenied(f"{identity or 'this caller'} may not call {service}"),
+        )
+
+
+def _guard(behaviour, service: str, access: Access):
+    """``behaviour`` run only after the role check; same shape (coroutine or generator)."""
+    if inspect.isasyncgenfunction(behaviour):
+
+        async def streaming(request, context):
+            await _check(context, service, access)
+            async for item in behaviour(request, context):
+                yield item
+
+        return streaming
+
+    async def unary(request, context):
+        await _check(context, service, access)
+        return await behaviour(request, context)
+
+    return unary
+
+
+_BUILDERS = {
+    (False, False): ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    (False, True): ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    (True, False): ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    (True, True): ("stream_stream", grpc.stream_stream_rpc_method_handler),
+}
+
+
+def _guarded(handler: grpc.RpcMethodHandler, service: str, access: Access):
+    attribute, build = _BUILDERS[(handler.request_streaming, handler.response_streaming)]
+    return build(
+        _guard(getattr(handler, attribute), service, access),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )

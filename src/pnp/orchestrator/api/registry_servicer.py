@@ -1,0 +1,160 @@
+"""pnp.v1.ModuleRegistry: modules register, hold a session, and leave.
+
+Under mutual TLS each call acts only for the module id in the caller's certificate
+(``Access.require_module``, checked before anything else is read), and registrations
+are rate-limited per certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import grpc
+from google.protobuf import duration_pb2
+
+from pnp.orchestrator.api import convert
+from pnp.orchestrator.api.access import Access
+from pnp.orchestrator.api.status import abort_with, maps_errors
+from pnp.orchestrator.domain.events import Directive
+from pnp.orchestrator.errors import BadInput, PnpError, ResourceExhausted, Violation
+from pnp.orchestrator.security.limits import REGISTRATION_RATE
+from pnp.orchestrator.security.rate_limits import PeerRateLimiter
+from pnp.orchestrator.service.factory import Factory
+from pnp.v1 import registry_pb2, registry_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(round(seconds * 1e9))
+    return duration
+
+
+class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
+    def __init__(
+        self,
+        factory: Factory,
+        access: Access | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.factory = factory
+        self.access = access or Access(enforced=False)
+        self.registrations = PeerRateLimiter(REGISTRATION_RATE)
+        self._monotonic = monotonic
+
+    @maps_errors
+    async def RegisterModule(self, request, context):
+        peer = self.access.accountable(context)
+        if peer is not None and not self.registrations.allow(peer, self._monotonic()):
+            wait = self.registrations.retry_after(peer)
+            raise ResourceExhausted(
+                f"too many registrations from {peer}: at most {REGISTRATION_RATE.burst} at "
+                f"once, then {REGISTRATION_RATE.per_second:g} per second; retry in {wait:.1f} s"
+            )
+        self.access.require_module(context, request.descriptor.module_id)
+        description = convert.description_from_proto(request.descriptor)
+        entry = await self.factory.register_module(description, request.boot_id)
+        settings = self.factory.settings
+        return registry_pb2.RegisterModuleResponse(
+            module_id=entry.module_id,
+            epoch=entry.epoch,
+            lease_ttl=_duration(settings.lease_ttl),
+            heartbeat_interval=_duration(settings.heartbeat_interval),
+        )
+
+    @maps_errors
+    async def DeregisterModule(self, request, context):
+        self.access.require_module(context, request.module_id)
+        await self.factory.deregister_module(request.module_id, request.epoch)
+        return registry_pb2.DeregisterModuleResponse()
+
+    async def Session(self, request_iterator, context):
+        """Bidirectional: hello first, then heartbeats/reports up and acks/directives down.
+
+        One reader (this coroutine) and one writer task: a gRPC stream takes one write
+        at a time, and directives (drain, release, configure) must go down while the
+        module is silent between heartbeats. When the stream ends for any reason the
+        module becomes suspect.
+        """
+        try:
+            first = await context.read()
+            if first is grpc.aio.EOF:
+                return
+            if first.WhichOneof("message") != "hello":
+                raise BadInput(
+                    "the first session message must be a hello",
+                    [Violation("hello", "send SessionHello(module_id, epoch) first")],
+                )
+            module_id, epoch = first.hello.module_id, first.hello.epoch
+            self.access.require_module(context, module_id)
+            session = self.factory.open_session(module_id, epoch)
+        except PnpError as error:
+            await abort_with(context, error)
+        token = session.token
+        outbox = session.outbox
+        writer = asyncio.create_task(_write_all(context, outbox), name=f"session-{module_id}")
+        # A failed write means the stream is gone: it ends this reader too. (Cheaper than
+        # waiting on a read task and the writer for every message: this is the hot path.)
+        handler = asyncio.current_task()
+        writer.add_done_callback(
+            lambda task: task.cancelled() or task.exception() is None or handler.cancel()
+        )
+        try:
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    break
+                kind = message.WhichOneof("message")
+                if kind == "heartbeat":
+                    remaining = self.factory.heartbeat(module_id, epoch, token)
+                    outbox.put_nowait(
+                        registry_pb2.SessionResponse(
+                            heartbeat_ack=registry_pb2.HeartbeatAck(
+                                sequence=message.heartbeat.sequence,
+                                lease_remaining=_duration(remaining),
+                            )
+                        )
+                    )
+                elif kind == "state":
+                    self.factory.report_state(
+                        module_id,
+                        epoch,
+                        token,
+                        convert.item_state_from_proto(message.state.item_state),
+                    )
+        except PnpError as error:  # e.g. fenced by a newer boot: the module is told why
+            writer.cancel()
+            await abort_with(context, error)
+        finally:
+            writer.cancel()
+            self.factory.close_session(module_id, epoch, token)
+
+
+async def _write_all(context, outbox: asyncio.Queue) -> None:
+    while True:
+        item = await outbox.get()
+        if isinstance(item, Directive):
+            item = registry_pb2.SessionResponse(directive=_directive(item))
+        await context.write(item)
+
+
+_DIRECTIVE_KINDS = {
+    "configure": registry_pb2.DIRECTIVE_KIND_CONFIGURE,
+    "drain": registry_pb2.DIRECTIVE_KIND_DRAIN,
+    "release": registry_pb2.DIRECTIVE_KIND_RELEASE,
+    "abort": registry_pb2.DIRECTIVE_KIND_ABORT,
+}
+
+
+def _directive(directive: Directive) -> registry_pb2.Directive:
+    return registry_pb2.Directive(
+        kind=_DIRECTIVE_KINDS[directive.kind],
+        epoch=directive.epoch,
+        reason=directive.reason,
+        configuration_json=json.dumps(dict(directive.configuration)),
+    )

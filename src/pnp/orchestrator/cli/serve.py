@@ -1,0 +1,176 @@
+"""``pnp serve``: the orchestrator (mutual TLS with --tls-dir, or plain text, loudly)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import signal
+from pathlib import Path
+
+import click
+
+from pnp.orchestrator.cli.main import cli, quiet_libraries, run
+from pnp.orchestrator.cli.output import console, emit_json_line, errors
+from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
+from pnp.orchestrator.domain.layout import Layout, load_layout_file
+from pnp.orchestrator.security.identities import Identity, Role
+from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
+from pnp.orchestrator.service.settings import FactorySettings
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    default="pnp.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file (created when missing).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:50051",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to serve gRPC on; port 0 picks a free port.",
+)
+@click.option(
+    "--layout",
+    "layout_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Factory layout (docks, utility limits, transport links).",
+)
+@click.option(
+    "--heartbeat-interval",
+    default=0.5,
+    show_default=True,
+    help="Seconds between module heartbeats.",
+)
+@click.option(
+    "--lease-ttl",
+    default=2.0,
+    show_default=True,
+    help="Seconds without heartbeat before a module is lost.",
+)
+@click.option(
+    "--solve-time-limit",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds each replan may take.",
+)
+@click.option(
+    "--time-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Factory seconds per real second (simulation); match the modules' --time-scale.",
+)
+@tls_options
+@click.option(
+    "--name",
+    default=DEFAULT_ORCHESTRATOR_NAME,
+    show_default=True,
+    help="Which orchestrator certificate of --tls-dir to use.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
+)
+def serve(
+    db_path: str,
+    listen: str,
+    layout_path: str | None,
+    heartbeat_interval: float,
+    lease_ttl: float,
+    solve_time_limit: float,
+    time_scale: float,
+    tls_dir: Path | None,
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    name: str,
+    verbose: bool,
+    as_json: bool,
+) -> None:
+    """Run the orchestrator: module registry, order intake and planner, on one gRPC port.
+
+    With --tls-dir (or --ca/--cert/--key) it serves mutual TLS only: modules act only as
+    the module in their certificate, planner calls need a planner certificate, and the
+    OPC UA links to modules use SignAndEncrypt with the orchestrator's certificate.
+    """
+    quiet_libraries(verbose)
+    if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
+        raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
+    layout = load_layout_file(layout_path) if layout_path else None
+    tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
+    settings = FactorySettings(
+        heartbeat_interval=heartbeat_interval,
+        lease_ttl=lease_ttl,
+        solve_time_limit=solve_time_limit,
+        time_scale=time_scale,
+        # The orchestrator's gRPC certificate doubles as its OPC UA client certificate.
+        opcua_security=tls,
+    )
+    run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
+
+
+async def _serve(
+    db_path: Path,
+    listen: str,
+    layout: Layout | None,
+    settings: FactorySettings,
+    as_json: bool,
+    tls: TlsFiles | None,
+) -> None:
+    # Imported here, not at the top: the server pulls in OR-Tools, and every other
+    # command should start fast.
+    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.service.factory import Factory
+    from pnp.orchestrator.store import Store
+
+    store = Store.open_sqlite(db_path)
+    factory = Factory(store, layout=layout, settings=settings)
+    await factory.start()
+    server = await start_server(factory, listen, tls)
+    # Everything loaded so far lives as long as the server: keep it out of the cyclic
+    # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
+    gc.collect()
+    gc.freeze()
+    host = listen.rsplit(":", 1)[0]
+    if tls is None:
+        errors.print(
+            "warning: serving WITHOUT TLS: any process that can reach this port may act "
+            "as a module or a planner, and OPC UA to modules runs without security. Use "
+            "this only for local development; see `pnp pki` and --tls-dir.",
+            soft_wrap=True,
+        )
+    if layout is None:
+        errors.print(
+            "warning: no --layout: any dock is accepted, without utility limits "
+            "or transport times.",
+            soft_wrap=True,
+        )
+    if as_json:
+        emit_json_line(
+            {"listening": f"{host}:{server.port}", "database": str(db_path), "tls": tls is not None}
+        )
+    else:
+        security = "mutual TLS" if tls else "NO TLS"
+        console.print(
+            f"pnp orchestrator listening on {host}:{server.port} ({security}, database {db_path})",
+            soft_wrap=True,
+        )
+        console.file.flush()  # scripts and tests wait for this line to learn the port
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+    try:
+        await stopped.wait()
+    finally:
+        await server.stop()
+        await factory.stop()
+        store.close()
+        errors.print("pnp orchestrator stopped")

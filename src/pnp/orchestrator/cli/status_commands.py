@@ -1,0 +1,206 @@
+"""``pnp status``: the factory at a glance (modules, orders, recent events), once or
+live with ``--watch`` until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+
+import click
+import grpc
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.main import CliContext, cli, json_option, run
+from pnp.orchestrator.cli.output import console, duration_text, emit_json, emit_json_line, styled
+from pnp.orchestrator.cli.status_snapshot import FactoryStatus, factory_status
+
+EVENTS_SHOWN = 8
+QUIET_SECONDS = 0.3  # replaying the event log: it is all there once it goes quiet
+
+
+@cli.command()
+@click.option("--watch", "-w", is_flag=True, help="Keep refreshing in place until Ctrl-C.")
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    metavar="S",
+    help="Seconds between refreshes with --watch.",
+)
+@click.option(
+    "--events",
+    "events_shown",
+    default=EVENTS_SHOWN,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many recent events to show.",
+)
+@json_option
+@click.pass_obj
+def status(obj: CliContext, watch: bool, interval: float, events_shown: int, as_json: bool) -> None:
+    """Show modules (state, current operation, progress, lease, draining), orders
+    (operations done, ETA against due time, late) and the latest events.
+
+    With --json: one JSON document (with --watch, one per line and refresh).
+    """
+    try:
+        run(_status(obj.orchestrator, watch, interval, events_shown, as_json))
+    except KeyboardInterrupt:  # Ctrl-C is how a watch ends: not an error
+        if not watch:
+            raise
+
+
+async def _status(address: str, watch: bool, interval: float, shown: int, as_json: bool) -> None:
+    async with OrchestratorClient(address) as client:
+        tail: collections.deque = collections.deque(maxlen=shown)
+        if not watch:
+            await _read_events(client, tail, follow=False)
+            snapshot = await snapshot_of(client, list(tail))
+            if as_json:
+                emit_json(snapshot.as_dict())
+            else:
+                console.print(render(snapshot))
+            return
+        follower = asyncio.create_task(_read_events(client, tail, follow=True))
+        try:
+            await _watch(client, tail, interval, as_json, follower)
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+
+async def _watch(client, tail, interval: float, as_json: bool, follower) -> None:
+    if as_json:
+        while True:
+            emit_json_line((await snapshot_of(client, list(tail))).as_dict())
+            await _pause(interval, follower)
+    if not console.is_terminal:
+        # Piped (a log, `| tee`): rich.Live would only print when it stops, so print each
+        # refresh in turn instead.
+        while True:
+            console.print(render(await snapshot_of(client, list(tail))))
+            console.file.flush()
+            await _pause(interval, follower)
+    with Live(console=console, auto_refresh=False, transient=False) as live:
+        while True:
+            live.update(render(await snapshot_of(client, list(tail))), refresh=True)
+            await _pause(interval, follower)
+
+
+async def _pause(interval: float, follower: asyncio.Task) -> None:
+    if follower.done():
+        follower.result()  # the event stream failed: say why instead of showing stale data
+    await asyncio.sleep(interval)
+
+
+async def snapshot_of(client: OrchestratorClient, events) -> FactoryStatus:
+    modules, orders, plan, attempts = await asyncio.gather(
+        client.list_modules_response(),
+        client.list_orders(),
+        client.get_plan(wait_for_current=False),
+        client.list_attempts_response(),
+    )
+    return factory_status(modules, orders, plan, attempts, events)
+
+
+async def _read_events(client: OrchestratorClient, tail, follow: bool) -> None:
+    """Replays the event log into ``tail`` (keeping the newest); follows it when asked."""
+    stream = client.watch_events(0)
+    try:
+        while True:
+            if follow:
+                response = await stream.read()
+            else:
+                try:
+                    response = await asyncio.wait_for(stream.read(), QUIET_SECONDS)
+                except TimeoutError:
+                    return
+            if response is grpc.aio.EOF:
+                return
+            tail.append(response.event)
+    except grpc.aio.AioRpcError as error:
+        if error.code() is grpc.StatusCode.CANCELLED:
+            return
+        raise error_from_rpc(error) from None
+    finally:
+        stream.cancel()
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+
+def render(snapshot: FactoryStatus) -> Group:
+    header = styled(
+        ("factory time ", "dim"),
+        (f"{snapshot.factory_time:%Y-%m-%d %H:%M:%SZ}", "bold"),
+        ("  plan ", "dim"),
+        f"v{snapshot.plan_version} ({snapshot.plan_status})",
+    )
+    return Group(header, modules_table(snapshot), orders_table(snapshot), events_table(snapshot))
+
+
+def modules_table(snapshot: FactoryStatus) -> Table:
+    table = Table(title=f"{len(snapshot.modules)} module(s)", title_justify="left")
+    for column in ("module", "dock", "liveness", "state", "operation", "progress", "lease"):
+        table.add_column(column, justify="right" if column in ("progress", "lease") else "left")
+    for m in snapshot.modules:
+        liveness = Text(m.liveness, style="green" if m.liveness == "alive" else "red")
+        if m.draining:
+            liveness.append(" released" if m.released else " draining", style="yellow")
+        table.add_row(
+            m.module_id,
+            m.dock,
+            liveness,
+            m.state,
+            m.operation_id or "-",
+            _bar(m.progress) if m.progress is not None else "-",
+            f"{m.lease_left_seconds:.1f} s" if m.liveness != "gone" else "-",
+        )
+    return table
+
+
+def _bar(share: float, width: int = 10) -> str:
+    filled = round(share * width)
+    return "#" * filled + "." * (width - filled) + f" {share:4.0%}"
+
+
+def orders_table(snapshot: FactoryStatus) -> Table:
+    table = Table(title=f"{len(snapshot.orders)} order(s)", title_justify="left")
+    for column in ("order", "name", "state", "done", "ETA", "due", "slack"):
+        table.add_column(column, justify="right" if column in ("done", "slack") else "left")
+    for o in snapshot.orders:
+        slack = o.slack_seconds
+        table.add_row(
+            o.order_id,
+            o.name,
+            o.state,
+            f"{o.operations_done}/{o.operations_total}",
+            f"{o.eta:%m-%d %H:%M}" if o.eta else "-",
+            f"{o.due:%m-%d %H:%M}" if o.due else "-",
+            Text(
+                "-" if slack is None else ("late " if o.late else "") + _signed(slack),
+                style="bold red" if o.late else "green",
+            ),
+        )
+    return table
+
+
+def _signed(seconds: float) -> str:
+    return ("-" if seconds < 0 else "+") + duration_text(abs(seconds))
+
+
+def events_table(snapshot: FactoryStatus) -> Table:
+    table = Table(title="latest events", title_justify="left")
+    for column in ("#", "time", "kind", "subject", "message"):
+        table.add_column(column)
+    for e in snapshot.events:
+        table.add_row(str(e.sequence), f"{e.time:%H:%M:%S}", e.kind, e.subject, e.message)
+    return table

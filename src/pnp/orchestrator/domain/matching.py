@@ -1,0 +1,150 @@
+"""Capability matching: which modules can do a recipe step, and why not when none can.
+
+A module can do a step when it offers the step's capability and the capability's
+envelope covers every parameter the step gives (and the step gives every parameter the
+envelope marks required). When no module can, ``explain_unmatched`` names the step, the
+capability or parameter nobody covers, the closest module and what it lacks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from pnp.orchestrator.domain.modules import CapabilityOffer, ModuleDescription, ParameterEnvelope
+
+ParameterValue = str | int | float | bool
+
+
+class StepLike(Protocol):
+    id: str
+    capability: str
+    parameters: Mapping[str, ParameterValue]
+
+
+@dataclass(frozen=True)
+class ParameterGap:
+    """One parameter of a step that a capability's envelope does not cover."""
+
+    parameter: str
+    reason: str
+    # How far outside the envelope the value lies, relative to the range width (0 for
+    # texts): lets us call one module "closer" than another.
+    distance: float = 1.0
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    step_id: str
+    capability: str
+    parameter: str
+    closest_module_id: str
+    reason: str
+
+
+def parameter_gaps(
+    parameters: Mapping[str, ParameterValue], offer: CapabilityOffer
+) -> list[ParameterGap]:
+    """What the envelope of ``offer`` fails to cover in ``parameters``; empty when covered."""
+    gaps = [
+        ParameterGap(p.name, f"needs parameter {p.name!r}, which the step does not give")
+        for p in offer.parameters
+        if p.required and p.name not in parameters
+    ]
+    for name, value in parameters.items():
+        envelope = offer.parameter(name)
+        if envelope is None:
+            gaps.append(ParameterGap(name, f"has no parameter {name!r}"))
+            continue
+        gap = _value_gap(envelope, value)
+        if gap is not None:
+            gaps.append(gap)
+    return gaps
+
+
+def _value_gap(envelope: ParameterEnvelope, value: ParameterValue) -> ParameterGap | None:
+    name = envelope.name
+    if envelope.allowed is not None:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if text in envelope.allowed:
+            return None
+        return ParameterGap(name, f"offers {envelope.describe()}, the step needs {name}={text}")
+    if envelope.minimum is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return ParameterGap(name, f"expects a number for {name}, the step gives {value!r}")
+        lo, hi = envelope.minimum, envelope.maximum
+        if lo <= value <= hi:
+            return None
+        width = max(hi - lo, 1e-9)
+        distance = (lo - value if value < lo else value - hi) / width
+        unit = f" {envelope.unit}" if envelope.unit else ""
+        return ParameterGap(
+            name,
+            f"covers {name} {lo:g}..{hi:g}{unit}, the step needs {value:g}{unit}",
+            distance=distance if math.isfinite(distance) else math.inf,
+        )
+    return None
+
+
+def capability_matches(step: StepLike, module: ModuleDescription) -> bool:
+    offer = module.capability(step.capability)
+    return offer is not None and not parameter_gaps(step.parameters, offer)
+
+
+def capable_modules(
+    step: StepLike, modules: Iterable[ModuleDescription]
+) -> list[ModuleDescription]:
+    return [m for m in modules if capability_matches(step, m)]
+
+
+def explain_unmatched(step: StepLike, modules: Iterable[ModuleDescription]) -> Unmatched:
+    """Why no module in ``modules`` can do ``step`` (call only when none can)."""
+    offering = [(m, m.capability(step.capability)) for m in modules]
+    offering = [(m, offer) for m, offer in offering if offer is not None]
+    if not offering:
+        return Unmatched(
+            step_id=step.id,
+            capability=step.capability,
+            parameter="",
+            closest_module_id="",
+            reason=(
+                f"no registered module offers {step.capability}; plug in a module with "
+                f"{step.capability}{_wanted(step.parameters)}"
+            ),
+        )
+
+    def closeness(candidate):
+        module, offer = candidate
+        gaps = parameter_gaps(step.parameters, offer)
+        return (len(gaps), sum(g.distance for g in gaps), module.module_id)
+
+    module, offer = min(offering, key=closeness)
+    gaps = parameter_gaps(step.parameters, offer)
+    first = gaps[0]
+    lacks = "; ".join(g.reason for g in gaps)
+    return Unmatched(
+        step_id=step.id,
+        capability=step.capability,
+        parameter=first.parameter,
+        closest_module_id=module.module_id,
+        reason=(
+            f"closest module {module.module_id} {lacks}; plug in a module with "
+            f"{step.capability}{_wanted(step.parameters)}"
+        ),
+    )
+
+
+def unmatched_steps(
+    steps: Iterable[StepLike], modules: Iterable[ModuleDescription]
+) -> list[Unmatched]:
+    modules = list(modules)
+    return [explain_unmatched(s, modules) for s in steps if not capable_modules(s, modules)]
+
+
+def _wanted(parameters: Mapping[str, ParameterValue]) -> str:
+    if not parameters:
+        return ""
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
+    return f" covering {shown}"

@@ -1,0 +1,243 @@
+"""The orchestrator's OPC UA client for one module: keeps connected, mirrors skill states.
+
+asyncua clients do not reconnect by themselves, so ``ModuleLink.run`` does: connect,
+browse the skills, subscribe to each skill's CurrentState and ExecutionId and to the
+module's telemetry, and on any failure wait (capped backoff) and start over. The
+mirrored states are what the executor's reconcile pass reads; every change pokes it
+(level-triggered: a missed notification is caught by the next pass, which rereads
+nothing it does not need).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from asyncua import Client, ua
+
+from pnp.orchestrator.execution.opcua_security import secure_client
+from pnp.orchestrator.security.tls_files import TlsFiles
+
+log = logging.getLogger(__name__)
+
+NAMESPACE_URI = "urn:pnp:module"
+CALL_TIMEOUT = 5.0
+_ACTING_AFTER = {"Reset": "Resetting", "Clear": "Clearing", "Stop": "Stopping", "Abort": "Aborting"}
+
+
+class LinkDown(Exception):
+    """The module's OPC UA server cannot be reached right now."""
+
+
+class CommandRefused(Exception):
+    """The module refused a method call (e.g. BadInvalidState)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What the module says became of an execution id (see QueryExecution)."""
+
+    outcome: str  # running | complete | stopped | aborted | unknown
+    results: dict
+
+
+TelemetryListener = Callable[[str, str, float], None]  # module id, name, value
+
+
+@dataclass
+class SkillView:
+    """A skill as last seen: PackML state name and the execution it holds."""
+
+    state: str = "Unknown"
+    execution_id: str = ""
+
+
+class ModuleLink:
+    def __init__(
+        self,
+        module_id: str,
+        endpoint: str,
+        on_change: Callable[[], None],
+        security: TlsFiles | None = None,
+    ) -> None:
+        self.module_id = module_id
+        self.endpoint = endpoint
+        self.security = security  # None: NoSecurity (local development)
+        self.skills: dict[str, SkillView] = {}
+        self.connected = asyncio.Event()
+        self._on_change = on_change
+        self._client: Client | None = None
+        self._nodes: dict[str, dict[str, object]] = {}  # capability -> child -> node
+        self._skill_nodes: dict[str, object] = {}  # capability -> skill object node
+        self._telemetry = None  # the module's Telemetry folder node
+        self._watch: dict[object, tuple[str, str]] = {}  # node id -> (capability, child)
+        self._telemetry_watch: dict[object, str] = {}  # node id -> telemetry name
+        # Told of every telemetry value the module publishes (the executor files it
+        # under the execution running there).
+        self.on_telemetry: TelemetryListener = lambda _module, _name, _value: None
+
+    async def run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._session()
+            except (OSError, TimeoutError, ua.UaError, ConnectionError, LinkDown) as error:
+                # asyncua may turn our cancellation into a TimeoutError: honour it anyway.
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from error
+                log.info("%s: OPC UA link down (%s); reconnecting", self.module_id, error)
+            finally:
+                self.connected.clear()
+                self._on_change()
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+
+    async def _session(self) -> None:
+        client = Client(self.endpoint, timeout=CALL_TIMEOUT)
+        # Keep-alives detect a dead server; the watchdog ends the session when they fail.
+        client.session_timeout = 30_000
+        if self.security is not None:
+            await secure_client(client, self.security, self.module_id)
+        await client.connect()
+        self._client = client
+        try:
+            await self._browse(client)
+            subscription = await client.create_subscription(50, self)
+            watched = [
+                self._nodes[cap][child]
+                for cap in self._nodes
+                for child in ("CurrentState", "ExecutionId")
+            ]
+            await subscription.subscribe_data_change(watched, queuesize=50)
+            self._telemetry_watch.clear()
+            await self._watch_telemetry(subscription)
+            self.connected.set()
+            self._on_change()
+            while True:
+                await asyncio.sleep(1.0)
+                # A read doubles as a liveness probe: a dead server raises here.
+                await client.nodes.server_state.read_value()
+                # Modules add telemetry variables as they first publish them.
+                await self._watch_telemetry(subscription)
+        finally:
+            self._client = None
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+
+    async def _browse(self, client: Client) -> None:
+        idx = await client.get_namespace_index(NAMESPACE_URI)
+        skills = await client.nodes.objects.get_child([f"{idx}:Module", f"{idx}:Skills"])
+        try:
+            self._telemetry = await client.nodes.objects.get_child(
+                [f"{idx}:Module", f"{idx}:Telemetry"]
+            )
+        except ua.UaError:  # a module without telemetry is still a module
+            self._telemetry = None
+        self._nodes.clear()
+        self._skill_nodes.clear()
+        self._watch.clear()
+        for node in await skills.get_children():
+            capability = (await node.read_browse_name()).Name
+            self._skill_nodes[capability] = node
+            children = {}
+            for child in ("CurrentState", "ExecutionId", "ResultJson"):
+                children[child] = await node.get_child(f"{idx}:{child}")
+                self._watch[children[child].nodeid] = (capability, child)
+            self._nodes[capability] = children
+            self.skills[capability] = SkillView(
+                state=await children["CurrentState"].read_value(),
+                execution_id=await children["ExecutionId"].read_value(),
+            )
+        self._idx = idx
+
+    async def _watch_telemetry(self, subscription) -> None:
+        if self._telemetry is None:
+            return
+        new = []
+        for node in await self._telemetry.get_children():
+            if node.nodeid not in self._telemetry_watch:
+                self._telemetry_watch[node.nodeid] = (await node.read_browse_name()).Name
+                new.append(node)
+        if new:
+            await subscription.subscribe_data_change(new, queuesize=50)
+
+    # asyncua subscription handler
+    def datachange_notification(self, node, value, data) -> None:
+        name = self._telemetry_watch.get(node.nodeid)
+        if name is not None:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self.on_telemetry(self.module_id, name, float(value))
+            return
+        key = self._watch.get(node.nodeid)
+        if key is None:
+            return
+        capability, child = key
+        view = self.skills.setdefault(capability, SkillView())
+        if child == "CurrentState":
+            view.state = value
+        elif child == "ExecutionId":
+            view.execution_id = value
+        self._on_change()
+
+    def status_change_notification(self, status) -> None:
+        log.info("%s: subscription status %s", self.module_id, status)
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def start(self, capability: str, execution_id: str, parameters: dict) -> bool:
+        result = await self._call(capability, "Start", execution_id, json.dumps(parameters))
+        return bool(result)
+
+    async def command(self, capability: str, method: str) -> None:
+        await self._call(capability, method)
+        # The acting state the command enters (PackML); the subscription brings the
+        # state it settles in. Until then nobody mistakes the skill for still finished.
+        acting = _ACTING_AFTER.get(method)
+        if acting is not None and capability in self.skills:
+            self.skills[capability].state = acting
+
+    async def query_execution(self, capability: str, execution_id: str) -> ExecutionReport:
+        """Asks the module what became of ``execution_id`` (after our own restart)."""
+        outcome, results_json = await self._call(capability, "QueryExecution", execution_id)
+        try:
+            results = json.loads(results_json or "{}")
+        except ValueError:
+            results = {}
+        return ExecutionReport(str(outcome), results if isinstance(results, dict) else {})
+
+    async def result(self, capability: str) -> dict:
+        nodes = self._require(capability)
+        try:
+            text = await nodes["ResultJson"].read_value()
+            value = json.loads(text or "{}")
+        except ValueError:
+            return {}
+        except (OSError, TimeoutError, ConnectionError) as error:
+            raise LinkDown(str(error)) from None
+        return value if isinstance(value, dict) else {"value": value}
+
+    async def _call(self, capability: str, method: str, *args):
+        self._require(capability)
+        node = self._skill_nodes[capability]
+        try:
+            return await node.call_method(f"{self._idx}:{method}", *args)
+        except ua.UaStatusCodeError as error:
+            raise CommandRefused(type(error).__name__) from None
+        except (OSError, TimeoutError, ConnectionError, ua.UaError) as error:
+            raise LinkDown(f"{type(error).__name__}: {error}") from None
+
+    def _require(self, capability: str):
+        if self._client is None or not self.connected.is_set():
+            raise LinkDown(f"{self.module_id} is not connected")
+        nodes = self._nodes.get(capability)
+        if nodes is None:
+            raise CommandRefused(f"no skill {capability!r} on {self.module_id}")
+        return nodes

@@ -1,0 +1,281 @@
+"""Registrations, leases and epochs, as a pure state machine over an injected clock.
+
+- A registration admits a module onto its dock (which must exist, be free and have the
+  utilities the module needs) and gives it an **epoch**: a new boot id gets a higher
+  epoch than any before it, the same boot id (a retry) keeps its epoch.
+- A **lease** is renewed by heartbeats; a dropped session makes the module SUSPECT at
+  once, an expired lease makes it LOST.
+- Anything carrying an older epoch than the current one is refused (``Fenced``).
+
+No I/O here: the service persists epochs and calls ``expire`` on a timer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from pnp.orchestrator.clock import Clock
+from pnp.orchestrator.domain.layout import Layout
+from pnp.orchestrator.domain.modules import ModuleDescription
+from pnp.orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound, Violation
+
+
+class Liveness(enum.Enum):
+    ALIVE = "alive"
+    SUSPECT = "suspect"
+    LOST = "lost"
+    GONE = "gone"
+
+    @property
+    def occupies_dock(self) -> bool:
+        return self in (Liveness.ALIVE, Liveness.SUSPECT)
+
+
+@dataclass(frozen=True)
+class ModuleEntry:
+    description: ModuleDescription
+    epoch: int
+    boot_id: str
+    registered_at: datetime
+    lease_deadline: float  # on the clock's monotonic scale
+    liveness: Liveness
+    session_open: bool = False
+    item_state: str = "NotAvailable"
+    draining: bool = False
+    # Which session stream is the current one: a reconnecting module may open a new
+    # stream before the old one has closed, and only the newest may speak for it.
+    session_token: int = 0
+    released: bool = False  # drained and told it may leave
+
+    @property
+    def module_id(self) -> str:
+        return self.description.module_id
+
+
+class Registry:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        lease_ttl: float,
+        heartbeat_interval: float,
+        layout: Layout | None = None,
+        known_epochs: Mapping[str, tuple[int, str]] | None = None,
+    ) -> None:
+        """``known_epochs``: module id -> (last epoch, its boot id), from the store."""
+        if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
+            raise ValueError("need 0 < heartbeat_interval < lease_ttl")
+        self.clock = clock
+        self.lease_ttl = lease_ttl
+        self.heartbeat_interval = heartbeat_interval
+        self.layout = layout
+        self._entries: dict[str, ModuleEntry] = {}
+        self._epochs: dict[str, tuple[int, str]] = dict(known_epochs or {})
+
+    # -- registration ---------------------------------------------------------------
+
+    def admission(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        """The entry a registration would get (checks the dock, picks the epoch).
+
+        Nothing changes until ``record`` is called with it: the caller persists the
+        epoch in between, so an epoch is never visible before it is durable.
+        """
+        if not boot_id or len(boot_id) > 128:
+            raise BadInput(
+                "boot_id is required",
+                [Violation("boot_id", "must be a non-empty id of at most 128 characters")],
+            )
+        self._check_dock(description)
+        last_epoch, last_boot = self._epochs.get(description.module_id, (0, ""))
+        epoch = last_epoch if boot_id == last_boot else last_epoch + 1
+        previous = self._entries.get(description.module_id)
+        entry = ModuleEntry(
+            description=description,
+            epoch=epoch,
+            boot_id=boot_id,
+            registered_at=(
+                previous.registered_at
+                if previous is not None and previous.epoch == epoch
+                else self.clock.now()
+            ),
+            lease_deadline=self.clock.monotonic() + self.lease_ttl,
+            liveness=Liveness.ALIVE,
+            session_open=previous.session_open if previous and previous.epoch == epoch else False,
+            item_state=previous.item_state
+            if previous and previous.epoch == epoch
+            else "NotAvailable",
+            session_token=previous.session_token if previous and previous.epoch == epoch else 0,
+        )
+        return entry
+
+    def record(self, entry: ModuleEntry) -> ModuleEntry:
+        """Makes an admitted entry current (after its epoch was persisted)."""
+        last_epoch, _ = self._epochs.get(entry.module_id, (0, ""))
+        if entry.epoch < last_epoch:
+            raise Fenced(
+                f"module {entry.module_id}: epoch {entry.epoch} was overtaken by epoch "
+                f"{last_epoch}; register again"
+            )
+        self._entries[entry.module_id] = entry
+        self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
+        return entry
+
+    def admit(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        """Admission and record in one step (for callers that persist nothing)."""
+        return self.record(self.admission(description, boot_id))
+
+    def _check_dock(self, description: ModuleDescription) -> None:
+        for other in self._entries.values():
+            if (
+                other.module_id != description.module_id
+                and other.description.dock == description.dock
+                and other.liveness.occupies_dock
+            ):
+                raise Conflict(
+                    f"dock {description.dock} is taken by module {other.module_id}; "
+                    "plug into a free dock or unplug that module first"
+                )
+        if self.layout is None:
+            return
+        try:
+            dock = self.layout.dock(description.dock)
+        except NotFound as unknown:
+            raise BadInput(
+                unknown.message, [Violation("descriptor.dock", unknown.message)]
+            ) from None
+        needs, limits = description.utilities, dock.limits
+        for name, unit in (
+            ("power_kw", "kW"),
+            ("air_nl_per_min", "Nl/min"),
+            ("water_l_per_min", "L/min"),
+        ):
+            need, limit = getattr(needs, name), getattr(limits, name)
+            if need > limit:
+                raise Conflict(
+                    f"module {description.module_id} needs {name} {need:g} {unit}, "
+                    f"dock {dock.id} supplies at most {limit:g} {unit}"
+                )
+
+    # -- sessions and leases --------------------------------------------------------
+
+    def current(self, module_id: str, epoch: int) -> ModuleEntry:
+        """The module's entry, if ``epoch`` is its current one; else NotFound or Fenced."""
+        entry = self._entries.get(module_id)
+        if entry is None or entry.liveness is Liveness.GONE:
+            raise NotFound(f"module {module_id} is not registered; register it first")
+        if epoch != entry.epoch:
+            raise Fenced(
+                f"module {module_id}: epoch {epoch} is stale, the current registration has "
+                f"epoch {entry.epoch}; register again"
+            )
+        if entry.liveness is Liveness.LOST:
+            raise LeaseExpired(f"module {module_id}: its lease expired; register again")
+        return entry
+
+    def open_session(self, module_id: str, epoch: int) -> ModuleEntry:
+        """Opens a session; the returned entry's ``session_token`` identifies it."""
+        entry = self.current(module_id, epoch)
+        return self._put(
+            entry,
+            session_open=True,
+            liveness=Liveness.ALIVE,
+            session_token=entry.session_token + 1,
+            **self._renewed(),
+        )
+
+    def _current_session(self, module_id: str, epoch: int, token: int) -> ModuleEntry:
+        entry = self.current(module_id, epoch)
+        if token != entry.session_token:
+            raise Fenced(f"module {module_id}: this session was replaced by a newer one")
+        return entry
+
+    def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
+        """Renews the lease; returns the seconds it now has left."""
+        entry = self._current_session(module_id, epoch, token)
+        self._put(entry, liveness=Liveness.ALIVE, session_open=True, **self._renewed())
+        return self.lease_ttl
+
+    def report_state(self, module_id: str, epoch: int, token: int, item_state: str) -> ModuleEntry:
+        return self._put(self._current_session(module_id, epoch, token), item_state=item_state)
+
+    def close_session(self, module_id: str, epoch: int, token: int) -> ModuleEntry | None:
+        """The session dropped: the module is suspect until it returns or its lease ends.
+
+        Only the current session counts: an older stream closing late changes nothing.
+        """
+        entry = self._entries.get(module_id)
+        if (
+            entry is None
+            or entry.epoch != epoch
+            or entry.session_token != token
+            or not entry.liveness.occupies_dock
+        ):
+            return None
+        return self._put(entry, session_open=False, liveness=Liveness.SUSPECT)
+
+    def expire(self) -> list[ModuleEntry]:
+        """Marks every module whose lease has run out as LOST; returns those."""
+        now = self.clock.monotonic()
+        lost = []
+        for entry in list(self._entries.values()):
+            if entry.liveness.occupies_dock and entry.lease_deadline <= now:
+                lost.append(
+                    self._put(
+                        entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
+                    )
+                )
+        return lost
+
+    def set_draining(self, module_id: str) -> ModuleEntry:
+        """No new work for this module; what it is doing, it finishes."""
+        entry = self.get(module_id)
+        if not entry.liveness.occupies_dock:
+            raise Conflict(f"module {module_id} is {entry.liveness.value}; nothing to drain")
+        return self._put(entry, draining=True)
+
+    def set_released(self, module_id: str) -> ModuleEntry:
+        return self._put(self.get(module_id), released=True)
+
+    def deregister(self, module_id: str, epoch: int) -> ModuleEntry | None:
+        """Removes a module; idempotent. An older epoch is refused."""
+        entry = self._entries.get(module_id)
+        if entry is None:
+            return None
+        if epoch != entry.epoch:
+            raise Fenced(
+                f"module {module_id}: epoch {epoch} is not the current one ({entry.epoch})"
+            )
+        return self._put(
+            entry, liveness=Liveness.GONE, session_open=False, item_state="NotAvailable"
+        )
+
+    # -- queries --------------------------------------------------------------------
+
+    def get(self, module_id: str) -> ModuleEntry:
+        entry = self._entries.get(module_id)
+        if entry is None:
+            raise NotFound(f"no module {module_id!r}; `pnp modules` lists the registered ones")
+        return entry
+
+    def entries(self) -> list[ModuleEntry]:
+        return sorted(self._entries.values(), key=lambda e: e.module_id)
+
+    def plannable(self) -> list[ModuleDescription]:
+        """Modules that may get new work: alive or merely suspect, and not draining."""
+        return [
+            e.description for e in self.entries() if e.liveness.occupies_dock and not e.draining
+        ]
+
+    def lease_expires_at(self, entry: ModuleEntry) -> datetime:
+        return self.clock.now() + timedelta(seconds=entry.lease_deadline - self.clock.monotonic())
+
+    def _renewed(self) -> dict:
+        return {"lease_deadline": self.clock.monotonic() + self.lease_ttl}
+
+    def _put(self, entry: ModuleEntry, **changes) -> ModuleEntry:
+        updated = replace(entry, **changes)
+        self._entries[entry.module_id] = updated
+        return updated

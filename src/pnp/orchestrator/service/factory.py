@@ -1,0 +1,595 @@
+"""The factory: registry, orders and plan behind one async facade used by the API.
+
+Decisions are made by the pure parts (registry, matching, planning); this class does
+the I/O around them: it persists before it acknowledges, runs the database off the
+event loop, expires leases on a timer and tells the plan keeper when inputs change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock
+from pnp.orchestrator.domain.attempts import Attempt, progress_of
+from pnp.orchestrator.domain.events import Directive
+from pnp.orchestrator.domain.layout import Layout
+from pnp.orchestrator.domain.matching import Unmatched, unmatched_steps
+from pnp.orchestrator.domain.modules import (
+    ModuleDescription,
+    description_from_dict,
+    validate_module,
+)
+from pnp.orchestrator.domain.order_package import OrderPackage
+from pnp.orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
+from pnp.orchestrator.domain.recipe_loader import load_recipe
+from pnp.orchestrator.domain.recipes import Recipe
+from pnp.orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
+from pnp.orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
+from pnp.orchestrator.planning.kpis import PlanKpis, plan_kpis
+from pnp.orchestrator.planning.plan_codec import plan_from_json, plan_to_json
+from pnp.orchestrator.registry import ModuleEntry, Registry
+from pnp.orchestrator.registry.breaker import CircuitBreaker
+from pnp.orchestrator.service.events import EventLog
+from pnp.orchestrator.service.executor import Executor
+from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.plan_keeper import PlanKeeper
+from pnp.orchestrator.service.settings import FactorySettings
+from pnp.orchestrator.store import Store
+from pnp.orchestrator.store.database import StoredOperation, StoredOrder
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_ID = 128
+MAX_SOURCE = 512
+
+
+@dataclass(frozen=True)
+class OrderView:
+    record: OrderRecord
+    state: OrderState
+    unmatched: tuple[Unmatched, ...]
+    line_graph: LineGraph
+    operations_total: int = 0
+    operations_done: int = 0
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    """An open module session: the way down to the module (acks and directives)."""
+
+    module_id: str
+    epoch: int
+    token: int
+    outbox: asyncio.Queue
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    entry: ModuleEntry
+    lease_expires_at: datetime
+
+
+class Factory:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        layout: Layout | None = None,
+        settings: FactorySettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.layout = layout
+        self.settings = settings = settings or FactorySettings()
+        self.clock = clock or (
+            SystemClock()
+            if settings.time_scale == 1.0
+            else ScaledClock(settings.time_scale, resume_from=store.last_recorded_time())
+        )
+        stored_modules = store.modules()
+        known = {m.module_id: (m.epoch, m.boot_id) for m in stored_modules}
+        # Modules seen before this start: until they register again (or never do), the
+        # work they did stays where it ran when planning (as for a lost module).
+        self._known_modules: dict[str, ModuleDescription] = {
+            m.module_id: description_from_dict(json.loads(m.descriptor_json))
+            for m in stored_modules
+        }
+        self.registry = Registry(
+            self.clock,
+            lease_ttl=settings.lease_ttl,
+            heartbeat_interval=settings.heartbeat_interval,
+            layout=layout,
+            known_epochs=known,
+        )
+        self._orders: dict[str, OrderRecord] = {}
+        for stored in store.orders():
+            try:
+                self._orders[stored.order_id] = _record(stored)
+            except BadInput as unreadable:
+                # Rules tightened since it was accepted: keep it in the store, untouched,
+                # and say so, rather than refuse to start the factory.
+                log.error(
+                    "order %s no longer validates; set aside: %s", stored.order_id, unreadable
+                )
+        now = self.clock.now()
+        # The newest stored plan is where a restarted orchestrator resumes: dispatch goes
+        # on at once, and plan versions keep counting up.
+        stored_plan = store.plans.latest()
+        initial = (
+            plan_from_json(stored_plan.plan_json)
+            if stored_plan is not None
+            else Plan(0, PlanStatus.EMPTY, now, now)
+        )
+        self._line_graphs: dict[str, LineGraph] = dict(initial.line_graphs)
+        self._saved_plan_version = initial.version
+        self._background: set[asyncio.Task] = set()
+        self.plans = PlanKeeper(self._planning_input, initial, on_plan=self._plan_made)
+        self._sweeper: asyncio.Task | None = None
+        self._submit_lock = asyncio.Lock()
+        self._registration_lock = asyncio.Lock()
+        self._order_states = asyncio.Lock()
+        self._sessions: dict[str, SessionHandle] = {}
+        self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
+        self.events = EventLog(store.events, self.clock)
+        self.executor = Executor(self)
+
+    async def start(self) -> None:
+        self.events.start()
+        in_flight = sum(1 for a in self.executor.attempts.values() if a.state.is_active)
+        self.events.emit(
+            "orchestrator.started",
+            "factory",
+            f"schema v{self.store.schema_version}, {len(self.open_orders())} open orders, "
+            f"{in_flight} attempts in flight, plan v{self.plans.plan.version}",
+        )
+        await self.events.flush()  # on disk before anyone can reach this orchestrator
+        self.plans.start()
+        self.executor.start()
+        self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
+        await self.plans.inputs_changed()
+
+    def _in_background(self, work: Awaitable, name: str) -> None:
+        """Runs store writes nobody waits for (plan versions); failures are logged."""
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", name)
+
+        task = asyncio.get_running_loop().create_task(run(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def stop(self) -> None:
+        await self.executor.stop()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.plans.stop()
+        await self.events.stop()
+
+    # -- modules ----------------------------------------------------------------------
+
+    async def register_module(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        problems = validate_module(description)
+        if problems:
+            raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
+        # One registration at a time: the epoch is chosen, persisted, and only then made
+        # current, so epochs never go backwards, not even across a restart. Shielded:
+        # a caller that gives up mid-commit must not leave the store and memory apart.
+        async with self._registration_lock:
+            return await asyncio.shield(self._register(description, boot_id))
+
+    async def _register(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+        entry = self.registry.admission(description, boot_id)
+        await asyncio.to_thread(
+            self.store.save_module,
+            module_id=entry.module_id,
+            epoch=entry.epoch,
+            boot_id=entry.boot_id,
+            descriptor_json=json.dumps(dataclasses.asdict(description)),
+            registered_at=entry.registered_at,
+            lease_ttl_seconds=self.settings.lease_ttl,
+        )
+        entry = self.registry.record(entry)
+        self._known_modules[entry.module_id] = description
+        self.events.emit(
+            "module.registered",
+            entry.module_id,
+            f"{description.kind or description.model} on dock {description.dock}, "
+            f"epoch {entry.epoch}",
+        )
+        self._check_breaker_reset()
+        await self.plans.inputs_changed()
+        return entry
+
+    def open_session(self, module_id: str, epoch: int) -> SessionHandle:
+        entry = self.registry.open_session(module_id, epoch)
+        handle = SessionHandle(module_id, epoch, entry.session_token, asyncio.Queue())
+        self._sessions[module_id] = handle
+        self.events.emit("module.session_opened", module_id, f"epoch {epoch}")
+        if entry.draining:  # a draining module that reconnects is told again
+            self.send_directive(module_id, "drain", "draining")
+        return handle
+
+    def send_directive(
+        self, module_id: str, kind: str, reason: str, configuration: dict | None = None
+    ) -> bool:
+        """Queues a directive on the module's open session; False when it has none."""
+        handle = self._sessions.get(module_id)
+        if handle is None:
+            return False
+        handle.outbox.put_nowait(
+            Directive(
+                kind=kind,
+                epoch=handle.epoch,
+                reason=reason,
+                configuration=tuple(sorted((configuration or {}).items())),
+            )
+        )
+        self.events.emit(f"module.{kind}", module_id, reason)
+        return True
+
+    def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
+        return self.registry.heartbeat(module_id, epoch, token)
+
+    def report_state(self, module_id: str, epoch: int, token: int, item_state: str) -> None:
+        self.registry.report_state(module_id, epoch, token, item_state)
+
+    def close_session(self, module_id: str, epoch: int, token: int) -> None:
+        handle = self._sessions.get(module_id)
+        if handle is not None and handle.token == token:
+            del self._sessions[module_id]
+        if self.registry.close_session(module_id, epoch, token) is not None:
+            self.events.emit("module.suspect", module_id, "session dropped")
+            self.executor.poke()
+
+    async def deregister_module(self, module_id: str, epoch: int) -> None:
+        if self.registry.deregister(module_id, epoch) is not None:
+            self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
+            await self.plans.inputs_changed()
+            await asyncio.to_thread(
+                self.store.end_lease, module_id, epoch, self.clock.now(), "deregistered"
+            )
+
+    async def drain_module(self, module_id: str) -> ModuleView:
+        """No new work for the module; its current operation finishes there; the rest is
+        replanned elsewhere; once idle it is released (the executor sees to that)."""
+        entry = self.registry.get(module_id)
+        if not entry.draining:
+            self.registry.set_draining(module_id)
+            self.events.emit("module.draining", module_id, "drain requested")
+            self.send_directive(module_id, "drain", "no new work; finish the current operation")
+            await self.plans.inputs_changed()
+            self.executor.poke()
+        return self.module(module_id)
+
+    def release_module(self, module_id: str) -> None:
+        """A drained module with nothing left to do is told it may leave."""
+        self.registry.set_released(module_id)
+        self.send_directive(module_id, "release", "drained: you may unplug")
+
+    def modules(self) -> list[ModuleView]:
+        return [self._module_view(e) for e in self.registry.entries()]
+
+    def module(self, module_id: str) -> ModuleView:
+        return self._module_view(self.registry.get(module_id))
+
+    def _module_view(self, entry: ModuleEntry) -> ModuleView:
+        return ModuleView(entry, self.registry.lease_expires_at(entry))
+
+    async def _expire_leases(self) -> None:
+        period = min(0.5, self.settings.heartbeat_interval / 2)
+        while True:
+            await asyncio.sleep(period)
+            floor_before = sum(1 for e in self.registry.entries() if e.liveness.occupies_dock)
+            lost = self.registry.expire()
+            for entry in lost:
+                self.events.emit("module.lost", entry.module_id, "lease expired")
+            if not lost:
+                continue
+            if self.breaker.record_losses(len(lost), self.clock.monotonic(), floor_before):
+                self.plans.freeze()
+                self.events.emit(
+                    "alarm.mass_loss",
+                    "factory",
+                    f"{len(self.breaker._losses)} of {floor_before} modules lost within "
+                    f"{self.settings.lease_ttl:g} s: replanning frozen (network or "
+                    "orchestrator fault suspected)",
+                )
+            self.executor.poke()
+            await self.plans.inputs_changed(urgent=True)
+            # The record of the lease follows the decision (which is already in memory
+            # and in the event log); the repair above must not wait on the disk.
+            now = self.clock.now()
+            for entry in lost:
+                await asyncio.to_thread(
+                    self.store.end_lease, entry.module_id, entry.epoch, now, "lease expired"
+                )
+
+    def _check_breaker_reset(self) -> None:
+        entries = self.registry.entries()
+        alive = sum(1 for e in entries if e.liveness.occupies_dock)
+        floor = sum(1 for e in entries if e.liveness.value != "gone")
+        if self.breaker.maybe_reset(alive, floor):
+            self.plans.unfreeze()
+            self.events.emit("alarm.cleared", "factory", f"{alive} of {floor} modules back")
+
+    # -- orders -----------------------------------------------------------------------
+
+    async def submit_order(self, recipe_yaml: str, source: str, request_id: str) -> OrderView:
+        """Validates, stores and commits the order, then answers. Idempotent per request id."""
+        if not request_id or len(request_id) > MAX_REQUEST_ID:
+            raise BadInput(
+                "request_id is required",
+                [Violation("request_id", f"must be 1..{MAX_REQUEST_ID} characters")],
+            )
+        if len(source) > MAX_SOURCE:
+            raise BadInput(
+                "source is too long",
+                [Violation("source", f"at most {MAX_SOURCE} characters")],
+            )
+        recipe = load_recipe(recipe_yaml, source or "<recipe>")
+        async with self._submit_lock:
+            # Shielded: once the commit starts, the order is made known here too, even
+            # if the caller gives up waiting (it will find the order by request id).
+            return await asyncio.shield(self._store_order(recipe, recipe_yaml, source, request_id))
+
+    async def _store_order(
+        self, recipe: Recipe, recipe_yaml: str, source: str, request_id: str
+    ) -> OrderView:
+        stored = await asyncio.to_thread(
+            self.store.add_order,
+            request_id=request_id,
+            source=source,
+            recipe_yaml=recipe_yaml,
+            state=OrderState.ALLOWED_TO_START.value,
+            submitted_at=self.clock.now(),
+            operations=lambda order_id: StoredOperation.of_order(order_id, recipe),
+        )
+        if stored.recipe_yaml != recipe_yaml:
+            raise AlreadyExists(
+                f"request id {request_id!r} was used for order {stored.order_id} with a "
+                "different recipe; use a new request id for a new order"
+            )
+        if stored.order_id not in self._orders:
+            self._orders[stored.order_id] = OrderRecord(
+                order_id=stored.order_id,
+                request_id=request_id,
+                source=source,
+                recipe_yaml=recipe_yaml,
+                recipe=recipe,
+                state=OrderState(stored.state),
+                submitted_at=stored.submitted_at,
+            )
+            self.events.emit("order.submitted", stored.order_id, recipe.metadata.name)
+            await self.plans.inputs_changed()
+        return self.order(stored.order_id)
+
+    def order(self, order_id: str) -> OrderView:
+        record = self.order_record(order_id)
+        unmatched = (
+            tuple(unmatched_steps(record.recipe.spec.steps, self.registry.plannable()))
+            if record.state.is_open
+            else ()
+        )
+        total, done, last_end = self.executor.order_progress(order_id)
+        return OrderView(
+            record=record,
+            state=open_order_state(record.state, bool(unmatched)),
+            unmatched=unmatched,
+            line_graph=self._line_graphs.get(order_id, LineGraph(order_id)),
+            operations_total=total,
+            operations_done=done,
+            completed_at=last_end if record.state is OrderState.COMPLETED else None,
+        )
+
+    async def export_order(self, order_id: str) -> OrderPackage:
+        """The order's data package, from what the store recorded."""
+        record = self.order_record(order_id)  # NotFound names the order
+        recorded = await asyncio.to_thread(read_recorded, self.store, order_id)
+        return build_package(
+            record,
+            recorded,
+            self._line_graphs.get(order_id, LineGraph(order_id)),
+            self.order(order_id).completed_at,
+            self.clock.now(),
+        )
+
+    def attempts(self, order_id: str = "") -> list[Attempt]:
+        if order_id:
+            self.order(order_id)  # NotFound for an unknown order
+        attempts = self.executor.attempts.values()
+        chosen = [a for a in attempts if not order_id or a.order_id == order_id]
+        return sorted(chosen, key=lambda a: (a.started_at, a.execution_id))
+
+    def orders(self) -> list[OrderView]:
+        return [self.order(order_id) for order_id in self._orders]
+
+    def open_orders(self) -> list[OrderRecord]:
+        return [o for o in self._orders.values() if o.state.is_open]
+
+    def order_record(self, order_id: str) -> OrderRecord:
+        record = self._orders.get(order_id)
+        if record is None:
+            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
+        return record
+
+    async def set_order_state(self, order_id: str, state: OrderState) -> None:
+        """Moves an open order on (the executor calls this); a closed one stays closed,
+        so a cancellation racing with progress wins."""
+        async with self._order_states:  # one transition at a time: no lost update
+            if not self._orders[order_id].state.is_open:
+                return
+            await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
+            self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
+        self.events.emit(f"order.{state.name.lower()}", order_id, state.value)
+
+    async def cancel_order(self, order_id: str) -> OrderView:
+        view = await self._cancel(order_id)
+        self.events.emit("order.cancelled", order_id, "cancelled by request")
+        return view
+
+    async def _cancel(self, order_id: str) -> OrderView:
+        record = self.order(order_id).record
+        if record.state is OrderState.ABORTED:
+            return self.order(order_id)
+        if not record.state.is_open:
+            raise Conflict(f"order {order_id} is {record.state.value} and cannot be cancelled")
+        await asyncio.shield(self._abort_order(record))
+        return self.order(order_id)
+
+    async def _abort_order(self, record: OrderRecord) -> None:
+        async with self._order_states:
+            await asyncio.to_thread(
+                self.store.set_order_state, record.order_id, OrderState.ABORTED.value
+            )
+            self._orders[record.order_id] = dataclasses.replace(
+                self._orders[record.order_id], state=OrderState.ABORTED
+            )
+        await self.plans.inputs_changed()
+
+    # -- plan -------------------------------------------------------------------------
+
+    async def what_if(
+        self,
+        without: list[str],
+        with_kinds: list[str],
+        with_modules: list[ModuleDescription],
+    ) -> tuple[Plan, Plan, PlanKpis, PlanKpis]:
+        """Replans a copy of the factory with modules taken out or added; the live plan
+        and the floor are not touched. Both plans are made now, for a fair comparison."""
+        for module_id in without:
+            self.registry.get(module_id)  # NotFound names an unknown module
+        added = [*with_modules, *(self._module_like(spec) for spec in with_kinds)]
+        for description in added:
+            problems = validate_module(description)
+            if problems:
+                raise BadInput(f"module {description.module_id!r} is invalid", problems)
+        baseline = self._planning_input(0)
+        alternative = dataclasses.replace(
+            baseline,
+            modules=(
+                *(m for m in baseline.modules if m.module_id not in without),
+                *added,
+            ),
+            retired_modules=(
+                *baseline.retired_modules,
+                *(m for m in baseline.modules if m.module_id in without),
+            ),
+            lost_module_ids=baseline.lost_module_ids | frozenset(without),
+        )
+        current_plan, alternative_plan = await asyncio.gather(
+            asyncio.to_thread(plan_factory, baseline),
+            asyncio.to_thread(plan_factory, alternative),
+        )
+        orders = baseline.orders
+        return (
+            current_plan,
+            alternative_plan,
+            plan_kpis(current_plan, orders),
+            plan_kpis(alternative_plan, orders),
+        )
+
+    def _module_like(self, spec: str) -> ModuleDescription:
+        """KIND@DOCK: a copy of a registered module of that kind, on that dock."""
+        kind, _, dock = spec.partition("@")
+        if not kind or not dock:
+            raise BadInput(f"{spec!r} is not KIND@DOCK", [Violation("with_modules", spec)])
+        template = next(
+            (e.description for e in self.registry.entries() if e.description.kind == kind), None
+        )
+        if template is None:
+            raise BadInput(
+                f"no registered module of kind {kind!r} to copy",
+                [
+                    Violation(
+                        "with_modules",
+                        f"{spec}: no registered module of kind {kind!r} to copy; "
+                        "describe the module in full instead",
+                    )
+                ],
+            )
+        if self.layout is not None:
+            self.layout.dock(dock)  # NotFound names the known docks
+        return dataclasses.replace(template, module_id=f"what-if-{kind}-{dock}".lower(), dock=dock)
+
+    async def plan(self, wait_for_current: bool) -> Plan:
+        return await self.plans.current() if wait_for_current else self.plans.plan
+
+    def _planning_input(self, version: int, urgent: bool = False) -> PlanningInput:
+        registered = {e.module_id for e in self.registry.entries()}
+        absent = {i: d for i, d in self._known_modules.items() if i not in registered}
+        return PlanningInput(
+            orders=tuple(o for o in self._orders.values() if o.state.is_open),
+            modules=tuple(self.registry.plannable()),
+            layout=self.layout,
+            origin=self.clock.now(),
+            version=version,
+            time_limit=(
+                min(self.settings.repair_time_limit, self.settings.solve_time_limit)
+                if urgent
+                else self.settings.solve_time_limit
+            ),
+            workers=self.settings.solve_workers,
+            seed=self.settings.seed,
+            progress=progress_of(self.executor.attempts.values()),
+            retired_modules=(
+                *(
+                    e.description
+                    for e in self.registry.entries()
+                    if e.draining or not e.liveness.occupies_dock
+                ),
+                *absent.values(),
+            ),
+            lost_module_ids=frozenset(
+                e.module_id for e in self.registry.entries() if not e.liveness.occupies_dock
+            )
+            | frozenset(absent),
+            previous={a.operation_id: (a.module_id, a.start) for a in self.plans.plan.assignments},
+        )
+
+    def _plan_made(self, plan: Plan) -> None:
+        # A completed order leaves the plan; its line, as it last stood, stays shown.
+        self._line_graphs.update(plan.line_graphs)
+        if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
+            self._saved_plan_version = plan.version
+            self._in_background(
+                asyncio.to_thread(
+                    self.store.plans.add,
+                    plan.version,
+                    plan.created_at,
+                    plan.status.value,
+                    plan_to_json(plan),
+                ),
+                f"save plan v{plan.version}",
+            )
+        self.events.emit(
+            "plan.updated",
+            f"v{plan.version}",
+            f"{plan.status.value}, {len(plan.assignments)} operations, makespan "
+            f"{plan.makespan_seconds:.0f} s, solved in {plan.solve_seconds:.2f} s",
+        )
+        self.executor.poke()
+
+
+def _record(stored: StoredOrder) -> OrderRecord:
+    return OrderRecord(
+        order_id=stored.order_id,
+        request_id=stored.request_id,
+        source=stored.source,
+        recipe_yaml=stored.recipe_yaml,
+        recipe=load_recipe(stored.recipe_yaml, stored.source),
+        state=OrderState(stored.state),
+        submitted_at=stored.submitted_at,
+    )

@@ -1,0 +1,28 @@
+"""The factory's tunables: lease timing, planning effort, OPC UA credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pnp.orchestrator.security.tls_files import TlsFiles
+
+
+@dataclass(frozen=True)
+class FactorySettings:
+    # Defaults for a factory LAN: a lost module is noticed in seconds, not minutes.
+    heartbeat_interval: float = 0.5
+    lease_ttl: float = 2.0
+    solve_time_limit: float = 5.0
+    # Replans forced by a loss or failure must put a repaired plan in force fast; the
+    # next ordinary replan improves on it with the full time limit.
+    repair_time_limit: float = 0.5
+    solve_workers: int = 2
+    seed: int = 0
+    # After a (re)start, work in flight on modules that have not registered again yet is
+    # left alone this long (real seconds; at least two lease periods): modules retry
+    # with backoff (the SDK's is capped at 5 s) and must not be declared lost meanwhile.
+    restart_grace: float = 10.0
+    # Factory seconds per real second; match the simulated modules' --time-scale.
+    time_scale: float = 1.0
+    # The orchestrator's certificate for its OPC UA links to modules; None: NoSecurity.
+    opcua_security: TlsFiles | None = None

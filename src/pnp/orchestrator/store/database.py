@@ -1,0 +1,488 @@
+"""The store: orders and module registrations, committed before anyone is told.
+
+Calls are synchronous and short; the service runs them with ``asyncio.to_thread`` so
+the event loop never waits on the disk. SQLite runs in WAL mode with
+``synchronous=FULL``: an acknowledged order survives a power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState
+from pnp.orchestrator.domain.events import Event
+from pnp.orchestrator.domain.operations import OperationSpec, expand_order
+from pnp.orchestrator.domain.recipes import Recipe
+from pnp.orchestrator.errors import BadInput, Violation
+from pnp.orchestrator.store import schema
+from pnp.orchestrator.store.migrations import SchemaTooNew, migrate
+from pnp.orchestrator.store.plans import PlanStore
+from pnp.orchestrator.store.telemetry import TelemetryStore
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order_id: str
+    request_id: str
+    source: str
+    recipe_yaml: str
+    state: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredModule:
+    module_id: str
+    epoch: int
+    boot_id: str
+    descriptor_json: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredOperation:
+    operation_id: str
+    order_id: str
+    step_id: str
+    lot: int
+    units: int
+    capability: str
+    parameters: dict
+    after: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: OperationSpec) -> StoredOperation:
+        return cls(
+            operation_id=spec.operation_id,
+            order_id=spec.order_id,
+            step_id=spec.step_id,
+            lot=spec.lot,
+            units=spec.units,
+            capability=spec.capability,
+            parameters=dict(spec.parameters),
+            after=tuple(spec.after),
+        )
+
+    @classmethod
+    def of_order(cls, order_id: str, recipe: Recipe) -> list[StoredOperation]:
+        """The order's operations (its recipe expanded per lot), as stored."""
+        return [cls.of(op) for op in expand_order(order_id, recipe)]
+
+
+@dataclass(frozen=True)
+class StoredLease:
+    module_id: str
+    epoch: int
+    boot_id: str
+    descriptor_json: str
+    granted_at: datetime
+    ttl_seconds: float
+    ended_at: datetime | None
+    end_reason: str
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.migrated_from, self.schema_version = migrate(engine)
+        self.attempts = AttemptStore(engine)
+        self.events = EventStore(engine)
+        self.plans = PlanStore(engine)
+        self.telemetry = TelemetryStore(engine)
+
+    @classmethod
+    def open_sqlite(cls, path: str | Path, synchronous: str = "FULL") -> Store:
+        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot.
+
+        ``synchronous`` stays FULL in production (a commit survives a power cut);
+        bench/durability.py measures what NORMAL would save, for comparison only."""
+        if synchronous not in ("FULL", "NORMAL", "OFF"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous!r}")
+        engine = create_engine(f"sqlite:///{path}")
+
+        @event.listens_for(engine, "connect")
+        def _durable_sqlite(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        try:
+            return cls(engine)
+        except SchemaTooNew as error:
+            engine.dispose()
+            raise BadInput(str(error), [Violation("db", f"{path}: {error}")]) from None
+        except DBAPIError as error:
+            engine.dispose()
+            reason = str(error.orig) if error.orig is not None else str(error)
+            raise BadInput(
+                f"cannot use database {path}: {reason}",
+                [Violation("db", f"cannot use database {path}: {reason}")],
+            ) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def last_recorded_time(self) -> datetime | None:
+        """The latest factory time anything was recorded at (events, attempts, plans):
+        where a restarted simulation's clock must carry on from."""
+        columns = (
+            schema.events.c.time,
+            schema.attempts.c.started_at,
+            schema.attempts.c.ended_at,
+            schema.plans.c.created_at,
+        )
+        with self.engine.connect() as connection:
+            found = [connection.execute(select(func.max(column))).scalar() for column in columns]
+        times = [datetime.fromisoformat(text) for text in found if text]
+        return max(times, default=None)
+
+    # -- orders -----------------------------------------------------------------------
+
+    def add_order(
+        self,
+        *,
+        request_id: str,
+        source: str,
+        recipe_yaml: str,
+        state: str,
+        submitted_at: datetime,
+        operations: Callable[[str], list[StoredOperation]] = lambda _order_id: [],
+    ) -> StoredOrder:
+        """Stores a new order with its operations and commits; the same request id
+        returns the stored one.
+
+        The order id comes from the row's sequence number, assigned in the same
+        transaction, so ids are dense and never reused; ``operations(order_id)`` expands
+        the recipe for that id, and the rows go in the same transaction.
+        """
+        existing = self.order_by_request(request_id)
+        if existing is not None:
+            return existing
+        try:
+            with self.engine.begin() as connection:
+                seq = connection.execute(
+                    insert(schema.orders).values(
+                        # Placeholder, unique and short, replaced in the same transaction.
+                        order_id=f"pending-{uuid.uuid4().hex}",
+                        request_id=request_id,
+                        source=source,
+                        recipe_yaml=recipe_yaml,
+                        state=state,
+                        submitted_at=submitted_at.isoformat(),
+                    )
+                ).inserted_primary_key[0]
+                order_id = f"ord-{seq:05d}"
+                connection.execute(
+                    update(schema.orders)
+                    .where(schema.orders.c.seq == seq)
+                    .values(order_id=order_id)
+                )
+                rows = [_operation_row(op) for op in operations(order_id)]
+                if rows:
+                    connection.execute(insert(schema.operations), rows)
+        except IntegrityError:
+            # A concurrent submission with the same request id won the race.
+            existing = self.order_by_request(request_id)
+            if existing is None:
+                raise
+            return existing
+        stored = self.order_by_request(request_id)
+        assert stored is not None
+        return stored
+
+    def operations(self, order_id: str) -> list[StoredOperation]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.operations)
+                .where(schema.operations.c.order_id == order_id)
+                .order_by(schema.operations.c.lot, schema.operations.c.operation_id)
+            )
+            return [
+                StoredOperation(
+                    operation_id=r.operation_id,
+                    order_id=r.order_id,
+                    step_id=r.step_id,
+                    lot=r.lot,
+                    units=r.units,
+                    capability=r.capability,
+                    parameters=json.loads(r.parameters_json),
+                    after=tuple(json.loads(r.after_json)),
+                )
+                for r in rows
+            ]
+
+    def order_by_request(self, request_id: str) -> StoredOrder | None:
+        return self._one_order(schema.orders.c.request_id == request_id)
+
+    def order(self, order_id: str) -> StoredOrder | None:
+        return self._one_order(schema.orders.c.order_id == order_id)
+
+    def orders(self) -> list[StoredOrder]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(schema.orders).order_by(schema.orders.c.seq))
+            return [_order(row) for row in rows]
+
+    def set_order_state(self, order_id: str, state: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.orders)
+                .where(schema.orders.c.order_id == order_id)
+                .values(state=state)
+            )
+
+    def _one_order(self, condition) -> StoredOrder | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(schema.orders).where(condition)).first()
+            return _order(row) if row is not None else None
+
+    # -- modules ----------------------------------------------------------------------
+
+    def save_module(
+        self,
+        *,
+        module_id: str,
+        epoch: int,
+        boot_id: str,
+        descriptor_json: str,
+        registered_at: datetime,
+        lease_ttl_seconds: float = 0.0,
+    ) -> None:
+        """Records a registration: the module's current row and its lease for this epoch,
+        in one transaction (an epoch is never visible before it is durable)."""
+        values = {
+            "epoch": epoch,
+            "boot_id": boot_id,
+            "descriptor_json": descriptor_json,
+            "registered_at": registered_at.isoformat(),
+        }
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(schema.modules)
+                .where(schema.modules.c.module_id == module_id)
+                .values(**values)
+            ).rowcount
+            if not changed:
+                connection.execute(insert(schema.modules).values(module_id=module_id, **values))
+            leases = schema.leases
+            connection.execute(
+                update(leases)
+                .where(leases.c.module_id == module_id)
+                .where(leases.c.epoch != epoch)
+                .where(leases.c.ended_at.is_(None))
+                .values(ended_at=values["registered_at"], end_reason=f"superseded by epoch {epoch}")
+            )
+            lease = {
+                "boot_id": boot_id,
+                "descriptor_json": descriptor_json,
+                "granted_at": values["registered_at"],
+                "ttl_seconds": lease_ttl_seconds,
+                "ended_at": None,
+                "end_reason": "",
+            }
+            # The same boot registering again (a retry, or back after its lease ran out)
+            # keeps its epoch: the lease is granted anew.
+            renewed = connection.execute(
+                update(leases)
+                .where(leases.c.module_id == module_id)
+                .where(leases.c.epoch == epoch)
+                .values(**lease)
+            ).rowcount
+            if not renewed:
+                connection.execute(insert(leases).values(module_id=module_id, epoch=epoch, **lease))
+
+    def end_lease(self, module_id: str, epoch: int, ended_at: datetime, reason: str) -> None:
+        """Marks the lease of ``epoch`` as over (deregistered, lost); first reason wins."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.leases)
+                .where(schema.leases.c.module_id == module_id)
+                .where(schema.leases.c.epoch == epoch)
+                .where(schema.leases.c.ended_at.is_(None))
+                .values(ended_at=ended_at.isoformat(), end_reason=reason[:200])
+            )
+
+    def leases(self, module_id: str | None = None) -> list[StoredLease]:
+        query = select(schema.leases).order_by(schema.leases.c.module_id, schema.leases.c.epoch)
+        if module_id is not None:
+            query = query.where(schema.leases.c.module_id == module_id)
+        with self.engine.connect() as connection:
+            return [
+                StoredLease(
+                    module_id=r.module_id,
+                    epoch=r.epoch,
+                    boot_id=r.boot_id,
+                    descriptor_json=r.descriptor_json,
+                    granted_at=datetime.fromisoformat(r.granted_at),
+                    ttl_seconds=r.ttl_seconds,
+                    ended_at=datetime.fromisoformat(r.ended_at) if r.ended_at else None,
+                    end_reason=r.end_reason or "",
+                )
+                for r in connection.execute(query)
+            ]
+
+    def modules(self) -> list[StoredModule]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(schema.modules).order_by(schema.modules.c.module_id))
+            return [
+                StoredModule(
+                    module_id=row.module_id,
+                    epoch=row.epoch,
+                    boot_id=row.boot_id,
+                    descriptor_json=row.descriptor_json,
+                    registered_at=datetime.fromisoformat(row.registered_at),
+                )
+                for row in rows
+            ]
+
+
+class AttemptStore:
+    """Attempts, written before the module is asked and updated as it answers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, attempt: Attempt) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(schema.attempts).values(**_attempt_row(attempt)))
+
+    def update(self, attempt: Attempt) -> None:
+        row = _attempt_row(attempt)
+        execution_id = row.pop("execution_id")
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(schema.attempts)
+                .where(schema.attempts.c.execution_id == execution_id)
+                .values(**row)
+            )
+
+    def all(self) -> list[Attempt]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.attempts).order_by(schema.attempts.c.started_at)
+            )
+            return [_attempt(row) for row in rows]
+
+    def of_order(self, order_id: str) -> list[Attempt]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.attempts)
+                .where(schema.attempts.c.order_id == order_id)
+                .order_by(schema.attempts.c.started_at)
+            )
+            return [_attempt(row) for row in rows]
+
+
+class EventStore:
+    """The append-only event log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, events: list[Event]) -> None:
+        if not events:
+            return
+        # Each batch is written once: EventLog.flush lets a cancelled write finish and
+        # queues a batch again only when its write failed.
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(schema.events),
+                [
+                    {
+                        "sequence": e.sequence,
+                        "time": e.time.isoformat(),
+                        "kind": e.kind,
+                        "subject": e.subject,
+                        "message": e.message,
+                    }
+                    for e in events
+                ],
+            )
+
+    def after(self, sequence: int, limit: int = 10_000) -> list[Event]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.events)
+                .where(schema.events.c.sequence > sequence)
+                .order_by(schema.events.c.sequence)
+                .limit(limit)
+            )
+            return [
+                Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
+                for r in rows
+            ]
+
+    def last_sequence(self) -> int:
+        with self.engine.connect() as connection:
+            value = connection.execute(select(func.max(schema.events.c.sequence))).scalar()
+            return int(value or 0)
+
+
+def _operation_row(operation: StoredOperation) -> dict:
+    return {
+        "operation_id": operation.operation_id,
+        "order_id": operation.order_id,
+        "step_id": operation.step_id,
+        "lot": operation.lot,
+        "units": operation.units,
+        "capability": operation.capability,
+        "parameters_json": json.dumps(dict(operation.parameters)),
+        "after_json": json.dumps(list(operation.after)),
+    }
+
+
+def _attempt_row(attempt: Attempt) -> dict:
+    return {
+        "execution_id": attempt.execution_id,
+        "operation_id": attempt.operation_id,
+        "order_id": attempt.order_id,
+        "module_id": attempt.module_id,
+        "epoch": attempt.epoch,
+        "capability": attempt.capability,
+        "parameters_json": json.dumps(attempt.parameters),
+        "units": attempt.units,
+        "state": attempt.state.value,
+        "started_at": attempt.started_at.isoformat(),
+        "ended_at": attempt.ended_at.isoformat() if attempt.ended_at else None,
+        "results_json": json.dumps(attempt.results, default=str),
+        "error": attempt.error,
+    }
+
+
+def _attempt(row) -> Attempt:
+    return Attempt(
+        execution_id=row.execution_id,
+        operation_id=row.operation_id,
+        order_id=row.order_id,
+        module_id=row.module_id,
+        epoch=row.epoch,
+        capability=row.capability,
+        parameters=json.loads(row.parameters_json),
+        units=row.units,
+        state=AttemptState(row.state),
+        started_at=datetime.fromisoformat(row.started_at),
+        ended_at=datetime.fromisoformat(row.ended_at) if row.ended_at else None,
+        results=json.loads(row.results_json or "{}"),
+        error=row.error or "",
+    )
+
+
+def _order(row) -> StoredOrder:
+    return StoredOrder(
+        order_id=row.order_id,
+        request_id=row.request_id,
+        source=row.source,
+        recipe_yaml=row.recipe_yaml,
+        state=row.state,
+        submitted_at=datetime.fromisoformat(row.submitted_at),
+    )

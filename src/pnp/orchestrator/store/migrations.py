@@ -1,0 +1,106 @@
+"""Schema versions and the migrations between them.
+
+The database records its version in ``schema_version`` (one row per applied
+migration). Opening a store applies every migration newer than the recorded version,
+all in one transaction, so a crash mid-upgrade leaves the old schema intact. A
+database written by a newer pnp is refused rather than guessed at.
+
+Version 1 is the schema of pnp 0.1 before versioning existed (orders, modules,
+attempts, events); such a database has the tables but no ``schema_version`` row, and
+is recognised by its ``orders`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, inspect, select
+
+from pnp.orchestrator.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create(*tables) -> Callable[[Connection], None]:
+    def apply(connection: Connection) -> None:
+        for table in tables:
+            table.create(connection)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "orders, modules, attempts, events",
+        _create(schema.orders, schema.modules, schema.attempts, schema.events),
+    ),
+    Migration(
+        2,
+        "operations, leases, plan versions, telemetry samples",
+        _create(schema.operations, schema.leases, schema.plans, schema.telemetry_samples),
+    ),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+class SchemaTooNew(Exception):
+    def __init__(self, found: int) -> None:
+        super().__init__(
+            f"the database has schema version {found}, newer than this pnp knows "
+            f"({LATEST}); use a newer pnp"
+        )
+        self.found = found
+
+
+def current_version(connection: Connection) -> int:
+    """The database's schema version: 0 for an empty database."""
+    tables = set(inspect(connection).get_table_names())
+    if schema.schema_version.name in tables:
+        recorded = connection.execute(select(func.max(schema.schema_version.c.version))).scalar()
+        if recorded is not None:
+            return int(recorded)
+    return 1 if schema.orders.name in tables else 0
+
+
+def migrate(engine: Engine) -> tuple[int, int]:
+    """Brings the database to the newest schema; returns (version before, version after)."""
+    with engine.begin() as connection:
+        found = current_version(connection)
+        if found > LATEST:
+            raise SchemaTooNew(found)
+        if found == LATEST:
+            return found, found
+        if not inspect(connection).has_table(schema.schema_version.name):
+            schema.schema_version.create(connection)
+        now = datetime.now(UTC).isoformat()
+        if found == 1 and not _recorded(connection, 1):
+            connection.execute(
+                insert(schema.schema_version).values(
+                    version=1, applied_at=now, description=MIGRATIONS[0].description
+                )
+            )
+        for migration in MIGRATIONS:
+            if migration.version <= found:
+                continue
+            migration.apply(connection)
+            connection.execute(
+                insert(schema.schema_version).values(
+                    version=migration.version, applied_at=now, description=migration.description
+                )
+            )
+        return found, LATEST
+
+
+def _recorded(connection: Connection, version: int) -> bool:
+    row = connection.execute(
+        select(schema.schema_version.c.version).where(schema.schema_version.c.version == version)
+    ).first()
+    return row is not None

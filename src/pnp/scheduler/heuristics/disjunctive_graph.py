@@ -1,0 +1,162 @@
+"""A schedule as machine assignment plus one sequence per machine, and its timing.
+
+The classic disjunctive-graph view of a job shop: precedence arcs (with delay and
+transport) plus one arc between consecutive operations on each machine (with the
+changeover). Given an assignment and sequences, the earliest start of every
+operation ("head") and the longest path after it ("tail") follow in one pass each;
+their sum over the longest path is the makespan, and operations on it are critical:
+only moving those can shorten the schedule. ``local_search`` is built on this.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from pnp.scheduler.problem import Problem
+from pnp.scheduler.result import ScheduledOperation
+
+
+@dataclass
+class Sequencing:
+    """Mutable: which mode each operation uses and the order on each machine."""
+
+    machine: list[int]
+    duration: list[int]
+    family: list[str | None]
+    sequences: list[list[int]]  # per machine, operation indices in order
+
+    def copy(self) -> Sequencing:
+        return Sequencing(
+            list(self.machine),
+            list(self.duration),
+            list(self.family),
+            [list(s) for s in self.sequences],
+        )
+
+
+@dataclass(frozen=True)
+class Timing:
+    head: list[int]  # earliest start
+    tail: list[int]  # longest path from the operation's end to the end of the schedule
+    rank: list[int]  # position in a topological order of the graph
+    previous: list[int]  # operation before it on its machine, -1 if first
+    next: list[int]  # operation after it on its machine, -1 if last
+    makespan: int
+
+
+class DisjunctiveGraph:
+    """The fixed part of the graph (precedences, releases, transport, changeovers)."""
+
+    def __init__(self, problem: Problem) -> None:
+        n = len(problem.operations)
+        self.problem = problem
+        self.release = [max(0, problem.jobs[op.job].release) for op in problem.operations]
+        self.predecessors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.successors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for p in problem.precedences:
+            self.predecessors[p.after].append((p.before, p.min_delay))
+            self.successors[p.before].append((p.after, p.min_delay))
+        self.transport = problem.transport
+        # Per machine, changeover seconds by (from family, to family); None when it has none.
+        self.setups: list[dict[tuple[str, str], int] | None] = [
+            {(c.from_family, c.to_family): c.seconds for c in m.changeovers}
+            if m.has_changeovers
+            else None
+            for m in problem.machines
+        ]
+
+    def sequencing_of(self, schedule: tuple[ScheduledOperation, ...]) -> Sequencing:
+        problem = self.problem
+        machine, duration, family = [], [], []
+        sequences: list[list[int]] = [[] for _ in problem.machines]
+        for s in schedule:
+            mode = next(
+                m
+                for m in problem.operations[s.operation].modes
+                if m.machine == s.machine and m.duration == s.end - s.start
+            )
+            machine.append(s.machine)
+            duration.append(mode.duration)
+            family.append(mode.family)
+        for s in sorted(schedule, key=lambda s: (s.start, s.end, s.operation)):
+            sequences[s.machine].append(s.operation)
+        return Sequencing(machine, duration, family, sequences)
+
+    def lag(self, machine_from: int, machine_to: int, delay: int) -> int:
+        """Wait on a precedence edge between operations on the two machines."""
+        if self.transport is None:
+            return delay
+        return delay + self.transport[machine_from][machine_to]
+
+    def setup(self, machine: int, family_from: str | None, family_to: str | None) -> int:
+        table = self.setups[machine]
+        if table is None or family_from is None or family_to is None:
+            return 0
+        return table.get((family_from, family_to), 0)
+
+    def timing(self, s: Sequencing) -> Timing | None:
+        """Heads, tails and makespan; None when the sequences contradict the precedences."""
+        n = len(s.machine)
+        previous, following = [-1] * n, [-1] * n
+        for sequence in s.sequences:
+            for a, b in itertools.pairwise(sequence):
+                following[a], previous[b] = b, a
+        indegree = [len(self.predecessors[i]) + (previous[i] >= 0) for i in range(n)]
+        order = [i for i in range(n) if indegree[i] == 0]
+        head = list(self.release)
+        # The hot loop of the local search: lookups are bound to locals, and the plain
+        # job shop (no transport, no changeovers) skips those lookups altogether.
+        transport, setups, successors = self.transport, self.setups, self.successors
+        machine, duration, family = s.machine, s.duration, s.family
+        for i in order:  # the list grows while we walk it
+            end = head[i] + duration[i]
+            for j, delay in successors[i]:
+                t = end + delay
+                if transport is not None:
+                    t += transport[machine[i]][machine[j]]
+                if head[j] < t:
+                    head[j] = t
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+            j = following[i]
+            if j >= 0:
+                t = end
+                if setups[machine[i]] is not None:
+                    t += self.setup(machine[i], family[i], family[j])
+                if head[j] < t:
+                    head[j] = t
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+        if len(order) < n:
+            return None  # a cycle: a machine order contradicts a precedence
+        tail = [0] * n
+        for i in reversed(order):
+            longest = 0
+            for j, delay in successors[i]:
+                t = delay + duration[j] + tail[j]
+                if transport is not None:
+                    t += transport[machine[i]][machine[j]]
+                if t > longest:
+                    longest = t
+            j = following[i]
+            if j >= 0:
+                t = duration[j] + tail[j]
+                if setups[machine[i]] is not None:
+                    t += self.setup(machine[i], family[i], family[j])
+                if t > longest:
+                    longest = t
+            tail[i] = longest
+        rank = [0] * n
+        for position, i in enumerate(order):
+            rank[i] = position
+        makespan = max((head[i] + duration[i] for i in range(n)), default=0)
+        return Timing(head, tail, rank, previous, following, makespan)
+
+    def schedule(self, s: Sequencing, timing: Timing) -> tuple[ScheduledOperation, ...]:
+        return tuple(
+            ScheduledOperation(i, s.machine[i], timing.head[i], timing.head[i] + s.duration[i])
+            for i in range(len(s.machine))
+        )

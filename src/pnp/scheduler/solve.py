@@ -1,0 +1,208 @@
+"""Plan a problem within a wall-clock budget: heuristics first, CP-SAT throughout.
+
+1. **Dispatch** (``heuristics.dispatch``): a complete greedy schedule in one pass.
+   It is the first plan, the fallback, and CP-SAT's starting hint.
+2. **Improve**: for a share of the budget the calling thread runs a heuristic
+   search while CP-SAT works on ``workers - 1`` threads, proving the bound and
+   finding its own plans. Makespan problems on unit machines get a tabu search on
+   critical operations (``heuristics.local_search``); everything else gets
+   squeaky-wheel dispatch (``heuristics.squeaky_wheel``). On two workers CP-SAT
+   alone spends one thread on its LP and shares the other among a dozen
+   neighbourhood strategies, and on large factories its presolve alone takes many
+   seconds; the heuristics improve much faster than that. The measurements in
+   ``bench/README.md`` are why this phase exists.
+3. **Polish**: CP-SAT on all workers from the best plan so far (as a complete
+   hint) and with the bound proven so far, until the budget is spent.
+
+The time limit covers everything: heuristics, model building and the solves.
+Malformed problems raise ``ProblemError`` (from ``Problem.validate``); a well-formed
+problem never raises, whatever the solver finds: the status says what happened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from pnp.scheduler import metrics
+from pnp.scheduler.cp_sat import CpSatRun
+from pnp.scheduler.heuristics import local_search, squeaky_wheel
+from pnp.scheduler.heuristics.dispatch import dispatch
+from pnp.scheduler.incumbent import Incumbent, Progress
+from pnp.scheduler.model.builder import BuiltModel, build_model
+from pnp.scheduler.model.horizon import earliest, horizon
+from pnp.scheduler.model.objective import objective_weights
+from pnp.scheduler.problem import Problem
+from pnp.scheduler.result import Result, SolveStatus
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit: float = 10.0  # seconds of wall time for the whole call
+    workers: int = 2  # threads searching at once (CP-SAT workers, local search included)
+    seed: int = 0  # random seed, so the same input gives the same search
+    # Called on every better plan or bound, also from CP-SAT's threads: keep it quick.
+    on_progress: Callable[[Progress], None] | None = None
+    improve_share: float = 0.5  # share of the time limit for the improve phase
+    use_improve_phase: bool = True  # off: CP-SAT right after dispatch (for measuring)
+    use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
+
+    def __post_init__(self) -> None:
+        if self.time_limit <= 0:
+            raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not 0 <= self.improve_share <= 1:
+            raise ValueError(f"improve_share must be in [0, 1], got {self.improve_share}")
+
+
+def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
+    """Schedule ``problem`` by its ranked objectives (default: weighted tardiness,
+    makespan, plan stability)."""
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    problem.validate()
+    if not problem.operations:
+        return Result(SolveStatus.OPTIMAL, (), 0.0, 0.0, 0, 0, 0.0, first_solution_seconds=0.0)
+
+    weights = objective_weights(problem, earliest(problem), horizon(problem))
+    incumbent = Incumbent(problem, weights, started, options.on_progress)
+    greedy = dispatch(problem)
+    if greedy is not None:
+        incumbent.offer(greedy, "dispatch")
+    built = build_model(problem)
+
+    statuses = []
+    if options.use_improve_phase and greedy is not None:
+        improve_until = started + options.time_limit * options.improve_share
+        statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
+    # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
+    # with less time left than that, CP-SAT could not even start.
+    least = max(0.05, 2e-4 * len(problem.operations))
+    if not incumbent.proven_optimal and time.monotonic() + least < deadline:
+        best = incumbent.best
+        hint = best.schedule if best is not None and options.use_dispatch_hint else None
+        statuses.append(
+            CpSatRun(problem, built, incumbent).run(
+                deadline=deadline,
+                workers=options.workers,
+                seed=options.seed,
+                hint=hint,
+                lower_bound=incumbent.bound,
+            )
+        )
+    return _result(problem, built, incumbent, statuses, time.monotonic() - started)
+
+
+def _improve(
+    problem: Problem,
+    built: BuiltModel,
+    incumbent: Incumbent,
+    options: SolveOptions,
+    until: float,
+    deadline: float,
+) -> int:
+    """A heuristic in this thread, CP-SAT on the other workers.
+
+    The heuristic hands over at ``until``, but only once CP-SAT has produced a plan of
+    its own (at least the hint, which it reports when its presolve is done): on large
+    models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
+    """
+    assert incumbent.best is not None
+    run = CpSatRun(problem, built, incumbent)
+    status: list[int] = []
+    helper = None
+    if options.workers > 1:
+        hint = incumbent.best.schedule if options.use_dispatch_hint else None
+        helper = threading.Thread(
+            target=lambda: status.append(
+                run.run(
+                    deadline=deadline,
+                    workers=options.workers - 1,
+                    seed=options.seed,
+                    hint=hint,
+                    lower_bound=None,
+                )
+            ),
+            name="scheduler-cp-sat",
+            daemon=True,
+        )
+        helper.start()
+
+    def should_stop(next_step_seconds: float = 0.0) -> bool:
+        now = time.monotonic() + next_step_seconds
+        cp_sat_is_searching = helper is None or run.solutions > 0
+        return incumbent.proven_optimal or now >= deadline or (now >= until and cp_sat_is_searching)
+
+    if local_search.local_search_applies(problem):
+        local_search.improve(
+            problem,
+            incumbent.best.schedule,
+            seed=options.seed,
+            should_stop=should_stop,
+            on_improvement=lambda schedule: incumbent.offer(schedule, "local search"),
+        )
+    else:
+        squeaky_wheel.improve(
+            problem,
+            seed=options.seed,
+            should_stop=should_stop,
+            on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
+        )
+    if helper is not None:
+        run.stop()
+        helper.join()
+    return status[0] if status else cp_model.UNKNOWN
+
+
+def _result(
+    problem: Problem,
+    built: BuiltModel,
+    incumbent: Incumbent,
+    statuses: list[int],
+    seconds: float,
+) -> Result:
+    best = incumbent.best
+    weights = built.weights
+    figures = dict(
+        tardiness_weight=weights.tardiness,
+        stability_weight=weights.stability,
+        makespan_weight=weights.makespan,
+        first_solution_seconds=incumbent.first_solution_seconds,
+    )
+    if best is None:
+        infeasible = cp_model.INFEASIBLE in statuses
+        return Result(
+            status=SolveStatus.INFEASIBLE if infeasible else SolveStatus.UNKNOWN,
+            schedule=(),
+            objective=None,
+            bound=None if infeasible or incumbent.bound is None else float(incumbent.bound),
+            makespan=None,
+            weighted_tardiness=None,
+            solve_seconds=seconds,
+            **figures,
+        )
+    if cp_model.INFEASIBLE in statuses:
+        # A heuristic plan exists, so "infeasible" is a bug in the model, not an answer.
+        raise RuntimeError("CP-SAT called a problem infeasible that has a valid schedule")
+    proven = cp_model.OPTIMAL in statuses or incumbent.proven_optimal
+    # Without a bound from CP-SAT (the budget ran out first), only the trivial one is
+    # known: nothing can end before the earliest time in the problem.
+    bound = weights.makespan * built.earliest if incumbent.bound is None else incumbent.bound
+    bound = best.value if proven else min(best.value, bound)
+    return Result(
+        status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
+        schedule=best.schedule,
+        objective=float(best.value),
+        bound=float(bound),
+        makespan=metrics.makespan(best.schedule),
+        weighted_tardiness=metrics.weighted_tardiness(problem, best.schedule),
+        solve_seconds=seconds,
+        moved_operations=metrics.moved_operations(problem, best.schedule),
+        found_by=best.found_by,
+        **figures,
+    )
