@@ -17,30 +17,11 @@ from __future__ import annotations
 
 import enum
 
+from pnp.v1.opcua import PackMLState
 
-class State(enum.IntEnum):
-    CLEARING = 1
-    STOPPED = 2
-    STARTING = 3
-    IDLE = 4
-    SUSPENDED = 5
-    EXECUTE = 6
-    STOPPING = 7
-    ABORTING = 8
-    ABORTED = 9
-    HOLDING = 10
-    HELD = 11
-    UNHOLDING = 12
-    SUSPENDING = 13
-    UNSUSPENDING = 14
-    RESETTING = 15
-    COMPLETING = 16
-    COMPLETE = 17
-
-    @property
-    def label(self) -> str:
-        """The PackML name, as OPC UA's CurrentState shows it (e.g. "Execute")."""
-        return self.name.capitalize()
+# The states and their numbers are part of the contract (pnp.v1.opcua); the SDK's name
+# for them stays ``State``.
+State = PackMLState
 
 
 class Command(enum.Enum):

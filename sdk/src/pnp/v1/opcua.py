@@ -1,0 +1,128 @@
+"""The OPC UA half of the pnp.v1 contract: what a module serves, by name, defined once.
+
+The gRPC half is generated from ``proto/pnp/v1/*.proto``; this file is its OPC UA
+counterpart, read by the module server (``pnp.sdk.opcua_server``), the orchestrator's
+link (``pnp.orchestrator.execution.opcua_link``) and the conformance kit
+(``pnp.sdk.conformance``), so that a name cannot drift between them::
+
+    Objects/Module  (namespace NAMESPACE_URI; string NodeIds "<module id>.<path>")
+      ModuleId, Vendor, Model, ItemState
+      Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson,
+                          Envelope,
+                          Start(executionId, parametersJson) -> accepted,
+                          QueryExecution(executionId) -> outcome, resultsJson,
+                          Stop, Hold, Unhold, Suspend, Unsuspend, Abort, Clear, Reset,
+                          ToComplete
+      Telemetry/<name> (Double)
+
+The enums are ``StrEnum``/``IntEnum``: their members equal the strings and numbers on
+the wire, so a value read from a server compares equal to a member directly.
+"""
+
+from __future__ import annotations
+
+import enum
+
+NAMESPACE_URI = "urn:pnp:module"
+
+
+class ModuleNode(enum.StrEnum):
+    """Browse names under ``Objects``: the module object and its children."""
+
+    MODULE = "Module"
+    MODULE_ID = "ModuleId"
+    VENDOR = "Vendor"
+    MODEL = "Model"
+    ITEM_STATE = "ItemState"
+    SKILLS = "Skills"
+    TELEMETRY = "Telemetry"
+
+
+class SkillVariable(enum.StrEnum):
+    """Variables of one skill object (``Skills/<capability>/...``)."""
+
+    CURRENT_STATE = "CurrentState"  # String: the PackML state's name, e.g. "Execute"
+    STATE_NUMBER = "StateNumber"  # UInt32: the PackML state's number
+    EXECUTION_ID = "ExecutionId"  # String: the execution the skill holds, "" for none
+    PROGRESS = "Progress"  # Double, 0..1
+    RESULT_JSON = "ResultJson"  # String: the completed execution's results, a JSON object
+    ENVELOPE = "Envelope"  # String: the capability's parameter envelope, JSON
+
+
+class SkillMethod(enum.StrEnum):
+    """Methods of one skill object; every one but the first two is a PackML command."""
+
+    START = "Start"  # (executionId, parametersJson) -> accepted; idempotent per id
+    QUERY_EXECUTION = "QueryExecution"  # (executionId) -> outcome, resultsJson
+    STOP = "Stop"
+    HOLD = "Hold"
+    UNHOLD = "Unhold"
+    SUSPEND = "Suspend"
+    UNSUSPEND = "Unsuspend"
+    ABORT = "Abort"
+    CLEAR = "Clear"
+    RESET = "Reset"
+    TO_COMPLETE = "ToComplete"
+
+
+class PackMLState(enum.IntEnum):
+    """PackML states (ISA-TR88.00.02, OPC 30050) with their standard numbers."""
+
+    CLEARING = 1
+    STOPPED = 2
+    STARTING = 3
+    IDLE = 4
+    SUSPENDED = 5
+    EXECUTE = 6
+    STOPPING = 7
+    ABORTING = 8
+    ABORTED = 9
+    HOLDING = 10
+    HELD = 11
+    UNHOLDING = 12
+    SUSPENDING = 13
+    UNSUSPENDING = 14
+    RESETTING = 15
+    COMPLETING = 16
+    COMPLETE = 17
+
+    @property
+    def label(self) -> str:
+        """The name that ``CurrentState`` shows (e.g. "Execute")."""
+        return self.name.capitalize()
+
+    @classmethod
+    def from_label(cls, label: str) -> PackMLState | None:
+        """The state ``CurrentState`` names, or None for a name PackML does not have."""
+        return _BY_LABEL.get(label)
+
+
+_BY_LABEL = {state.label: state for state in PackMLState}
+
+
+class ItemState(enum.StrEnum):
+    """The module's MachineryItemState (OPC 40001-1), as ``ItemState`` shows it."""
+
+    NOT_AVAILABLE = "NotAvailable"
+    OUT_OF_SERVICE = "OutOfService"
+    NOT_EXECUTING = "NotExecuting"
+    EXECUTING = "Executing"
+
+
+class ExecutionOutcome(enum.StrEnum):
+    """What ``QueryExecution`` answers about an execution id."""
+
+    RUNNING = "running"  # the skill holds it and has not finished
+    COMPLETE = "complete"  # finished with results (resultsJson)
+    STOPPED = "stopped"
+    ABORTED = "aborted"
+    UNKNOWN = "unknown"  # never started here, or forgotten (the module restarted)
+
+
+# Where an attempt ended, by the state its skill shows afterwards.
+FINISHED_STATES = frozenset({PackMLState.COMPLETE, PackMLState.ABORTED, PackMLState.STOPPED})
+
+
+def node_identifier(module_id: str, *path: str) -> str:
+    """The string NodeId identifier of a node: ``<module id>.<path, dotted>``."""
+    return ".".join((module_id, *path))
