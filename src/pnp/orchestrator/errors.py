@@ -2,7 +2,7 @@
 
 Every failure a user can cause or meet is a ``PnpError``; the gRPC adapter maps each
 class once to a status code (``orchestrator.api.status``) and the CLI maps each once to
-an exit code (``orchestrator.cli.main``)::
+an exit code (``pnp.orchestrator.cli.main``)::
 
     PnpError                  gRPC status            exit
     ├── BadInput              INVALID_ARGUMENT       2   bad recipe, descriptor, layout, request

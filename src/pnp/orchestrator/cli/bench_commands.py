@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from pnp import scheduler
-from pnp.orchestrator.cli.main import cli, json_option
+from pnp.orchestrator.cli.app import cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json
 from pnp.orchestrator.errors import BadInput
 

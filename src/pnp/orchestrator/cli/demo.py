@@ -26,10 +26,10 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pnp.examples import EXAMPLES_DIR
+from pnp.orchestrator.cli.app import cli, json_option, quiet_libraries, run
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.cli.demo_story import Director
 from pnp.orchestrator.cli.kpis import compute_kpis
-from pnp.orchestrator.cli.main import cli, json_option, quiet_libraries, run
 from pnp.orchestrator.cli.order_commands import write_package
 from pnp.orchestrator.cli.output import (
     ORDER_STATE_NAMES,

@@ -9,8 +9,8 @@ import click
 import grpc
 
 from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
-from pnp.orchestrator.cli.main import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.output import as_dict, console, emit_json_line, styled
 
 IDLE_SECONDS = 1.0  # without --follow: stop once the log has been quiet this long

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from pnp.orchestrator.cli.main import CliContext, ask, cli, json_option
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option
 from pnp.orchestrator.cli.output import as_dict, console, duration_text, emit_json
 from pnp.orchestrator.cli.view_rows import history_chart, live_module_ids, moment
 from pnp.orchestrator.views import picture_format, write_gantt

@@ -15,7 +15,7 @@ import grpc
 from rich.table import Table
 from rich.text import Text
 
-from pnp.orchestrator.cli.main import CliContext, ask, cli, json_option, run
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option, run
 from pnp.orchestrator.cli.output import (
     as_dict,
     console,

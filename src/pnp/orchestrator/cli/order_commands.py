@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option
 from pnp.orchestrator.cli.client import OrchestratorClient
-from pnp.orchestrator.cli.main import CliContext, ask, cli, json_option
 from pnp.orchestrator.cli.output import (
     as_dict,
     console,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from pnp.orchestrator.cli.main import cli, json_option
+from pnp.orchestrator.cli.app import cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json, styled
 from pnp.orchestrator.cli.tls_options import ENV_TLS_DIR
 from pnp.orchestrator.security import pki

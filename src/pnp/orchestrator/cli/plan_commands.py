@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pnp.orchestrator.cli.main import CliContext, ask, cli, json_option
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option
 from pnp.orchestrator.cli.output import as_dict, console, emit_json, plan_table
 from pnp.orchestrator.cli.view_rows import live_module_ids, plan_chart, plan_end_seconds
 from pnp.orchestrator.cli.what_if_view import compare, what_if_table

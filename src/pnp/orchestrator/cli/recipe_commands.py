@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pnp.examples import EXAMPLES_DIR
-from pnp.orchestrator.cli.main import EXIT_BAD_INPUT, EXIT_OK, cli, json_option
+from pnp.orchestrator.cli.app import EXIT_BAD_INPUT, EXIT_OK, cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json, errors
 from pnp.orchestrator.domain.recipe_loader import load_recipe_file, recipe_json_schema
 from pnp.orchestrator.errors import BadInput, Violation

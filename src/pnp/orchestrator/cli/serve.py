@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pnp.orchestrator.cli.main import cli, quiet_libraries, run
+from pnp.orchestrator.cli.app import cli, quiet_libraries, run
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
 from pnp.orchestrator.domain.layout import Layout, load_layout_file

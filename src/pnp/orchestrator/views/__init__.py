@@ -6,14 +6,9 @@ pnp.v1 messages into these rows at its edge (``orchestrator/cli/view_rows.py``).
 """
 
 from pnp.orchestrator.views.formats import PictureFormat, picture_format
-from pnp.orchestrator.views.gantt import BarStatus, GanttBar, GanttChart, write_gantt
-from pnp.orchestrator.views.line_picture import (
-    DockSpot,
-    LineFlow,
-    LinePicture,
-    LineStation,
-    write_line_picture,
-)
+from pnp.orchestrator.views.gantt import BarStatus, GanttBar, GanttChart
+from pnp.orchestrator.views.line_picture import DockSpot, LineFlow, LinePicture, LineStation
+from pnp.orchestrator.views.render import write_gantt, write_line_picture
 
 __all__ = [
     "BarStatus",

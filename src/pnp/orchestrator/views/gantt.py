@@ -1,6 +1,6 @@
 """Gantt charts: one lane per module, one bar per operation (a plan) or attempt (history).
 
-``write_gantt(chart, path)`` picks the renderer by the file's suffix: an interactive,
+``render.write_gantt(chart, path)`` picks the renderer by the file's suffix: an interactive,
 self-contained HTML page (``gantt_page``) or an SVG/PNG picture (``gantt_figure``).
 Every bar carries its ``identifier`` into the file (the SVG element's id, the page's
 DOM), so a reader or a test can tell which operation each bar is.
@@ -12,9 +12,6 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-
-from pnp.orchestrator.views.formats import PictureFormat, picture_format, write_atomically
 
 
 class BarStatus(enum.Enum):
@@ -67,14 +64,3 @@ class GanttChart:
         if not starts:
             return 0.0, 3600.0
         return min(0.0, min(starts)), max(max(ends), 1.0)
-
-
-def write_gantt(chart: GanttChart, path: str | Path, option: str = "--gantt") -> PictureFormat:
-    """Writes ``chart`` to ``path`` in the format its suffix names; returns that format."""
-    kind = picture_format(path, option)
-    if kind is PictureFormat.HTML:
-        from pnp.orchestrator.views.gantt_page import write_page as write
-    else:
-        from pnp.orchestrator.views.gantt_figure import write_figure as write
-    write_atomically(path, lambda temporary: write(chart, temporary, kind), option)
-    return kind

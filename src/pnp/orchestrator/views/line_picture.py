@@ -5,7 +5,7 @@ with the operations it does for the order; arrows show the material flow between
 modules, labelled with the transport time. Without a layout (an "open floor") the
 docks of the line are set out in a row, and the picture says so.
 
-``write_line_picture(picture, path)`` picks the renderer by suffix: ``line_page``
+``render.write_line_picture(picture, path)`` picks the renderer by suffix: ``line_page``
 (HTML) or ``line_figure`` (SVG/PNG). Elements carry ids: ``dock:A1``,
 ``module:laser-a1``, ``flow:laser-a1->weld-a2``.
 """
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from pnp.orchestrator.views.formats import PictureFormat, picture_format, write_atomically
 
 OPEN_FLOOR_SPACING_M = 12.0
 
@@ -64,15 +61,3 @@ class LinePicture:
     def station_positions(self) -> dict[str, tuple[float, float]]:
         docks = self.dock_positions()
         return {s.module_id: docks[s.dock_id] for s in self.stations}
-
-
-def write_line_picture(
-    picture: LinePicture, path: str | Path, option: str = "--graph"
-) -> PictureFormat:
-    kind = picture_format(path, option)
-    if kind is PictureFormat.HTML:
-        from pnp.orchestrator.views.line_page import write_page as write
-    else:
-        from pnp.orchestrator.views.line_figure import write_figure as write
-    write_atomically(path, lambda temporary: write(picture, temporary, kind), option)
-    return kind
