@@ -2,7 +2,7 @@
 
 Run it next to an orchestrator (``pnp serve``):
 
-    python -m modules.examples.torque_station --dock B2
+    python -m pnp.sdk.examples.torque_station --dock B2
 
 It serves its skill over OPC UA at once, registers on its dock over gRPC, and takes
 work. ``pnp module check opc.tcp://127.0.0.1:<port>`` runs the conformance kit on it.
@@ -18,10 +18,16 @@ import contextlib
 import os
 import random
 
-from pnp.sdk.descriptors import CapabilitySpec, ModuleType, ParameterEnvelope, TimeModel
-from pnp.sdk.module import Module
-from pnp.sdk.security import ENV_TLS_DIR, ModuleSecurity
-from pnp.sdk.skill import SkillContext
+from pnp.sdk import (
+    ENV_TLS_DIR,
+    CapabilitySpec,
+    Module,
+    ModuleSecurity,
+    ModuleType,
+    ParameterEnvelope,
+    SkillContext,
+    TimeModel,
+)
 
 # 1. Describe what the module can do: capability, parameter envelope, time model.
 TORQUE_STATION = ModuleType(
