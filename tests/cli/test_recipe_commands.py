@@ -65,6 +65,32 @@ def test_the_schema_is_json_schema_for_the_recipe_file():
     assert {"apiVersion", "kind", "metadata", "spec"} <= set(schema["properties"])
 
 
+def test_the_examples_are_copied_out_to_edit_and_they_validate(tmp_path):
+    result = pnp("recipe", "examples", str(tmp_path / "mine"), "--json")
+    assert result.returncode == 0, result.stderr
+    written = [Path(f) for f in json.loads(result.stdout)["files"]]
+    assert (tmp_path / "mine" / "layouts" / "demo-factory.yaml") in written
+    orders = sorted(p.name for p in (tmp_path / "mine" / "orders").glob("*.yaml"))
+    assert orders == sorted(p.name for p in (RECIPES / "orders").glob("*.yaml"))
+    assert (
+        pnp("recipe", "validate", *map(str, (tmp_path / "mine" / "orders").glob("*"))).returncode
+        == 0
+    )
+
+
+def test_the_examples_never_overwrite_a_users_edits_without_force(tmp_path):
+    assert pnp("recipe", "examples", str(tmp_path)).returncode == 0
+    edited = tmp_path / "orders" / "city-bike-frame.yaml"
+    edited.write_text("# my edits\n")
+    refused = pnp("recipe", "examples", str(tmp_path))
+    assert refused.returncode == 2
+    assert f"{edited}: exists; pass --force to overwrite" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert edited.read_text() == "# my edits\n"
+    assert pnp("recipe", "examples", str(tmp_path), "--force").returncode == 0
+    assert edited.read_text() != "# my edits\n"
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -79,6 +105,7 @@ def test_the_schema_is_json_schema_for_the_recipe_file():
         ["module", "catalog"],
         ["recipe", "validate"],
         ["recipe", "schema"],
+        ["recipe", "examples"],
         ["order", "submit"],
         ["order", "show"],
         ["order", "cancel"],

@@ -60,21 +60,21 @@ def test_a_factory_secured_with_pnp_pki(tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_the_secure_demo_runs_every_order_to_completion(tmp_path):
+def test_the_secure_demo_runs_every_order_to_completion_from_an_empty_folder(tmp_path):
+    """No --recipes and no --out: the shipped examples, and a new folder where it runs."""
     result = pnp(
         "demo",
         "--secure",
         "--no-story",  # the story is the plain demo's test; this one is about security
         "--json",
-        "--recipes",
-        str(RECIPES),
         "--time-scale",
         "20000",
-        "--out",
-        str(tmp_path / "demo-out"),
         timeout=180,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
+    [written] = list(tmp_path.glob("pnp-demo-*"))
+    assert (written / "orders").is_dir() and report["out"] == written.name
     assert report["kpis"]["orders_completed"] == len(list((RECIPES / "orders").glob("*.yaml")))
     assert len(report["modules"]) == 10
