@@ -34,4 +34,4 @@ def test_the_graph_covers_every_package():
     modules = set(_import_graph())
     for package in PACKAGES:
         assert package in modules, package
-    assert len(modules) > 150  # every module, not only the packages
+    assert len(modules) > 100  # every module, not only the packages
