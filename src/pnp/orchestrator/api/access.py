@@ -17,7 +17,7 @@ from pnp.orchestrator.api.status import abort_with
 from pnp.orchestrator.errors import PermissionDenied
 from pnp.orchestrator.security.identities import Identity, identity_from_uris
 from pnp.orchestrator.security.permissions import may_act_for_module, may_call
-from pnp.orchestrator.security.tls_files import certificate_uris
+from pnp.orchestrator.security.tls_files import certificate_hosts, certificate_uris
 
 
 class Access:
@@ -36,6 +36,13 @@ class Access:
         identity = self.caller(context) if self.enforced else None
         return identity.uri if identity is not None else None
 
+    def caller_hosts(self, context: grpc.aio.ServicerContext) -> frozenset[str]:
+        """The hosts the caller's certificate pins (DNS and IP SANs); empty without TLS."""
+        if not self.enforced:
+            return frozenset()
+        certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
+        return _hosts_of(certificates[0]) if certificates else frozenset()
+
     def require_module(self, context: grpc.aio.ServicerContext, module_id: str) -> None:
         if not self.enforced:
             return
@@ -50,6 +57,11 @@ class Access:
 @functools.lru_cache(maxsize=1024)
 def _identity_of(pem: bytes) -> Identity | None:
     return identity_from_uris(certificate_uris(x509.load_pem_x509_certificate(pem)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _hosts_of(pem: bytes) -> frozenset[str]:
+    return certificate_hosts(x509.load_pem_x509_certificate(pem))
 
 
 class RoleInterceptor(grpc.aio.ServerInterceptor):

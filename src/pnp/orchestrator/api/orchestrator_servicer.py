@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pnp.orchestrator.api import convert
+from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
 from pnp.orchestrator.api.layout_convert import layout_to_proto
 from pnp.orchestrator.api.status import maps_errors
 from pnp.orchestrator.errors import BadInput, Violation
@@ -12,8 +13,11 @@ from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
-    def __init__(self, factory: Factory) -> None:
+    def __init__(self, factory: Factory, endpoint_guard: EndpointGuard | None = None) -> None:
         self.factory = factory
+        self.endpoints = endpoint_guard or EndpointGuard(
+            module_networks(factory.settings.module_networks, factory.layout)
+        )
 
     @maps_errors
     async def SubmitOrder(self, request, context):
@@ -82,7 +86,11 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         current, alternative, current_kpis, alternative_kpis = await self.factory.what_if(
             list(request.without_module_ids),
             list(request.with_modules),
-            [convert.description_from_proto(d) for d in request.with_descriptors],
+            # Addresses from outside get the registry's checks, though what-if never connects.
+            [
+                await self.endpoints.check(convert.description_from_proto(d), self.factory.layout)
+                for d in request.with_descriptors
+            ],
         )
         return orchestrator_pb2.WhatIfResponse(
             current=convert.plan_to_proto(current),

@@ -18,6 +18,7 @@ from google.protobuf import duration_pb2
 
 from pnp.orchestrator.api import convert
 from pnp.orchestrator.api.access import Access
+from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
 from pnp.orchestrator.api.status import abort_with, maps_errors
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.errors import BadInput, PnpError, ResourceExhausted, Violation
@@ -41,9 +42,13 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
         factory: Factory,
         access: Access | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        endpoint_guard: EndpointGuard | None = None,
     ) -> None:
         self.factory = factory
         self.access = access or Access(enforced=False)
+        self.endpoints = endpoint_guard or EndpointGuard(
+            module_networks(factory.settings.module_networks, factory.layout)
+        )
         self.registrations = PeerRateLimiter(REGISTRATION_RATE)
         self._monotonic = monotonic
 
@@ -58,6 +63,9 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
             )
         self.access.require_module(context, request.descriptor.module_id)
         description = convert.description_from_proto(request.descriptor)
+        description = await self.endpoints.check(
+            description, self.factory.layout, self.access.caller_hosts(context)
+        )
         entry = await self.factory.register_module(description, request.boot_id)
         settings = self.factory.settings
         return registry_pb2.RegisterModuleResponse(

@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from pnp.orchestrator.api.access import Access, RoleInterceptor
+from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
 from pnp.orchestrator.api.orchestrator_servicer import OrchestratorServicer
 from pnp.orchestrator.api.registry_servicer import ModuleRegistryServicer
 from pnp.orchestrator.api.tls import server_credentials
@@ -68,10 +69,13 @@ async def start_server(
             ("grpc.so_reuseport", 0),
         ],
     )
+    endpoints = EndpointGuard(module_networks(factory.settings.module_networks, factory.layout))
     registry_pb2_grpc.add_ModuleRegistryServicer_to_server(
-        ModuleRegistryServicer(factory, access), server
+        ModuleRegistryServicer(factory, access, endpoint_guard=endpoints), server
     )
-    orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(OrchestratorServicer(factory), server)
+    orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(
+        OrchestratorServicer(factory, endpoints), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

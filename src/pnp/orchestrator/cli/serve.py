@@ -13,6 +13,8 @@ from pnp.orchestrator.cli.app import cli, quiet_libraries, run
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
 from pnp.orchestrator.domain.layout import Layout, load_layout_file
+from pnp.orchestrator.errors import BadInput, Violation
+from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
@@ -40,6 +42,14 @@ from pnp.orchestrator.service.settings import FactorySettings
     default=None,
     type=click.Path(dir_okay=False),
     help="Factory layout (docks, utility limits, transport links).",
+)
+@click.option(
+    "--module-networks",
+    default=None,
+    metavar="CIDR,...",
+    help="Networks module OPC UA endpoints may live in [default: the layout's "
+    "module_networks, else loopback and the private ranges]. Link-local "
+    "(169.254.0.0/16, fe80::/10) only when named.",
 )
 @click.option(
     "--heartbeat-interval",
@@ -82,6 +92,7 @@ def serve(
     db_path: str,
     listen: str,
     layout_path: str | None,
+    module_networks: str | None,
     heartbeat_interval: float,
     lease_ttl: float,
     solve_time_limit: float,
@@ -104,6 +115,15 @@ def serve(
     if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
         raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
     layout = load_layout_file(layout_path) if layout_path else None
+    networks = None
+    if module_networks is not None:
+        networks = tuple(n.strip() for n in module_networks.split(",") if n.strip())
+        if not networks:
+            raise BadInput(
+                "--module-networks is empty",
+                [Violation("--module-networks", "name at least one CIDR network")],
+            )
+        parse_networks(networks, "--module-networks")  # a bad one is refused before start
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -112,6 +132,7 @@ def serve(
         time_scale=time_scale,
         # The orchestrator's gRPC certificate doubles as its OPC UA client certificate.
         opcua_security=tls,
+        module_networks=networks,
     )
     run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
 

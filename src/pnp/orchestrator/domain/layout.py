@@ -12,12 +12,13 @@ violations exactly like recipe errors (the same ``recipe_loader.load_model``).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 import networkx as nx
-from pydantic import Field, PrivateAttr, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, StrictInt, StrictStr, model_validator
 
 from pnp.orchestrator.domain.recipe_loader import load_model
 from pnp.orchestrator.domain.recipes import (
@@ -56,10 +57,27 @@ class DockLimits(InputModel):
     water_l_per_min: Amount = 0.0
 
 
+def _cidr(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a CIDR network (e.g. 10.20.1.0/24)") from None
+
+
+Cidr = Annotated[StrictStr, Field(max_length=64), AfterValidator(_cidr)]
+
+
 class Dock(InputModel):
     id: DockId
     position: Position
     limits: DockLimits
+    # The network segment a module on this dock answers from (its OPC UA endpoint must
+    # resolve into it); unset: anywhere in the allowed module networks.
+    network: Cidr | None = None
+
+    @property
+    def segment(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        return None if self.network is None else ipaddress.ip_network(self.network)
 
 
 class TransportLink(InputModel):
@@ -78,6 +96,9 @@ class LayoutMetadata(InputModel):
 class LayoutSpec(InputModel):
     docks: list[Dock] = Field(min_length=1, max_length=1000)
     links: list[TransportLink] = Field(default_factory=list, max_length=10_000)
+    # Where module endpoints may live on this floor (replaces the default loopback and
+    # private ranges; `pnp serve --module-networks` overrides both).
+    module_networks: list[Cidr] | None = Field(default=None, min_length=1, max_length=256)
 
     @model_validator(mode="after")
     def _check_docks_and_links(self) -> LayoutSpec:

@@ -26,3 +26,6 @@ class FactorySettings:
     time_scale: float = 1.0
     # The orchestrator's certificate for its OPC UA links to modules; None: NoSecurity.
     opcua_security: TlsFiles | None = None
+    # Where module OPC UA endpoints may live (CIDR texts); None: the layout's
+    # module_networks, else loopback and the private ranges (security/endpoints.py).
+    module_networks: tuple[str, ...] | None = None
