@@ -24,8 +24,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypedDict
 from dataclasses import dataclass
+from typing import TypedDict
 
 from ortools.sat.python import cp_model
 
