@@ -26,6 +26,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 # Regenerate pnp.v1 after editing proto/pnp/v1/*.proto (commit the result).
 proto: $(VENV)/.installed-dev

@@ -8,7 +8,7 @@ machines; frozen operations and the previous plan; ranked objectives), call
 ``build_line_graph`` draws the machines one job flows through. It uses CP-SAT and
 networkx, and does no I/O: ``parse_fjs`` parses benchmark text it is given.
 
-Layout: ``problem`` and ``validation`` (input data and its checks), ``result``
+Layout: ``problem`` (input data and its structural checks), ``result``
 (output), ``solve`` (the phases of a solve, within one time budget), ``heuristics/``
 (greedy dispatch, critical-path tabu search), ``model/`` (the CP-SAT model:
 variables, constraints, objective, hints, assembled by ``builder``), ``cp_sat``

@@ -164,12 +164,12 @@ def _reported_figures(problem: Problem, result: Result) -> list[str]:
         found.append(f"makespan reported {result.makespan}, actual {makespan}")
     completion: dict[int, int] = {}
     for s in schedule:
-        job = problem.operations[s.operation].job
-        completion[job] = max(completion.get(job, s.end), s.end)
+        j = problem.operations[s.operation].job
+        completion[j] = max(completion.get(j, s.end), s.end)
     tardiness = sum(
-        problem.jobs[j].weight * max(0, end - problem.jobs[j].due)  # type: ignore[operator]
+        job.weight * max(0, end - due)
         for j, end in completion.items()
-        if problem.jobs[j].due is not None
+        if (due := (job := problem.jobs[j]).due) is not None
     )
     if result.weighted_tardiness != tardiness:
         found.append(f"weighted tardiness reported {result.weighted_tardiness}, actual {tardiness}")
@@ -178,8 +178,8 @@ def _reported_figures(problem: Problem, result: Result) -> list[str]:
         for s in schedule
         if problem.operations[s.operation].frozen is None
         and problem.previous_plan
-        and problem.previous_plan[s.operation] is not None
-        and problem.previous_plan[s.operation].machine != s.machine  # type: ignore[union-attr]
+        and (previous := problem.previous_plan[s.operation]) is not None
+        and previous.machine != s.machine
     )
     if result.moved_operations != moved:
         found.append(f"moved operations reported {result.moved_operations}, actual {moved}")

@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 from pnp.scheduler.incumbent import Incumbent
 from pnp.scheduler.model.builder import BuiltModel
 from pnp.scheduler.model.hints import add_schedule_hint
+from pnp.scheduler.model.variables import Variables
 from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import ScheduledOperation
 
@@ -29,7 +30,7 @@ class CpSatRun:
         self._incumbent = incumbent
         self._solver = cp_model.CpSolver()
         self._stopped = threading.Event()
-        self.status: int | None = None
+        self.status: cp_model.CpSolverStatus | None = None
         self.solutions = 0  # plans CP-SAT reported (the hint counts, once presolve is done)
 
     def run(
@@ -40,7 +41,7 @@ class CpSatRun:
         seed: int,
         hint: Sequence[ScheduledOperation] | None,
         lower_bound: int | None,
-    ) -> int:
+    ) -> cp_model.CpSolverStatus:
         """Solve until ``deadline`` (``time.monotonic()``); return CP-SAT's status code.
 
         Solutions and bounds go to the incumbent. The time left is measured after the
@@ -94,7 +95,9 @@ class _Reader(cp_model.CpSolverSolutionCallback):
         self._incumbent.offer(read_schedule(self, self._problem, self._variables), "cp-sat")
 
 
-def read_schedule(values, problem: Problem, variables) -> tuple[ScheduledOperation, ...]:
+def read_schedule(
+    values: cp_model.CpSolverSolutionCallback, problem: Problem, variables: Variables
+) -> tuple[ScheduledOperation, ...]:
     schedule = []
     for i, op in enumerate(problem.operations):
         chosen = next(

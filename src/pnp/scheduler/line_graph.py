@@ -13,7 +13,7 @@ from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import Result
 
 
-def build_line_graph(problem: Problem, result: Result, job: int) -> networkx.DiGraph:
+def build_line_graph(problem: Problem, result: Result, job: int) -> networkx.DiGraph[str]:
     """Machines used by ``job`` in ``result`` and the flows between them.
 
     Nodes are keyed by machine name, with attribute ``operations`` (operation names in
@@ -28,7 +28,7 @@ def build_line_graph(problem: Problem, result: Result, job: int) -> networkx.DiG
     placed = {s.operation: s for s in result.schedule}
     own = [placed[i] for i in problem.job_operations(job)]
 
-    graph = networkx.DiGraph(job=problem.jobs[job].name)
+    graph: networkx.DiGraph[str] = networkx.DiGraph(job=problem.jobs[job].name)
     # Stable on ties (start, then operation index) so the same schedule draws the same.
     for s in sorted(own, key=lambda s: (s.start, s.operation)):
         name = problem.machines[s.machine].name
@@ -50,7 +50,7 @@ def build_line_graph(problem: Problem, result: Result, job: int) -> networkx.DiG
     return graph
 
 
-def line_graph_to_json(graph: networkx.DiGraph) -> dict:
+def line_graph_to_json(graph: networkx.DiGraph[str]) -> dict[str, list[dict[str, object]]]:
     """Plain JSON-ready dict.
 
     ``{"nodes": [{"machine", "operations"}], "edges": [{"from", "to", "transport", "flows"}]}``
@@ -67,7 +67,7 @@ def line_graph_to_json(graph: networkx.DiGraph) -> dict:
     }
 
 
-def line_graph_to_dot(graph: networkx.DiGraph) -> str:
+def line_graph_to_dot(graph: networkx.DiGraph[str]) -> str:
     """Graphviz DOT text: machines as boxes listing operations, edges labelled with flows."""
     title = graph.graph.get("job", "line")
     lines = [f"digraph {_quote(title)} {{", "  rankdir=LR;", "  node [shape=box];"]

@@ -17,8 +17,8 @@ def weighted_tardiness(problem: Problem, schedule: Sequence[ScheduledOperation])
     """Sum over jobs with a due date of ``weight * max(0, completion - due)``."""
     completion: dict[int, int] = {}
     for s in schedule:
-        job = problem.operations[s.operation].job
-        completion[job] = max(completion.get(job, s.end), s.end)
+        j = problem.operations[s.operation].job
+        completion[j] = max(completion.get(j, s.end), s.end)
     total = 0
     for j, end in completion.items():
         job = problem.jobs[j]

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from ortools.sat.python import cp_model
 
@@ -76,7 +77,7 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
         incumbent.offer(greedy, "dispatch")
     built = build_model(problem)
 
-    statuses = []
+    statuses: list[cp_model.CpSolverStatus] = []
     if options.use_improve_phase and greedy is not None:
         improve_until = started + options.time_limit * options.improve_share
         statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
@@ -105,7 +106,7 @@ def _improve(
     options: SolveOptions,
     until: float,
     deadline: float,
-) -> int:
+) -> cp_model.CpSolverStatus:
     """A heuristic in this thread, CP-SAT on the other workers.
 
     The heuristic hands over at ``until``, but only once CP-SAT has produced a plan of
@@ -114,7 +115,7 @@ def _improve(
     """
     assert incumbent.best is not None
     run = CpSatRun(problem, built, incumbent)
-    status: list[int] = []
+    status: list[cp_model.CpSolverStatus] = []
     helper = None
     if options.workers > 1:
         hint = incumbent.best.schedule if options.use_dispatch_hint else None
@@ -159,16 +160,25 @@ def _improve(
     return status[0] if status else cp_model.UNKNOWN
 
 
+class _Figures(TypedDict):
+    """What a ``Result`` reports alike with and without a schedule."""
+
+    tardiness_weight: int
+    stability_weight: int
+    makespan_weight: int
+    first_solution_seconds: float | None
+
+
 def _result(
     problem: Problem,
     built: BuiltModel,
     incumbent: Incumbent,
-    statuses: list[int],
+    statuses: list[cp_model.CpSolverStatus],
     seconds: float,
 ) -> Result:
     best = incumbent.best
     weights = built.weights
-    figures = dict(
+    figures = _Figures(
         tardiness_weight=weights.tardiness,
         stability_weight=weights.stability,
         makespan_weight=weights.makespan,

@@ -24,9 +24,9 @@ from pnp.orchestrator.domain.recipe_loader import load_model
 from pnp.orchestrator.domain.recipes import (
     InputModel,
     LabelKey,
+    NameFormat,
     ObjectName,
     Problem,
-    name_type,
     semantic_error,
 )
 from pnp.orchestrator.domain.yaml_source import DEFAULT_MAX_BYTES, read_text_capped
@@ -36,12 +36,15 @@ MAX_LAYOUT_BYTES = DEFAULT_MAX_BYTES
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Amount = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
-DockId = name_type(
-    "dock id",
-    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
-    "use letters, digits, '-' and '_' (at most 32), starting with a letter or digit",
-    max_length=32,
-)
+DockId = Annotated[
+    StrictStr,
+    NameFormat(
+        "dock id",
+        r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+        "use letters, digits, '-' and '_' (at most 32), starting with a letter or digit",
+        max_length=32,
+    ),
+]
 
 
 class Position(InputModel):
@@ -142,7 +145,11 @@ class Layout(InputModel):
         if self._seconds is None:
             graph = _link_graph(self.spec.docks, self.spec.links)
             lengths = nx.all_pairs_dijkstra_path_length(graph, weight="seconds")
-            self._seconds = {source: dict(targets) for source, targets in lengths}
+            # Sums of integer link times (networkx types path lengths as float).
+            self._seconds = {
+                source: {target: int(seconds) for target, seconds in targets.items()}
+                for source, targets in lengths
+            }
         return self._seconds[a][b]
 
 
@@ -205,8 +212,8 @@ def _unknown_dock(dock_id: str, known: list[str]) -> str:
     return f"{message} (docks: {shown})"
 
 
-def _link_graph(docks: Sequence[Dock], links: Sequence[TransportLink]) -> nx.Graph:
-    graph = nx.Graph()
+def _link_graph(docks: Sequence[Dock], links: Sequence[TransportLink]) -> nx.Graph[str]:
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(dock.id for dock in docks)
     graph.add_edges_from((link.from_, link.to, {"seconds": link.seconds}) for link in links)
     return graph

@@ -19,9 +19,13 @@ ParameterValue = str | int | float | bool
 
 
 class StepLike(Protocol):
-    id: str
-    capability: str
-    parameters: Mapping[str, ParameterValue]
+    # Read-only, so frozen dataclasses (a recipe step, an operation spec) qualify.
+    @property
+    def id(self) -> str: ...
+    @property
+    def capability(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, ParameterValue]: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def _value_gap(envelope: ParameterEnvelope, value: ParameterValue) -> ParameterG
         if text in envelope.allowed:
             return None
         return ParameterGap(name, f"offers {envelope.describe()}, the step needs {name}={text}")
-    if envelope.minimum is not None:
+    if envelope.minimum is not None and envelope.maximum is not None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return ParameterGap(name, f"expects a number for {name}, the step gives {value!r}")
         lo, hi = envelope.minimum, envelope.maximum
@@ -101,8 +105,8 @@ def capable_modules(
 
 def explain_unmatched(step: StepLike, modules: Iterable[ModuleDescription]) -> Unmatched:
     """Why no module in ``modules`` can do ``step`` (call only when none can)."""
-    offering = [(m, m.capability(step.capability)) for m in modules]
-    offering = [(m, offer) for m, offer in offering if offer is not None]
+    offers = [(m, m.capability(step.capability)) for m in modules]
+    offering = [(m, offer) for m, offer in offers if offer is not None]
     if not offering:
         return Unmatched(
             step_id=step.id,
@@ -115,7 +119,7 @@ def explain_unmatched(step: StepLike, modules: Iterable[ModuleDescription]) -> U
             ),
         )
 
-    def closeness(candidate):
+    def closeness(candidate: tuple[ModuleDescription, CapabilityOffer]) -> tuple[int, float, str]:
         module, offer = candidate
         gaps = parameter_gaps(step.parameters, offer)
         return (len(gaps), sum(g.distance for g in gaps), module.module_id)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pnp.orchestrator.errors import Violation
 
@@ -23,6 +25,9 @@ MAX_UTILITY = 10_000.0
 MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 CAPABILITY_NAME = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
 PARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Reports one violation: the field (under ``descriptor.``) and what is wrong with it.
+_Report = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class ModuleDescription:
         return next((c for c in self.capabilities if c.name == name), None)
 
 
-def description_from_dict(data: dict) -> ModuleDescription:
+def description_from_dict(data: dict[str, Any]) -> ModuleDescription:
     """The inverse of ``dataclasses.asdict`` on a description (as the store keeps it)."""
     return ModuleDescription(
         **{
@@ -155,7 +160,7 @@ def validate_module(module: ModuleDescription) -> list[Violation]:
     return problems
 
 
-def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
+def _validate_capability(field: str, capability: CapabilityOffer, bad: _Report) -> None:
     if not CAPABILITY_NAME.fullmatch(capability.name):
         bad(f"{field}.name", f"{capability.name!r} is not a dotted capability name")
     if len(capability.parameters) > MAX_PARAMETERS:
@@ -170,7 +175,7 @@ def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
             bad(f"{where}.name", f"parameter {parameter.name!r} declared twice")
         if parameter.minimum is not None:
             lo, hi = parameter.minimum, parameter.maximum
-            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            if hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
                 bad(f"{where}.range", f"range {lo}..{hi} is not a finite min <= max")
         if parameter.allowed is not None and len(parameter.allowed) > MAX_ALLOWED_VALUES:
             bad(f"{where}.allowed", f"more than {MAX_ALLOWED_VALUES} values")
@@ -188,16 +193,16 @@ def _validate_capability(field: str, capability: CapabilityOffer, bad) -> None:
     )
     if time_model.batch_capacity < 1 or time_model.batch_capacity > 1_000_000:
         bad(f"{field}.time_model.batch_capacity", "must be between 1 and 1000000")
-    for k, (parameter, seconds) in enumerate(time_model.changeovers):
+    for k, (on, seconds) in enumerate(time_model.changeovers):
         _check_amount(f"{field}.time_model.changeovers[{k}].seconds", seconds, MAX_SECONDS, bad)
-        if parameter not in names:
+        if on not in names:
             bad(
                 f"{field}.time_model.changeovers[{k}].parameter",
-                f"changeover on {parameter!r}, which the capability does not declare",
+                f"changeover on {on!r}, which the capability does not declare",
             )
 
 
-def _check_amount(field: str, value: float, maximum: float, bad) -> None:
+def _check_amount(field: str, value: float, maximum: float, bad: _Report) -> None:
     if not math.isfinite(value):
         bad(field, f"must be a finite number, got {value}")
     elif value < 0:

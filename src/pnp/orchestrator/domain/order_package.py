@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PACKAGE_FORMAT = "pnp.order-package/v1"
+PACKAGE_FORMAT: Final = "pnp.order-package/v1"
 
 
 class _Strict(BaseModel):

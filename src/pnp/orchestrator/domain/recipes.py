@@ -6,7 +6,7 @@ DAG. Field rules live on the models; rules across fields (unique step ids, known
 ``after`` targets, no cycles) run after them and report every problem at once with
 its path, which ``recipe_loader`` turns into ``file:line`` messages.
 
-The small building blocks at the top (``InputModel``, ``name_type``,
+The small building blocks at the top (``InputModel``, ``NameFormat``,
 ``semantic_error``) are shared with the other files pnp reads, such as layouts.
 """
 
@@ -15,11 +15,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import networkx as nx
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -65,45 +67,77 @@ def semantic_error(problems: Sequence[Problem]) -> PydanticCustomError:
     return PydanticCustomError(SEMANTIC_ERROR, summary, {"problems": list(problems)})
 
 
-def name_type(what: str, pattern: str, rule: str, max_length: int = 63) -> Any:
-    """A string type with a format, whose error says the rule in words."""
-    regex = re.compile(pattern)
+@dataclass(frozen=True)
+class NameFormat(GroupedMetadata):
+    """A string format whose error says the rule in words.
 
-    def check(value: str) -> str:
-        if len(value) > max_length or not regex.fullmatch(value):
-            raise PydanticCustomError("name_format", f"{value!r} is not a valid {what}: {rule}")
-        return value
+    Used as ``Annotated[StrictStr, NameFormat(...)]``: pydantic unpacks it (it is
+    annotated-types' grouped metadata) into a validator and a JSON Schema; to a type
+    checker the annotated type stays ``str``.
+    """
 
-    schema = {"type": "string", "pattern": pattern, "maxLength": max_length}
-    return Annotated[StrictStr, AfterValidator(check), WithJsonSchema(schema)]
+    what: str
+    pattern: str
+    rule: str
+    max_length: int = 63
+
+    def __iter__(self) -> Iterator[object]:
+        regex = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if len(value) > self.max_length or not regex.fullmatch(value):
+                raise PydanticCustomError(
+                    "name_format", f"{value!r} is not a valid {self.what}: {self.rule}"
+                )
+            return value
+
+        yield AfterValidator(check)
+        yield WithJsonSchema(
+            {"type": "string", "pattern": self.pattern, "maxLength": self.max_length}
+        )
 
 
-ObjectName = name_type(
-    "name",
-    r"^[a-z0-9][a-z0-9._-]{0,62}$",
-    "use lowercase letters, digits, '.', '-' and '_', starting with a letter or digit",
-)
-StepId = name_type(
-    "step id",
-    r"^[a-z0-9][a-z0-9_-]{0,62}$",
-    "use lowercase letters, digits, '-' and '_', starting with a letter or digit",
-)
-CapabilityName = name_type(
-    "capability name",
-    r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$",
-    "use dotted lowercase words such as 'cutting.laser'",
-    max_length=100,
-)
-ParameterName = name_type(
-    "parameter name",
-    r"^[a-z][a-z0-9_]*$",
-    "use lowercase letters, digits and '_', starting with a letter",
-)
-LabelKey = name_type(
-    "label key",
-    r"^[a-z][a-z0-9._-]*$",
-    "use lowercase letters, digits, '.', '-' and '_', starting with a letter",
-)
+ObjectName = Annotated[
+    StrictStr,
+    NameFormat(
+        "name",
+        r"^[a-z0-9][a-z0-9._-]{0,62}$",
+        "use lowercase letters, digits, '.', '-' and '_', starting with a letter or digit",
+    ),
+]
+StepId = Annotated[
+    StrictStr,
+    NameFormat(
+        "step id",
+        r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        "use lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    ),
+]
+CapabilityName = Annotated[
+    StrictStr,
+    NameFormat(
+        "capability name",
+        r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$",
+        "use dotted lowercase words such as 'cutting.laser'",
+        max_length=100,
+    ),
+]
+ParameterName = Annotated[
+    StrictStr,
+    NameFormat(
+        "parameter name",
+        r"^[a-z][a-z0-9_]*$",
+        "use lowercase letters, digits and '_', starting with a letter",
+    ),
+]
+LabelKey = Annotated[
+    StrictStr,
+    NameFormat(
+        "label key",
+        r"^[a-z][a-z0-9._-]*$",
+        "use lowercase letters, digits, '.', '-' and '_', starting with a letter",
+    ),
+]
 
 _INT_LIMIT = 2**63
 
@@ -267,8 +301,8 @@ def _unknown_step(step_id: str, earlier: str, known: list[str]) -> str:
     return f"{message} (steps: {shown})"
 
 
-def _precedence_graph(steps: Sequence[RecipeStep]) -> nx.DiGraph:
-    graph = nx.DiGraph()
+def _precedence_graph(steps: Sequence[RecipeStep]) -> nx.DiGraph[str]:
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(step.id for step in steps)
     graph.add_edges_from((earlier, step.id) for step in steps for earlier in step.after)
     return graph

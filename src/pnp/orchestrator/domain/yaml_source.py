@@ -156,7 +156,7 @@ class _LimitedLoader(yaml.SafeLoader):
         self._max_depth = max_depth
         self._max_nodes = max_nodes
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         self._nodes += 1
         try:
@@ -169,7 +169,9 @@ class _LimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
     def _refuse(self, description: str) -> None:
-        where = f"{self._source}:{self.peek_event().start_mark.line + 1}"
+        # PyYAML's stubs leave Parser.peek_event unannotated (it returns an Event).
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        where = f"{self._source}:{event.start_mark.line + 1}"
         raise _refuse(where, description)
 
 
@@ -177,8 +179,10 @@ def _single_document(loader: _LimitedLoader, source: str) -> MappingNode:
     if not loader.check_node():
         raise _refuse(f"{source}:1", "the document is empty; expected a mapping")
     root = loader.get_node()
+    assert root is not None  # check_node() said a node follows
     if loader.check_node():
-        line = loader.peek_event().start_mark.line + 1
+        # PyYAML's stubs leave Parser.peek_event unannotated (it returns an Event).
+        line = loader.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
         raise _refuse(
             f"{source}:{line}",
             "a second YAML document starts here; a file holds exactly one",
@@ -263,7 +267,8 @@ class _Walk:
                 text = "a list or mapping cannot be a mapping key"
             self._add(path, line, text)
             return None
-        return key_node.value
+        key: str = key_node.value
+        return key
 
     def _tag_ok(self, node: Node, allowed: set[str], path: PathKey) -> bool:
         if node.tag in allowed:
@@ -272,7 +277,7 @@ class _Walk:
         self._add(path, node.start_mark.line + 1, f"unsupported tag {shorten(shown)}")
         return False
 
-    def _construct_scalar(self, node: ScalarNode, path: PathKey) -> None:
+    def _construct_scalar(self, node: Node, path: PathKey) -> None:
         # Built now (and cached by the loader) so a bad date or an over-long integer
         # is reported on its line rather than failing the whole construction.
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pnp.orchestrator.domain.orders import OrderRecord
 from pnp.orchestrator.planning.plan import Plan
@@ -18,12 +19,12 @@ class PlanKpis:
 
 
 def plan_kpis(plan: Plan, orders: tuple[OrderRecord, ...]) -> PlanKpis:
-    finish = {}
+    finish: dict[str, datetime] = {}
     for a in plan.assignments:
         finish[a.order_id] = max(finish.get(a.order_id, a.end), a.end)
     due = {o.order_id: o.recipe.spec.due for o in orders}
     on_time = sum(
-        1 for order_id, end in finish.items() if due.get(order_id) is None or end <= due[order_id]
+        1 for order_id, end in finish.items() if (by := due.get(order_id)) is None or end <= by
     )
     return PlanKpis(
         orders_planned=len(finish),

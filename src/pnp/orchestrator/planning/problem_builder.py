@@ -90,12 +90,13 @@ def build_problem(
             _operation(op, job, live_modules, modules, at, inputs.lost_module_ids, inputs)
             for op in expand_order(order.order_id, order.recipe)
         ]
-        if any(b is None for b in built):
+        complete = [b for b in built if b is not None]
+        if len(complete) < len(built):
             unplanned.append(order.order_id)
             continue
         jobs.append(_job(order, inputs.origin))
         order_ids.append(order.order_id)
-        for op, operation in zip(expand_order(order.order_id, order.recipe), built, strict=True):
+        for op, operation in zip(expand_order(order.order_id, order.recipe), complete, strict=True):
             specs.append(op)
             operations.append(operation)
 
@@ -181,16 +182,16 @@ def _without_overlapping_facts(operations: list[scheduler.Operation]) -> list[sc
     history as overbooked.
     """
     result = list(operations)
-    frozen_on: dict[int, list[int]] = {}
+    frozen_on: dict[int, list[tuple[int, scheduler.Placement]]] = {}
     for index, operation in enumerate(result):
         if operation.frozen is not None:
-            frozen_on.setdefault(operation.frozen.machine, []).append(index)
-    for indices in frozen_on.values():
-        indices.sort(key=lambda i: (result[i].frozen.start, result[i].modes[0].duration))
+            frozen_on.setdefault(operation.frozen.machine, []).append((index, operation.frozen))
+    for placed in frozen_on.values():
+        placed.sort(key=lambda p: (p[1].start, result[p[0]].modes[0].duration))
         free_from: int | None = None
-        for index in indices:
+        for index, frozen in placed:
             operation = result[index]
-            start, mode = operation.frozen.start, operation.modes[0]
+            start, mode = frozen.start, operation.modes[0]
             end = start + mode.duration
             if free_from is not None and start < free_from:
                 done = end <= 0  # it ended before now: keep the end, shorten the span
@@ -199,7 +200,7 @@ def _without_overlapping_facts(operations: list[scheduler.Operation]) -> list[sc
                 result[index] = dataclasses.replace(
                     operation,
                     modes=(dataclasses.replace(mode, duration=duration),),
-                    frozen=dataclasses.replace(operation.frozen, start=new_start),
+                    frozen=dataclasses.replace(frozen, start=new_start),
                 )
                 end = new_start + duration
             free_from = end if free_from is None else max(free_from, end)
@@ -208,6 +209,7 @@ def _without_overlapping_facts(operations: list[scheduler.Operation]) -> list[sc
 
 def _mode(op: OperationSpec, module: ModuleDescription, at: dict[str, int]) -> scheduler.Mode:
     capability = module.capability(op.capability)
+    assert capability is not None  # the module was chosen because it offers it
     return scheduler.Mode(
         machine=at[module.module_id],
         duration=capability.time_model.duration_seconds(op.units),
@@ -250,6 +252,7 @@ def _changeover_seconds(module: ModuleDescription, capability: str, a: str, b: s
     values_a = dict(v.split("=", 1) for v in a.split(":", 1)[1].split(","))
     values_b = dict(v.split("=", 1) for v in b.split(":", 1)[1].split(","))
     offer = module.capability(capability)
+    assert offer is not None  # the families are of operations this module can do
     # Several parameters changing at once take the longest of their changeovers.
     return math.ceil(
         max(
@@ -264,7 +267,7 @@ def _previous(
 ) -> tuple[scheduler.Placement | None, ...]:
     if not inputs.previous:
         return ()
-    placements = []
+    placements: list[scheduler.Placement | None] = []
     for op in specs:
         planned = inputs.previous.get(op.operation_id)
         if planned is None or planned[0] not in at:

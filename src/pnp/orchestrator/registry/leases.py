@@ -16,6 +16,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypedDict, Unpack
 
 from pnp.orchestrator.clock import Clock
 from pnp.orchestrator.domain.layout import Layout
@@ -53,6 +54,18 @@ class ModuleEntry:
     @property
     def module_id(self) -> str:
         return self.description.module_id
+
+
+class _EntryChanges(TypedDict, total=False):
+    """The fields of a ``ModuleEntry`` that change while the module is registered."""
+
+    lease_deadline: float
+    liveness: Liveness
+    session_open: bool
+    item_state: str
+    draining: bool
+    session_token: int
+    released: bool
 
 
 class Registry:
@@ -183,7 +196,7 @@ class Registry:
             session_open=True,
             liveness=Liveness.ALIVE,
             session_token=entry.session_token + 1,
-            **self._renewed(),
+            lease_deadline=self._renewed_deadline(),
         )
 
     def _current_session(self, module_id: str, epoch: int, token: int) -> ModuleEntry:
@@ -195,7 +208,12 @@ class Registry:
     def heartbeat(self, module_id: str, epoch: int, token: int) -> float:
         """Renews the lease; returns the seconds it now has left."""
         entry = self._current_session(module_id, epoch, token)
-        self._put(entry, liveness=Liveness.ALIVE, session_open=True, **self._renewed())
+        self._put(
+            entry,
+            liveness=Liveness.ALIVE,
+            session_open=True,
+            lease_deadline=self._renewed_deadline(),
+        )
         return self.lease_ttl
 
     def report_state(self, module_id: str, epoch: int, token: int, item_state: str) -> ModuleEntry:
@@ -272,10 +290,10 @@ class Registry:
     def lease_expires_at(self, entry: ModuleEntry) -> datetime:
         return self.clock.now() + timedelta(seconds=entry.lease_deadline - self.clock.monotonic())
 
-    def _renewed(self) -> dict:
-        return {"lease_deadline": self.clock.monotonic() + self.lease_ttl}
+    def _renewed_deadline(self) -> float:
+        return self.clock.monotonic() + self.lease_ttl
 
-    def _put(self, entry: ModuleEntry, **changes) -> ModuleEntry:
+    def _put(self, entry: ModuleEntry, **changes: Unpack[_EntryChanges]) -> ModuleEntry:
         updated = replace(entry, **changes)
         self._entries[entry.module_id] = updated
         return updated

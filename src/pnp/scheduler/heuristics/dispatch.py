@@ -32,6 +32,9 @@ from pnp.scheduler.result import ScheduledOperation
 
 # Larger than any due date we can meet; jobs without a due date sort after all others.
 _NO_DUE = 2**60
+# Priority of an operation ready to place, smallest first: planned or earliest start
+# (less the job's boost), slack to its due date, minus the work left after it.
+_Key = tuple[float, int, int]
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class _Dispatcher:
         ]
         # Heap of (key, operation, version); an operation's entry is stale when its
         # cached option was recomputed after a booking on the machine it had chosen.
-        heap: list[tuple[tuple, int, int]] = []
+        heap: list[tuple[_Key, int, int]] = []
         options: dict[int, _Option] = {}
         versions: dict[int, int] = {}
         by_machine: dict[int, set[int]] = {}
@@ -133,7 +136,7 @@ class _Dispatcher:
     def _best_option(self, i: int) -> _Option | None:
         op = self.problem.operations[i]
         previous = self.problem.previous_placement(i)
-        best: tuple | None = None
+        best: tuple[tuple[bool, int, int, bool], _Option] | None = None
         for mode in op.modes:
             start = self.timelines[mode.machine].earliest_start(
                 self._ready(i, mode.machine), mode.duration, mode.family
@@ -151,7 +154,7 @@ class _Dispatcher:
                 best = (rank, _Option(start, start + mode.duration, mode))
         return None if best is None else best[1]
 
-    def _key(self, i: int, option: _Option) -> tuple:
+    def _key(self, i: int, option: _Option) -> _Key:
         problem = self.problem
         previous = problem.previous_placement(i)
         job = problem.jobs[problem.operations[i].job]

@@ -52,7 +52,7 @@ def improve(
     *,
     seed: int,
     should_stop: Callable[[], bool],
-    on_improvement: Callable[[_Schedule], None],
+    on_improvement: Callable[[_Schedule], object],
 ) -> _Schedule:
     """Improve ``schedule``'s makespan until ``should_stop()`` says so."""
     graph = DisjunctiveGraph(problem)

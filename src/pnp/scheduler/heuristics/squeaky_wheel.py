@@ -33,7 +33,7 @@ def improve(
     *,
     seed: int,
     should_stop: Callable[[float], bool],
-    on_schedule: Callable[[_Schedule], None],
+    on_schedule: Callable[[_Schedule], object],
 ) -> None:
     """Dispatch again and again, offering each plan, until ``should_stop(seconds)``,
     where ``seconds`` is how long the next pass will likely take (the last one's time),
@@ -52,8 +52,8 @@ def improve(
         on_schedule(schedule)
         completion: dict[int, int] = {}
         for s in schedule:
-            job = problem.operations[s.operation].job
-            completion[job] = max(completion.get(job, s.end), s.end)
+            j = problem.operations[s.operation].job
+            completion[j] = max(completion.get(j, s.end), s.end)
         for j, job in enumerate(problem.jobs):
             late = 0 if job.due is None or j not in completion else completion[j] - job.due
             boosts[j] += _PUSH * job.weight * max(0, late) + rng.uniform(0, noise)

@@ -91,7 +91,7 @@ def add_tardiness_definitions(
             model.add(tardiness >= variables.ends[i] - due)
 
 
-def moved_expression(problem: Problem, variables: Variables) -> cp_model.LinearExprT:
+def moved_expression(problem: Problem, variables: Variables) -> cp_model.LinearExpr | int:
     """Number of stability candidates not on their previous machine."""
     terms = []
     for i in stability_candidates(problem):
