@@ -30,7 +30,9 @@ Resolver = Callable[[str, int], Awaitable[tuple[IPAddress, ...]]]
 
 
 async def resolve_host(host: str, port: int) -> tuple[IPAddress, ...]:
-    """Every address ``host`` resolves to (empty when it does not), in resolver order."""
+    """Every address ``host`` resolves to (empty when it does not): IPv4 first, then in
+    resolver order. The first is the one kept, and servers listen on IPv4 far more
+    often than on both (``localhost`` resolves to ::1 first on many systems)."""
     loop = asyncio.get_running_loop()
     try:
         answers = await asyncio.wait_for(
@@ -41,7 +43,7 @@ async def resolve_host(host: str, port: int) -> tuple[IPAddress, ...]:
     addresses: dict[IPAddress, None] = {}
     for _family, _type, _proto, _name, sockaddr in answers:
         addresses.setdefault(ipaddress.ip_address(sockaddr[0]), None)
-    return tuple(addresses)
+    return tuple(sorted(addresses, key=lambda address: address.version))
 
 
 def module_networks(option: tuple[str, ...] | None, layout: Layout | None) -> ModuleNetworks:
