@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from asyncua import Client, ua
 
 from pnp.sdk.opcua_security import secure_client
-from pnp.sdk.opcua_server import NAMESPACE_URI
-from pnp.sdk.packml import State
 from pnp.sdk.security import ClientCredentials
 from pnp.sdk.skill import UNITS_KEY
+from pnp.v1.opcua import NAMESPACE_URI, ItemState, ModuleNode, Refusal, SkillVariable
+from pnp.v1.opcua import PackMLState as S
+from pnp.v1.opcua import SkillMethod as M
 
-ITEM_STATES = {"NotAvailable", "OutOfService", "NotExecuting", "Executing"}
+ITEM_STATES = set(ItemState)
 LONG_RUN_UNITS = 100_000
 
 
@@ -64,16 +65,26 @@ class _SkillProbe:
         self.nodes: dict = {}
 
     async def load(self) -> None:
-        for child in ("CurrentState", "StateNumber", "ExecutionId", "Progress", "Envelope"):
+        for child in (
+            SkillVariable.CURRENT_STATE,
+            SkillVariable.STATE_NUMBER,
+            SkillVariable.EXECUTION_ID,
+            SkillVariable.PROGRESS,
+            SkillVariable.ENVELOPE,
+        ):
             self.nodes[child] = await self.node.get_child(f"{self.idx}:{child}")
 
-    async def read(self, child: str):
+    async def read(self, child: SkillVariable):
         return await self.nodes[child].read_value()
 
-    async def call(self, method: str, *args):
+    async def state(self) -> str:
+        """The state ``CurrentState`` names now (a PackML label, if the module conforms)."""
+        return await self.read(SkillVariable.CURRENT_STATE)
+
+    async def call(self, method: M, *args):
         return await self.node.call_method(f"{self.idx}:{method}", *args)
 
-    async def wait_for(self, state: str, timeout: float) -> list[str]:
+    async def wait_for(self, state: S, timeout: float) -> list[str]:
         """Seen states until ``state``; raises CheckFailed after ``timeout``."""
         trail = []
         try:
@@ -81,11 +92,13 @@ class _SkillProbe:
                 while True:
                     seen = await self.seen.get()
                     trail.append(seen)
-                    if seen == state:
+                    if seen == state.label:
                         return trail
         except TimeoutError:
-            now = await self.read("CurrentState")
-            raise CheckFailed(f"waited {timeout:g} s for {state}; saw {trail}, now {now}") from None
+            now = await self.state()
+            raise CheckFailed(
+                f"waited {timeout:g} s for {state.label}; saw {trail}, now {now}"
+            ) from None
 
     def drain(self) -> list[str]:
         drained = []
@@ -132,18 +145,20 @@ async def check_module(
     try:
         results.append(CheckResult("connect", True, endpoint))
         idx = await client.get_namespace_index(NAMESPACE_URI)
-        module = await client.nodes.objects.get_child(f"{idx}:Module")
+        module = await client.nodes.objects.get_child(f"{idx}:{ModuleNode.MODULE}")
         probes: dict[str, _SkillProbe] = {}
 
         async def information_model() -> str:
-            for name in ("ModuleId", "Vendor", "Model"):
+            for name in (ModuleNode.MODULE_ID, ModuleNode.VENDOR, ModuleNode.MODEL):
                 value = await (await module.get_child(f"{idx}:{name}")).read_value()
                 if not isinstance(value, str) or not value:
                     raise CheckFailed(f"{name} must be a non-empty String, got {value!r}")
-            item_state = await (await module.get_child(f"{idx}:ItemState")).read_value()
+            item_state = await (
+                await module.get_child(f"{idx}:{ModuleNode.ITEM_STATE}")
+            ).read_value()
             if item_state not in ITEM_STATES:
                 raise CheckFailed(f"ItemState {item_state!r} is not one of {sorted(ITEM_STATES)}")
-            skills = await (await module.get_child(f"{idx}:Skills")).get_children()
+            skills = await (await module.get_child(f"{idx}:{ModuleNode.SKILLS}")).get_children()
             if not skills:
                 raise CheckFailed("the Skills folder is empty")
             for node in skills:
@@ -157,7 +172,8 @@ async def check_module(
             return results
 
         async def telemetry() -> str:
-            variables = await (await module.get_child(f"{idx}:Telemetry")).get_children()
+            telemetry_folder = await module.get_child(f"{idx}:{ModuleNode.TELEMETRY}")
+            variables = await telemetry_folder.get_children()
             if not variables:
                 raise CheckFailed("the Telemetry folder has no variables")
             names = [(await v.read_browse_name()).Name for v in variables]
@@ -168,12 +184,11 @@ async def check_module(
 
         await check("telemetry", telemetry)
 
+        state_nodes = {p: p.nodes[SkillVariable.CURRENT_STATE] for p in probes.values()}
         subscription = await client.create_subscription(
-            20, _Handler({p.nodes["CurrentState"].nodeid: p for p in probes.values()})
+            20, _Handler({node.nodeid: p for p, node in state_nodes.items()})
         )
-        await subscription.subscribe_data_change(
-            [p.nodes["CurrentState"] for p in probes.values()], queuesize=100
-        )
+        await subscription.subscribe_data_change(list(state_nodes.values()), queuesize=100)
         for probe in probes.values():
             await _check_skill(probe, timeout, check)
         with contextlib.suppress(Exception):
@@ -186,17 +201,17 @@ async def check_module(
 
 async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
     name = probe.name
-    envelope = json.loads(await probe.read("Envelope"))
+    envelope = json.loads(await probe.read(SkillVariable.ENVELOPE))
     parameters = sample_parameters(envelope)
     quick = json.dumps({**parameters, UNITS_KEY: 1})
     long = json.dumps({**parameters, UNITS_KEY: LONG_RUN_UNITS})
     settle = min(0.3, timeout)
 
-    async def call_expecting(method: str, expected_state: str, *args) -> None:
+    async def call_expecting(method: M, expected_state: S, *args) -> None:
         await probe.call(method, *args)
         await probe.wait_for(expected_state, timeout)
 
-    async def refused(method: str, *args) -> str:
+    async def refused(method: M, *args) -> str:
         try:
             await probe.call(method, *args)
         except ua.UaStatusCodeError as error:
@@ -204,8 +219,8 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         return ""
 
     async def idle_at_start() -> str:
-        state, number = await probe.read("CurrentState"), await probe.read("StateNumber")
-        if state != State.IDLE.label or number != State.IDLE:
+        state, number = await probe.state(), await probe.read(SkillVariable.STATE_NUMBER)
+        if state != S.IDLE.label or number != S.IDLE:
             raise CheckFailed(f"expected Idle (4) before the checks, found {state} ({number})")
         return ""
 
@@ -214,21 +229,21 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
     probe.drain()
 
     async def refuses_out_of_state() -> str:
-        status = await refused("Unhold")
-        if status != "BadInvalidState":
+        status = await refused(M.UNHOLD)
+        if status != Refusal.BAD_INVALID_STATE:
             raise CheckFailed(f"Unhold in Idle should be BadInvalidState, got {status or 'Good'}")
-        if await probe.read("CurrentState") != "Idle":
+        if await probe.state() != S.IDLE.label:
             raise CheckFailed("a refused command changed the state")
         return "Unhold in Idle -> BadInvalidState"
 
     async def refuses_bad_parameters() -> str:
-        status = await refused("Start", _new_id(), "[not, an, object")
-        if status != "BadInvalidArgument":
+        status = await refused(M.START, _new_id(), "[not, an, object")
+        if status != Refusal.BAD_INVALID_ARGUMENT:
             raise CheckFailed(
                 f"Start with bad JSON should be BadInvalidArgument, got {status or 'Good'}"
             )
-        status = await refused("Start", _new_id(), json.dumps({"no_such_parameter": 1}))
-        if status != "BadInvalidArgument":
+        status = await refused(M.START, _new_id(), json.dumps({"no_such_parameter": 1}))
+        if status != Refusal.BAD_INVALID_ARGUMENT:
             raise CheckFailed(
                 "Start with an unknown parameter should be BadInvalidArgument, "
                 f"got {status or 'Good'}"
@@ -238,19 +253,19 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
     execution = _new_id()
 
     async def runs_to_complete() -> str:
-        accepted = await probe.call("Start", execution, quick)
+        accepted = await probe.call(M.START, execution, quick)
         if accepted is not True:
             raise CheckFailed(f"Start returned {accepted!r}, expected True")
-        trail = await probe.wait_for("Complete", timeout)
-        if "Execute" not in trail:
+        trail = await probe.wait_for(S.COMPLETE, timeout)
+        if S.EXECUTE.label not in trail:
             raise CheckFailed(f"Execute was never seen on the way to Complete: {trail}")
-        if await probe.read("ExecutionId") != execution:
+        if await probe.read(SkillVariable.EXECUTION_ID) != execution:
             raise CheckFailed("ExecutionId does not name the execution")
         return " -> ".join(trail)
 
     async def start_is_idempotent() -> str:
         probe.drain()
-        status = await refused("Start", execution, quick)
+        status = await refused(M.START, execution, quick)
         if status:
             raise CheckFailed(
                 f"a repeated Start of the completed execution was refused ({status}); "
@@ -259,8 +274,8 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         await asyncio.sleep(settle)
         if probe.drain():
             raise CheckFailed("a repeated Start changed the state: the work ran again")
-        await call_expecting("Reset", "Idle")
-        await probe.call("Start", execution, quick)  # once more, now in Idle
+        await call_expecting(M.RESET, S.IDLE)
+        await probe.call(M.START, execution, quick)  # once more, now in Idle
         await asyncio.sleep(settle)
         again = probe.drain()
         if again:
@@ -269,47 +284,47 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
 
     async def back_to_idle() -> None:
         """Bring the skill back to Idle, so one failed check does not fail the next."""
-        state = await probe.read("CurrentState")
-        if state in ("Aborting", "Aborted"):
-            await probe.wait_for("Aborted", timeout) if state == "Aborting" else None
-            await call_expecting("Clear", "Stopped")
-            state = "Stopped"
-        elif state not in ("Idle", "Complete", "Stopped"):
-            await call_expecting("Stop", "Stopped")
-            state = "Stopped"
-        if state != "Idle":
-            await call_expecting("Reset", "Idle")
+        state = S.from_label(await probe.state())
+        if state in (S.ABORTING, S.ABORTED):
+            await probe.wait_for(S.ABORTED, timeout) if state is S.ABORTING else None
+            await call_expecting(M.CLEAR, S.STOPPED)
+            state = S.STOPPED
+        elif state not in (S.IDLE, S.COMPLETE, S.STOPPED):
+            await call_expecting(M.STOP, S.STOPPED)
+            state = S.STOPPED
+        if state is not S.IDLE:
+            await call_expecting(M.RESET, S.IDLE)
         probe.drain()
 
     async def hold_unhold_stop() -> str:
         await back_to_idle()
-        await call_expecting("Start", "Execute", _new_id(), long)
-        await call_expecting("Hold", "Held")
-        if await probe.read("StateNumber") != State.HELD:
-            raise CheckFailed("StateNumber is not 11 in Held")
-        await call_expecting("Unhold", "Execute")
-        await call_expecting("Suspend", "Suspended")
-        await call_expecting("Unsuspend", "Execute")
-        await call_expecting("Stop", "Stopped")
-        await call_expecting("Reset", "Idle")
+        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
+        await call_expecting(M.HOLD, S.HELD)
+        if await probe.read(SkillVariable.STATE_NUMBER) != S.HELD:
+            raise CheckFailed(f"StateNumber is not {int(S.HELD)} in Held")
+        await call_expecting(M.UNHOLD, S.EXECUTE)
+        await call_expecting(M.SUSPEND, S.SUSPENDED)
+        await call_expecting(M.UNSUSPEND, S.EXECUTE)
+        await call_expecting(M.STOP, S.STOPPED)
+        await call_expecting(M.RESET, S.IDLE)
         return ""
 
     async def abort_and_clear() -> str:
         await back_to_idle()
-        await call_expecting("Start", "Execute", _new_id(), long)
-        await call_expecting("Abort", "Aborted")
-        status = await refused("Reset")
-        if status != "BadInvalidState":
+        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
+        await call_expecting(M.ABORT, S.ABORTED)
+        status = await refused(M.RESET)
+        if status != Refusal.BAD_INVALID_STATE:
             raise CheckFailed(f"Reset in Aborted should be BadInvalidState, got {status or 'Good'}")
-        await call_expecting("Clear", "Stopped")
-        await call_expecting("Reset", "Idle")
+        await call_expecting(M.CLEAR, S.STOPPED)
+        await call_expecting(M.RESET, S.IDLE)
         return ""
 
     async def to_complete() -> str:
         await back_to_idle()
-        await call_expecting("Start", "Execute", _new_id(), long)
-        await call_expecting("ToComplete", "Complete")
-        await call_expecting("Reset", "Idle")
+        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
+        await call_expecting(M.TO_COMPLETE, S.COMPLETE)
+        await call_expecting(M.RESET, S.IDLE)
         return ""
 
     await check(f"{name}: refuses commands out of state", refuses_out_of_state)

@@ -40,16 +40,18 @@ from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.session import RegistryClient
 from pnp.sdk.skill import Execution, Handler, SkillRuntime
 from pnp.v1 import module_pb2, registry_pb2
+from pnp.v1.opcua import ItemState
 
 log = logging.getLogger(__name__)
 
 ConfigureHandler = Callable[[dict], Awaitable[None]]
 
+# The same item states in the gRPC half of the contract.
 _ITEM_STATE_CODES = {
-    "NotAvailable": module_pb2.ITEM_STATE_NOT_AVAILABLE,
-    "OutOfService": module_pb2.ITEM_STATE_OUT_OF_SERVICE,
-    "NotExecuting": module_pb2.ITEM_STATE_NOT_EXECUTING,
-    "Executing": module_pb2.ITEM_STATE_EXECUTING,
+    ItemState.NOT_AVAILABLE: module_pb2.ITEM_STATE_NOT_AVAILABLE,
+    ItemState.OUT_OF_SERVICE: module_pb2.ITEM_STATE_OUT_OF_SERVICE,
+    ItemState.NOT_EXECUTING: module_pb2.ITEM_STATE_NOT_EXECUTING,
+    ItemState.EXECUTING: module_pb2.ITEM_STATE_EXECUTING,
 }
 
 
@@ -91,7 +93,7 @@ class Module:
         self.serving = asyncio.Event()  # set once OPC UA listens
         self.skills: dict[str, SkillRuntime] = {}
         self.telemetry: dict[str, float] = {}
-        self._item_state = "NotExecuting"
+        self._item_state = ItemState.NOT_EXECUTING
         self.opcua = ModuleOpcUaServer(
             module_id=module_id,
             vendor=module_type.vendor,
@@ -157,7 +159,7 @@ class Module:
         return self.opcua.endpoint
 
     @property
-    def item_state(self) -> str:
+    def item_state(self) -> ItemState:
         return self._item_state
 
     def descriptor(self) -> module_pb2.ModuleDescriptor:
@@ -206,15 +208,15 @@ class Module:
         if self.serving.is_set():
             asyncio.get_running_loop().create_task(self.opcua.publish_telemetry(name, value))
 
-    def _compute_item_state(self) -> str:
+    def _compute_item_state(self) -> ItemState:
         states = {runtime.state for runtime in self.skills.values()}
         if states & BUSY:
-            return "Executing"
+            return ItemState.EXECUTING
         if states & {State.ABORTING, State.ABORTED, State.CLEARING}:
-            return "NotAvailable"
+            return ItemState.NOT_AVAILABLE
         if self.released or states & {State.STOPPING, State.STOPPED}:
-            return "OutOfService"
-        return "NotExecuting"
+            return ItemState.OUT_OF_SERVICE
+        return ItemState.NOT_EXECUTING
 
     async def _skill_changed(self, runtime: SkillRuntime) -> None:
         if self.serving.is_set():

@@ -1,8 +1,9 @@
-"""A module's OPC UA server: the information model of DESIGN.md 4.2 over its skills.
+"""A module's OPC UA server: the pnp.v1.opcua information model over its skills.
 
 ::
 
-    Objects/Module  (ns = urn:pnp:module, string NodeIds prefixed "<module id>.")
+    Objects/Module  (ns = urn:pnp:module, string NodeIds prefixed "<module id>.";
+                     every name here is defined once, in pnp.v1.opcua)
       ModuleId, Vendor, Model, ItemState
       Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson, Envelope,
                           Start(executionId, parametersJson) -> accepted,
@@ -30,21 +31,31 @@ from pnp.sdk.opcua_security import secure_server
 from pnp.sdk.packml import Command, CommandRefused
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.skill import InvalidParameters, SkillRuntime
+from pnp.v1.opcua import (
+    NAMESPACE_URI,
+    ExecutionOutcome,
+    ItemState,
+    MethodArgument,
+    ModuleNode,
+    Refusal,
+    SkillMethod,
+    SkillVariable,
+    node_identifier,
+)
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_URI = "urn:pnp:module"
+# The methods that issue a PackML command and take no arguments: all but Start and
+# QueryExecution, in the contract's order.
 _COMMAND_METHODS = {
-    "Stop": Command.STOP,
-    "Hold": Command.HOLD,
-    "Unhold": Command.UNHOLD,
-    "Suspend": Command.SUSPEND,
-    "Unsuspend": Command.UNSUSPEND,
-    "Abort": Command.ABORT,
-    "Clear": Command.CLEAR,
-    "Reset": Command.RESET,
-    "ToComplete": Command.COMPLETE,
+    method: Command(method)
+    for method in SkillMethod
+    if method not in (SkillMethod.START, SkillMethod.QUERY_EXECUTION)
 }
+_BAD_INVALID_STATE = getattr(ua.StatusCodes, Refusal.BAD_INVALID_STATE)
+_BAD_INVALID_ARGUMENT = getattr(ua.StatusCodes, Refusal.BAD_INVALID_ARGUMENT)
+_SKILLS = (ModuleNode.MODULE, ModuleNode.SKILLS)
+_TELEMETRY = (ModuleNode.MODULE, ModuleNode.TELEMETRY)
 
 
 class ModuleOpcUaServer:
@@ -76,11 +87,11 @@ class ModuleOpcUaServer:
     def endpoint(self) -> str:
         return f"opc.tcp://{self.host}:{self.port}"
 
-    def _id(self, path: str) -> ua.NodeId:
-        return ua.NodeId(f"{self.module_id}.{path}", self._idx)
+    def _id(self, *path: str) -> ua.NodeId:
+        return ua.NodeId(node_identifier(self.module_id, *path), self._idx)
 
     def _name(self, name: str) -> ua.QualifiedName:
-        return ua.QualifiedName(name, self._idx)
+        return ua.QualifiedName(str(name), self._idx)
 
     async def start(self) -> None:
         server = self.server
@@ -94,26 +105,28 @@ class ModuleOpcUaServer:
         else:
             server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         self._idx = await server.register_namespace(NAMESPACE_URI)
-        module = await server.nodes.objects.add_object(self._id("Module"), self._name("Module"))
+        module = await server.nodes.objects.add_object(
+            self._id(ModuleNode.MODULE), self._name(ModuleNode.MODULE)
+        )
         for name, value in (
-            ("ModuleId", self.module_id),
-            ("Vendor", self.vendor),
-            ("Model", self.model),
+            (ModuleNode.MODULE_ID, self.module_id),
+            (ModuleNode.VENDOR, self.vendor),
+            (ModuleNode.MODEL, self.model),
         ):
             await module.add_variable(
-                self._id(f"Module.{name}"), self._name(name), value, ua.VariantType.String
+                self._id(ModuleNode.MODULE, name), self._name(name), value, ua.VariantType.String
             )
         self._item_state = await module.add_variable(
-            self._id("Module.ItemState"),
-            self._name("ItemState"),
-            "NotExecuting",
+            self._id(ModuleNode.MODULE, ModuleNode.ITEM_STATE),
+            self._name(ModuleNode.ITEM_STATE),
+            str(ItemState.NOT_EXECUTING),
             ua.VariantType.String,
         )
-        skills = await module.add_folder(self._id("Module.Skills"), self._name("Skills"))
+        skills = await module.add_folder(self._id(*_SKILLS), self._name(ModuleNode.SKILLS))
         for capability, runtime in self.runtimes.items():
             await self._add_skill(skills, capability, runtime)
         self._telemetry_folder = await module.add_folder(
-            self._id("Module.Telemetry"), self._name("Telemetry")
+            self._id(*_TELEMETRY), self._name(ModuleNode.TELEMETRY)
         )
         try:
             await server.start()
@@ -145,44 +158,31 @@ class ModuleOpcUaServer:
         await self.server.stop()
 
     async def _add_skill(self, parent, capability: str, runtime: SkillRuntime) -> None:
-        base = f"Module.Skills.{capability}"
-        skill = await parent.add_object(self._id(base), self._name(capability))
+        base = (*_SKILLS, capability)
+        skill = await parent.add_object(self._id(*base), self._name(capability))
+
+        async def variable(name: SkillVariable, value, kind: ua.VariantType):
+            return await skill.add_variable(self._id(*base, name), self._name(name), value, kind)
+
+        string, double = ua.VariantType.String, ua.VariantType.Double
         nodes = {
-            "CurrentState": await skill.add_variable(
-                self._id(f"{base}.CurrentState"),
-                self._name("CurrentState"),
-                runtime.state.label,
-                ua.VariantType.String,
+            SkillVariable.CURRENT_STATE: await variable(
+                SkillVariable.CURRENT_STATE, runtime.state.label, string
             ),
-            "StateNumber": await skill.add_variable(
-                self._id(f"{base}.StateNumber"),
-                self._name("StateNumber"),
-                int(runtime.state),
-                ua.VariantType.Int32,
+            SkillVariable.STATE_NUMBER: await variable(
+                SkillVariable.STATE_NUMBER, int(runtime.state), ua.VariantType.Int32
             ),
-            "ExecutionId": await skill.add_variable(
-                self._id(f"{base}.ExecutionId"),
-                self._name("ExecutionId"),
-                "",
-                ua.VariantType.String,
-            ),
-            "Progress": await skill.add_variable(
-                self._id(f"{base}.Progress"), self._name("Progress"), 0.0, ua.VariantType.Double
-            ),
-            # Beyond DESIGN.md 4.2: the finished execution's results (measurements) as a
+            SkillVariable.EXECUTION_ID: await variable(SkillVariable.EXECUTION_ID, "", string),
+            SkillVariable.PROGRESS: await variable(SkillVariable.PROGRESS, 0.0, double),
+            # Beyond the reference OPC UA model: the finished execution's results (measurements) as a
             # JSON object, so the orchestrator can record them with the attempt.
-            "ResultJson": await skill.add_variable(
-                self._id(f"{base}.ResultJson"),
-                self._name("ResultJson"),
-                "{}",
-                ua.VariantType.String,
-            ),
+            SkillVariable.RESULT_JSON: await variable(SkillVariable.RESULT_JSON, "{}", string),
         }
-        # Beyond DESIGN.md 4.2: the capability's envelope and time model as JSON, so a
+        # Beyond the reference OPC UA model: the capability's envelope and time model as JSON, so a
         # client (the conformance kit) can find valid parameters without the descriptor.
         await skill.add_property(
-            self._id(f"{base}.Envelope"),
-            self._name("Envelope"),
+            self._id(*base, SkillVariable.ENVELOPE),
+            self._name(SkillVariable.ENVELOPE),
             runtime.capability.model_dump_json(),
             ua.VariantType.String,
         )
@@ -195,25 +195,26 @@ class ModuleOpcUaServer:
                 )
             except CommandRefused as refused:
                 log.info("%s %s: %s", self.module_id, capability, refused)
-                return ua.StatusCode(ua.StatusCodes.BadInvalidState)
+                return ua.StatusCode(_BAD_INVALID_STATE)
             except InvalidParameters as invalid:
                 log.info("%s %s: refused parameters: %s", self.module_id, capability, invalid)
-                return ua.StatusCode(ua.StatusCodes.BadInvalidArgument)
+                return ua.StatusCode(_BAD_INVALID_ARGUMENT)
             return [ua.Variant(accepted, ua.VariantType.Boolean)]
 
         await skill.add_method(
-            self._id(f"{base}.Start"),
-            self._name("Start"),
+            self._id(*base, SkillMethod.START),
+            self._name(SkillMethod.START),
             start,
             [
                 _argument(
-                    "executionId", "the operation attempt to run; a repeated id never runs twice"
+                    MethodArgument.EXECUTION_ID,
+                    "the operation attempt to run; a repeated id never runs twice",
                 ),
-                _argument("parametersJson", "the step's parameters as a JSON object"),
+                _argument(MethodArgument.PARAMETERS_JSON, "the step's parameters as a JSON object"),
             ],
             [
                 _argument(
-                    "accepted",
+                    MethodArgument.ACCEPTED,
                     "true when the execution is (or was already) accepted",
                     ua.VariantType.Boolean,
                 )
@@ -223,25 +224,32 @@ class ModuleOpcUaServer:
         async def query(_parent, execution_id):
             outcome, results = runtime.outcome_of(str(execution_id.Value or ""))
             return [
-                ua.Variant(outcome, ua.VariantType.String),
+                ua.Variant(str(outcome), ua.VariantType.String),
                 ua.Variant(json.dumps(results, default=str), ua.VariantType.String),
             ]
 
-        # Beyond DESIGN.md 4.2: what became of an execution id, for an orchestrator that
+        # Beyond the reference OPC UA model: what became of an execution id, for an orchestrator that
         # restarts with executions in flight (running, complete, stopped, aborted, unknown).
         await skill.add_method(
-            self._id(f"{base}.QueryExecution"),
-            self._name("QueryExecution"),
+            self._id(*base, SkillMethod.QUERY_EXECUTION),
+            self._name(SkillMethod.QUERY_EXECUTION),
             query,
-            [_argument("executionId", "an execution id this skill may have been started with")],
             [
-                _argument("outcome", "running, complete, stopped, aborted or unknown"),
-                _argument("resultsJson", "the results when complete, as a JSON object"),
+                _argument(
+                    MethodArgument.EXECUTION_ID,
+                    "an execution id this skill may have been started with",
+                )
+            ],
+            [
+                _argument(MethodArgument.OUTCOME, "running, complete, stopped, aborted or unknown"),
+                _argument(
+                    MethodArgument.RESULTS_JSON, "the results when complete, as a JSON object"
+                ),
             ],
         )
         for method_name, command in _COMMAND_METHODS.items():
             await skill.add_method(
-                self._id(f"{base}.{method_name}"),
+                self._id(*base, method_name),
                 self._name(method_name),
                 _command_callback(runtime, command),
                 [],
@@ -254,24 +262,26 @@ class ModuleOpcUaServer:
             return
         current = runtime.current
         execution = current.execution_id if current else ""
-        results = current.results if current and current.outcome == "complete" else {}
-        await nodes["ResultJson"].write_value(
-            json.dumps(results, default=str), ua.VariantType.String
+        complete = current is not None and current.outcome is ExecutionOutcome.COMPLETE
+        results = current.results if complete else {}
+        string = ua.VariantType.String
+        await nodes[SkillVariable.RESULT_JSON].write_value(json.dumps(results, default=str), string)
+        await nodes[SkillVariable.EXECUTION_ID].write_value(execution, string)
+        await nodes[SkillVariable.PROGRESS].write_value(runtime.progress, ua.VariantType.Double)
+        await nodes[SkillVariable.STATE_NUMBER].write_value(
+            int(runtime.state), ua.VariantType.Int32
         )
-        await nodes["ExecutionId"].write_value(execution, ua.VariantType.String)
-        await nodes["Progress"].write_value(runtime.progress, ua.VariantType.Double)
-        await nodes["StateNumber"].write_value(int(runtime.state), ua.VariantType.Int32)
-        await nodes["CurrentState"].write_value(runtime.state.label, ua.VariantType.String)
+        await nodes[SkillVariable.CURRENT_STATE].write_value(runtime.state.label, string)
 
-    async def publish_item_state(self, item_state: str) -> None:
+    async def publish_item_state(self, item_state: ItemState) -> None:
         if self._item_state is not None:
-            await self._item_state.write_value(item_state, ua.VariantType.String)
+            await self._item_state.write_value(str(item_state), ua.VariantType.String)
 
     async def publish_telemetry(self, name: str, value: float) -> None:
         node = self._telemetry.get(name)
         if node is None:
             node = await self._telemetry_folder.add_variable(
-                self._id(f"Module.Telemetry.{name}"), self._name(name), value, ua.VariantType.Double
+                self._id(*_TELEMETRY, name), self._name(name), value, ua.VariantType.Double
             )
             self._telemetry[name] = node
             return
@@ -280,7 +290,7 @@ class ModuleOpcUaServer:
 
 def _argument(name: str, description: str, kind=ua.VariantType.String) -> ua.Argument:
     argument = ua.Argument()
-    argument.Name = name
+    argument.Name = str(name)
     argument.DataType = ua.NodeId(kind.value)
     argument.ValueRank = -1
     argument.Description = ua.LocalizedText(description)
@@ -292,7 +302,7 @@ def _command_callback(runtime: SkillRuntime, command: Command):
         try:
             await runtime.command(command)
         except CommandRefused:
-            return ua.StatusCode(ua.StatusCodes.BadInvalidState)
+            return ua.StatusCode(_BAD_INVALID_STATE)
         return []
 
     return call

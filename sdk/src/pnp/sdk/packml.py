@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 
-from pnp.v1.opcua import PackMLState
+from pnp.v1.opcua import BUSY_STATES, PackMLState, SkillMethod
 
 # The states and their numbers are part of the contract (pnp.v1.opcua); the SDK's name
 # for them stays ``State``.
@@ -25,16 +25,18 @@ State = PackMLState
 
 
 class Command(enum.Enum):
-    RESET = "Reset"
-    START = "Start"
-    STOP = "Stop"
-    HOLD = "Hold"
-    UNHOLD = "Unhold"
-    SUSPEND = "Suspend"
-    UNSUSPEND = "Unsuspend"
-    ABORT = "Abort"
-    CLEAR = "Clear"
-    COMPLETE = "Complete"  # OPC UA method ToComplete
+    """A PackML command; its value is the skill method (pnp.v1.opcua) that issues it."""
+
+    RESET = SkillMethod.RESET
+    START = SkillMethod.START
+    STOP = SkillMethod.STOP
+    HOLD = SkillMethod.HOLD
+    UNHOLD = SkillMethod.UNHOLD
+    SUSPEND = SkillMethod.SUSPEND
+    UNSUSPEND = SkillMethod.UNSUSPEND
+    ABORT = SkillMethod.ABORT
+    CLEAR = SkillMethod.CLEAR
+    COMPLETE = SkillMethod.TO_COMPLETE
 
 
 S, C = State, Command
@@ -68,19 +70,7 @@ _NO_STOP = {S.STOPPING, S.STOPPED, S.ABORTING, S.ABORTED, S.CLEARING}
 _NO_ABORT = {S.ABORTING, S.ABORTED}
 
 # States in which a skill holds an execution (is busy with an operation).
-BUSY = frozenset(
-    {
-        S.STARTING,
-        S.EXECUTE,
-        S.COMPLETING,
-        S.HOLDING,
-        S.HELD,
-        S.UNHOLDING,
-        S.SUSPENDING,
-        S.SUSPENDED,
-        S.UNSUSPENDING,
-    }
-)
+BUSY = BUSY_STATES
 
 
 class CommandRefused(Exception):

@@ -22,6 +22,7 @@ from typing import Any
 
 from pnp.sdk.descriptors import CapabilitySpec
 from pnp.sdk.packml import BUSY, Command, CommandRefused, State, complete_acting, next_state
+from pnp.v1.opcua import ExecutionOutcome
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Execution:
     execution_id: str
     parameters: dict[str, Any]
     units: int = 1
-    outcome: str = "running"  # running | complete | stopped | aborted
+    outcome: ExecutionOutcome = ExecutionOutcome.RUNNING  # running | complete | stopped | aborted
     results: dict[str, Any] = field(default_factory=dict)
     error: str = ""
 
@@ -155,7 +156,7 @@ class SkillRuntime:
             self._task = asyncio.create_task(self._execute(execution), name=execution_id)
             return True
 
-    def outcome_of(self, execution_id: str) -> tuple[str, dict[str, Any]]:
+    def outcome_of(self, execution_id: str) -> tuple[ExecutionOutcome, dict[str, Any]]:
         """What became of an execution: running, complete, stopped, aborted, or unknown
         (never started here, or forgotten); with its results when complete.
 
@@ -163,7 +164,7 @@ class SkillRuntime:
         in flight, rather than guess from the skill's state."""
         execution = self.history.get(execution_id)
         if execution is None:
-            return "unknown", {}
+            return ExecutionOutcome.UNKNOWN, {}
         return execution.outcome, dict(execution.results)
 
     async def command(self, command: Command) -> None:
@@ -173,11 +174,11 @@ class SkillRuntime:
             await self._enter(target)
             if command in (Command.STOP, Command.ABORT, Command.COMPLETE):
                 await self._cancel_handler()
-                if self.current is not None and self.current.outcome == "running":
+                if self.current is not None and self.current.outcome is ExecutionOutcome.RUNNING:
                     self.current.outcome = {
-                        Command.STOP: "stopped",
-                        Command.ABORT: "aborted",
-                        Command.COMPLETE: "complete",
+                        Command.STOP: ExecutionOutcome.STOPPED,
+                        Command.ABORT: ExecutionOutcome.ABORTED,
+                        Command.COMPLETE: ExecutionOutcome.COMPLETE,
                     }[command]
             await self._enter(complete_acting(target))
 
@@ -209,7 +210,7 @@ class SkillRuntime:
         except Exception as error:
             log.warning("%s %s failed: %s", self.capability.name, execution.execution_id, error)
             async with self._lock:
-                execution.outcome, execution.error = "aborted", str(error)
+                execution.outcome, execution.error = ExecutionOutcome.ABORTED, str(error)
                 if self.state not in (State.ABORTING, State.ABORTED):
                     await self._enter(State.ABORTING)
                     await self._enter(State.ABORTED)
@@ -217,7 +218,7 @@ class SkillRuntime:
         async with self._lock:
             if self.state is not State.EXECUTE or self.current is not execution:
                 return
-            execution.outcome = "complete"
+            execution.outcome = ExecutionOutcome.COMPLETE
             execution.results = dict(results or {})
             self.progress = 1.0
             await self._enter(State.COMPLETING)

@@ -42,7 +42,7 @@ class SkillVariable(enum.StrEnum):
     """Variables of one skill object (``Skills/<capability>/...``)."""
 
     CURRENT_STATE = "CurrentState"  # String: the PackML state's name, e.g. "Execute"
-    STATE_NUMBER = "StateNumber"  # UInt32: the PackML state's number
+    STATE_NUMBER = "StateNumber"  # Int32: the PackML state's number
     EXECUTION_ID = "ExecutionId"  # String: the execution the skill holds, "" for none
     PROGRESS = "Progress"  # Double, 0..1
     RESULT_JSON = "ResultJson"  # String: the completed execution's results, a JSON object
@@ -63,6 +63,54 @@ class SkillMethod(enum.StrEnum):
     CLEAR = "Clear"
     RESET = "Reset"
     TO_COMPLETE = "ToComplete"
+
+
+class MethodArgument(enum.StrEnum):
+    """Names of the input and output arguments of Start and QueryExecution."""
+
+    EXECUTION_ID = "executionId"  # String
+    PARAMETERS_JSON = "parametersJson"  # String: a JSON object
+    ACCEPTED = "accepted"  # Boolean
+    OUTCOME = "outcome"  # String: an ExecutionOutcome
+    RESULTS_JSON = "resultsJson"  # String: a JSON object
+
+
+# Each method's (input arguments, output arguments), in order; the PackML commands
+# take and return nothing.
+Signature = tuple[tuple[MethodArgument, ...], tuple[MethodArgument, ...]]
+METHOD_ARGUMENTS: dict[SkillMethod, Signature] = {method: ((), ()) for method in SkillMethod} | {
+    SkillMethod.START: (
+        (MethodArgument.EXECUTION_ID, MethodArgument.PARAMETERS_JSON),
+        (MethodArgument.ACCEPTED,),
+    ),
+    SkillMethod.QUERY_EXECUTION: (
+        (MethodArgument.EXECUTION_ID,),
+        (MethodArgument.OUTCOME, MethodArgument.RESULTS_JSON),
+    ),
+}
+
+
+class Refusal(enum.StrEnum):
+    """The OPC UA status codes, by name, that a skill answers a refused call with."""
+
+    BAD_INVALID_STATE = "BadInvalidState"  # the PackML state machine does not allow it now
+    BAD_INVALID_ARGUMENT = "BadInvalidArgument"  # Start's parameters, refused by the envelope
+
+
+# The OPC UA built-in data type of every variable, by browse name.
+DATA_TYPES: dict[str, str] = {
+    ModuleNode.MODULE_ID: "String",
+    ModuleNode.VENDOR: "String",
+    ModuleNode.MODEL: "String",
+    ModuleNode.ITEM_STATE: "String",
+    SkillVariable.CURRENT_STATE: "String",
+    SkillVariable.STATE_NUMBER: "Int32",
+    SkillVariable.EXECUTION_ID: "String",
+    SkillVariable.PROGRESS: "Double",
+    SkillVariable.RESULT_JSON: "String",
+    SkillVariable.ENVELOPE: "String",
+}
+TELEMETRY_DATA_TYPE = "Double"
 
 
 class PackMLState(enum.IntEnum):
@@ -121,6 +169,21 @@ class ExecutionOutcome(enum.StrEnum):
 
 # Where an attempt ended, by the state its skill shows afterwards.
 FINISHED_STATES = frozenset({PackMLState.COMPLETE, PackMLState.ABORTED, PackMLState.STOPPED})
+
+# States in which a skill holds an execution (is busy with an operation).
+BUSY_STATES = frozenset(
+    {
+        PackMLState.STARTING,
+        PackMLState.EXECUTE,
+        PackMLState.COMPLETING,
+        PackMLState.HOLDING,
+        PackMLState.HELD,
+        PackMLState.UNHOLDING,
+        PackMLState.SUSPENDING,
+        PackMLState.SUSPENDED,
+        PackMLState.UNSUSPENDING,
+    }
+)
 
 
 def node_identifier(module_id: str, *path: str) -> str:

@@ -27,6 +27,7 @@ from pnp.orchestrator.planning.kpis import PlanKpis
 from pnp.orchestrator.registry import Liveness
 from pnp.orchestrator.service.factory import ModuleView, OrderView
 from pnp.v1 import attempt_pb2, event_pb2, module_pb2, orchestrator_pb2, order_pb2, plan_pb2
+from pnp.v1.opcua import ItemState
 
 # Checked before walking the message, so a hostile descriptor costs nothing to refuse.
 MAX_CAPABILITIES = 64
@@ -45,10 +46,10 @@ _LIVENESS = {
     Liveness.GONE: module_pb2.MODULE_LIVENESS_GONE,
 }
 ITEM_STATES = {
-    module_pb2.ITEM_STATE_NOT_AVAILABLE: "NotAvailable",
-    module_pb2.ITEM_STATE_OUT_OF_SERVICE: "OutOfService",
-    module_pb2.ITEM_STATE_NOT_EXECUTING: "NotExecuting",
-    module_pb2.ITEM_STATE_EXECUTING: "Executing",
+    module_pb2.ITEM_STATE_NOT_AVAILABLE: ItemState.NOT_AVAILABLE,
+    module_pb2.ITEM_STATE_OUT_OF_SERVICE: ItemState.OUT_OF_SERVICE,
+    module_pb2.ITEM_STATE_NOT_EXECUTING: ItemState.NOT_EXECUTING,
+    module_pb2.ITEM_STATE_EXECUTING: ItemState.EXECUTING,
 }
 _ITEM_STATE_CODES = {text: code for code, text in ITEM_STATES.items()}
 _ORDER_STATES = {
@@ -183,7 +184,7 @@ def _capability_to_proto(capability: CapabilityOffer) -> module_pb2.Capability:
 
 
 def item_state_from_proto(code: int) -> str:
-    return ITEM_STATES.get(code, "NotAvailable")
+    return ITEM_STATES.get(code, ItemState.NOT_AVAILABLE)
 
 
 def module_to_proto(view: ModuleView) -> module_pb2.Module:

@@ -21,6 +21,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pnp.v1.opcua import PackMLState
+
 REPLACEMENT_DELAY = 1.5  # real seconds the floor stays without the unplugged module
 POLL_SECONDS = 0.01
 UNPLUG_KIND = "welding-cell"
@@ -100,7 +102,9 @@ class Director:
         module = self.modules[module_id]
         while True:
             busy = [
-                r for r in module.skills.values() if r.state.label == "Execute" and r.progress > 0
+                r
+                for r in module.skills.values()
+                if r.state is PackMLState.EXECUTE and r.progress > 0
             ]
             if busy:
                 operation = busy[0].current.execution_id if busy[0].current else "?"

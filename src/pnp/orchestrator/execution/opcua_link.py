@@ -21,12 +21,29 @@ from asyncua import Client, ua
 
 from pnp.orchestrator.execution.opcua_security import secure_client
 from pnp.orchestrator.security.tls_files import TlsFiles
+from pnp.v1.opcua import (
+    NAMESPACE_URI,
+    ExecutionOutcome,
+    ModuleNode,
+    PackMLState,
+    SkillMethod,
+    SkillVariable,
+)
 
 log = logging.getLogger(__name__)
 
-NAMESPACE_URI = "urn:pnp:module"
 CALL_TIMEOUT = 5.0
-_ACTING_AFTER = {"Reset": "Resetting", "Clear": "Clearing", "Stop": "Stopping", "Abort": "Aborting"}
+# The acting state a command enters (PackML), by the method that issues it.
+_ACTING_AFTER = {
+    SkillMethod.RESET: PackMLState.RESETTING,
+    SkillMethod.CLEAR: PackMLState.CLEARING,
+    SkillMethod.STOP: PackMLState.STOPPING,
+    SkillMethod.ABORT: PackMLState.ABORTING,
+}
+# What SkillView.state says before the module has shown a state: no PackML label.
+UNKNOWN_STATE = "Unknown"
+# The children of a skill the link reads: the first two it also subscribes to.
+_BROWSED = (SkillVariable.CURRENT_STATE, SkillVariable.EXECUTION_ID, SkillVariable.RESULT_JSON)
 
 
 class LinkDown(Exception):
@@ -45,7 +62,7 @@ class CommandRefused(Exception):
 class ExecutionReport:
     """What the module says became of an execution id (see QueryExecution)."""
 
-    outcome: str  # running | complete | stopped | aborted | unknown
+    outcome: ExecutionOutcome
     results: dict
 
 
@@ -56,8 +73,13 @@ TelemetryListener = Callable[[str, str, float], None]  # module id, name, value
 class SkillView:
     """A skill as last seen: PackML state name and the execution it holds."""
 
-    state: str = "Unknown"
+    state: str = UNKNOWN_STATE  # CurrentState as the module shows it: a PackMLState label
     execution_id: str = ""
+
+    @property
+    def packml_state(self) -> PackMLState | None:
+        """The state ``state`` names; None before one is seen, or for a name PackML lacks."""
+        return PackMLState.from_label(self.state)
 
 
 class ModuleLink:
@@ -114,7 +136,7 @@ class ModuleLink:
             watched = [
                 self._nodes[cap][child]
                 for cap in self._nodes
-                for child in ("CurrentState", "ExecutionId")
+                for child in (SkillVariable.CURRENT_STATE, SkillVariable.EXECUTION_ID)
             ]
             await subscription.subscribe_data_change(watched, queuesize=50)
             self._telemetry_watch.clear()
@@ -134,10 +156,11 @@ class ModuleLink:
 
     async def _browse(self, client: Client) -> None:
         idx = await client.get_namespace_index(NAMESPACE_URI)
-        skills = await client.nodes.objects.get_child([f"{idx}:Module", f"{idx}:Skills"])
+        module = f"{idx}:{ModuleNode.MODULE}"
+        skills = await client.nodes.objects.get_child([module, f"{idx}:{ModuleNode.SKILLS}"])
         try:
             self._telemetry = await client.nodes.objects.get_child(
-                [f"{idx}:Module", f"{idx}:Telemetry"]
+                [module, f"{idx}:{ModuleNode.TELEMETRY}"]
             )
         except ua.UaError:  # a module without telemetry is still a module
             self._telemetry = None
@@ -148,13 +171,13 @@ class ModuleLink:
             capability = (await node.read_browse_name()).Name
             self._skill_nodes[capability] = node
             children = {}
-            for child in ("CurrentState", "ExecutionId", "ResultJson"):
+            for child in _BROWSED:
                 children[child] = await node.get_child(f"{idx}:{child}")
                 self._watch[children[child].nodeid] = (capability, child)
             self._nodes[capability] = children
             self.skills[capability] = SkillView(
-                state=await children["CurrentState"].read_value(),
-                execution_id=await children["ExecutionId"].read_value(),
+                state=await children[SkillVariable.CURRENT_STATE].read_value(),
+                execution_id=await children[SkillVariable.EXECUTION_ID].read_value(),
             )
         self._idx = idx
 
@@ -181,9 +204,9 @@ class ModuleLink:
             return
         capability, child = key
         view = self.skills.setdefault(capability, SkillView())
-        if child == "CurrentState":
+        if child == SkillVariable.CURRENT_STATE:
             view.state = value
-        elif child == "ExecutionId":
+        elif child == SkillVariable.EXECUTION_ID:
             view.execution_id = value
         self._on_change()
 
@@ -193,30 +216,41 @@ class ModuleLink:
     # -- commands -------------------------------------------------------------------------
 
     async def start(self, capability: str, execution_id: str, parameters: dict) -> bool:
-        result = await self._call(capability, "Start", execution_id, json.dumps(parameters))
+        result = await self._call(
+            capability, SkillMethod.START, execution_id, json.dumps(parameters)
+        )
         return bool(result)
 
     async def command(self, capability: str, method: str) -> None:
+        """Calls a PackML command method (a ``SkillMethod``, e.g. "Reset")."""
         await self._call(capability, method)
         # The acting state the command enters (PackML); the subscription brings the
         # state it settles in. Until then nobody mistakes the skill for still finished.
         acting = _ACTING_AFTER.get(method)
         if acting is not None and capability in self.skills:
-            self.skills[capability].state = acting
+            self.skills[capability].state = acting.label
 
     async def query_execution(self, capability: str, execution_id: str) -> ExecutionReport:
         """Asks the module what became of ``execution_id`` (after our own restart)."""
-        outcome, results_json = await self._call(capability, "QueryExecution", execution_id)
+        outcome, results_json = await self._call(
+            capability, SkillMethod.QUERY_EXECUTION, execution_id
+        )
         try:
             results = json.loads(results_json or "{}")
         except ValueError:
             results = {}
-        return ExecutionReport(str(outcome), results if isinstance(results, dict) else {})
+        try:
+            known = ExecutionOutcome(str(outcome))
+        except ValueError:
+            # Not an outcome the contract has: settled as if the module did not know it.
+            log.warning("%s: QueryExecution answered %r", self.module_id, outcome)
+            known = ExecutionOutcome.UNKNOWN
+        return ExecutionReport(known, results if isinstance(results, dict) else {})
 
     async def result(self, capability: str) -> dict:
         nodes = self._require(capability)
         try:
-            text = await nodes["ResultJson"].read_value()
+            text = await nodes[SkillVariable.RESULT_JSON].read_value()
             value = json.loads(text or "{}")
         except ValueError:
             return {}
