@@ -145,7 +145,7 @@ class Objective(enum.Enum):
     MAKESPAN = "makespan"  # end of the last operation
 
 
-# DESIGN section 6: due dates first (they are promises to customers), then finishing
+# The reference design: due dates first (they are promises to customers), then finishing
 # early, then keeping the previous plan. Stability below makespan is what lets a newly
 # plugged-in module take work; it still decides between plans that finish equally early,
 # which on a real floor is most of them (only the critical path sets the makespan).

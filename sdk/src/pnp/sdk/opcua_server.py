@@ -174,11 +174,11 @@ class ModuleOpcUaServer:
             ),
             SkillVariable.EXECUTION_ID: await variable(SkillVariable.EXECUTION_ID, "", string),
             SkillVariable.PROGRESS: await variable(SkillVariable.PROGRESS, 0.0, double),
-            # Beyond the reference OPC UA model: the finished execution's results (measurements) as a
+            # Beyond the reference model: the finished execution's results (measurements) as a
             # JSON object, so the orchestrator can record them with the attempt.
             SkillVariable.RESULT_JSON: await variable(SkillVariable.RESULT_JSON, "{}", string),
         }
-        # Beyond the reference OPC UA model: the capability's envelope and time model as JSON, so a
+        # Beyond the reference model: the capability's envelope and time model as JSON, so a
         # client (the conformance kit) can find valid parameters without the descriptor.
         await skill.add_property(
             self._id(*base, SkillVariable.ENVELOPE),
@@ -228,7 +228,7 @@ class ModuleOpcUaServer:
                 ua.Variant(json.dumps(results, default=str), ua.VariantType.String),
             ]
 
-        # Beyond the reference OPC UA model: what became of an execution id, for an orchestrator that
+        # Beyond the reference model: what became of an execution id, for an orchestrator that
         # restarts with executions in flight (running, complete, stopped, aborted, unknown).
         await skill.add_method(
             self._id(*base, SkillMethod.QUERY_EXECUTION),

@@ -17,7 +17,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Directive:
-    """What the orchestrator tells a module on its session (DESIGN.md 4.1)."""
+    """What the orchestrator tells a module on its session (the registry session)."""
 
     kind: str  # configure | drain | release | abort
     epoch: int

@@ -31,7 +31,7 @@ from pnp.orchestrator.domain.modules import ModuleDescription
 from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.orders import OrderRecord
 
-# DESIGN.md 6: due dates first, then finishing early, then keeping operations where
+# The reference design: due dates first, then finishing early, then keeping operations where
 # the previous plan had them. Makespan before stability is what lets a newly plugged-in
 # module take work; stability still decides between plans that finish equally early.
 FACTORY_OBJECTIVES = (

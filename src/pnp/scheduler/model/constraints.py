@@ -140,7 +140,7 @@ def add_machine_load_bounds(
 
     Implied by NoOverlap, but NoOverlap's propagation does not reach the LP, while this
     linear form does: it lifts CP-SAT's lower bound on the makespan a great deal on
-    flexible job shops (DESIGN section 6). Free operations start at 0 or later; frozen
+    flexible job shops (the reference design). Free operations start at 0 or later; frozen
     ones count only for their part after 0, so the bound stays valid when replanning.
     """
     load: dict[int, list[cp_model.LinearExprT]] = defaultdict(list)
