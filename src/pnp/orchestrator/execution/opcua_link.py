@@ -15,10 +15,16 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from asyncua import Client, ua
 
+from pnp.orchestrator.execution.link import (
+    CommandRefused,
+    ExecutionReport,
+    LinkDown,
+    SkillView,
+    TelemetryListener,
+)
 from pnp.orchestrator.execution.opcua_security import secure_client
 from pnp.orchestrator.security.tls_files import TlsFiles
 
@@ -27,37 +33,6 @@ log = logging.getLogger(__name__)
 NAMESPACE_URI = "urn:pnp:module"
 CALL_TIMEOUT = 5.0
 _ACTING_AFTER = {"Reset": "Resetting", "Clear": "Clearing", "Stop": "Stopping", "Abort": "Aborting"}
-
-
-class LinkDown(Exception):
-    """The module's OPC UA server cannot be reached right now."""
-
-
-class CommandRefused(Exception):
-    """The module refused a method call (e.g. BadInvalidState)."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class ExecutionReport:
-    """What the module says became of an execution id (see QueryExecution)."""
-
-    outcome: str  # running | complete | stopped | aborted | unknown
-    results: dict
-
-
-TelemetryListener = Callable[[str, str, float], None]  # module id, name, value
-
-
-@dataclass
-class SkillView:
-    """A skill as last seen: PackML state name and the execution it holds."""
-
-    state: str = "Unknown"
-    execution_id: str = ""
 
 
 class ModuleLink:
