@@ -13,7 +13,8 @@ skills follow PackML the way the SDK's do, scripted by the test::
 Each skill accepts Start idempotently per execution id (an id it has seen is
 acknowledged again, never run twice), goes Execute, and finishes when told
 (``complete``, ``abort``; or at once with ``complete_on_start``); it answers
-QueryExecution and honours Reset, Clear, Stop and Abort. A module can be made
+QueryExecution and honours Reset, Clear, Stop and Abort (unless told to ``refuse``
+them). A module can be made
 unreachable (``reachable``), hold back what its links see (``publishing``), lose Start
 calls on the way (``drop_starts``) or their answers on the way back
 (``lose_start_answers``), and reboot (``reboot``: it forgets every execution).
@@ -69,11 +70,13 @@ class MemorySkill:
         self.results: dict[str, Any] = {}  # the held execution's results (ResultJson)
         self.outcomes: dict[str, tuple[ExecutionOutcome, dict[str, Any]]] = {}
         self.started: list[str] = []  # execution ids that ran here, in order (each once)
+        self.start_calls: list[str] = []  # every Start that reached the skill, repeats too
         self.parameters: dict[str, dict[str, Any]] = {}  # execution id -> Start parameters
         self.commands: list[str] = []  # every command accepted (Reset, Clear, Abort...)
         self.complete_on_start: dict[str, Any] | None = None  # finish at once, with these
         self.drop_starts = 0  # this many Start calls are lost before reaching the skill
         self.lose_start_answers = 0  # this many are carried out but their answer is lost
+        self.refuse: set[str] = set()  # commands refused for now (say, Clear until repaired)
 
     # -- what the test does -----------------------------------------------------------
 
@@ -88,6 +91,7 @@ class MemorySkill:
     # -- what the link does -----------------------------------------------------------
 
     def start(self, execution_id: str, parameters: dict[str, Any]) -> bool:
+        self.start_calls.append(execution_id)
         if execution_id in self.outcomes:
             return True  # idempotent: acknowledged again, never run twice
         if self.state is not PackMLState.IDLE:
@@ -104,7 +108,7 @@ class MemorySkill:
 
     def command(self, method: str) -> None:
         allowed = _COMMANDS.get(method)
-        if allowed is None or self.state not in allowed[0]:
+        if allowed is None or self.state not in allowed[0] or method in self.refuse:
             raise CommandRefused(INVALID_STATE)
         self.commands.append(str(method))
         target = allowed[1]
