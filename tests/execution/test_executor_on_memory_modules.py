@@ -162,7 +162,7 @@ async def test_a_rebooted_module_fails_its_attempt_and_the_work_runs_again(tmp_p
     async with running_factory(tmp_path / "pnp.db", MemoryLinks(laser)) as factory:
         await plug_in(factory, laser, "A1", boot_id="boot-1")
         order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
-        await until(lambda: skill.state is PackMLState.EXECUTE)
+        await until(lambda: active(factory) and active(factory).state is AttemptState.RUNNING)
 
         laser.reboot()
         skill.complete_on_start = {"units": 1}
