@@ -49,26 +49,25 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def acknowledgement_latencies(orders: int, synchronous: str) -> list[float]:
-    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.api.runtime import open_orchestrator
     from pnp.orchestrator.cli.client import OrchestratorClient
-    from pnp.orchestrator.service.factory import Factory, FactorySettings
+    from pnp.orchestrator.service.settings import FactorySettings
 
+    latencies = []
     with tempfile.TemporaryDirectory() as folder:
-        store = Store.open_sqlite(Path(folder) / "pnp.db", synchronous=synchronous)
-        factory = Factory(store, settings=FactorySettings(solve_time_limit=1.0))
-        await factory.start()
-        server = await start_server(factory, "127.0.0.1:0")
-        latencies = []
-        try:
-            async with OrchestratorClient(server.address) as client:
-                for n in range(orders):
-                    started = time.perf_counter()
-                    await client.submit_order(RECIPE, "bench.yaml", f"bench-{n}-{uuid.uuid4()}")
-                    latencies.append((time.perf_counter() - started) * 1000)
-        finally:
-            await server.stop(grace=0.2)
-            await factory.stop()
-            store.close()
+        async with (
+            open_orchestrator(
+                Path(folder) / "pnp.db",
+                settings=FactorySettings(solve_time_limit=1.0),
+                synchronous=synchronous,
+                stop_grace=0.2,
+            ) as orchestrator,
+            OrchestratorClient(orchestrator.address) as client,
+        ):
+            for n in range(orders):
+                started = time.perf_counter()
+                await client.submit_order(RECIPE, "bench.yaml", f"bench-{n}-{uuid.uuid4()}")
+                latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
 

@@ -37,10 +37,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pnp.orchestrator.api.server import start_server  # noqa: E402
+from pnp.orchestrator.api.runtime import open_orchestrator  # noqa: E402
 from pnp.orchestrator.domain.layout import load_layout_file  # noqa: E402
 from pnp.orchestrator.service.factory import Factory, FactorySettings  # noqa: E402
-from pnp.orchestrator.store import Store  # noqa: E402
 
 PNP = str(Path(sys.executable).parent / "pnp")
 MODULE_LOG = open(tempfile.gettempdir() + "/pnp-hotswap-modules.log", "a")  # noqa: SIM115
@@ -109,42 +108,43 @@ def order_texts(count: int) -> list[str]:
 async def run(trials: int, seed: int) -> dict:
     rng = random.Random(seed)
     scratch = Path(tempfile.mkdtemp(prefix="pnp-hotswap-"))
-    store = Store.open_sqlite(scratch / "bench.db")
     layout = load_layout_file(REPO / "recipes/layouts/demo-factory.yaml")
-    factory = Factory(store, layout=layout, settings=FactorySettings())
-    clock = Clocked(factory)
-    await factory.start()
-    server = await start_server(factory, "127.0.0.1:0")
-    processes = {f"{k}-{d}".lower(): (start_module(server.address, k, d), k, d) for k, d in FLOOR}
+    async with open_orchestrator(
+        scratch / "bench.db", layout=layout, settings=FactorySettings(), stop_grace=0
+    ) as orchestrator:
+        factory = orchestrator.factory
+        clock = Clocked(factory)
+        processes = {
+            f"{k}-{d}".lower(): (start_module(orchestrator.address, k, d), k, d) for k, d in FLOOR
+        }
+        try:
+            return await trials_on(factory, clock, processes, orchestrator.address, trials, rng)
+        finally:
+            for process, _, _ in processes.values():
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGCONT)
+                    process.kill()
+                process.wait()
+
+
+async def trials_on(factory, clock, processes, address: str, trials: int, rng) -> dict:
     results = {"dropped": [], "silent": []}
-    try:
-        await clock.first("module.registered", None, 0, 60)
-        while len({s for _, k, s in clock.seen if k == "module.registered"}) < len(FLOOR):
-            await asyncio.sleep(0.1)
-        texts = order_texts(30)
-        for n, text in enumerate(texts):
-            await factory.submit_order(text, f"bench-{n}.yaml", uuid.uuid4().hex)
-        plan = await factory.plan(wait_for_current=True)
-        open_operations = len(plan.assignments)
-        print(
-            f"floor: {len(FLOOR)} modules, {len(texts)} orders, {open_operations} open operations",
-            file=sys.stderr,
-        )
-        for trial in range(2 * trials):
-            mode = "dropped" if trial % 2 == 0 else "silent"
-            results[mode].append(
-                await one_trial(factory, clock, processes, server.address, mode, rng)
-            )
-            print(f"trial {trial + 1}/{2 * trials} {mode}: {results[mode][-1]}", file=sys.stderr)
-    finally:
-        for process, _, _ in processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGCONT)
-                process.kill()
-            process.wait()
-        await server.stop(0)
-        await factory.stop()
-        store.close()
+    await clock.first("module.registered", None, 0, 60)
+    while len({s for _, k, s in clock.seen if k == "module.registered"}) < len(FLOOR):
+        await asyncio.sleep(0.1)
+    texts = order_texts(30)
+    for n, text in enumerate(texts):
+        await factory.submit_order(text, f"bench-{n}.yaml", uuid.uuid4().hex)
+    plan = await factory.plan(wait_for_current=True)
+    open_operations = len(plan.assignments)
+    print(
+        f"floor: {len(FLOOR)} modules, {len(texts)} orders, {open_operations} open operations",
+        file=sys.stderr,
+    )
+    for trial in range(2 * trials):
+        mode = "dropped" if trial % 2 == 0 else "silent"
+        results[mode].append(await one_trial(factory, clock, processes, address, mode, rng))
+        print(f"trial {trial + 1}/{2 * trials} {mode}: {results[mode][-1]}", file=sys.stderr)
     return {"open_operations": open_operations, "results": results}
 
 
@@ -154,7 +154,7 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
         busy = sorted(
             {
                 a.module_id
-                for a in factory.executor.attempts.values()
+                for a in factory.ledger
                 if a.state.value == "running" and a.module_id in processes
             }
         )
@@ -162,9 +162,7 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
             await asyncio.sleep(0.1)
     victim = rng.choice(busy)
     interrupted = next(
-        a
-        for a in factory.executor.attempts.values()
-        if a.module_id == victim and a.state.value == "running"
+        a for a in factory.ledger if a.module_id == victim and a.state.value == "running"
     )
     process, kind, dock = processes[victim]
     started = time.monotonic()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
 
-from pnp.orchestrator.api.server import start_server
+from pnp.orchestrator.api.runtime import RunningOrchestrator, open_orchestrator
 from pnp.orchestrator.domain.layout import load_layout_file
 from pnp.orchestrator.service.factory import Factory, FactorySettings
-from pnp.orchestrator.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"
@@ -18,17 +18,28 @@ DEMO_LAYOUT = RECIPES / "layouts" / "demo-factory.yaml"
 
 
 class RunningFactory:
-    """An orchestrator serving on 127.0.0.1:<port 0>, with a real SQLite file."""
+    """An orchestrator serving on 127.0.0.1:<port 0>, with a real SQLite file; it can be
+    stopped and started again on the same port and database while modules run on."""
 
-    def __init__(self, factory: Factory, server, db_path: Path, layout, settings) -> None:
-        self.factory = factory
-        self.server = server
+    def __init__(self, db_path: Path, layout, settings) -> None:
         self.db_path = db_path
         self._layout = layout
         self._settings = settings
         self._module_tasks: list[asyncio.Task] = []
-        self._stopped = False
-        self._port = server.port
+        self._orchestrator: RunningOrchestrator | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._port = 0
+
+    @property
+    def factory(self) -> Factory:
+        """The current orchestrator's factory (the last one's, once stopped)."""
+        assert self._orchestrator is not None, "the orchestrator was never started"
+        return self._orchestrator.factory
+
+    @property
+    def server(self):
+        assert self._orchestrator is not None, "the orchestrator was never started"
+        return self._orchestrator.server
 
     @property
     def address(self) -> str:
@@ -62,30 +73,28 @@ class RunningFactory:
 
     async def stop_orchestrator(self) -> None:
         """Stops the orchestrator only; modules keep running (and retrying)."""
-        self._port = self.server.port
-        await self._stop_orchestrator()
-        self._stopped = True
+        await self._stack.aclose()
 
     async def start_orchestrator(self) -> None:
-        """Starts a new orchestrator on the stopped one's port and database."""
-        self.factory = Factory(
-            Store.open_sqlite(self.db_path), layout=self._layout, settings=self._settings
+        """Starts a new orchestrator on the stopped one's port (or a free one, the
+        first time) and the same database."""
+        self._stack = contextlib.AsyncExitStack()
+        self._orchestrator = await self._stack.enter_async_context(
+            open_orchestrator(
+                self.db_path,
+                listen=f"127.0.0.1:{self._port}",
+                layout=self._layout,
+                settings=self._settings,
+                stop_grace=0.2,
+            )
         )
-        await self.factory.start()
-        self.server = await start_server(self.factory, f"127.0.0.1:{self._port}")
-        self._stopped = False
-
-    async def _stop_orchestrator(self) -> None:
-        await self.server.stop(grace=0.2)
-        await self.factory.stop()
-        self.factory.store.close()
+        self._port = self._orchestrator.port
 
     async def close(self) -> None:
         for task in self._module_tasks:
             task.cancel()
         await asyncio.gather(*self._module_tasks, return_exceptions=True)
-        if not self._stopped:
-            await self._stop_orchestrator()
+        await self.stop_orchestrator()
 
 
 async def start_factory(
@@ -94,10 +103,9 @@ async def start_factory(
     db_path = tmp_path / "pnp.db"
     loaded_layout = load_layout_file(layout) if layout else None
     factory_settings = FactorySettings(**{"solve_time_limit": 5.0, **settings})
-    factory = Factory(Store.open_sqlite(db_path), layout=loaded_layout, settings=factory_settings)
-    await factory.start()
-    server = await start_server(factory, "127.0.0.1:0")
-    return RunningFactory(factory, server, db_path, loaded_layout, factory_settings)
+    running = RunningFactory(db_path, loaded_layout, factory_settings)
+    await running.start_orchestrator()
+    return running
 
 
 @pytest.fixture

@@ -79,9 +79,7 @@ async def test_the_kit_reports_an_unreachable_endpoint():
 
 
 async def test_a_module_serves_opc_ua_while_the_orchestrator_is_away_then_registers(tmp_path):
-    from pnp.orchestrator.api.server import start_server
-    from pnp.orchestrator.service.factory import Factory
-    from pnp.orchestrator.store import Store
+    from pnp.orchestrator.api.runtime import open_orchestrator
     from tests.conftest import start_factory
 
     # An orchestrator address nobody listens on yet.
@@ -97,14 +95,9 @@ async def test_a_module_serves_opc_ua_while_the_orchestrator_is_away_then_regist
         assert [r.name for r in results if not r.passed] == []
         assert not module.client.registered.is_set()
 
-        store = Store.open_sqlite(tmp_path / "late.db")
-        factory = Factory(store)
-        await factory.start()
-        server = await start_server(factory, address)
-        try:
+        async with open_orchestrator(
+            tmp_path / "late.db", listen=address, stop_grace=0
+        ) as orchestrator:
             await asyncio.wait_for(module.client.registered.wait(), 15)
-            assert [m.entry.module_id for m in factory.modules()] == ["cnc-mill-b1"]
-        finally:
-            await server.stop(0)
-            await factory.stop()
-            store.close()
+            modules = orchestrator.factory.modules()
+            assert [m.entry.module_id for m in modules] == ["cnc-mill-b1"]

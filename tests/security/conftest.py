@@ -3,7 +3,9 @@ certificates of the parties that talk to it: honest ones, and some that should n
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,12 +14,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from pnp.orchestrator.api.server import RunningServer, start_server
+from pnp.orchestrator.api.runtime import open_orchestrator
+from pnp.orchestrator.api.server import RunningServer
 from pnp.orchestrator.security import pki
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import TlsFiles, files_in_directory
 from pnp.orchestrator.service.factory import Factory, FactorySettings
-from pnp.orchestrator.store import Store
 from pnp.sdk.catalog import load_catalog
 from pnp.sdk.descriptors import to_proto
 from pnp.v1 import module_pb2
@@ -93,11 +95,6 @@ class SecureFactory:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
             return db.execute("SELECT module_id, epoch, boot_id FROM modules").fetchall()
 
-    async def close(self) -> None:
-        await self.server.stop(grace=0.2)
-        await self.factory.stop()
-        self.factory.store.close()
-
     async def is_serving(self) -> bool:
         async with self.channel(PLANNER) as channel:
             response = await health_pb2_grpc.HealthStub(channel).Check(
@@ -106,26 +103,26 @@ class SecureFactory:
         return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def start_secure_factory(tmp_path: Path, factory_pki: FactoryPki, **settings):
+@contextlib.asynccontextmanager
+async def open_secure_factory(
+    tmp_path: Path, factory_pki: FactoryPki, **settings
+) -> AsyncIterator[SecureFactory]:
     db_path = tmp_path / "pnp.db"
     tls = factory_pki.files(ORCHESTRATOR)
     factory_settings = FactorySettings(
         **{"solve_time_limit": 2.0, **settings},
         opcua_security=tls,
     )
-    factory = Factory(Store.open_sqlite(db_path), settings=factory_settings)
-    await factory.start()
-    server = await start_server(factory, "127.0.0.1:0", tls=tls)
-    return SecureFactory(factory, server, db_path, factory_pki)
+    async with open_orchestrator(
+        db_path, settings=factory_settings, tls=tls, stop_grace=0.2
+    ) as orchestrator:
+        yield SecureFactory(orchestrator.factory, orchestrator.server, db_path, factory_pki)
 
 
 @pytest.fixture
 async def secure_factory(tmp_path, factory_pki):
-    running = await start_secure_factory(tmp_path, factory_pki)
-    try:
+    async with open_secure_factory(tmp_path, factory_pki) as running:
         yield running
-    finally:
-        await running.close()
 
 
 def descriptor(module_id: str, dock: str = "A1") -> module_pb2.ModuleDescriptor:

@@ -10,6 +10,7 @@ limit counts per connection without TLS, and is not what is being fuzzed here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import string
 import threading
@@ -19,9 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pnp.orchestrator.api.server import start_server
-from pnp.orchestrator.service.factory import Factory, FactorySettings
-from pnp.orchestrator.store import Store
+from pnp.orchestrator.api.runtime import open_orchestrator
+from pnp.orchestrator.service.settings import FactorySettings
 from pnp.v1 import (
     module_pb2,
     orchestrator_pb2,
@@ -53,22 +53,22 @@ class ServerThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.factory, self.server = self.call(self._start())
+        self._stack = contextlib.AsyncExitStack()
+        orchestrator = self.call(self._start())
+        self.factory, self.server = orchestrator.factory, orchestrator.server
 
     def call(self, coroutine, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     async def _start(self):
-        factory = Factory(
-            Store.open_sqlite(self.db_path), settings=FactorySettings(solve_time_limit=0.5)
+        return await self._stack.enter_async_context(
+            open_orchestrator(
+                self.db_path, settings=FactorySettings(solve_time_limit=0.5), stop_grace=0.2
+            )
         )
-        await factory.start()
-        return factory, await start_server(factory, "127.0.0.1:0")
 
     async def _stop(self) -> None:
-        await self.server.stop(grace=0.2)
-        await self.factory.stop()
-        self.factory.store.close()
+        await self._stack.aclose()
 
     def close(self) -> None:
         self.call(self._stop())

@@ -178,10 +178,9 @@ async def _demo(
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
-    from pnp.orchestrator.api.server import start_server
+    from pnp.orchestrator.api.runtime import open_orchestrator
     from pnp.orchestrator.cli.demo_pki import DemoPki
-    from pnp.orchestrator.service.factory import Factory, FactorySettings
-    from pnp.orchestrator.store import Store
+    from pnp.orchestrator.service.settings import FactorySettings
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
     quiet_libraries()
@@ -189,64 +188,64 @@ async def _demo(
     recipes = [(str(p), read_text_capped(p, MAX_RECIPE_BYTES)) for p in order_files]
     say = (lambda *_: None) if quiet else console.print
     with tempfile.TemporaryDirectory(prefix="pnp-demo-") as scratch:
-        store = Store.open_sqlite(Path(scratch) / "demo.db")
         pki = DemoPki.create(Path(scratch) / "pki", DEMO_FLOOR) if secure else None
-        factory = Factory(
-            store,
+        settings = FactorySettings(
+            solve_time_limit=solve_time_limit,
+            time_scale=time_scale,
+            opcua_security=pki.orchestrator if pki else None,
+        )
+        async with open_orchestrator(
+            Path(scratch) / "demo.db",
             layout=layout,
-            settings=FactorySettings(
-                solve_time_limit=solve_time_limit,
-                time_scale=time_scale,
-                opcua_security=pki.orchestrator if pki else None,
-            ),
-        )
-        await factory.start()
-        server = await start_server(factory, "127.0.0.1:0", pki.orchestrator if pki else None)
-        security = "mutual TLS, OPC UA SignAndEncrypt" if pki else "no TLS"
-        say(
-            styled(
-                ("orchestrator", "bold"),
-                f" listening on {server.address} (demo: {security}, temporary database)",
-            )
-        )
-        modules: dict = {}
-        tasks: dict = {}
-
-        async def plug_in(kind: str, dock: str, module_id: str = "", serial: str = ""):
-            simulated = SimulatedModule(
-                SimulatedModuleConfig(
-                    kind=kind,
-                    dock=dock,
-                    module_id=module_id,
-                    serial=serial,
-                    orchestrator=server.address,
-                    seed=len(modules) + len(tasks),
-                    time_scale=time_scale,
-                    security=pki.module(kind, dock) if pki else None,
+            settings=settings,
+            tls=pki.orchestrator if pki else None,
+        ) as server:
+            security = "mutual TLS, OPC UA SignAndEncrypt" if pki else "no TLS"
+            say(
+                styled(
+                    ("orchestrator", "bold"),
+                    f" listening on {server.address} (demo: {security}, temporary database)",
                 )
             )
-            task = asyncio.create_task(simulated.run(), name=simulated.module_id)
-            await _registered(simulated, task)
-            return simulated, task
+            modules: dict = {}
+            tasks: dict = {}
 
-        try:
-            with _status("plugging in modules...", quiet):
-                for kind, dock in DEMO_FLOOR:
-                    simulated, task = await plug_in(kind, dock)
-                    modules[simulated.module_id], tasks[simulated.module_id] = simulated, task
-                    say(styled("  plugged in ", (simulated.module_id, "bold"), f" on dock {dock}"))
-            director = Director(modules, tasks, plug_in, say) if story else None
-            planner = pki.planner if pki else None
-            return await _order_plan_and_run(
-                server.address, recipes, say, out, director, tls=planner
-            )
-        finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-            await server.stop()
-            await factory.stop()
-            store.close()
+            async def plug_in(kind: str, dock: str, module_id: str = "", serial: str = ""):
+                simulated = SimulatedModule(
+                    SimulatedModuleConfig(
+                        kind=kind,
+                        dock=dock,
+                        module_id=module_id,
+                        serial=serial,
+                        orchestrator=server.address,
+                        seed=len(modules) + len(tasks),
+                        time_scale=time_scale,
+                        security=pki.module(kind, dock) if pki else None,
+                    )
+                )
+                task = asyncio.create_task(simulated.run(), name=simulated.module_id)
+                await _registered(simulated, task)
+                return simulated, task
+
+            try:
+                with _status("plugging in modules...", quiet):
+                    for kind, dock in DEMO_FLOOR:
+                        simulated, task = await plug_in(kind, dock)
+                        modules[simulated.module_id], tasks[simulated.module_id] = simulated, task
+                        say(
+                            styled(
+                                "  plugged in ", (simulated.module_id, "bold"), f" on dock {dock}"
+                            )
+                        )
+                director = Director(modules, tasks, plug_in, say) if story else None
+                planner = pki.planner if pki else None
+                return await _order_plan_and_run(
+                    server.address, recipes, say, out, director, tls=planner
+                )
+            finally:
+                for task in tasks.values():
+                    task.cancel()
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
 def _status(message: str, quiet: bool):

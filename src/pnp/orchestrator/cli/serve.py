@@ -147,18 +147,32 @@ async def _serve(
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
-    from pnp.orchestrator.api.server import start_server
-    from pnp.orchestrator.service.factory import Factory
-    from pnp.orchestrator.store import Store
+    from pnp.orchestrator.api.runtime import open_orchestrator
 
-    store = Store.open_sqlite(db_path)
-    factory = Factory(store, layout=layout, settings=settings)
-    await factory.start()
-    server = await start_server(factory, listen, tls)
-    # Everything loaded so far lives as long as the server: keep it out of the cyclic
-    # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
-    gc.collect()
-    gc.freeze()
+    async with open_orchestrator(
+        db_path, listen=listen, layout=layout, settings=settings, tls=tls
+    ) as orchestrator:
+        # Everything loaded so far lives as long as the server: keep it out of the cyclic
+        # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
+        gc.collect()
+        gc.freeze()
+        _announce(db_path, listen, orchestrator.port, layout, as_json, tls)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        await stopped.wait()
+    errors.print("pnp orchestrator stopped")
+
+
+def _announce(
+    db_path: Path,
+    listen: str,
+    port: int,
+    layout: Layout | None,
+    as_json: bool,
+    tls: TlsFiles | None,
+) -> None:
     host = listen.rsplit(":", 1)[0]
     if tls is None:
         errors.print(
@@ -175,23 +189,12 @@ async def _serve(
         )
     if as_json:
         emit_json_line(
-            {"listening": f"{host}:{server.port}", "database": str(db_path), "tls": tls is not None}
+            {"listening": f"{host}:{port}", "database": str(db_path), "tls": tls is not None}
         )
     else:
         security = "mutual TLS" if tls else "NO TLS"
         console.print(
-            f"pnp orchestrator listening on {host}:{server.port} ({security}, database {db_path})",
+            f"pnp orchestrator listening on {host}:{port} ({security}, database {db_path})",
             soft_wrap=True,
         )
         console.file.flush()  # scripts and tests wait for this line to learn the port
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopped.set)
-    try:
-        await stopped.wait()
-    finally:
-        await server.stop()
-        await factory.stop()
-        store.close()
-        errors.print("pnp orchestrator stopped")

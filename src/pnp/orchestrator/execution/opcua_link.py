@@ -15,10 +15,16 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from asyncua import Client, ua
 
+from pnp.orchestrator.execution.link import (
+    CommandRefused,
+    ExecutionReport,
+    LinkDown,
+    SkillView,
+    TelemetryListener,
+)
 from pnp.orchestrator.execution.opcua_security import secure_client
 from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.v1.opcua import (
@@ -40,46 +46,8 @@ _ACTING_AFTER = {
     SkillMethod.STOP: PackMLState.STOPPING,
     SkillMethod.ABORT: PackMLState.ABORTING,
 }
-# What SkillView.state says before the module has shown a state: no PackML label.
-UNKNOWN_STATE = "Unknown"
 # The children of a skill the link reads: the first two it also subscribes to.
 _BROWSED = (SkillVariable.CURRENT_STATE, SkillVariable.EXECUTION_ID, SkillVariable.RESULT_JSON)
-
-
-class LinkDown(Exception):
-    """The module's OPC UA server cannot be reached right now."""
-
-
-class CommandRefused(Exception):
-    """The module refused a method call (e.g. BadInvalidState)."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class ExecutionReport:
-    """What the module says became of an execution id (see QueryExecution)."""
-
-    outcome: ExecutionOutcome
-    results: dict
-
-
-TelemetryListener = Callable[[str, str, float], None]  # module id, name, value
-
-
-@dataclass
-class SkillView:
-    """A skill as last seen: PackML state name and the execution it holds."""
-
-    state: str = UNKNOWN_STATE  # CurrentState as the module shows it: a PackMLState label
-    execution_id: str = ""
-
-    @property
-    def packml_state(self) -> PackMLState | None:
-        """The state ``state`` names; None before one is seen, or for a name PackML lacks."""
-        return PackMLState.from_label(self.state)
 
 
 class ModuleLink:

@@ -20,6 +20,11 @@ class CircuitBreaker:
     tripped: bool = False
     _losses: deque[float] = field(default_factory=deque)
 
+    @property
+    def recent_losses(self) -> int:
+        """Losses counted within the window, as of the last ``record_losses``."""
+        return len(self._losses)
+
     def record_losses(self, count: int, now: float, floor_size: int) -> bool:
         """Notes ``count`` modules lost at ``now`` (monotonic seconds); True if this trips it.
 

@@ -6,11 +6,10 @@ OPC UA) and acts on the difference. Any change pokes it; a timer runs it anyway,
 missed notification costs at most one tick.
 
 Per pass:
-1. keep one OPC UA link per live module (``ModuleLink`` reconnects by itself);
-2. settle active attempts: Complete -> record results, Reset; Aborted/Stopped ->
-   record the failure, Clear/Reset, and the operation waits for a new attempt; a lost
-   or rebooted module fails its attempt; an unconfirmed Start is sent again with the
-   same execution id (modules never run an id twice);
+1. keep one link per live module (``ModuleLink`` over OPC UA reconnects by itself;
+   ``link_factory`` may make others, such as ``MemoryLink``);
+2. settle active attempts: gather the facts, ask the pure ``execution.settlement``
+   what to do, do it (record, Start again, QueryExecution, Reset/Clear...);
 3. start what ``next_dispatches`` says, recording the execution id before calling Start;
 4. move orders to Running and Completed;
 5. store the telemetry that came in, filed under the execution running on its module.
@@ -21,6 +20,9 @@ whether the execution id is running, complete, stopped/aborted, or unknown to it
 the attempt is settled by that answer (an unknown id that was still being started is
 started again with the same id; one the module should have been running is failed
 and the operation re-run).
+
+The executor sees the rest of the orchestrator only through ``service.ports`` and the
+attempt ledger (``service.ledger``); it does not know the factory.
 """
 
 from __future__ import annotations
@@ -28,74 +30,117 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-from pnp.orchestrator.domain.attempts import Attempt, AttemptState, OperationStatus, progress_of
-from pnp.orchestrator.domain.operations import OperationSpec, expand_order
+from pnp.orchestrator.clock import Clock
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState, OperationStatus
+from pnp.orchestrator.domain.layout import Layout
+from pnp.orchestrator.domain.modules import ModuleDescription
+from pnp.orchestrator.domain.operations import OperationSpec
 from pnp.orchestrator.domain.orders import OrderState
+from pnp.orchestrator.errors import NotFound
 from pnp.orchestrator.execution.dispatch import PlannedOperation, next_dispatches
-from pnp.orchestrator.execution.opcua_link import (
-    CommandRefused,
-    ExecutionReport,
-    LinkDown,
-    ModuleLink,
+from pnp.orchestrator.execution.link import CommandRefused, Link, LinkDown, LinkFactory
+from pnp.orchestrator.execution.settlement import (
+    Ask,
+    Complete,
+    Decision,
+    Fail,
+    MarkRunning,
+    ModuleStanding,
+    SendStart,
+    SettlementFacts,
+    StartAnswer,
+    after_start,
+    by_report,
+    is_finished,
+    is_idle,
+    packml_state,
+    settle,
+    tidy_after,
 )
-from pnp.orchestrator.registry import Liveness
+from pnp.orchestrator.registry import Liveness, ModuleEntry
+from pnp.orchestrator.service.ledger import AttemptLedger
+from pnp.orchestrator.service.ports import (
+    BreakerState,
+    Directives,
+    EventSink,
+    Floor,
+    OrderBook,
+    PlanSource,
+    TelemetrySink,
+)
 from pnp.orchestrator.store.telemetry import TelemetrySample
-
-if TYPE_CHECKING:
-    from pnp.orchestrator.service.factory import Factory
+from pnp.v1.opcua import SkillMethod
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
 STOP_SECONDS = 5.0
 UNITS_KEY = "_units"  # the SDK's reserved parameter: units in this execution
-_FINISHED = {"Complete", "Aborted", "Stopped"}
 MAX_BUFFERED_SAMPLES = 50_000  # telemetry waiting for the disk; beyond this, oldest dropped
 
-LinkFactory = Callable[[str, str, Callable[[], None]], ModuleLink]
+_STANDING = {
+    Liveness.ALIVE: ModuleStanding.PLUGGED_IN,
+    Liveness.SUSPECT: ModuleStanding.PLUGGED_IN,
+    Liveness.LOST: ModuleStanding.LOST,
+    Liveness.GONE: ModuleStanding.DEREGISTERED,
+}
 
 
 class Executor:
-    def __init__(self, factory: Factory, link_factory: LinkFactory | None = None) -> None:
-        self.factory = factory
-        self.links: dict[str, tuple[ModuleLink, asyncio.Task]] = {}
-        self.attempts: dict[str, Attempt] = {}
-        self._active_on: dict[str, str] = {}  # module id -> execution id running there
-        for attempt in factory.store.attempts.all():
-            self._put(attempt)
+    def __init__(
+        self,
+        *,
+        ledger: AttemptLedger,
+        floor: Floor,
+        breaker: BreakerState,
+        events: EventSink,
+        plans: PlanSource,
+        orders: OrderBook,
+        directives: Directives,
+        telemetry: TelemetrySink,
+        link_factory: LinkFactory,
+        clock: Clock,
+        layout: Layout | None = None,
+        restart_grace: float = 0.0,
+    ) -> None:
+        """``restart_grace``: seconds after ``start`` during which an attempt's module that
+        has not registered again is waited for rather than declared lost."""
+        self.ledger = ledger
+        self._floor = floor
+        self._breaker = breaker
+        self._events = events
+        self._plans = plans
+        self._orders = orders
+        self._directives = directives
+        self._telemetry = telemetry
+        self._link_factory = link_factory
+        self._clock = clock
+        self._layout = layout
+        self._restart_grace = restart_grace
+        self.links: dict[str, tuple[Link, asyncio.Task[None]]] = {}
         # Executions a previous run left in flight: their modules are asked about them
         # (QueryExecution) before anything else is done with them.
-        self._to_ask: set[str] = {
-            a.execution_id for a in self.attempts.values() if a.state.is_active
-        }
+        self._to_ask: set[str] = {a.execution_id for a in ledger.active()}
         self._samples: list[TelemetrySample] = []
-        self._link_factory = link_factory or functools.partial(
-            ModuleLink, security=factory.settings.opcua_security
-        )
         self._poked = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._specs: dict[str, dict[str, OperationSpec]] = {}  # order id -> op id -> spec
+        self._task: asyncio.Task[None] | None = None
         self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
         self._failures_seen = False  # an attempt failed this pass: the replan is a repair
         self._started = 0.0
 
     def start(self) -> None:
-        self._started = self.factory.clock.monotonic()
+        self._started = self._clock.monotonic()
         self._task = asyncio.create_task(self._run(), name="executor")
 
     def _in_grace_period(self) -> bool:
         """No module is declared lost for its in-flight work until every module has had
         time to re-register after an orchestrator (re)start."""
-        settings = self.factory.settings
-        grace = max(settings.restart_grace, 2 * settings.lease_ttl)
-        return self.factory.clock.monotonic() - self._started < grace
+        return self._clock.monotonic() - self._started < self._restart_grace
 
     async def stop(self) -> None:
         tasks = [task for _, task in self.links.values()]
@@ -136,12 +181,12 @@ class Executor:
         await self._store_telemetry()
         if changed:
             urgent, self._failures_seen = self._failures_seen, False
-            await self.factory.plans.inputs_changed(urgent=urgent)
+            await self._plans.inputs_changed(urgent=urgent)
 
     def _sync_links(self) -> None:
         wanted = {
             entry.module_id: entry.description.opcua_endpoint
-            for entry in self.factory.registry.entries()
+            for entry in self._floor.entries()
             if entry.liveness.occupies_dock and entry.description.opcua_endpoint
         }
         for module_id, (link, task) in list(self.links.items()):
@@ -155,200 +200,211 @@ class Executor:
                 task = asyncio.create_task(link.run(), name=f"link-{module_id}")
                 self.links[module_id] = (link, task)
 
-    def _link(self, module_id: str) -> ModuleLink | None:
+    def _link(self, module_id: str) -> Link | None:
         entry = self.links.get(module_id)
         if entry is None or not entry[0].connected.is_set():
             return None
         return entry[0]
 
+    # -- settling attempts ------------------------------------------------------------
+
     async def _settle_attempts(self) -> bool:
         changed = False
-        for attempt in [a for a in self.attempts.values() if a.state.is_active]:
+        for attempt in self.ledger.active():
             changed |= await self._settle(attempt)
         return changed
 
-    async def _settle(self, attempt: Attempt) -> bool:
-        if not self.factory.order_record(attempt.order_id).state.is_open:
-            return await self._abort_cancelled(attempt)
-        registry = self.factory.registry
+    def _facts(self, attempt: Attempt) -> SettlementFacts:
         try:
-            entry = registry.get(attempt.module_id)
-        except Exception:
+            entry: ModuleEntry | None = self._floor.get(attempt.module_id)
+        except NotFound:
             entry = None
-        if entry is None and self._in_grace_period():
-            return False  # after a restart, modules need a moment to register again
-        if entry is None or entry.liveness in (Liveness.LOST, Liveness.GONE):
-            if self.factory.breaker.tripped and entry is not None:
-                return False  # we may be the ones cut off: wait rather than run it twice
-            await self._finish(
-                attempt, AttemptState.FAILED, error=f"module {attempt.module_id} lost"
-            )
-            return True
-        if entry.epoch != attempt.epoch:
-            await self._finish(attempt, AttemptState.FAILED, error="module restarted (new epoch)")
-            return True
+        link = self._link(attempt.module_id)
+        return SettlementFacts(
+            module=ModuleStanding.NOT_REGISTERED if entry is None else _STANDING[entry.liveness],
+            module_epoch=None if entry is None else entry.epoch,
+            order_open=self._orders.order_record(attempt.order_id).state.is_open,
+            breaker_tripped=self._breaker.tripped,
+            in_grace_period=self._in_grace_period(),
+            connected=link is not None,
+            skill=None if link is None else link.skills.get(attempt.capability),
+            to_ask=attempt.execution_id in self._to_ask,
+        )
+
+    async def _settle(self, attempt: Attempt) -> bool:
+        """Gathers the facts, asks ``settle`` what to do, and does it."""
+        facts = self._facts(attempt)
+        decision = settle(attempt, facts)
+        if isinstance(decision, Ask):
+            answered = await self._ask(attempt)
+            if answered is None:
+                return False
+            decision = answered
+        return await self._carry_out(attempt, decision)
+
+    async def _ask(self, attempt: Attempt) -> Decision | None:
+        """Asks the module about an execution left in flight by a previous run and
+        decides by its answer; None to wait (unreachable, or a module that cannot be
+        asked: its skill state is followed from now on)."""
         link = self._link(attempt.module_id)
         if link is None:
-            return False  # wait for the link (or for the lease to decide)
-        view = link.skills.get(attempt.capability)
-        if view is None:
-            await self._finish(attempt, AttemptState.FAILED, error="module has no such skill")
-            return True
-        if attempt.execution_id in self._to_ask:
-            return await self._recover(link, attempt)
-        if view.execution_id != attempt.execution_id:
-            if attempt.state is AttemptState.STARTING:
-                return await self._send_start(link, attempt)
-            return False  # the subscription has not caught up yet
-        if view.state == "Complete":
-            try:
-                results = await link.result(attempt.capability)
-            except LinkDown:
-                return False
-            await self._finish(attempt, AttemptState.COMPLETE, results=results)
-            await self._tidy(link, attempt.capability, "Complete")
-            return True
-        if view.state in ("Aborted", "Stopped", "Aborting", "Stopping"):
-            if view.state in ("Aborting", "Stopping"):
-                return False
-            await self._finish(attempt, AttemptState.FAILED, error=f"skill {view.state.lower()}")
-            await self._tidy(link, attempt.capability, view.state)
-            return True
-        if attempt.state is AttemptState.STARTING:
-            self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
-            await self._save(self.attempts[attempt.execution_id])
-        return False
-
-    async def _recover(self, link: ModuleLink, attempt: Attempt) -> bool:
-        """Settles an attempt left in flight by a previous run, by asking its module."""
+            return None
         try:
             report = await link.query_execution(attempt.capability, attempt.execution_id)
         except LinkDown:
-            return False
+            return None
         except CommandRefused as refused:
-            # A module without QueryExecution: fall back to following its skill state.
             log.info("%s cannot be asked about executions (%s)", attempt.module_id, refused)
-            report = None
+            self._to_ask.discard(attempt.execution_id)
+            return None
         self._to_ask.discard(attempt.execution_id)
-        if report is None:
-            return False
-        self.factory.events.emit(
+        self._events.emit(
             "operation.recovered",
             attempt.operation_id,
             f"{attempt.execution_id} on {attempt.module_id}: module says {report.outcome}",
         )
-        return await self._settle_by_report(link, attempt, report)
+        # By the skill as it is now, after the call.
+        return by_report(attempt, report, link.skills.get(attempt.capability))
 
-    async def _settle_by_report(
-        self, link: ModuleLink, attempt: Attempt, report: ExecutionReport
-    ) -> bool:
-        view = link.skills.get(attempt.capability)
-        holds_it = view is not None and view.execution_id == attempt.execution_id
-        if report.outcome == "running":
-            if attempt.state is AttemptState.STARTING:
-                self._put(dataclasses.replace(attempt, state=AttemptState.RUNNING))
-                await self._save(self.attempts[attempt.execution_id])
-            return False
-        if report.outcome == "complete":
-            await self._finish(attempt, AttemptState.COMPLETE, results=report.results)
-            if holds_it and view.state == "Complete":
-                await self._tidy(link, attempt.capability, "Complete")
-            return True
-        if report.outcome in ("stopped", "aborted"):
-            await self._finish(
-                attempt, AttemptState.FAILED, error=f"skill {report.outcome} during a restart"
-            )
-            if holds_it and view.state in _FINISHED:
-                await self._tidy(link, attempt.capability, view.state)
-            return True
-        if attempt.state is AttemptState.STARTING:
-            # Recorded, but Start never reached the module: send it now, same id.
-            return await self._send_start(link, attempt)
-        await self._finish(
-            attempt, AttemptState.FAILED, error="the module does not know this execution"
-        )
-        return True
-
-    async def _abort_cancelled(self, attempt: Attempt) -> bool:
-        """The order was cancelled: stop its work on the module and close the attempt."""
+    async def _carry_out(self, attempt: Attempt, decision: Decision) -> bool:
+        """Performs a settlement decision; True when the attempt ended."""
         link = self._link(attempt.module_id)
-        if link is not None:
-            view = link.skills.get(attempt.capability)
-            if view is not None and view.execution_id == attempt.execution_id:
+        if isinstance(decision, MarkRunning):
+            await self.ledger.update(dataclasses.replace(attempt, state=AttemptState.RUNNING))
+            return False
+        if isinstance(decision, SendStart):
+            return link is not None and await self._send_start(link, attempt)
+        if isinstance(decision, Complete):
+            results = decision.results
+            if results is None:
+                if link is None:
+                    return False
+                try:
+                    results = await link.result(attempt.capability)
+                except LinkDown:
+                    return False
+            await self._finish(attempt, AttemptState.COMPLETE, results=results)
+            await self._tidy(link, attempt.capability, decision.tidy)
+            return True
+        if isinstance(decision, Fail):
+            if decision.abort_first and link is not None:
                 # Finished or unreachable: tidied up later either way.
                 with contextlib.suppress(CommandRefused, LinkDown):
-                    await link.command(attempt.capability, "Abort")
-        await self._finish(attempt, AttemptState.FAILED, error="order cancelled")
-        return True
+                    await link.command(attempt.capability, SkillMethod.ABORT)
+            await self._finish(attempt, AttemptState.FAILED, error=decision.error)
+            await self._tidy(link, attempt.capability, decision.tidy)
+            return True
+        return False  # Wait
 
-    async def _tidy(self, link: ModuleLink, capability: str, state: str) -> None:
+    async def _tidy(
+        self, link: Link | None, capability: str, commands: tuple[SkillMethod, ...]
+    ) -> None:
         """Bring a finished skill back to Idle for its next job."""
-        sequence = {"Complete": ["Reset"], "Stopped": ["Reset"], "Aborted": ["Clear", "Reset"]}
-        for method in sequence.get(state, []):
+        for method in commands:
+            if link is None:
+                return
             try:
                 await link.command(capability, method)
             except (CommandRefused, LinkDown) as error:
                 log.info("%s %s: %s refused (%s)", link.module_id, capability, method, error)
                 return
 
+    async def _send_start(self, link: Link, attempt: Attempt) -> bool:
+        parameters = {**attempt.parameters, UNITS_KEY: attempt.units}
+        try:
+            accepted = await link.start(attempt.capability, attempt.execution_id, parameters)
+            answer = StartAnswer(accepted=accepted)
+        except LinkDown:
+            answer = StartAnswer(unreachable=True)
+        except CommandRefused as refused:
+            answer = StartAnswer(refused=refused.status)
+        return await self._carry_out(attempt, after_start(answer))
+
+    async def _finish(
+        self,
+        attempt: Attempt,
+        state: AttemptState,
+        *,
+        results: dict[str, Any] | None = None,
+        error: str = "",
+    ) -> None:
+        finished = dataclasses.replace(
+            attempt,
+            state=state,
+            ended_at=self._clock.now(),
+            results=results or {},
+            error=error,
+        )
+        await self.ledger.update(finished)
+        kind = "operation.completed" if state is AttemptState.COMPLETE else "operation.failed"
+        self._failures_seen |= state is AttemptState.FAILED
+        detail = f" ({error})" if error else ""
+        self._events.emit(
+            kind, attempt.operation_id, f"on {attempt.module_id} as {attempt.execution_id}{detail}"
+        )
+
+    # -- dispatching ------------------------------------------------------------------
+
     async def _dispatch(self) -> bool:
-        factory = self.factory
-        plan = factory.plans.plan
-        progress = progress_of(self.attempts.values())
+        plan = self._plans.plan
+        progress = self.ledger.progress()
         planned = []
         for assignment in plan.assignments:
-            spec = self._spec(assignment.order_id, assignment.operation_id)
+            spec = self._orders.operations_of(assignment.order_id).get(assignment.operation_id)
             if spec is not None:
                 planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
         ready = self._ready_modules()
-        docks = {e.module_id: e.description.dock for e in factory.registry.entries()}
-        transport = factory.layout.transport_seconds if factory.layout else (lambda _a, _b: 0)
-        decisions = next_dispatches(planned, progress, ready, docks, transport, factory.clock.now())
+        docks = {e.module_id: e.description.dock for e in self._floor.entries()}
+        layout = self._layout
+        transport: Callable[[str, str], float] = (
+            layout.transport_seconds if layout is not None else (lambda _a, _b: 0)
+        )
+        decisions = next_dispatches(planned, progress, ready, docks, transport, self._clock.now())
         changed = False
         for decision in decisions:
             changed |= await self._start(decision.spec, decision.module_id)
         return changed
 
     def _ready_modules(self) -> set[str]:
-        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
+        busy = self.ledger.busy_modules()
         ready = set()
-        for entry in self.factory.registry.entries():
+        for entry in self._floor.entries():
             link = self._link(entry.module_id)
             if (
                 entry.liveness is Liveness.ALIVE
                 and not entry.draining
                 and entry.module_id not in busy
                 and link is not None
-                and all(view.state == "Idle" for view in link.skills.values())
+                and all(is_idle(view) for view in link.skills.values())
             ):
                 ready.add(entry.module_id)
         return ready
 
     def _release_drained(self) -> None:
-        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
-        for entry in self.factory.registry.entries():
+        busy = self.ledger.busy_modules()
+        for entry in self._floor.entries():
             if (
                 entry.draining
                 and not entry.released
                 and entry.liveness.occupies_dock
                 and entry.module_id not in busy
             ):
-                self.factory.release_module(entry.module_id)
+                self._directives.release_module(entry.module_id)
 
     async def _tidy_idle_modules(self) -> None:
         """A skill left finished with no attempt of ours on it (another client, or a
         crash between Complete and Reset) would block its module: reset it."""
-        busy = {a.module_id for a in self.attempts.values() if a.state.is_active}
+        busy = self.ledger.busy_modules()
         for module_id in self.links:
             link = self._link(module_id)
             if link is None or module_id in busy:
                 continue
             for capability, view in list(link.skills.items()):
-                if view.state in _FINISHED:
-                    await self._tidy(link, capability, view.state)
+                if is_finished(view):
+                    await self._tidy(link, capability, tidy_after(packml_state(view.state)))
 
     async def _start(self, spec: OperationSpec, module_id: str) -> bool:
-        entry = self.factory.registry.get(module_id)
+        entry = self._floor.get(module_id)
         link = self._link(module_id)
         if link is None:
             return False
@@ -362,19 +418,18 @@ class Executor:
             parameters=dict(spec.parameters),
             units=spec.units,
             state=AttemptState.STARTING,
-            started_at=self.factory.clock.now(),
+            started_at=self._clock.now(),
         )
         self._configure(entry.description, spec)
         # Recorded before the module is asked: after a crash, the id is what we ask about.
-        await asyncio.to_thread(self.factory.store.attempts.add, attempt)
-        self._put(attempt)
-        self.factory.events.emit(
+        await self.ledger.record(attempt)
+        self._events.emit(
             "operation.started", spec.operation_id, f"on {module_id} as {attempt.execution_id}"
         )
         await self._send_start(link, attempt)
         return True
 
-    def _configure(self, module, spec: OperationSpec) -> None:
+    def _configure(self, module: ModuleDescription, spec: OperationSpec) -> None:
         """A changeover the plan counted on (a new colour, say) is ordered before the job."""
         capability = module.capability(spec.capability)
         if capability is None or not capability.time_model.changeovers:
@@ -386,66 +441,21 @@ class Executor:
         current = self._configuration.setdefault(module.module_id, {})
         if any(current.get(name) != value for name, value in wanted.items()):
             current.update(wanted)
-            self.factory.send_directive(
+            self._directives.send_directive(
                 module.module_id,
                 "configure",
                 f"set up {spec.capability} for " + ", ".join(f"{k}={v}" for k, v in wanted.items()),
                 wanted,
             )
 
-    async def _send_start(self, link: ModuleLink, attempt: Attempt) -> bool:
-        parameters = {**attempt.parameters, UNITS_KEY: attempt.units}
-        try:
-            accepted = await link.start(attempt.capability, attempt.execution_id, parameters)
-        except LinkDown:
-            return False  # still STARTING: sent again, same id, once the link is back
-        except CommandRefused as refused:
-            await self._finish(
-                attempt, AttemptState.FAILED, error=f"Start refused: {refused.status}"
-            )
-            return True
-        if not accepted:
-            await self._finish(attempt, AttemptState.FAILED, error="Start not accepted")
-            return True
-        return False
-
-    async def _finish(
-        self, attempt: Attempt, state: AttemptState, *, results=None, error=""
-    ) -> None:
-        finished = dataclasses.replace(
-            attempt,
-            state=state,
-            ended_at=self.factory.clock.now(),
-            results=results or {},
-            error=error,
-        )
-        self._put(finished)
-        await self._save(finished)
-        kind = "operation.completed" if state is AttemptState.COMPLETE else "operation.failed"
-        self._failures_seen |= state is AttemptState.FAILED
-        detail = f" ({error})" if error else ""
-        self.factory.events.emit(
-            kind, attempt.operation_id, f"on {attempt.module_id} as {attempt.execution_id}{detail}"
-        )
-
-    async def _save(self, attempt: Attempt) -> None:
-        await asyncio.to_thread(self.factory.store.attempts.update, attempt)
-
-    def _put(self, attempt: Attempt) -> None:
-        self.attempts[attempt.execution_id] = attempt
-        if attempt.state.is_active:
-            self._active_on[attempt.module_id] = attempt.execution_id
-        elif self._active_on.get(attempt.module_id) == attempt.execution_id:
-            del self._active_on[attempt.module_id]
-
     # -- telemetry --------------------------------------------------------------------
 
     def _telemetry_seen(self, module_id: str, name: str, value: float) -> None:
-        execution_id = self._active_on.get(module_id)
+        execution_id = self.ledger.active_on(module_id)
         if execution_id is None:
             return  # idle readings belong to no operation
         self._samples.append(
-            TelemetrySample(execution_id, module_id, name, self.factory.clock.now(), value)
+            TelemetrySample(execution_id, module_id, name, self._clock.now(), value)
         )
         if len(self._samples) > MAX_BUFFERED_SAMPLES:
             del self._samples[: len(self._samples) - MAX_BUFFERED_SAMPLES]
@@ -456,42 +466,22 @@ class Executor:
         if not batch:
             return
         try:
-            await asyncio.to_thread(self.factory.store.telemetry.add, batch)
+            await asyncio.to_thread(self._telemetry.add, batch)
         except Exception:
             self._samples[:0] = batch  # tried again on the next pass
             raise
 
+    # -- orders -----------------------------------------------------------------------
+
     async def _update_orders(self) -> bool:
-        progress = progress_of(self.attempts.values())
+        progress = self.ledger.progress()
         changed = False
-        for record in self.factory.open_orders():
-            specs = self._specs_of(record.order_id)
+        for record in self._orders.open_orders():
+            specs = self._orders.operations_of(record.order_id)
             statuses = [progress.get(op_id) for op_id in specs]
             if all(p is not None and p.status is OperationStatus.DONE for p in statuses):
-                await self.factory.set_order_state(record.order_id, OrderState.COMPLETED)
+                await self._orders.set_order_state(record.order_id, OrderState.COMPLETED)
                 changed = True
             elif record.state is not OrderState.RUNNING and any(p is not None for p in statuses):
-                await self.factory.set_order_state(record.order_id, OrderState.RUNNING)
+                await self._orders.set_order_state(record.order_id, OrderState.RUNNING)
         return changed
-
-    def order_progress(self, order_id: str) -> tuple[int, int, datetime | None]:
-        """Operations in all, operations done, and when the last one ended."""
-        specs = self._specs_of(order_id)
-        done = [
-            a
-            for a in self.attempts.values()
-            if a.order_id == order_id and a.state is AttemptState.COMPLETE
-        ]
-        ends = [a.ended_at for a in done if a.ended_at is not None]
-        return len(specs), len({a.operation_id for a in done}), max(ends, default=None)
-
-    def _specs_of(self, order_id: str) -> dict[str, OperationSpec]:
-        if order_id not in self._specs:
-            record = self.factory.order_record(order_id)
-            self._specs[order_id] = {
-                op.operation_id: op for op in expand_order(order_id, record.recipe)
-            }
-        return self._specs[order_id]
-
-    def _spec(self, order_id: str, operation_id: str) -> OperationSpec | None:
-        return self._specs_of(order_id).get(operation_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 from collections.abc import Awaitable
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock
-from pnp.orchestrator.domain.attempts import Attempt, progress_of
+from pnp.orchestrator.domain.attempts import Attempt
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.matching import Unmatched, unmatched_steps
@@ -25,11 +26,14 @@ from pnp.orchestrator.domain.modules import (
     description_from_dict,
     validate_module,
 )
+from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.order_package import OrderPackage
 from pnp.orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from pnp.orchestrator.domain.recipe_loader import load_recipe
 from pnp.orchestrator.domain.recipes import Recipe
 from pnp.orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
+from pnp.orchestrator.execution.link import LinkFactory
+from pnp.orchestrator.execution.opcua_link import ModuleLink
 from pnp.orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
 from pnp.orchestrator.planning.kpis import PlanKpis, plan_kpis
 from pnp.orchestrator.planning.plan_codec import plan_from_json, plan_to_json
@@ -38,6 +42,7 @@ from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.store import Store
@@ -84,7 +89,10 @@ class Factory:
         layout: Layout | None = None,
         settings: FactorySettings | None = None,
         clock: Clock | None = None,
+        link_factory: LinkFactory | None = None,
     ) -> None:
+        """``link_factory`` makes the executor's link to each module: OPC UA by default
+        (``ModuleLink``); ``execution.memory_link`` has an in-memory one for tests."""
         self.store = store
         self.layout = layout
         self.settings = settings = settings or FactorySettings()
@@ -109,6 +117,7 @@ class Factory:
             known_epochs=known,
         )
         self._orders: dict[str, OrderRecord] = {}
+        self._operations: dict[str, dict[str, OperationSpec]] = {}  # order -> op id -> spec
         for stored in store.orders():
             try:
                 self._orders[stored.order_id] = _record(stored)
@@ -138,11 +147,26 @@ class Factory:
         self._sessions: dict[str, SessionHandle] = {}
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
         self.events = EventLog(store.events, self.clock)
-        self.executor = Executor(self)
+        self.ledger = AttemptLedger(store.attempts)
+        self.executor = Executor(
+            ledger=self.ledger,
+            floor=self.registry,
+            breaker=self.breaker,
+            events=self.events,
+            plans=self.plans,
+            orders=self,
+            directives=self,
+            telemetry=store.telemetry,
+            link_factory=link_factory
+            or functools.partial(ModuleLink, security=settings.opcua_security),
+            clock=self.clock,
+            layout=layout,
+            restart_grace=max(settings.restart_grace, 2 * settings.lease_ttl),
+        )
 
     async def start(self) -> None:
         self.events.start()
-        in_flight = sum(1 for a in self.executor.attempts.values() if a.state.is_active)
+        in_flight = len(self.ledger.active())
         self.events.emit(
             "orchestrator.started",
             "factory",
@@ -303,7 +327,7 @@ class Factory:
                 self.events.emit(
                     "alarm.mass_loss",
                     "factory",
-                    f"{len(self.breaker._losses)} of {floor_before} modules lost within "
+                    f"{self.breaker.recent_losses} of {floor_before} modules lost within "
                     f"{self.settings.lease_ttl:g} s: replanning frozen (network or "
                     "orchestrator fault suspected)",
                 )
@@ -383,7 +407,8 @@ class Factory:
             if record.state.is_open
             else ()
         )
-        total, done, last_end = self.executor.order_progress(order_id)
+        total = len(self.operations_of(order_id))
+        done, last_end = self.ledger.done_operations(order_id)
         return OrderView(
             record=record,
             state=open_order_state(record.state, bool(unmatched)),
@@ -409,9 +434,7 @@ class Factory:
     def attempts(self, order_id: str = "") -> list[Attempt]:
         if order_id:
             self.order(order_id)  # NotFound for an unknown order
-        attempts = self.executor.attempts.values()
-        chosen = [a for a in attempts if not order_id or a.order_id == order_id]
-        return sorted(chosen, key=lambda a: (a.started_at, a.execution_id))
+        return self.ledger.of_order(order_id)
 
     def orders(self) -> list[OrderView]:
         return [self.order(order_id) for order_id in self._orders]
@@ -424,6 +447,15 @@ class Factory:
         if record is None:
             raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
         return record
+
+    def operations_of(self, order_id: str) -> dict[str, OperationSpec]:
+        """The order's operations (each step x lot) by id; NotFound for an unknown order."""
+        if order_id not in self._operations:
+            record = self.order_record(order_id)
+            self._operations[order_id] = {
+                op.operation_id: op for op in expand_order(order_id, record.recipe)
+            }
+        return self._operations[order_id]
 
     async def set_order_state(self, order_id: str, state: OrderState) -> None:
         """Moves an open order on (the executor calls this); a closed one stays closed,
@@ -543,7 +575,7 @@ class Factory:
             ),
             workers=self.settings.solve_workers,
             seed=self.settings.seed,
-            progress=progress_of(self.executor.attempts.values()),
+            progress=self.ledger.progress(),
             retired_modules=(
                 *(
                     e.description

@@ -1,0 +1,72 @@
+"""What the executor needs from the rest of the orchestrator, each as a small interface.
+
+The executor is handed these, not the whole factory: the registry's leases and epochs
+(``Floor``), the circuit breaker (``BreakerState``), the event log (``EventSink``), the
+plan (``PlanSource``), orders (``OrderBook``), directives down module sessions
+(``Directives``) and where telemetry is stored (``TelemetrySink``). ``Factory`` wires
+the real ones; a test may pass its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pnp.orchestrator.domain.operations import OperationSpec
+from pnp.orchestrator.domain.orders import OrderRecord, OrderState
+from pnp.orchestrator.planning import Plan
+from pnp.orchestrator.registry import ModuleEntry
+from pnp.orchestrator.store.telemetry import TelemetrySample
+
+
+class Floor(Protocol):
+    """The registry: which modules are plugged in, their liveness and epochs."""
+
+    def entries(self) -> list[ModuleEntry]: ...
+
+    def get(self, module_id: str) -> ModuleEntry:
+        """Raises NotFound for a module not registered (since our start)."""
+        ...
+
+
+class BreakerState(Protocol):
+    @property
+    def tripped(self) -> bool: ...
+
+
+class EventSink(Protocol):
+    def emit(self, kind: str, subject: str, message: str) -> Any: ...
+
+
+class PlanSource(Protocol):
+    @property
+    def plan(self) -> Plan: ...
+
+    async def inputs_changed(self, urgent: bool = False) -> None: ...
+
+
+class OrderBook(Protocol):
+    def open_orders(self) -> list[OrderRecord]: ...
+
+    def order_record(self, order_id: str) -> OrderRecord: ...
+
+    def operations_of(self, order_id: str) -> dict[str, OperationSpec]:
+        """The order's operations by id (each step x lot)."""
+        ...
+
+    async def set_order_state(self, order_id: str, state: OrderState) -> None: ...
+
+
+class Directives(Protocol):
+    def send_directive(
+        self,
+        module_id: str,
+        kind: str,
+        reason: str,
+        configuration: dict[str, str] | None = None,
+    ) -> bool: ...
+
+    def release_module(self, module_id: str) -> None: ...
+
+
+class TelemetrySink(Protocol):
+    def add(self, samples: list[TelemetrySample]) -> None: ...
