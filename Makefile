@@ -28,9 +28,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 
-# Regenerate pnp.v1 after editing proto/pnp/v1/*.proto (commit the result).
+# Regenerate pnp.v1 after editing proto/pnp/v1/*.proto or pnp/v1/opcua.py (commit the result).
 proto: $(VENV)/.installed-dev
 	$(PY) proto/generate.py
+	$(PY) proto/generate_nodeset.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
