@@ -83,12 +83,12 @@ function descriptor(moduleId, dock, endpoint) {
   };
 }
 
-// MachineryItemState from the skills' PackML states (docs/module-contract.md).
-function itemState(skills) {
+// MachineryItemState from the skills' PackML states (docs/module-contract.md, 2.5).
+function itemState(skills, released) {
   const states = skills.map((s) => s.state);
   if (states.some((s) => BUSY.has(s))) return "Executing";
   if (states.some((s) => ["Aborting", "Aborted", "Clearing"].includes(s))) return "NotAvailable";
-  if (states.some((s) => ["Stopping", "Stopped"].includes(s))) return "OutOfService";
+  if (released || states.some((s) => ["Stopping", "Stopped"].includes(s))) return "OutOfService";
   return "NotExecuting";
 }
 const ITEM_STATE_CODES = {
@@ -109,17 +109,20 @@ async function main() {
   });
   let session = null;
   let lastItemState = "NotExecuting";
+  let released = false; // told by the orchestrator that it may be unplugged
   const skills = [];
+  const refreshItemState = () => {
+    const now = itemState(skills, released);
+    if (now === lastItemState) return;
+    lastItemState = now;
+    server.publishItemState(now);
+    if (session) session.reportItemState(ITEM_STATE_CODES[now]);
+  };
   const skill = new Skill(CAPABILITY, {
     timeScale: Number(args["time-scale"]),
     onChange: (changed) => {
       server.publishSkill(changed);
-      const now = itemState(skills);
-      if (now !== lastItemState) {
-        lastItemState = now;
-        server.publishItemState(now);
-        if (session) session.reportItemState(ITEM_STATE_CODES[now]);
-      }
+      refreshItemState();
     },
     onStart: (execution) => {
       log(`accepted ${execution.executionId}`);
@@ -154,7 +157,15 @@ async function main() {
     descriptor: () => descriptor(moduleId, args.dock, server.endpoint),
     onRegistered: (registration) =>
       console.log(`REGISTERED ${registration.module_id} epoch ${registration.epoch}`),
-    onDirective: (directive) => log(`directive ${directive.kind} (${directive.reason})`),
+    onDirective: (directive) => {
+      log(`directive ${directive.kind} (${directive.reason})`);
+      // CONFIGURE: this laser has no changeovers; DRAIN: no new work will come, the
+      // current job finishes; RELEASE: we may be unplugged.
+      if (directive.kind === "DIRECTIVE_KIND_RELEASE") {
+        released = true;
+        refreshItemState();
+      }
+    },
     log,
   });
   try {
