@@ -6,13 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUF := tools/buf/node_modules/.bin/buf
 NODE_OPCUA := tests/interop/node_modules/node-opcua-client/package.json
+NODE_MODULE := tests/interop/node_module/node_modules/node-opcua/package.json
 
 .PHONY: demo test lint proto bench clean chromium
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
-test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) chromium
+test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium
 	$(PY) -m pytest
 
 # The Gantt page tests open our HTML in headless Chromium (Debian's package). Install it
@@ -28,9 +29,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 
-# Regenerate pnp.v1 after editing proto/pnp/v1/*.proto (commit the result).
+# Regenerate pnp.v1 after editing proto/pnp/v1/*.proto or pnp/v1/opcua.py (commit the result).
 proto: $(VENV)/.installed-dev
 	$(PY) proto/generate.py
+	$(PY) proto/generate_nodeset.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +57,10 @@ $(NODE_OPCUA): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Node.js module built from docs/module-contract.md (node-opcua, @grpc/grpc-js).
+$(NODE_MODULE): tests/interop/node_module/package.json tests/interop/node_module/package-lock.json
+	cd tests/interop/node_module && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) tools/buf/node_modules tests/interop/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) tools/buf/node_modules tests/interop/node_modules tests/interop/node_module/node_modules .pytest_cache .ruff_cache

@@ -74,7 +74,12 @@ def test_the_sdk_wheel_holds_the_sdk_and_the_contract_only(wheels):
     names = _names(wheels["pnp_factory_sdk"])
     subpackages = {name.split("/")[1] for name in names if name.startswith("pnp/")}
     assert subpackages == {"sdk", "v1"}
-    for shipped in ("pnp/sdk/catalog.yaml", "pnp/sdk/py.typed", "pnp/v1/py.typed"):
+    for shipped in (
+        "pnp/sdk/catalog.yaml",
+        "pnp/sdk/py.typed",
+        "pnp/v1/py.typed",
+        "pnp/v1/pnp-module.NodeSet2.xml",
+    ):
         assert shipped in names
     assert "pnp/v1/opcua.py" in names
     assert "pnp/v1/registry_pb2_grpc.py" in names

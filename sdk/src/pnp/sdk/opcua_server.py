@@ -32,6 +32,9 @@ from pnp.sdk.packml import Command, CommandRefused
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.skill import InvalidParameters, SkillRuntime
 from pnp.v1.opcua import (
+    ARGUMENT_DATA_TYPES,
+    ARGUMENT_DESCRIPTIONS,
+    METHOD_ARGUMENTS,
     NAMESPACE_URI,
     ExecutionOutcome,
     ItemState,
@@ -205,20 +208,7 @@ class ModuleOpcUaServer:
             self._id(*base, SkillMethod.START),
             self._name(SkillMethod.START),
             start,
-            [
-                _argument(
-                    MethodArgument.EXECUTION_ID,
-                    "the operation attempt to run; a repeated id never runs twice",
-                ),
-                _argument(MethodArgument.PARAMETERS_JSON, "the step's parameters as a JSON object"),
-            ],
-            [
-                _argument(
-                    MethodArgument.ACCEPTED,
-                    "true when the execution is (or was already) accepted",
-                    ua.VariantType.Boolean,
-                )
-            ],
+            *_arguments(SkillMethod.START),
         )
 
         async def query(_parent, execution_id):
@@ -234,18 +224,7 @@ class ModuleOpcUaServer:
             self._id(*base, SkillMethod.QUERY_EXECUTION),
             self._name(SkillMethod.QUERY_EXECUTION),
             query,
-            [
-                _argument(
-                    MethodArgument.EXECUTION_ID,
-                    "an execution id this skill may have been started with",
-                )
-            ],
-            [
-                _argument(MethodArgument.OUTCOME, "running, complete, stopped, aborted or unknown"),
-                _argument(
-                    MethodArgument.RESULTS_JSON, "the results when complete, as a JSON object"
-                ),
-            ],
+            *_arguments(SkillMethod.QUERY_EXECUTION),
         )
         for method_name, command in _COMMAND_METHODS.items():
             await skill.add_method(
@@ -288,12 +267,18 @@ class ModuleOpcUaServer:
         await node.write_value(value, ua.VariantType.Double)
 
 
-def _argument(name: str, description: str, kind=ua.VariantType.String) -> ua.Argument:
+def _arguments(method: SkillMethod) -> tuple[list[ua.Argument], list[ua.Argument]]:
+    """The method's input and output arguments, as the contract defines them."""
+    inputs, outputs = METHOD_ARGUMENTS[method]
+    return [_argument(name) for name in inputs], [_argument(name) for name in outputs]
+
+
+def _argument(name: MethodArgument) -> ua.Argument:
     argument = ua.Argument()
     argument.Name = str(name)
-    argument.DataType = ua.NodeId(kind.value)
+    argument.DataType = ua.NodeId(getattr(ua.VariantType, ARGUMENT_DATA_TYPES[name]).value)
     argument.ValueRank = -1
-    argument.Description = ua.LocalizedText(description)
+    argument.Description = ua.LocalizedText(ARGUMENT_DESCRIPTIONS[name])
     return argument
 
 

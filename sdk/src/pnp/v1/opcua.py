@@ -90,6 +90,25 @@ METHOD_ARGUMENTS: dict[SkillMethod, Signature] = {method: ((), ()) for method in
 }
 
 
+# The OPC UA built-in data type of each method argument.
+ARGUMENT_DATA_TYPES: dict[MethodArgument, str] = {
+    MethodArgument.EXECUTION_ID: "String",
+    MethodArgument.PARAMETERS_JSON: "String",
+    MethodArgument.ACCEPTED: "Boolean",
+    MethodArgument.OUTCOME: "String",
+    MethodArgument.RESULTS_JSON: "String",
+}
+# What each argument means: the server publishes it as the argument's Description, and
+# the NodeSet2 file carries it.
+ARGUMENT_DESCRIPTIONS: dict[MethodArgument, str] = {
+    MethodArgument.EXECUTION_ID: "the execution (attempt) id; a repeated id never runs twice",
+    MethodArgument.PARAMETERS_JSON: "the step's parameters as a JSON object",
+    MethodArgument.ACCEPTED: "true when the execution is (or was already) accepted",
+    MethodArgument.OUTCOME: "running, complete, stopped, aborted or unknown",
+    MethodArgument.RESULTS_JSON: "the results when complete, as a JSON object",
+}
+
+
 class Refusal(enum.StrEnum):
     """The OPC UA status codes, by name, that a skill answers a refused call with."""
 
@@ -111,6 +130,39 @@ DATA_TYPES: dict[str, str] = {
     SkillVariable.ENVELOPE: "String",
 }
 TELEMETRY_DATA_TYPE = "Double"
+# Skill variables published as properties (HasProperty) rather than components: values
+# that describe the skill and do not change while it runs.
+SKILL_PROPERTIES = frozenset({SkillVariable.ENVELOPE})
+
+# What each node and method is for: the NodeSet2 file (proto/generate_nodeset.py) puts
+# these in the Description attributes, so the published model explains itself.
+DESCRIPTIONS: dict[str, str] = {
+    ModuleNode.MODULE: "A pluggable module: its identity, item state, skills and telemetry",
+    ModuleNode.MODULE_ID: "The module id it registered with (also the prefix of its NodeIds)",
+    ModuleNode.VENDOR: "The module's vendor",
+    ModuleNode.MODEL: "The module's product model",
+    ModuleNode.ITEM_STATE: "MachineryItemState (OPC 40001-1): NotAvailable, OutOfService, "
+    "NotExecuting or Executing",
+    ModuleNode.SKILLS: "One object per capability, named after it (e.g. cutting.laser)",
+    ModuleNode.TELEMETRY: "Double variables the module publishes, browse name = the channel name",
+    SkillVariable.CURRENT_STATE: "The PackML state's name, e.g. Execute",
+    SkillVariable.STATE_NUMBER: "The PackML state's number (OPC 30050), e.g. 6 for Execute",
+    SkillVariable.EXECUTION_ID: "The execution the skill holds; empty in Idle",
+    SkillVariable.PROGRESS: "Progress of the current execution, 0..1",
+    SkillVariable.RESULT_JSON: "The completed execution's results as a JSON object; {} otherwise",
+    SkillVariable.ENVELOPE: "The capability's parameter envelope and time model as JSON",
+    SkillMethod.START: "Start an execution (Idle only); idempotent per execution id",
+    SkillMethod.QUERY_EXECUTION: "What became of an execution id",
+    SkillMethod.STOP: "PackML Stop: to Stopping, then Stopped",
+    SkillMethod.HOLD: "PackML Hold (Execute only): to Holding, then Held",
+    SkillMethod.UNHOLD: "PackML Unhold (Held only): to Unholding, then Execute",
+    SkillMethod.SUSPEND: "PackML Suspend (Execute only): to Suspending, then Suspended",
+    SkillMethod.UNSUSPEND: "PackML Unsuspend (Suspended only): to Unsuspending, then Execute",
+    SkillMethod.ABORT: "PackML Abort: to Aborting, then Aborted",
+    SkillMethod.CLEAR: "PackML Clear (Aborted only): to Clearing, then Stopped",
+    SkillMethod.RESET: "PackML Reset (Complete or Stopped): to Resetting, then Idle",
+    SkillMethod.TO_COMPLETE: "PackML Complete (Execute only): to Completing, then Complete",
+}
 
 
 class PackMLState(enum.IntEnum):
