@@ -16,7 +16,7 @@ from pnp.sdk.catalog import load_catalog
 from pnp.sdk.descriptors import to_proto
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
 from tests.conftest import DEMO_LAYOUT, start_factory
-from tests.security.conftest import MODULE_A, start_secure_factory
+from tests.security.conftest import MODULE_A, open_secure_factory
 
 INVALID, DENIED, OK = (
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -182,8 +182,7 @@ async def test_a_module_answers_from_its_docks_network_segment(tmp_path):
 
 async def test_a_certificate_that_pins_its_host_pins_the_endpoint(tmp_path, factory_pki):
     """The module certificates name localhost and 127.0.0.1 (pnp pki's default hosts)."""
-    secure = await start_secure_factory(tmp_path, factory_pki)
-    try:
+    async with open_secure_factory(tmp_path, factory_pki) as secure:
         async with secure.channel(MODULE_A) as channel:
             code, details = await register(channel, "opc.tcp://127.0.0.2:4840")
             assert code is DENIED
@@ -191,8 +190,6 @@ async def test_a_certificate_that_pins_its_host_pins_the_endpoint(tmp_path, fact
             assert secure.row_counts()["modules"] == 0
             assert (await register(channel, "opc.tcp://127.0.0.1:4840"))[0] is OK
         assert await secure.is_serving()
-    finally:
-        await secure.close()
 
 
 async def test_what_if_descriptors_get_the_same_checks(floor):
