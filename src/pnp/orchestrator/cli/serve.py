@@ -18,6 +18,7 @@ from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
+from pnp.orchestrator.web.listen import console_address
 
 
 @cli.command()
@@ -84,6 +85,12 @@ from pnp.orchestrator.service.settings import FactorySettings
     show_default=True,
     help="Which orchestrator certificate of --tls-dir to use.",
 )
+@click.option(
+    "--web",
+    metavar="[HOST:]PORT",
+    default=None,
+    help="Also serve the planner's live web console there (plain HTTP, loopback only).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -102,6 +109,7 @@ def serve(
     cert: Path | None,
     key: Path | None,
     name: str,
+    web: str | None,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -124,6 +132,8 @@ def serve(
                 [Violation("--module-networks", "name at least one CIDR network")],
             )
         parse_networks(networks, "--module-networks")  # a bad one is refused before start
+    if web:
+        console_address(web)  # a bad --web is refused before anything starts
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -134,7 +144,7 @@ def serve(
         opcua_security=tls,
         module_networks=networks,
     )
-    run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
+    run(_serve(Path(db_path), listen, layout, settings, as_json, tls, web))
 
 
 async def _serve(
@@ -144,17 +154,20 @@ async def _serve(
     settings: FactorySettings,
     as_json: bool,
     tls: TlsFiles | None,
+    web: str | None = None,
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from pnp.orchestrator.api.server import start_server
     from pnp.orchestrator.service.factory import Factory
     from pnp.orchestrator.store import Store
+    from pnp.orchestrator.web.server import start_console
 
     store = Store.open_sqlite(db_path)
     factory = Factory(store, layout=layout, settings=settings)
     await factory.start()
     server = await start_server(factory, listen, tls)
+    web_console = await start_console(factory, web) if web else None
     # Everything loaded so far lives as long as the server: keep it out of the cyclic
     # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
     gc.collect()
@@ -176,6 +189,7 @@ async def _serve(
     if as_json:
         emit_json_line(
             {"listening": f"{host}:{server.port}", "database": str(db_path), "tls": tls is not None}
+            | ({"web": web_console.url} if web_console else {})
         )
     else:
         security = "mutual TLS" if tls else "NO TLS"
@@ -183,6 +197,8 @@ async def _serve(
             f"pnp orchestrator listening on {host}:{server.port} ({security}, database {db_path})",
             soft_wrap=True,
         )
+        if web_console:
+            console.print(f"web console on {web_console.url} (plain HTTP, loopback only)")
         console.file.flush()  # scripts and tests wait for this line to learn the port
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -191,6 +207,8 @@ async def _serve(
     try:
         await stopped.wait()
     finally:
+        if web_console:
+            await web_console.stop()
         await server.stop()
         await factory.stop()
         store.close()
