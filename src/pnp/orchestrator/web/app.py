@@ -150,7 +150,7 @@ def console_app(factory: Factory) -> Starlette:
         assert isinstance(error, PnpError)
         return error_response(error)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", page),
             Route("/api/status", status),
@@ -169,6 +169,8 @@ def console_app(factory: Factory) -> Starlette:
         ],
         exception_handlers={PnpError: pnp_error},
     )
+    app.state.streams = cursors
+    return app
 
 
 async def _json_body(request: Request) -> dict:

@@ -22,10 +22,16 @@ REPLAYED_BY_DEFAULT = 200  # a fresh tab sees this many past events, then live o
 
 
 class StreamCursors:
-    """Where each open stream is, so /metrics can say how far behind the slowest is."""
+    """The open streams: where each is (so /metrics can say how far behind the slowest
+    is), and the switch that ends them all when the console stops."""
 
     def __init__(self) -> None:
         self._cursors: dict[int, int] = {}
+        self.closing = asyncio.Event()
+
+    def close(self) -> None:
+        """Ends every open stream (browsers reconnect to whoever serves next)."""
+        self.closing.set()
 
     def __len__(self) -> int:
         return len(self._cursors)
@@ -67,21 +73,31 @@ async def event_stream(factory: Factory, after: int, cursors: StreamCursors) -> 
             await queue.put(event)
 
     follower = asyncio.create_task(follow(), name="console-event-stream")
+    closing = asyncio.create_task(cursors.closing.wait(), name="console-stream-closing")
     try:
         with cursors.tracking(after) as moved:
             yield "retry: 1000\n\n"  # reconnect after a second, not the browser's 3-5 s
             while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
+                taken = asyncio.create_task(queue.get())
+                await asyncio.wait(
+                    {taken, closing, follower},
+                    timeout=KEEPALIVE_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if not taken.done():
+                    taken.cancel()
+                    if closing.done():
+                        return
                     if follower.done():
                         follower.result()  # the log stopped: end the stream with its cause
                         return
                     yield ": keep-alive\n\n"
                     continue
+                event = taken.result()
                 moved(event.sequence)
                 data = json.dumps(event_document(event), separators=(",", ":"))
                 yield f"id: {event.sequence}\nevent: pnp\ndata: {data}\n\n"
     finally:
         follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
+        closing.cancel()
+        await asyncio.gather(follower, closing, return_exceptions=True)

@@ -17,6 +17,7 @@ import uvicorn
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.web.app import console_app
+from pnp.orchestrator.web.event_stream import StreamCursors
 from pnp.orchestrator.web.listen import DEFAULT_WEB_LISTEN, console_address
 
 SHUTDOWN_GRACE_SECONDS = 1.0  # open event streams never end by themselves
@@ -32,6 +33,7 @@ class _EmbeddedServer(uvicorn.Server):
 @dataclass
 class RunningConsole:
     server: uvicorn.Server
+    streams: StreamCursors
     task: asyncio.Task
     host: str
     port: int
@@ -42,6 +44,7 @@ class RunningConsole:
         return f"http://{host}:{self.port}/"
 
     async def stop(self) -> None:
+        self.streams.close()  # open event streams end now, so shutdown need not wait
         self.server.should_exit = True
         await asyncio.gather(self.task, return_exceptions=True)
 
@@ -67,8 +70,9 @@ def bind(listen: str) -> socket.socket:
 async def start_console(factory: Factory, listen: str = DEFAULT_WEB_LISTEN) -> RunningConsole:
     """Serves the console for ``factory`` on ``listen`` until ``stop()``."""
     sock = bind(listen)
+    app = console_app(factory)
     config = uvicorn.Config(
-        console_app(factory),
+        app,
         http="h11",
         ws="none",
         lifespan="off",
@@ -80,4 +84,4 @@ async def start_console(factory: Factory, listen: str = DEFAULT_WEB_LISTEN) -> R
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="web-console")
     host, port = sock.getsockname()[:2]
-    return RunningConsole(server, task, host, port)
+    return RunningConsole(server, app.state.streams, task, host, port)

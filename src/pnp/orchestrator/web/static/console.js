@@ -50,7 +50,8 @@ async function render() {
   }
   if (route().page !== where.page) return; // navigated away meanwhile
   const focused = document.activeElement && document.activeElement.id;
-  const kept = preserved(main);
+  const kept = main.dataset.route === location.hash ? preserved(main) : {};
+  main.dataset.route = location.hash;
   main.replaceChildren(...[].concat(PAGES[where.page](data)).filter(Boolean));
   restore(main, kept);
   if (lastResult && lastResult.page === location.hash) {
@@ -64,9 +65,11 @@ async function render() {
   main.dataset.rendered = String(Date.now());
 }
 
-// Inputs the planner is filling in survive a refresh (a file chosen, a what-if typed).
+// What the planner is using survives a refresh of the same page: a file chosen, a
+// what-if typed, and the buttons themselves (a click never lands on a replaced one).
 function preserved(main) {
   const kept = {};
+  for (const button of main.querySelectorAll("button[id]")) kept[button.id] = { button };
   for (const input of main.querySelectorAll("input[id], select[id]")) {
     if (input.type === "file") kept[input.id] = { node: input };
     else if (input.multiple) kept[input.id] = { selected: [...input.selectedOptions].map((o) => o.value) };
@@ -81,7 +84,10 @@ function restore(main, kept) {
   for (const [id, saved] of Object.entries(kept)) {
     const now = main.querySelector("#" + CSS.escape(id));
     if (!now) continue;
-    if (saved.node) now.replaceWith(saved.node);
+    if (saved.button) {
+      saved.button.disabled = now.disabled; // the state is fresh, the element is not
+      now.replaceWith(saved.button);
+    } else if (saved.node) now.replaceWith(saved.node);
     else if (saved.selected) for (const o of now.options) o.selected = saved.selected.includes(o.value);
     else now.value = saved.value;
   }
