@@ -44,8 +44,9 @@ def console_address(listen: str) -> tuple[str, int]:
             [
                 Violation(
                     "--web",
-                    f"{listen}: use 127.0.0.1:PORT (or [::1]:PORT) and reach it through an "
-                    "SSH tunnel or an authenticating proxy",
+                    f"{listen}: the console listens on loopback only: use 127.0.0.1:PORT "
+                    "(or [::1]:PORT) and reach it through an SSH tunnel or an "
+                    "authenticating proxy",
                 )
             ],
         )
