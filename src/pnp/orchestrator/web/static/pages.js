@@ -90,7 +90,7 @@ PAGES.gantt = (data) => {
       `plan v${plan.version} (${status}) · ${(plan.assignments || []).length} operation(s) planned · makespan ${durationText(plan.makespan_seconds).slice(1)} · solved in ${Number(plan.solve_seconds).toFixed(2)} s`,
       (plan.unplanned_order_ids || []).length ? ` · not planned: ${plan.unplanned_order_ids.join(", ")}` : "",
     ]),
-    h("p", { class: "legend muted" }, "Each lane: the plan above, what ran below (hatched red: failed). The red line is now."),
+    h("p", { class: "legend muted" }, "Each lane: the plan above, what ran below (outlined red: failed; dashed: still running). The red line is now."),
     h("div", { class: "scroll" }, chart),
   ];
 };
