@@ -16,12 +16,15 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium
 	$(PY) -m pytest
 
-# The Gantt page tests open our HTML in headless Chromium (Debian's package). Install it
-# where it is missing and we may (root, apt); otherwise those tests skip and say why.
+# The Gantt page tests open our HTML in headless Chromium, and the web console's tests
+# drive it through chromedriver (Debian's packages, versions matched). Install whichever
+# is missing where we may (root, apt); otherwise those tests skip and say why.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
-	  || echo "note: chromium not installed; browser tests will skip"; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  [ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
+	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) \
+	  || echo "note: $$missing not installed; browser tests will skip"; }
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -97,6 +97,13 @@ def test_the_full_wheel_ships_the_examples_the_demo_needs(wheels):
     assert "pnp/scheduler/py.typed" in names
 
 
+def test_the_full_wheel_ships_the_web_console_page(wheels):
+    names = _names(wheels["pnp_factory"])
+    shipped = {Path(n).name for n in names if n.startswith("pnp/orchestrator/web/static/")}
+    in_clone = {p.name for p in (REPO / "src/pnp/orchestrator/web/static").iterdir()}
+    assert shipped == in_clone
+
+
 def test_the_sdk_requires_nothing_heavy(wheels):
     requirements = _requirements(wheels["pnp_factory_sdk"])
     assert requirements.isdisjoint(HEAVY), requirements & HEAVY

@@ -49,6 +49,7 @@ from pnp.orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from pnp.orchestrator.domain.yaml_source import read_text_capped
 from pnp.orchestrator.errors import BadInput, Unavailable, Violation
 from pnp.orchestrator.views import write_gantt, write_line_picture
+from pnp.orchestrator.web.listen import console_address
 from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
@@ -110,6 +111,12 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     is_flag=True,
     help="Run fully secured, with certificates made on the fly in a temporary folder.",
 )
+@click.option(
+    "--web",
+    metavar="[HOST:]PORT",
+    default=None,
+    help="Serve the live web console on the demo factory while it runs (loopback only).",
+)
 @json_option
 def demo(
     recipes_dir: str | None,
@@ -118,6 +125,7 @@ def demo(
     out_dir: str | None,
     no_story: bool,
     secure: bool,
+    web: str | None,
     as_json: bool,
 ) -> None:
     """Run a whole factory end to end and tell the plug-and-produce story.
@@ -127,6 +135,8 @@ def demo(
     with the KPIs and writes charts and data packages into the --out folder. With
     --secure, everything runs over mutual TLS and OPC UA SignAndEncrypt.
     """
+    if web:
+        console_address(web)  # a bad --web is refused before anything starts
     out = Path(out_dir or f"pnp-demo-{datetime.now():%Y%m%d-%H%M%S}")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +170,7 @@ def demo(
             story=not no_story,
             quiet=as_json,
             secure=secure,
+            web=web,
         )
     )
     if as_json:
@@ -175,12 +186,14 @@ async def _demo(
     story: bool,
     quiet: bool,
     secure: bool = False,
+    web: str | None = None,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from pnp.orchestrator.api.runtime import open_orchestrator
     from pnp.orchestrator.cli.demo_pki import DemoPki
     from pnp.orchestrator.service.settings import FactorySettings
+    from pnp.orchestrator.web.server import start_console
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
     quiet_libraries()
@@ -207,6 +220,9 @@ async def _demo(
                     f" listening on {server.address} (demo: {security}, temporary database)",
                 )
             )
+            web_console = await start_console(server.factory, web) if web else None
+            if web_console:
+                say(styled(("web console", "bold"), f" on {web_console.url} while the demo runs"))
             modules: dict = {}
             tasks: dict = {}
 
@@ -246,6 +262,8 @@ async def _demo(
                 for task in tasks.values():
                     task.cancel()
                 await asyncio.gather(*tasks.values(), return_exceptions=True)
+                if web_console:
+                    await web_console.stop()
 
 
 def _status(message: str, quiet: bool):

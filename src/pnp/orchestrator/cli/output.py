@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from pnp.orchestrator.api.status_snapshot import ORDER_STATE_NAMES
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 
 # Piped output (CI logs, `| less`) gets a generous fixed width instead of rich's 80
@@ -73,17 +74,6 @@ def duration_text(seconds: float) -> str:
 def offset_text(seconds: float) -> str:
     """Time after a plan's origin; running work started before it, so it can be negative."""
     return ("-" if seconds < 0 else "+") + duration_text(abs(seconds))
-
-
-ORDER_STATE_NAMES = {
-    order_pb2.ORDER_STATE_NOT_ALLOWED_TO_START: "NotAllowedToStart",
-    order_pb2.ORDER_STATE_ALLOWED_TO_START: "AllowedToStart",
-    order_pb2.ORDER_STATE_RUNNING: "Running",
-    order_pb2.ORDER_STATE_INTERRUPTED: "Interrupted",
-    order_pb2.ORDER_STATE_COMPLETED: "Completed",
-    order_pb2.ORDER_STATE_CLOSED: "Closed",
-    order_pb2.ORDER_STATE_ABORTED: "Aborted",
-}
 
 
 # -- modules ------------------------------------------------------------------------------

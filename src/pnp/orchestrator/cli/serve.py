@@ -6,6 +6,7 @@ import asyncio
 import gc
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,10 @@ from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
+from pnp.orchestrator.web.listen import console_address
+
+if TYPE_CHECKING:
+    from pnp.orchestrator.web.server import RunningConsole
 
 
 @cli.command()
@@ -84,6 +89,12 @@ from pnp.orchestrator.service.settings import FactorySettings
     show_default=True,
     help="Which orchestrator certificate of --tls-dir to use.",
 )
+@click.option(
+    "--web",
+    metavar="[HOST:]PORT",
+    default=None,
+    help="Also serve the planner's live web console there (plain HTTP, loopback only).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -102,6 +113,7 @@ def serve(
     cert: Path | None,
     key: Path | None,
     name: str,
+    web: str | None,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -124,6 +136,8 @@ def serve(
                 [Violation("--module-networks", "name at least one CIDR network")],
             )
         parse_networks(networks, "--module-networks")  # a bad one is refused before start
+    if web:
+        console_address(web)  # a bad --web is refused before anything starts
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -134,7 +148,7 @@ def serve(
         opcua_security=tls,
         module_networks=networks,
     )
-    run(_serve(Path(db_path), listen, layout, settings, as_json, tls))
+    run(_serve(Path(db_path), listen, layout, settings, as_json, tls, web))
 
 
 async def _serve(
@@ -144,24 +158,32 @@ async def _serve(
     settings: FactorySettings,
     as_json: bool,
     tls: TlsFiles | None,
+    web: str | None = None,
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from pnp.orchestrator.api.runtime import open_orchestrator
+    from pnp.orchestrator.web.server import start_console
 
     async with open_orchestrator(
         db_path, listen=listen, layout=layout, settings=settings, tls=tls
     ) as orchestrator:
-        # Everything loaded so far lives as long as the server: keep it out of the cyclic
-        # garbage collector's full passes, which otherwise pause heartbeats for 100 ms.
-        gc.collect()
-        gc.freeze()
-        _announce(db_path, listen, orchestrator.port, layout, as_json, tls)
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopped.set)
-        await stopped.wait()
+        web_console = await start_console(orchestrator.factory, web) if web else None
+        try:
+            # Everything loaded so far lives as long as the server: keep it out of the
+            # cyclic garbage collector's full passes, which otherwise pause heartbeats
+            # for 100 ms.
+            gc.collect()
+            gc.freeze()
+            _announce(db_path, listen, orchestrator.port, layout, as_json, tls, web_console)
+            stopped = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopped.set)
+            await stopped.wait()
+        finally:
+            if web_console:
+                await web_console.stop()
     errors.print("pnp orchestrator stopped")
 
 
@@ -172,6 +194,7 @@ def _announce(
     layout: Layout | None,
     as_json: bool,
     tls: TlsFiles | None,
+    web_console: RunningConsole | None,
 ) -> None:
     host = listen.rsplit(":", 1)[0]
     if tls is None:
@@ -190,6 +213,7 @@ def _announce(
     if as_json:
         emit_json_line(
             {"listening": f"{host}:{port}", "database": str(db_path), "tls": tls is not None}
+            | ({"web": web_console.url} if web_console else {})
         )
     else:
         security = "mutual TLS" if tls else "NO TLS"
@@ -197,4 +221,6 @@ def _announce(
             f"pnp orchestrator listening on {host}:{port} ({security}, database {db_path})",
             soft_wrap=True,
         )
+        if web_console:
+            console.print(f"web console on {web_console.url} (plain HTTP, loopback only)")
         console.file.flush()  # scripts and tests wait for this line to learn the port

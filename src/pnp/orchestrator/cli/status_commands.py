@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from pnp.orchestrator.api.status import error_from_rpc
+from pnp.orchestrator.api.status_snapshot import FactoryStatus, factory_status
 from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.cli.output import console, duration_text, emit_json, emit_json_line, styled
-from pnp.orchestrator.cli.status_snapshot import FactoryStatus, factory_status
 
 EVENTS_SHOWN = 8
 QUIET_SECONDS = 0.3  # replaying the event log: it is all there once it goes quiet

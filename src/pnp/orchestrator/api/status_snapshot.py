@@ -1,5 +1,5 @@
-"""What `pnp status` shows, as typed values: built once from the pnp.v1 answers, then
-rendered as tables or JSON.
+"""The floor at a glance, as typed values built once from the pnp.v1 answers: what
+`pnp status` renders as tables or JSON and the web console (``orchestrator.web``) shows.
 
 The orchestrator's clock (``factory_time`` on the list answers) is the reference for
 every age and estimate here, so the figures stay right under ``--time-scale``.
@@ -11,7 +11,6 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from pnp.orchestrator.cli.output import ORDER_STATE_NAMES
 from pnp.v1 import attempt_pb2, module_pb2, order_pb2, plan_pb2
 
 ACTIVE_ATTEMPT = (attempt_pb2.ATTEMPT_STATE_STARTING, attempt_pb2.ATTEMPT_STATE_RUNNING)
@@ -21,6 +20,16 @@ OPEN_ORDER = (
     order_pb2.ORDER_STATE_RUNNING,
     order_pb2.ORDER_STATE_INTERRUPTED,
 )
+
+ORDER_STATE_NAMES = {
+    order_pb2.ORDER_STATE_NOT_ALLOWED_TO_START: "NotAllowedToStart",
+    order_pb2.ORDER_STATE_ALLOWED_TO_START: "AllowedToStart",
+    order_pb2.ORDER_STATE_RUNNING: "Running",
+    order_pb2.ORDER_STATE_INTERRUPTED: "Interrupted",
+    order_pb2.ORDER_STATE_COMPLETED: "Completed",
+    order_pb2.ORDER_STATE_CLOSED: "Closed",
+    order_pb2.ORDER_STATE_ABORTED: "Aborted",
+}
 
 
 @dataclass(frozen=True)
