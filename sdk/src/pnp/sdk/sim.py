@@ -9,8 +9,8 @@ hour in a minute). It serves OPC UA and registers over gRPC like any vendor modu
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from pnp.sdk.catalog import load_catalog
 from pnp.sdk.descriptors import CapabilitySpec
