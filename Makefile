@@ -12,8 +12,17 @@ NODE_OPCUA := tests/interop/node_modules/node-opcua-client/package.json
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
+# On two workers (pytest-xdist); tests that must not overlap share an xdist_group.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The fast loop: pure and contract tests only, none that starts a server or a pnp, node
+# or browser process (the `servers` marker; tests/kinds.py fails any test that does).
+.PHONY: check
+check: $(VENV)/.installed-dev $(BUF)
+	$(PY) -m pytest -m "not servers"
 
 # The Gantt page tests open our HTML in headless Chromium (Debian's package). Install it
 # where it is missing and we may (root, apt); otherwise those tests skip and say why.

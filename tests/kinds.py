@@ -10,6 +10,9 @@ The guard runs in every session, `make test` included: an unmarked test that lis
 a socket, creates a gRPC server or spawns one of those programs fails at once and names
 the marker it lacks, so `make check` can never quietly start a server.
 
+It also runs the tests marked ``slow`` first: on several workers the longest ones then
+never start last.
+
 Loaded with ``-p tests.kinds`` (pyproject.toml), so ``tests/conftest.py`` stays free of it.
 """
 
@@ -42,11 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         relative = Path(item.path).resolve().relative_to(TESTS)
         if relative.parts[0] in SERVER_FOLDERS:
             item.add_marker(MARKER)
+    # The longest tests first, so that on several workers (make test: -n 2) none of them
+    # starts last and runs on alone. A stable sort: the same order on every worker.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(wrapper=True)
