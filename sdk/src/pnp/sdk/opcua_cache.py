@@ -14,7 +14,8 @@ temporary directory renamed into place in one step, so a reader sees a complete 
 none; several processes may race to build it (the first rename wins, the others discard
 theirs; on POSIX a lock file makes them wait for the first instead). Once in place it is
 never written again: every server opens it read-only and keeps the nodes it changes in
-memory, its own.
+memory, its own. Servers read it lazily for as long as they run: delete it only when no
+module runs (it is built again on the next start).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
+import shelve
 import shutil
 import sys
 import tempfile
@@ -37,7 +39,9 @@ log = logging.getLogger(__name__)
 
 _SHELF = "standard-address-space"
 _OFF = {"", "0", "off", "no", "false"}
+_ROOT = "i=84"  # the Root node's id as the shelf keys it
 _build_lock = threading.Lock()
+_readable: set[Path] = set()  # cache folders this process has opened and read
 
 
 def default_cache_root() -> Path | None:
@@ -66,34 +70,58 @@ async def init_server(server: Server, cache: Path | bool = True) -> None:
         return
     directory = cache_directory(root)
     try:
-        if not (directory / _SHELF).is_file():
-            await asyncio.to_thread(build, directory)
-    except OSError as error:
-        log.warning("OPC UA address-space cache unavailable (%s); starting without it", error)
+        await asyncio.to_thread(ensure, directory)
+    except Exception as error:  # OSError, dbm.error, pickle's: never worse than no cache
+        log.warning("no OPC UA address-space cache at %s (%s); starting without", root, error)
         await server.init()
         return
     await server.init(shelf_file=directory / _SHELF)
 
 
-def build(directory: Path) -> None:
-    """Builds the cache at ``directory`` unless it is there already (blocking: run it in
-    a thread). Safe to call from several threads and processes at once."""
+def ensure(directory: Path) -> bool:
+    """Makes sure a readable cache is at ``directory``, building it if need be; True when
+    this call built it. Blocking: run it in a thread. Safe to call from several threads
+    and processes at once. A cache that is there but unreadable (tampered with: a build
+    appears whole or not at all) raises; it is never replaced, as servers may be reading
+    it: delete it, when no module runs, to have it built again."""
+    if directory in _readable or _readable_now(directory):
+        return False
     directory.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock, _process_lock(directory.parent / f".{directory.name}.lock"):
-        if (directory / _SHELF).is_file():
-            return
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    with _build_lock, _process_lock(directory.parent / f".{directory.name}.lock") as alone:
+        if _readable_now(directory):  # built meanwhile, by another thread or process
+            return False
+        if directory.exists():
+            raise OSError(f"{directory} is unreadable: delete it to have it built again")
+        prefix = f".{directory.name}."
+        if alone:  # nobody else is building: any staging folder is a crashed build's
+            for stale in directory.parent.glob(f"{prefix}*"):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=directory.parent))
         try:
-            _write_shelf(staging / _SHELF)
+            _write_shelf(staging / "new" / _SHELF)
             try:
-                os.rename(staging, directory)
+                os.rename(staging / "new", directory)
             except OSError:
-                if not (directory / _SHELF).is_file():
+                if not _readable_now(directory):
                     raise
                 # Another process without the lock (no fcntl) got there first: keep theirs.
+                return False
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     log.info("built the OPC UA address-space cache at %s", directory)
+    return True
+
+
+def _readable_now(directory: Path) -> bool:
+    """The cache opens and has the Root node (checked once per process and directory)."""
+    try:
+        with shelve.open(str(directory / _SHELF), "r") as shelf:
+            shelf[_ROOT]
+    except Exception:  # missing, half there, written by another dbm, corrupt
+        return False
+    _readable.add(directory)
+    return True
 
 
 def _write_shelf(path: Path) -> None:
@@ -102,6 +130,7 @@ def _write_shelf(path: Path) -> None:
     from asyncua.server.address_space import AddressSpace, NodeManagementService
     from asyncua.server.standard_address_space import standard_address_space
 
+    path.parent.mkdir(exist_ok=True)
     space = AddressSpace()
     standard_address_space.fill_address_space(NodeManagementService(space))
     space.make_aspace_shelf(path)
@@ -123,14 +152,15 @@ def _dbm_flavour() -> str:
 
 @contextlib.contextmanager
 def _process_lock(path: Path):
+    """An exclusive lock across processes; yields whether it is really held."""
     try:
         import fcntl
     except ImportError:  # not POSIX: the atomic rename alone keeps the cache whole
-        yield
+        yield False
         return
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
