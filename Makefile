@@ -13,8 +13,18 @@ NODE_MODULE := tests/interop/node_module/node_modules/node-opcua/package.json
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
+# On two workers (pytest-xdist); tests that must not overlap share an xdist_group.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The fast loop: pure and contract tests only, none that starts a server or a pnp, node
+# or browser process (the `servers` marker; tests/kinds.py fails any test that does),
+# nor the slow ones (building and installing the wheels).
+.PHONY: check
+check: $(VENV)/.installed-dev $(BUF)
+	$(PY) -m pytest -m "not servers and not slow"
 
 # The Gantt page tests open our HTML in headless Chromium, and the web console's tests
 # drive it through chromedriver (Debian's packages, versions matched). Install whichever

@@ -1,4 +1,6 @@
-"""`pnp recipe validate` and `pnp recipe schema`, run as the real console script."""
+"""`pnp recipe validate` and `pnp recipe schema`, run as the real console script; the
+many cases of one command (every bad recipe, every command's help) by its ``main`` in
+this process."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.pnp_process import pnp
+from tests.cli.pnp_process import pnp, pnp_here
 from tests.conftest import RECIPES
 
 BAD = Path(__file__).resolve().parents[1] / "recipes" / "bad"
@@ -36,7 +38,7 @@ def oversize_recipe(tmp_path: Path) -> Path:
 def test_a_bad_recipe_exits_2_with_file_and_line_and_no_traceback(name, tmp_path):
     expected = EXPECTED[name]
     path = oversize_recipe(tmp_path) if "generated" in expected else BAD / name
-    result = pnp("recipe", "validate", str(path))
+    result = pnp_here("recipe", "validate", str(path))
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{path}:{expected['line']}:" in result.stderr
     assert expected["message"] in result.stderr
@@ -116,7 +118,7 @@ def test_the_examples_never_overwrite_a_users_edits_without_force(tmp_path):
     ],
 )
 def test_every_command_has_help(command):
-    result = pnp(*command, "--help")
+    result = pnp_here(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
 

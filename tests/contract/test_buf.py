@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from tests.contract.tools import REPO, buf
 
 
@@ -29,6 +31,7 @@ async def test_buf_lint_standard_is_clean():
     assert code == 0, out + err
 
 
+@pytest.mark.servers
 async def test_buf_curl_lists_our_services_through_reflection(running_factory):
     code, out, err = await buf_curl(running_factory.address, "--list-services")
     assert code == 0, err
@@ -36,6 +39,7 @@ async def test_buf_curl_lists_our_services_through_reflection(running_factory):
     assert {"pnp.v1.ModuleRegistry", "pnp.v1.Orchestrator", "grpc.health.v1.Health"} <= services
 
 
+@pytest.mark.servers
 async def test_buf_curl_calls_list_modules(running_factory):
     await running_factory.plug_in("laser-cutter", "A1")
     code, out, err = await buf_curl(
@@ -47,6 +51,7 @@ async def test_buf_curl_calls_list_modules(running_factory):
     assert modules[0]["liveness"] == "MODULE_LIVENESS_ALIVE"
 
 
+@pytest.mark.servers
 async def test_buf_curl_sees_a_bad_request_as_invalid_argument(running_factory):
     request = {"recipeYaml": "kind: Nonsense", "source": "x.yaml", "requestId": "r1"}
     code, out, err = await buf_curl(

@@ -144,6 +144,7 @@ async def assert_node(node, idx: int, *path: str) -> None:
         assert (await node.read_data_type_as_variant_type()).name == DATA_TYPES[path[-1]]
 
 
+@pytest.mark.servers
 async def test_the_module_serves_every_node_the_contract_names(client):
     idx = await client.get_namespace_index(NAMESPACE_URI)
     module = await client.nodes.objects.get_child(f"{idx}:{ModuleNode.MODULE}")
@@ -190,6 +191,7 @@ async def argument_names(method) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return names[0], names[1]
 
 
+@pytest.mark.servers
 async def test_current_state_and_state_number_agree_with_packml(client):
     idx = await client.get_namespace_index(NAMESPACE_URI)
     capability = load_catalog().module_type(KIND).capabilities[0].name

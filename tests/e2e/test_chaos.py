@@ -35,6 +35,7 @@ from tests.conftest import DEMO_LAYOUT
 from tests.e2e.history_checker import check_history
 from tests.e2e.test_factory_run import (
     FLOOR,
+    SOLVE,
     TIME_SCALE,
     floor_processes,
     journal_path,
@@ -52,7 +53,7 @@ def restart(port: str, db: Path) -> Running:
     """A new orchestrator on the killed one's port and database."""
     server = Running(
         "serve", "--listen", f"127.0.0.1:{port}", "--db", str(db),
-        "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE,
+        "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE, *SOLVE,
     )  # fmt: skip
     server.wait_for_line(r"listening on", timeout=60)
     return server
@@ -73,10 +74,11 @@ async def submit_until_acknowledged(address: str, files: list[Path], acknowledge
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("floors")  # never two nine-process floors at once
 @pytest.mark.timeout(420)
 async def test_orders_survive_five_sigkills_of_the_orchestrator(tmp_path):
     db = tmp_path / "pnp.db"
-    server, address = serve(db, "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE)
+    server, address = serve(db, "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE, *SOLVE)
     port = address.rsplit(":", 1)[1]
     journals = {
         f"{kind}-{dock}".lower(): journal_path(tmp_path, kind, dock) for kind, dock in FLOOR

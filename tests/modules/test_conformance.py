@@ -34,6 +34,7 @@ async def serving(module: Module):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.servers
 async def test_every_reference_module_passes_the_kit(kind):
     config = SimulatedModuleConfig(
         kind=kind, dock="A1", orchestrator=None, time_scale=fast_time_scale(kind)
@@ -54,6 +55,7 @@ class ForgetfulRuntime(SkillRuntime):
         return await super().start(execution_id, parameters_json)
 
 
+@pytest.mark.servers
 async def test_the_kit_fails_a_broken_module_and_names_the_check():
     module_type = load_catalog().module_type("vision-inspection")
     broken = Module(module_type, module_id="broken-1", dock="A1", orchestrator=None, time_scale=50)
@@ -78,6 +80,7 @@ async def test_the_kit_reports_an_unreachable_endpoint():
     assert [(r.name, r.passed) for r in results] == [("connect", False)]
 
 
+@pytest.mark.servers
 async def test_a_module_serves_opc_ua_while_the_orchestrator_is_away_then_registers(tmp_path):
     from pnp.orchestrator.api.runtime import open_orchestrator
     from tests.conftest import start_factory

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pnp.orchestrator.domain.attempts import AttemptState
 from pnp.orchestrator.domain.orders import OrderState
 from pnp.sdk.conformance import check_module
 from pnp.sdk.examples.torque_station import build
 from tests.conftest import start_factory
+
+pytestmark = pytest.mark.servers
 
 FASTEN = """\
 apiVersion: pnp/v1

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.contract.test_buf import run_tool
 from tests.contract.tools import buf
 from tests.security.calls import register
 from tests.security.conftest import MODULE_A, PLANNER
+
+pytestmark = pytest.mark.servers
 
 
 async def buf_curl_tls(secure_factory, *tls: str, method: str) -> tuple[int, str, str]:

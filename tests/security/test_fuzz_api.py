@@ -31,6 +31,8 @@ from pnp.v1 import (
 )
 from tests.security.conftest import TABLES
 
+pytestmark = pytest.mark.servers
+
 FUZZ = settings(
     max_examples=150,
     deadline=None,

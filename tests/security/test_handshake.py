@@ -7,10 +7,13 @@ before any call exists that could carry a status.)
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 from tests.security.calls import register, status_of
 from tests.security.conftest import EXPIRED, credentials
+
+pytestmark = pytest.mark.servers
 
 
 async def list_modules(channel) -> grpc.StatusCode:

@@ -23,6 +23,8 @@ from tests.conftest import REPO
 from tests.security.calls import register, session_refusal, status_of
 from tests.security.conftest import MODULE_A, PLANNER, descriptor
 
+pytestmark = pytest.mark.servers
+
 BAD_RECIPES = REPO / "tests" / "recipes" / "bad"
 
 

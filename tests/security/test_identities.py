@@ -6,10 +6,13 @@ Every refusal leaves the server serving and the store untouched.
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
 from tests.security.calls import register, session_refusal, status_of
 from tests.security.conftest import MODULE_A, MODULE_B, PLANNER
+
+pytestmark = pytest.mark.servers
 
 
 async def test_a_module_registers_as_the_module_in_its_certificate(secure_factory):

@@ -18,6 +18,8 @@ from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, regist
 from tests.conftest import DEMO_LAYOUT, start_factory
 from tests.security.conftest import MODULE_A, open_secure_factory
 
+pytestmark = pytest.mark.servers  # real gRPC servers on loopback
+
 INVALID, DENIED, OK = (
     grpc.StatusCode.INVALID_ARGUMENT,
     grpc.StatusCode.PERMISSION_DENIED,

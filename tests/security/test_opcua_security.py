@@ -18,6 +18,8 @@ from pnp.sdk.security import ClientCredentials, ModuleSecurity
 from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from tests.security.conftest import MODULE_A, MODULE_B, ORCHESTRATOR
 
+pytestmark = pytest.mark.servers
+
 REFUSED = (ua.UaError, OSError, TimeoutError, ConnectionError, asyncio.TimeoutError)
 
 

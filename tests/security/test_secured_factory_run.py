@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from pnp.v1 import order_pb2
 from tests.security.conftest import MODULE_A, PLANNER, open_secure_factory
+
+pytestmark = pytest.mark.servers
 
 TIME_SCALE = 600.0
 RECIPE = """\

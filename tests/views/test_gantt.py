@@ -51,6 +51,7 @@ def test_a_failed_attempt_is_outlined_in_red_and_the_legend_says_so(tmp_path):
     assert "failed / interrupted" in text and "running" in text
 
 
+@pytest.mark.servers
 def test_the_page_draws_every_bar_in_a_browser(tmp_path):
     page = tmp_path / "history.html"
     write_gantt(chart(), page)

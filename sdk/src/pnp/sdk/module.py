@@ -72,9 +72,12 @@ class Module:
         seed: int | None = None,
         security: ModuleSecurity | None = None,
         journal: str | Path | None = None,
+        opcua_cache: Path | bool = True,
     ) -> None:
         """``journal``: a file this module appends one JSON line to for every execution it
-        accepts (id, capability, boot): the module's own record of what it ran."""
+        accepts (id, capability, boot): the module's own record of what it ran.
+        ``opcua_cache``: where the OPC UA server caches asyncua's standard address space
+        (True: the per-user default, see ``pnp.sdk.opcua_cache``; False: no cache)."""
         self.module_type = module_type
         self.security = security
         self.module_id = module_id
@@ -102,6 +105,7 @@ class Module:
             host=opcua_host,
             port=opcua_port,
             security=security,
+            address_space_cache=opcua_cache,
         )
         self.client: RegistryClient | None = None
         if orchestrator is not None:

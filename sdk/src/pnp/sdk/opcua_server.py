@@ -24,9 +24,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from pathlib import Path
 
 from asyncua import Server, ua
 
+from pnp.sdk.opcua_cache import init_server
 from pnp.sdk.opcua_security import secure_server
 from pnp.sdk.packml import Command, CommandRefused
 from pnp.sdk.security import ModuleSecurity
@@ -72,8 +74,13 @@ class ModuleOpcUaServer:
         host: str = "127.0.0.1",
         port: int = 0,
         security: ModuleSecurity | None = None,
+        address_space_cache: Path | bool = True,
     ) -> None:
+        """``address_space_cache``: where asyncua's standard address space is cached
+        between starts (see ``pnp.sdk.opcua_cache``); True: the per-user default,
+        False: build it anew at every start (about a second of CPU)."""
         self.module_id = module_id
+        self.address_space_cache = address_space_cache
         self.security = security
         self.vendor = vendor
         self.model = model
@@ -98,7 +105,7 @@ class ModuleOpcUaServer:
 
     async def start(self) -> None:
         server = self.server
-        await server.init()
+        await init_server(server, self.address_space_cache)
         server.set_endpoint(f"{self.endpoint}/")
         server.set_server_name(f"pnp module {self.module_id}")
         # asyncua offers every policy and trusts any certificate by default: a module

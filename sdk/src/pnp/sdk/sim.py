@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from pnp.sdk.catalog import load_catalog
 from pnp.sdk.descriptors import CapabilitySpec
@@ -39,6 +40,7 @@ class SimulatedModuleConfig:
     failure_rate: float = 0.0  # probability that an execution fails
     journal: str | None = None  # file of accepted executions, one JSON line each
     security: ModuleSecurity | None = None  # None: plain gRPC and OPC UA NoSecurity
+    opcua_cache: Path | bool = True  # the OPC UA address-space cache: see pnp.sdk.opcua_cache
 
     @property
     def resolved_module_id(self) -> str:
@@ -64,6 +66,7 @@ class SimulatedModule(Module):
             seed=config.seed,
             journal=config.journal,
             security=config.security,
+            opcua_cache=config.opcua_cache,
         )
         self.config = config
         self.rng = random.Random(config.seed)

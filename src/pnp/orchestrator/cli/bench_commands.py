@@ -18,13 +18,16 @@ import csv
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pnp import scheduler
 from pnp.orchestrator.cli.app import cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json
 from pnp.orchestrator.errors import BadInput
+
+if TYPE_CHECKING:
+    from pnp import scheduler
 
 REPO = Path(__file__).resolve().parents[4]  # src/pnp/orchestrator/cli -> the clone
 DEFAULT_DATA = Path("../shared/benchmarks/fjsp")
@@ -104,6 +107,8 @@ def run_instance(
     seed: int,
     with_peer: bool,
 ) -> InstanceRow:
+    from pnp import scheduler  # here, not at the top: every `pnp` command loads this module
+
     key = _relative_key(path, folder)
     row = bks.get(key, {})
     name = row.get("instance") or path.stem
@@ -154,6 +159,8 @@ def _relative_key(path: Path, folder: Path) -> str:
 def _run_ours(
     problem: scheduler.Problem, time_limit: float, workers: int, seed: int
 ) -> tuple[SolverRun, scheduler.Result]:
+    from pnp import scheduler
+
     improvements: list[tuple[float, float]] = []  # (seconds, objective)
 
     def note(progress: scheduler.Progress) -> None:
