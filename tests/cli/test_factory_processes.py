@@ -28,6 +28,7 @@ def orchestrator(tmp_path):
         assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_planner_commands_against_separate_processes(orchestrator):
     modules = [
         Running("--orchestrator", orchestrator, "module", "run", kind, "--dock", dock)
@@ -102,6 +103,7 @@ def test_an_unknown_module_kind_is_bad_input():
     assert "unknown module kind 'teleporter'" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_tells_the_story_and_writes_charts_and_packages(tmp_path):
     """`pnp demo`: modules plug in, orders arrive, one module is unplugged mid-run and
     another fails, a replacement comes, every order completes; charts and each

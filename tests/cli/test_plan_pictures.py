@@ -77,6 +77,7 @@ async def test_the_gantt_png_is_a_picture_of_sensible_size(planned, tmp_path):
     assert 800 <= width <= 3000 and 200 <= height <= 2000
 
 
+@pytest.mark.slow
 async def test_history_shows_the_failed_attempt_apart_from_the_one_that_worked(tmp_path):
     running = await start_factory(tmp_path, time_scale=500)
     try:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from tests.cli.pnp_process import Running, pnp, serve
 from tests.conftest import RECIPES
 
 
+@pytest.mark.slow
 def test_a_factory_secured_with_pnp_pki(tmp_path):
     tls = str(tmp_path / "pki")
     for command in (
@@ -60,6 +63,7 @@ def test_a_factory_secured_with_pnp_pki(tmp_path):
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_the_secure_demo_runs_every_order_to_completion_from_an_empty_folder(tmp_path):
     """No --recipes and no --out: the shipped examples, and a new folder where it runs."""
     result = pnp(

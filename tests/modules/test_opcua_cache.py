@@ -25,8 +25,9 @@ CLOCK_READINGS = {ua.NodeId(i) for i in range(2256, 2267)}
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """A cache root with the cache built, for the tests that only read it."""
-    root = tmp_path_factory.mktemp("opcua-cache")
+    """A cache root with the cache built, for the tests that only read it: the user's,
+    which every module in this suite loads too (with PNP_OPCUA_CACHE=off, our own)."""
+    root = default_cache_root() or tmp_path_factory.mktemp("opcua-cache")
     ensure(cache_directory(root))
     return root
 
@@ -133,9 +134,8 @@ async def test_without_a_usable_cache_a_server_starts_the_slow_way_and_says_why(
 
 
 def test_a_tampered_cache_is_left_alone_and_named(built, tmp_path):
-    root = tmp_path / "copy"
-    shutil.copytree(built, root)
-    directory = cache_directory(root)
+    directory = cache_directory(tmp_path)
+    shutil.copytree(cache_directory(built), directory)
     (directory / "standard-address-space.dat").write_bytes(b"")
     with pytest.raises(OSError, match="delete it to have it built again"):
         ensure(directory)

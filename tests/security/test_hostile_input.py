@@ -103,11 +103,16 @@ async def test_a_replayed_report_from_an_old_epoch_is_fenced(secure_factory):
 
 async def test_a_registration_flood_is_throttled_per_certificate(secure_factory):
     attempts = 3 * REGISTRATION_RATE.burst
+    clock = asyncio.get_running_loop().time
+    began = clock()
     async with secure_factory.channel(MODULE_A) as channel:
         codes = await asyncio.gather(
             *(status_of(register(channel, "laser-a")) for _ in range(attempts))
         )
-    assert codes.count(grpc.StatusCode.OK) <= REGISTRATION_RATE.burst + 1
+    # The bucket grants its burst at once and refills at its rate while the flood lasts
+    # (longer on a busy machine): no more than that may get through.
+    refilled = int(REGISTRATION_RATE.per_second * (clock() - began))
+    assert codes.count(grpc.StatusCode.OK) <= REGISTRATION_RATE.burst + refilled + 1
     assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes
     assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
     # The flood was one boot retrying: one module, one epoch.
