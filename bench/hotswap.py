@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_logs import logs_to_file, stop_on_sigterm  # noqa: E402
 from pnp.orchestrator.api.runtime import open_orchestrator  # noqa: E402
 from pnp.orchestrator.domain.layout import load_layout_file  # noqa: E402
 from pnp.orchestrator.service.factory import Factory, FactorySettings  # noqa: E402
@@ -231,7 +232,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20, help="trials of each failure kind")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--verbose", action="store_true", help="library warnings on stderr too")
     args = parser.parse_args()
+    log_file = logs_to_file("hotswap", args.verbose)
+    stop_on_sigterm()
+    print(f"library logs: {log_file}; module output: {MODULE_LOG.name}", file=sys.stderr)
     raw = asyncio.run(run(args.trials, args.seed))
     summary = summarize(raw)
     print(

@@ -1,0 +1,159 @@
+"""Solves in separate processes, so that planning never takes the event loop's GIL.
+
+Planning is Python-heavy (problem building, dispatch, tabu search and squeaky-wheel
+dispatch run in the calling thread next to CP-SAT). In a worker thread of the
+orchestrator's process it competed with the event loop for the GIL, and the loop,
+which must notice a dropped session within 100 ms, waited behind it (issue 19).
+
+Each solve runs in a warm worker process (spawn start method: no forked copy of the
+loop, its sockets or threads). ``processes`` of them are kept alive and reused, by
+default two: one for the ordinary replan under way and one ready for a repair, so a
+repair never pays for Python's start-up and ortools' import. A solve that is
+abandoned (cancelled: a repair came and the ordinary result is no longer wanted)
+kills its process at once, so it stops taking a core, and a fresh one is started in
+the background in its place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from pnp.orchestrator.planning import Plan, PlanningInput, plan_factory
+
+log = logging.getLogger(__name__)
+
+PROCESSES = 2  # an ordinary solve and a repair at once
+
+
+def _serve(connection: Connection) -> None:
+    """The worker process: solve what comes, answer with the plan or the error."""
+    connection.send(("ready", None))
+    while True:
+        try:
+            inputs = connection.recv()
+        except EOFError:
+            return
+        try:
+            connection.send(("plan", plan_factory(inputs)))
+        except Exception as error:  # the orchestrator logs it and keeps its old plan
+            connection.send(("error", error))
+
+
+class _Worker:
+    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+        self.process = process
+        self.connection = connection
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=1)
+        with contextlib.suppress(OSError):
+            self.connection.close()
+
+
+class SolverProcesses:
+    """``await solve(inputs)``: ``plan_factory`` in a warm process of its own."""
+
+    def __init__(self, processes: int = PROCESSES) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._processes = processes
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._warming: set[asyncio.Task[None]] = set()
+        self._stopped = False
+
+    def start(self) -> None:
+        self._refill()
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for task in list(self._warming):
+            task.cancel()
+        await asyncio.gather(*self._warming, return_exceptions=True)
+        for worker in [*self._idle, *self._busy]:
+            worker.kill()
+        self._idle.clear()
+        self._busy.clear()
+
+    async def solve(self, inputs: PlanningInput) -> Plan:
+        worker = self._idle.pop() if self._idle else await self._spawn()
+        self._busy.add(worker)
+        self._refill()
+        finished = False
+        try:
+            worker.connection.send(inputs)
+            kind, value = await _receive(worker.connection)
+            finished = True
+        finally:
+            self._busy.discard(worker)
+            if finished and not self._stopped and self._alive() < self._processes:
+                self._idle.append(worker)
+            else:  # abandoned mid-solve (or one too many): stop it taking a core
+                worker.kill()
+                self._refill()
+        if kind == "error":
+            raise value
+        assert isinstance(value, Plan)
+        return value
+
+    def _alive(self) -> int:
+        return len(self._idle) + len(self._busy) + len(self._warming)
+
+    def _refill(self) -> None:
+        if self._stopped:
+            return
+        while self._alive() < self._processes:
+            task = asyncio.get_running_loop().create_task(self._warm(), name="solver-warm-up")
+            self._warming.add(task)
+            task.add_done_callback(self._warming.discard)
+
+    async def _warm(self) -> None:
+        try:
+            worker = await self._spawn()
+        except Exception:
+            log.exception("could not start a solver process")
+            return
+        if self._stopped:
+            worker.kill()
+        else:
+            self._idle.append(worker)
+
+    async def _spawn(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(theirs,), name="pnp-solver", daemon=True
+        )
+        process.start()
+        theirs.close()
+        worker = _Worker(process, ours)
+        try:
+            # The child is ready once it has imported the planner (ortools included).
+            await _receive(ours)
+        except BaseException:
+            worker.kill()
+            raise
+        return worker
+
+
+async def _receive(connection: Connection) -> tuple[str, object]:
+    """The next message, waited for on the loop (no thread parked on a pipe)."""
+    loop = asyncio.get_running_loop()
+    readable = loop.create_future()
+    fd = connection.fileno()
+    loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+    try:
+        await readable
+    finally:
+        loop.remove_reader(fd)
+    try:
+        message = connection.recv()
+    except EOFError:
+        raise RuntimeError("the solver process ended without an answer") from None
+    kind, value = message
+    return str(kind), value
