@@ -21,7 +21,10 @@ def logs_to_file(name: str, verbose: bool = False) -> Path:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    # Warnings from libraries (asyncua logs every notification at INFO: formatting that
+    # on the event loop would cost the very latency being measured); ours from INFO.
+    root.setLevel(logging.WARNING)
+    logging.getLogger("pnp").setLevel(logging.INFO)
     if verbose:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)

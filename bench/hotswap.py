@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -119,7 +120,14 @@ async def run(trials: int, seed: int) -> dict:
             f"{k}-{d}".lower(): (start_module(orchestrator.address, k, d), k, d) for k, d in FLOOR
         }
         try:
-            return await trials_on(factory, clock, processes, orchestrator.address, trials, rng)
+            raw = await trials_on(factory, clock, processes, orchestrator.address, trials, rng)
+            pauses = factory.pauses.stats
+            raw["loop_pauses"] = {
+                "count": pauses.pauses,
+                "longest_ms": round(pauses.longest * 1000, 1),
+                "total_ms": round(pauses.total * 1000, 1),
+            }
+            return raw
         finally:
             for process, _, _ in processes.values():
                 with contextlib.suppress(ProcessLookupError):
@@ -250,6 +258,11 @@ def main() -> None:
             f"{fmt(row['max_ms']):>8} {fmt(row['bound_ms']):>7}  {verdict}"
         )
     print("* only when another capable module is idle within 3 s; not a bound of the issue")
+    pauses = raw["loop_pauses"]
+    print(
+        f"orchestrator event-loop pauses excused: {pauses['count']}, longest "
+        f"{pauses['longest_ms']:.0f} ms; load average (1 min) {os.getloadavg()[0]:.2f}"
+    )
     print(
         json.dumps(
             {
@@ -257,6 +270,8 @@ def main() -> None:
                 "trials_per_kind": args.trials,
                 "seed": args.seed,
                 "open_operations": raw["open_operations"],
+                "load_average_1min": round(os.getloadavg()[0], 2),
+                "loop_pauses": raw["loop_pauses"],
                 "summary": summary,
                 "trials": raw["results"],
             }
