@@ -628,16 +628,13 @@ class Factory:
         self._line_graphs.update(plan.line_graphs)
         if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
             self._saved_plan_version = plan.version
-            self._in_background(
-                asyncio.to_thread(
-                    self.store.plans.add,
-                    plan.version,
-                    plan.created_at,
-                    plan.status.value,
-                    plan_to_json(plan),
-                ),
-                f"save plan v{plan.version}",
-            )
+
+            def save() -> None:  # encoding a large plan takes a while: not on the loop
+                self.store.plans.add(
+                    plan.version, plan.created_at, plan.status.value, plan_to_json(plan)
+                )
+
+            self._in_background(asyncio.to_thread(save), f"save plan v{plan.version}")
         self.events.emit(
             "plan.updated",
             f"v{plan.version}",

@@ -11,7 +11,8 @@ default two: one for the ordinary replan under way and one ready for a repair, s
 repair never pays for Python's start-up and ortools' import. A solve that is
 abandoned (cancelled: a repair came and the ordinary result is no longer wanted)
 kills its process at once, so it stops taking a core, and a fresh one is started in
-the background in its place.
+the background in its place. When no process is ready (the first second after start,
+or more solves at once than processes) the solve runs in a thread, as before.
 """
 
 from __future__ import annotations
@@ -82,12 +83,19 @@ class SolverProcesses:
         self._busy.clear()
 
     async def solve(self, inputs: PlanningInput) -> Plan:
-        worker = self._idle.pop() if self._idle else await self._spawn()
+        if not self._idle:
+            # None warm yet (just started) or all busy: a plan now is worth more than
+            # the GIL for this once; waiting for a process to start would cost seconds.
+            self._refill()
+            return await asyncio.to_thread(plan_factory, inputs)
+        worker = self._idle.pop()
         self._busy.add(worker)
         self._refill()
         finished = False
         try:
-            worker.connection.send(inputs)
+            # Pickling the inputs (orders, recipes, progress) takes tens of milliseconds
+            # on a large floor: in a thread, so the loop gets the GIL back every 5 ms.
+            await asyncio.to_thread(worker.connection.send, inputs)
             kind, value = await _receive(worker.connection)
             finished = True
         finally:
@@ -152,7 +160,7 @@ async def _receive(connection: Connection) -> tuple[str, object]:
     finally:
         loop.remove_reader(fd)
     try:
-        message = connection.recv()
+        message = await asyncio.to_thread(connection.recv)  # unpickling, off the loop
     except EOFError:
         raise RuntimeError("the solver process ended without an answer") from None
     kind, value = message
