@@ -209,10 +209,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180.0, help="window under load")
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2, help="spinning processes")
     parser.add_argument("--orders", type=int, default=30, help="orders kept open")
-    parser.add_argument("--time-scale", type=float, default=5.0, help="factory s per real s")
+    parser.add_argument("--time-scale", type=float, default=30.0, help="factory s per real s")
     parser.add_argument("--in-process", action="store_true", help="modules in our event loop")
+    parser.add_argument(
+        "--without-excuse",
+        action="store_true",
+        help="for comparison: leases are not extended by the orchestrator's own stalls",
+    )
     parser.add_argument("--verbose", action="store_true", help="library warnings on stderr too")
     args = parser.parse_args()
+    if args.without_excuse:
+        from pnp.orchestrator.registry import Registry
+
+        Registry.excuse_pause = lambda _self, _paused: None  # type: ignore[method-assign]
     log_file = logs_to_file("false-loss", args.verbose)
     stop_on_sigterm()
     print(f"library logs: {log_file}; module output: {MODULE_LOG.name}", file=sys.stderr)
@@ -239,6 +248,8 @@ def main() -> None:
         shown = "-" if value is None else f"{value:g}"
         print(f"{name:<34} {shown:>10} {'-' if bound is None else f'{bound:g}':>7}  {verdict}")
     mode = "in-process" if args.in_process else "processes"
+    if args.without_excuse:
+        mode += ", stalls NOT excused"
     print(
         f"{raw['window_s']:.0f} s window, {mode}, {args.hogs} hogs, {args.orders} orders open, "
         f"load average {raw['load_average_1min'][0]} -> {raw['load_average_1min'][1]}"
@@ -251,6 +262,7 @@ def main() -> None:
                 "hogs": args.hogs,
                 "orders_open": args.orders,
                 "time_scale": args.time_scale,
+                "stalls_excused": not args.without_excuse,
                 "pass": all(verdicts.values()),
                 **raw,
             }
