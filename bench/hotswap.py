@@ -174,9 +174,13 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
         a for a in factory.ledger if a.module_id == victim and a.state.value == "running"
     )
     process, kind, dock = processes[victim]
+    paused_before = factory.pauses.stats.total
     started = time.monotonic()
     process.send_signal(signal.SIGKILL if mode == "dropped" else signal.SIGSTOP)
     suspect = await clock.first("module.suspect", victim, started, 10)
+    # Our own event loop stalled meanwhile (CPU starvation, GC): part of the latency
+    # that no code path of ours could have avoided.
+    paused_ms = round((factory.pauses.stats.total - paused_before) * 1000, 1)
     lost = await clock.first("module.lost", victim, started, 10)
     repaired = await clock.first("plan.updated", None, lost, 10) if lost else None
     rerun = (
@@ -200,6 +204,7 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
         "lost_ms": ms(started, lost),
         "repair_ms": ms(lost, repaired),
         "rerun_ms": ms(lost, rerun),
+        "loop_paused_ms": paused_ms if mode == "dropped" else None,
     }
 
 

@@ -188,3 +188,25 @@ def test_the_pause_detector_reports_only_lateness_beyond_its_tolerance():
     )
     with pytest.raises(RuntimeError):
         detector.woke()  # every wake-up needs its arm()
+
+
+def test_a_dropped_opcua_connection_makes_an_alive_module_suspect_until_its_next_heartbeat():
+    r = registry()
+    r.admit(laser("l1", 20), "boot")
+    token = r.open_session("l1", 1).session_token
+    assert r.connection_dropped("l1").liveness is Liveness.SUSPECT
+    assert r.connection_dropped("l1") is None  # already suspect: nothing new
+    assert [m.module_id for m in r.plannable()] == ["l1"]
+    r.heartbeat("l1", 1, token)
+    assert r.get("l1").liveness is Liveness.ALIVE
+
+
+def test_a_dropped_opcua_connection_changes_nothing_for_a_lost_or_unknown_module():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    clock.advance(6)
+    r.expire()
+    assert r.connection_dropped("l1") is None
+    assert r.get("l1").liveness is Liveness.LOST
+    assert r.connection_dropped("ghost") is None

@@ -3,8 +3,8 @@
 - A registration admits a module onto its dock (which must exist, be free and have the
   utilities the module needs) and gives it an **epoch**: a new boot id gets a higher
   epoch than any before it, the same boot id (a retry) keeps its epoch.
-- A **lease** is renewed by heartbeats; a dropped session makes the module SUSPECT at
-  once, an expired lease makes it LOST.
+- A **lease** is renewed by heartbeats; a dropped session (or OPC UA connection) makes
+  the module SUSPECT at once, an expired lease makes it LOST.
 - Anything carrying an older epoch than the current one is refused (``Fenced``).
 - Time the orchestrator itself was not listening (its event loop stalled: a long
   computation, a GC pause, the machine starved of CPU) is not held against modules:
@@ -251,6 +251,14 @@ class Registry:
         for entry in list(self._entries.values()):
             if entry.liveness.occupies_dock and entry.lease_deadline > began:
                 self._put(entry, lease_deadline=entry.lease_deadline + paused)
+
+    def connection_dropped(self, module_id: str) -> ModuleEntry | None:
+        """Another connection to the module (OPC UA) dropped: suspect, as for a dropped
+        session, until its next heartbeat says otherwise. None when nothing changed."""
+        entry = self._entries.get(module_id)
+        if entry is None or entry.liveness is not Liveness.ALIVE:
+            return None
+        return self._put(entry, liveness=Liveness.SUSPECT)
 
     def expire(self) -> list[ModuleEntry]:
         """Marks every module whose lease has run out as LOST; returns those."""

@@ -117,11 +117,13 @@ class Executor:
         layout: Layout | None = None,
         restart_grace: float = 0.0,
         return_grace: float = 60.0,
+        on_link_lost: Callable[[str], None] = lambda _module_id: None,
     ) -> None:
         """``restart_grace``: seconds after ``start`` during which an attempt's module that
         has not registered again is waited for rather than declared lost;
         ``return_grace``: how long an attempt failed with its lost module stays in doubt
-        (its module, back in that time, is asked whether it finished it)."""
+        (its module, back in that time, is asked whether it finished it);
+        ``on_link_lost``: told the id of a module whose established link dropped."""
         self.ledger = ledger
         self._floor = floor
         self._breaker = breaker
@@ -135,6 +137,7 @@ class Executor:
         self._layout = layout
         self._restart_grace = restart_grace
         self._return_grace = return_grace
+        self._on_link_lost = on_link_lost
         # Attempts failed because their module was lost: execution id -> until when
         # (monotonic) the module is asked about it should it come back.
         self._in_doubt: dict[str, float] = {}
@@ -214,6 +217,7 @@ class Executor:
             if module_id not in self.links:
                 link = self._link_factory(module_id, endpoint, self.poke)
                 link.on_telemetry = self._telemetry_seen
+                link.on_lost = self._on_link_lost
                 task = asyncio.create_task(link.run(), name=f"link-{module_id}")
                 self.links[module_id] = (link, task)
 

@@ -171,6 +171,7 @@ class Factory:
             layout=layout,
             restart_grace=max(settings.restart_grace, 2 * settings.lease_ttl),
             return_grace=settings.return_grace,
+            on_link_lost=self._link_lost,
         )
 
     async def start(self) -> None:
@@ -289,6 +290,12 @@ class Factory:
             del self._sessions[module_id]
         if self.registry.close_session(module_id, epoch, token) is not None:
             self.events.emit("module.suspect", module_id, "session dropped")
+            self.executor.poke()
+
+    def _link_lost(self, module_id: str) -> None:
+        """The module's OPC UA connection dropped: suspect until its next heartbeat."""
+        if self.registry.connection_dropped(module_id) is not None:
+            self.events.emit("module.suspect", module_id, "OPC UA connection dropped")
             self.executor.poke()
 
     async def deregister_module(self, module_id: str, epoch: int) -> None:
