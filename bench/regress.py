@@ -163,7 +163,7 @@ def main() -> None:
             continue
         for figure, now in results[run.name].items():
             base = baseline["figures"].get(f"{run.name}.{figure}")
-            if base is None:
+            if base is None or "value" not in base:
                 shown, allowed, judged = "-", "-", "new"
             else:
                 slack = base.get("abs", 0.0) + abs(base["value"]) * base.get("rel", 0.0)

@@ -28,7 +28,7 @@ class PlanKeeper:
         snapshot: Callable[[int, bool], PlanningInput],
         initial: Plan,
         on_plan: Callable[[Plan], None] = lambda _plan: None,
-        solve: Callable[[PlanningInput], Awaitable[Plan]] | None = None,
+        solve: Callable[[PlanningInput, bool], Awaitable[Plan]] | None = None,
     ) -> None:
         """``snapshot(version, urgent)`` reads the current orders and modules for a new
         plan (``urgent``: a repair after a loss, to be solved quickly); ``on_plan`` hears of
@@ -137,7 +137,7 @@ class PlanKeeper:
         self._urgent_arrived.clear()
         try:
             inputs = self._snapshot(self._plan.version + 1, urgent)
-            task = asyncio.ensure_future(self._solve(inputs))
+            task = asyncio.ensure_future(self._solve(inputs, urgent))
         except Exception as error:  # reported where the result is read
             task = asyncio.get_running_loop().create_future()
             task.set_exception(error)
@@ -145,7 +145,7 @@ class PlanKeeper:
         return generation, self._solving
 
 
-async def _solve_in_thread(inputs: PlanningInput) -> Plan:
+async def _solve_in_thread(inputs: PlanningInput, _urgent: bool = False) -> Plan:
     return await asyncio.to_thread(plan_factory, inputs)
 
 

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -29,16 +30,27 @@ from pnp.orchestrator.planning import Plan, PlanningInput, plan_factory
 log = logging.getLogger(__name__)
 
 PROCESSES = 2  # an ordinary solve and a repair at once
+SOLVER_NICENESS = 5  # ordinary solves: CPU weight a third of the orchestrator's
 
 
 def _serve(connection: Connection) -> None:
     """The worker process: solve what comes, answer with the plan or the error."""
     connection.send(("ready", None))
+    niced = False
     while True:
         try:
-            inputs = connection.recv()
+            inputs, background = connection.recv()
         except EOFError:
             return
+        if background and not niced:
+            # Ordinary solves keep every core busy for their whole time limit; the
+            # orchestrator's event loop, which must answer heartbeats and notice dropped
+            # sessions within milliseconds, comes first when both want a core. (Repairs
+            # run at full weight: their bound is a second. A process cannot lower its
+            # niceness again, so a niced one only ever takes ordinary solves.)
+            niced = True
+            with contextlib.suppress(OSError):
+                os.nice(SOLVER_NICENESS)
         try:
             connection.send(("plan", plan_factory(inputs)))
         except Exception as error:  # the orchestrator logs it and keeps its old plan
@@ -49,6 +61,7 @@ class _Worker:
     def __init__(self, process: BaseProcess, connection: Connection) -> None:
         self.process = process
         self.connection = connection
+        self.niced = False  # has taken an ordinary solve, at lower CPU priority
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -82,20 +95,24 @@ class SolverProcesses:
         self._idle.clear()
         self._busy.clear()
 
-    async def solve(self, inputs: PlanningInput) -> Plan:
+    async def solve(self, inputs: PlanningInput, urgent: bool = False) -> Plan:
+        """``urgent``: a repair, solved at full CPU priority; ordinary solves at less."""
         if not self._idle:
             # None warm yet (just started) or all busy: a plan now is worth more than
             # the GIL for this once; waiting for a process to start would cost seconds.
             self._refill()
             return await asyncio.to_thread(plan_factory, inputs)
-        worker = self._idle.pop()
+        # A repair prefers a process at full priority, an ordinary solve a niced one.
+        worker = sorted(self._idle, key=lambda w: w.niced == urgent)[0]
+        self._idle.remove(worker)
+        worker.niced |= not urgent
         self._busy.add(worker)
         self._refill()
         finished = False
         try:
             # Pickling the inputs (orders, recipes, progress) takes tens of milliseconds
             # on a large floor: in a thread, so the loop gets the GIL back every 5 ms.
-            await asyncio.to_thread(worker.connection.send, inputs)
+            await asyncio.to_thread(worker.connection.send, (inputs, not urgent))
             kind, value = await _receive(worker.connection)
             finished = True
         finally:
