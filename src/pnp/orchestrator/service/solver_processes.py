@@ -83,7 +83,7 @@ class SolverProcesses:
         self._stopped = False
 
     def start(self) -> None:
-        self._refill()
+        """Processes start after the first solve (which runs in a thread)."""
 
     async def stop(self) -> None:
         self._stopped = True
@@ -100,8 +100,12 @@ class SolverProcesses:
         if not self._idle:
             # None warm yet (just started) or all busy: a plan now is worth more than
             # the GIL for this once; waiting for a process to start would cost seconds.
-            self._refill()
-            return await asyncio.to_thread(plan_factory, inputs)
+            # Processes are started after it, not next to it: the first plan after a
+            # start must not compete with two Python start-ups for the CPU.
+            try:
+                return await asyncio.to_thread(plan_factory, inputs)
+            finally:
+                self._refill()
         # A repair prefers a process at full priority, an ordinary solve a niced one.
         worker = sorted(self._idle, key=lambda w: w.niced == urgent)[0]
         self._idle.remove(worker)
