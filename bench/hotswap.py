@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_logs import logs_to_file, stop_on_sigterm  # noqa: E402
 from pnp.orchestrator.api.runtime import open_orchestrator  # noqa: E402
 from pnp.orchestrator.domain.layout import load_layout_file  # noqa: E402
 from pnp.orchestrator.service.factory import Factory, FactorySettings  # noqa: E402
@@ -118,7 +120,14 @@ async def run(trials: int, seed: int) -> dict:
             f"{k}-{d}".lower(): (start_module(orchestrator.address, k, d), k, d) for k, d in FLOOR
         }
         try:
-            return await trials_on(factory, clock, processes, orchestrator.address, trials, rng)
+            raw = await trials_on(factory, clock, processes, orchestrator.address, trials, rng)
+            pauses = factory.pauses.stats
+            raw["loop_pauses"] = {
+                "count": pauses.pauses,
+                "longest_ms": round(pauses.longest * 1000, 1),
+                "total_ms": round(pauses.total * 1000, 1),
+            }
+            return raw
         finally:
             for process, _, _ in processes.values():
                 with contextlib.suppress(ProcessLookupError):
@@ -165,9 +174,17 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
         a for a in factory.ledger if a.module_id == victim and a.state.value == "running"
     )
     process, kind, dock = processes[victim]
+    paused_before = factory.pauses.stats.total
+    exited = exit_watch(process)
     started = time.monotonic()
     process.send_signal(signal.SIGKILL if mode == "dropped" else signal.SIGSTOP)
     suspect = await clock.first("module.suspect", victim, started, 10)
+    exited_at = await exited if mode == "dropped" else None
+    if mode != "dropped":
+        exited.cancel()
+    # Our own event loop stalled meanwhile (CPU starvation, GC): part of the latency
+    # that no code path of ours could have avoided.
+    paused_ms = round((factory.pauses.stats.total - paused_before) * 1000, 1)
     lost = await clock.first("module.lost", victim, started, 10)
     repaired = await clock.first("plan.updated", None, lost, 10) if lost else None
     rerun = (
@@ -191,7 +208,34 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
         "lost_ms": ms(started, lost),
         "repair_ms": ms(lost, repaired),
         "rerun_ms": ms(lost, rerun),
+        "loop_paused_ms": paused_ms if mode == "dropped" else None,
+        # When the killed process had finished dying (its sockets closed): the kernel
+        # tears down its memory first, and on a loaded machine that takes a while.
+        "exited_ms": ms(started, exited_at),
     }
+
+
+def exit_watch(process: subprocess.Popen) -> asyncio.Future:
+    """Resolves with the monotonic time the process has exited (a pidfd turns readable)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future = loop.create_future()
+    fd = os.pidfd_open(process.pid)
+
+    def exited() -> None:
+        loop.remove_reader(fd)
+        os.close(fd)
+        if not done.done():
+            done.set_result(time.monotonic())
+
+    loop.add_reader(fd, exited)
+
+    def cancelled(future: asyncio.Future) -> None:
+        if future.cancelled():
+            loop.remove_reader(fd)
+            os.close(fd)
+
+    done.add_done_callback(cancelled)
+    return done
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -205,6 +249,16 @@ def summarize(raw: dict) -> list[dict]:
     dropped, silent = raw["results"]["dropped"], raw["results"]["silent"]
     rows = [
         ("dropped session -> suspect", [t["suspect_ms"] for t in dropped], "dropped_detect_ms"),
+        (
+            "  of it: exited -> suspect**",
+            [
+                round(t["suspect_ms"] - t["exited_ms"], 1)
+                if t.get("exited_ms") is not None and t["suspect_ms"] is not None
+                else None
+                for t in dropped
+            ],
+            None,
+        ),
         ("silent failure -> lost", [t["lost_ms"] for t in silent], "silent_detect_ms"),
         ("lost -> repaired plan in force", [t["repair_ms"] for t in dropped + silent], "repair_ms"),
         ("lost -> interrupted op restarted*", [t["rerun_ms"] for t in dropped + silent], None),
@@ -231,7 +285,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20, help="trials of each failure kind")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--verbose", action="store_true", help="library warnings on stderr too")
     args = parser.parse_args()
+    log_file = logs_to_file("hotswap", args.verbose)
+    stop_on_sigterm()
+    print(f"library logs: {log_file}; module output: {MODULE_LOG.name}", file=sys.stderr)
     raw = asyncio.run(run(args.trials, args.seed))
     summary = summarize(raw)
     print(
@@ -246,12 +304,23 @@ def main() -> None:
         )
     print("* only when another capable module is idle within 3 s; not a bound of the issue")
     print(
+        "** from the moment the killed process had exited (the kernel closes its sockets "
+        "after tearing down its memory): the orchestrator's share"
+    )
+    pauses = raw["loop_pauses"]
+    print(
+        f"orchestrator event-loop pauses excused: {pauses['count']}, longest "
+        f"{pauses['longest_ms']:.0f} ms; load average (1 min) {os.getloadavg()[0]:.2f}"
+    )
+    print(
         json.dumps(
             {
                 "benchmark": "hotswap",
                 "trials_per_kind": args.trials,
                 "seed": args.seed,
                 "open_operations": raw["open_operations"],
+                "load_average_1min": round(os.getloadavg()[0], 2),
+                "loop_pauses": raw["loop_pauses"],
                 "summary": summary,
                 "trials": raw["results"],
             }

@@ -6,7 +6,7 @@ import pytest
 
 from pnp.orchestrator.clock import ManualClock
 from pnp.orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound
-from pnp.orchestrator.registry import Liveness, Registry
+from pnp.orchestrator.registry import Liveness, PauseDetector, PauseStats, Registry
 from tests.domain.test_matching import laser
 
 
@@ -121,3 +121,92 @@ def test_unknown_module_is_not_found():
 def test_an_empty_boot_id_is_bad_input():
     with pytest.raises(BadInput):
         registry().admit(laser("l1", 20), "")
+
+
+# -- our own stalls are not the modules' fault -----------------------------------------
+
+
+def test_a_stall_of_ours_does_not_expire_a_lease_that_heartbeats_would_have_renewed():
+    clock = ManualClock()
+    r = registry(clock)  # lease 5 s
+    r.admit(laser("l1", 20), "boot")
+    token = r.open_session("l1", 1).session_token
+    clock.advance(4)
+    r.heartbeat("l1", 1, token)  # lease until 9 s from the start
+    clock.advance(7)  # we were stalled for the last 6 s: heartbeats queued unread
+    r.excuse_pause(6)
+    assert r.expire() == []
+    r.heartbeat("l1", 1, token)  # the queued heartbeat is read after the stall
+    assert r.get("l1").liveness is Liveness.ALIVE
+
+
+def test_a_module_silent_before_our_stall_is_still_lost_later_by_no_more_than_the_stall():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")  # lease until 5 s; no heartbeat ever
+    clock.advance(4)
+    clock.advance(2)  # stalled from 4 s to 6 s
+    r.excuse_pause(2)
+    assert r.expire() == []  # its lease had 1 s left when we stopped listening
+    clock.advance(0.99)
+    assert r.expire() == []
+    clock.advance(0.01)  # 5 s + the 2 s stall
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
+def test_a_lease_already_run_out_before_our_stall_is_not_revived():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    clock.advance(6)  # expired at 5 s, before the stall from 5.5 s
+    r.excuse_pause(0.5)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
+def test_lost_and_gone_modules_are_not_touched_by_an_excused_stall():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    clock.advance(6)
+    r.expire()
+    before = r.get("l1")
+    r.excuse_pause(10)
+    assert r.get("l1") == before
+
+
+def test_the_pause_detector_reports_only_lateness_beyond_its_tolerance():
+    clock = ManualClock()
+    detector = PauseDetector(clock, interval=0.05, tolerance=0.05)
+    assert detector.arm() == 0.05
+    clock.advance(0.09)  # 40 ms late: scheduling noise
+    assert detector.woke() == 0.0
+    detector.arm()
+    clock.advance(2.05)  # 2 s late: a stall
+    assert detector.woke() == pytest.approx(2.0)
+    assert detector.stats == PauseStats(
+        pauses=1, longest=pytest.approx(2.0), total=pytest.approx(2.0)
+    )
+    with pytest.raises(RuntimeError):
+        detector.woke()  # every wake-up needs its arm()
+
+
+def test_a_dropped_opcua_connection_makes_an_alive_module_suspect_until_its_next_heartbeat():
+    r = registry()
+    r.admit(laser("l1", 20), "boot")
+    token = r.open_session("l1", 1).session_token
+    assert r.connection_dropped("l1").liveness is Liveness.SUSPECT
+    assert r.connection_dropped("l1") is None  # already suspect: nothing new
+    assert [m.module_id for m in r.plannable()] == ["l1"]
+    r.heartbeat("l1", 1, token)
+    assert r.get("l1").liveness is Liveness.ALIVE
+
+
+def test_a_dropped_opcua_connection_changes_nothing_for_a_lost_or_unknown_module():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    clock.advance(6)
+    r.expire()
+    assert r.connection_dropped("l1") is None
+    assert r.get("l1").liveness is Liveness.LOST
+    assert r.connection_dropped("ghost") is None

@@ -20,8 +20,10 @@ from pnp.orchestrator.execution.settlement import (
     Complete,
     Decision,
     Fail,
+    Forget,
     MarkRunning,
     ModuleStanding,
+    Reclaim,
     SendStart,
     SettlementFacts,
     StartAnswer,
@@ -30,6 +32,7 @@ from pnp.orchestrator.execution.settlement import (
     by_report,
     is_finished,
     is_idle,
+    on_return,
     settle,
     tidy_after,
 )
@@ -111,31 +114,31 @@ SETTLE = [
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.NOT_REGISTERED, module_epoch=None),
-        Fail("module laser lost"),
-        id="a_module_not_back_after_the_grace_period_fails_its_attempt",
+        Fail("module laser lost", in_doubt=True),
+        id="a_module_not_back_after_the_grace_period_fails_its_attempt_in_doubt",
     ),
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.NOT_REGISTERED, module_epoch=None, breaker_tripped=True),
-        Fail("module laser lost"),
+        Fail("module laser lost", in_doubt=True),
         id="the_breaker_does_not_save_attempts_of_modules_that_never_came_back",
     ),
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.LOST),
-        Fail("module laser lost"),
-        id="a_lost_module_fails_its_attempt",
+        Fail("module laser lost", in_doubt=True),
+        id="a_lost_module_fails_its_attempt_in_doubt_it_may_come_back_with_it_done",
     ),
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.DEREGISTERED),
         Fail("module laser lost"),
-        id="a_deregistered_module_fails_its_attempt",
+        id="a_deregistered_module_fails_its_attempt_for_good",
     ),
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.LOST, in_grace_period=True),
-        Fail("module laser lost"),
+        Fail("module laser lost", in_doubt=True),
         id="the_grace_period_only_covers_modules_not_registered_again",
     ),
     pytest.param(
@@ -450,3 +453,48 @@ def test_skill_states_are_read_by_their_packml_names() -> None:
         "Aborted",
         "Stopped",
     ]
+
+
+# A lost module came back; its attempt was failed in doubt and the operation may have
+# been run again elsewhere. What its answer about the first execution means.
+ON_RETURN = [
+    pytest.param(
+        report("complete", units=1),
+        showing("Complete"),
+        Reclaim({"units": 1}, RESET),
+        id="finished_after_all_the_first_attempt_counts_with_its_results_and_the_skill_resets",
+    ),
+    pytest.param(
+        report("complete", units=1),
+        showing("Idle", ""),
+        Reclaim({"units": 1}),
+        id="finished_and_already_reset_on_the_module_still_counts",
+    ),
+    pytest.param(
+        report("running"),
+        showing("Execute"),
+        Wait,
+        id="still_running_on_the_module_is_asked_again",
+    ),
+    pytest.param(
+        report("aborted"),
+        showing("Aborted"),
+        Forget("the module says aborted"),
+        id="aborted_there_the_re_run_stands",
+    ),
+    pytest.param(
+        report("unknown"),
+        showing("Idle", ""),
+        Forget("the module says unknown"),
+        id="a_module_that_forgot_it_rebooted_the_re_run_stands",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "skill", "expected"), ON_RETURN)
+def test_on_return(answer: ExecutionReport, skill: SkillView, expected: object) -> None:
+    decision = on_return(RUNNING, answer, skill)
+    if expected is Wait:
+        assert waits(decision), decision
+    else:
+        assert decision == expected

@@ -24,6 +24,9 @@ from pnp.v1 import module_pb2, registry_pb2, registry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
+# Lateness of our own wake-ups beyond this is a stall of this module's event loop.
+STALL_TOLERANCE = 0.05
+
 DirectiveHandler = Callable[[registry_pb2.Directive], Awaitable[None]]
 
 # Statuses that mean "this registration will never be accepted as it is".
@@ -184,7 +187,9 @@ class RegistryClient:
 
         async def heartbeats() -> None:
             # The one writer of the stream: state reports as they change, heartbeats
-            # at the granted interval (gRPC streams take one write at a time).
+            # at the granted interval (gRPC streams take one write at a time). Nothing
+            # else runs here: a heartbeat must not wait behind the module's own work.
+            nonlocal last_ack
             loop = asyncio.get_running_loop()
             sequence = 0
             next_beat = loop.time()
@@ -206,10 +211,14 @@ class RegistryClient:
                         )
                     )
                     next_beat = loop.time() + interval
+                due = max(loop.time(), next_beat)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._state_changed.wait(), timeout=max(0.0, next_beat - loop.time())
-                    )
+                    await asyncio.wait_for(self._state_changed.wait(), timeout=due - loop.time())
+                late = loop.time() - due
+                if late > STALL_TOLERANCE:
+                    # Our own loop stalled (a busy skill, a GC pause): acks that came
+                    # meanwhile are still unread, so the orchestrator is not blamed.
+                    last_ack += late
 
         sender = asyncio.create_task(heartbeats())
         try:

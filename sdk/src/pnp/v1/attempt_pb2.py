@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14pnp/v1/attempt.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x02\n\x07\x41ttempt\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x14\n\x0coperation_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tmodule_id\x18\x04 \x01(\t\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x12\n\ncapability\x18\x06 \x01(\t\x12\x17\n\x0fparameters_json\x18\x07 \x01(\t\x12\r\n\x05units\x18\x08 \x01(\r\x12#\n\x05state\x18\t \x01(\x0e\x32\x14.pnp.v1.AttemptState\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresults_json\x18\x0c \x01(\t\x12\r\n\x05\x65rror\x18\r \x01(\t*\x9a\x01\n\x0c\x41ttemptState\x12\x1d\n\x19\x41TTEMPT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41TTEMPT_STATE_STARTING\x10\x01\x12\x19\n\x15\x41TTEMPT_STATE_RUNNING\x10\x02\x12\x1a\n\x16\x41TTEMPT_STATE_COMPLETE\x10\x03\x12\x18\n\x14\x41TTEMPT_STATE_FAILED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14pnp/v1/attempt.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x02\n\x07\x41ttempt\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x14\n\x0coperation_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tmodule_id\x18\x04 \x01(\t\x12\r\n\x05\x65poch\x18\x05 \x01(\x04\x12\x12\n\ncapability\x18\x06 \x01(\t\x12\x17\n\x0fparameters_json\x18\x07 \x01(\t\x12\r\n\x05units\x18\x08 \x01(\r\x12#\n\x05state\x18\t \x01(\x0e\x32\x14.pnp.v1.AttemptState\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresults_json\x18\x0c \x01(\t\x12\r\n\x05\x65rror\x18\r \x01(\t*\xb8\x01\n\x0c\x41ttemptState\x12\x1d\n\x19\x41TTEMPT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41TTEMPT_STATE_STARTING\x10\x01\x12\x19\n\x15\x41TTEMPT_STATE_RUNNING\x10\x02\x12\x1a\n\x16\x41TTEMPT_STATE_COMPLETE\x10\x03\x12\x18\n\x14\x41TTEMPT_STATE_FAILED\x10\x04\x12\x1c\n\x18\x41TTEMPT_STATE_SUPERSEDED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pnp.v1.attempt_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ATTEMPTSTATE']._serialized_start=402
-  _globals['_ATTEMPTSTATE']._serialized_end=556
+  _globals['_ATTEMPTSTATE']._serialized_end=586
   _globals['_ATTEMPT']._serialized_start=66
   _globals['_ATTEMPT']._serialized_end=399
 # @@protoc_insertion_point(module_scope)

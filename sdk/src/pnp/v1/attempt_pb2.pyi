@@ -16,11 +16,13 @@ class AttemptState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ATTEMPT_STATE_RUNNING: _ClassVar[AttemptState]
     ATTEMPT_STATE_COMPLETE: _ClassVar[AttemptState]
     ATTEMPT_STATE_FAILED: _ClassVar[AttemptState]
+    ATTEMPT_STATE_SUPERSEDED: _ClassVar[AttemptState]
 ATTEMPT_STATE_UNSPECIFIED: AttemptState
 ATTEMPT_STATE_STARTING: AttemptState
 ATTEMPT_STATE_RUNNING: AttemptState
 ATTEMPT_STATE_COMPLETE: AttemptState
 ATTEMPT_STATE_FAILED: AttemptState
+ATTEMPT_STATE_SUPERSEDED: AttemptState
 
 class Attempt(_message.Message):
     __slots__ = ("execution_id", "operation_id", "order_id", "module_id", "epoch", "capability", "parameters_json", "units", "state", "started_at", "ended_at", "results_json", "error")

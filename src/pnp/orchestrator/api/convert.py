@@ -242,6 +242,7 @@ _ATTEMPT_STATES = {
     AttemptState.RUNNING: attempt_pb2.ATTEMPT_STATE_RUNNING,
     AttemptState.COMPLETE: attempt_pb2.ATTEMPT_STATE_COMPLETE,
     AttemptState.FAILED: attempt_pb2.ATTEMPT_STATE_FAILED,
+    AttemptState.SUPERSEDED: attempt_pb2.ATTEMPT_STATE_SUPERSEDED,
 }
 
 

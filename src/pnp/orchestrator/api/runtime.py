@@ -15,6 +15,7 @@ and the service.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,4 +78,8 @@ async def open_orchestrator(
         stack.push_async_callback(factory.stop)
         server = await start_server(factory, listen, tls)
         stack.push_async_callback(server.stop, stop_grace)
+        # What is alive now (code, libraries, stored orders) lives as long as we do:
+        # out of the collector's sight, so a full collection does not stall the event
+        # loop for most of a second scanning it (measured: 0.8 s on a loaded machine).
+        gc.freeze()
         yield RunningOrchestrator(factory, server, store, path)

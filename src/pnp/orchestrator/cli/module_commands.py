@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 
 import click
@@ -183,6 +184,8 @@ def run_module(
         )
     except UnknownKind as error:
         raise BadInput(str(error), [Violation("kind", str(error))]) from None
+    # asyncua's warnings and teardown tracebacks are not for people; ours stay.
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     run(_run_until_interrupted(simulated, as_json))
 
 

@@ -20,6 +20,9 @@ class AttemptState(enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+    # A re-run made while the first attempt's module was lost, overtaken when that module
+    # came back and reported the first attempt complete: it does not count.
+    SUPERSEDED = "superseded"
 
     @property
     def is_active(self) -> bool:

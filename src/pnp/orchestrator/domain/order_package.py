@@ -50,7 +50,7 @@ class ModuleIdentity(_Strict):
 
 class AttemptRecord(_Strict):
     execution_id: str
-    state: Literal["starting", "running", "complete", "failed"]
+    state: Literal["starting", "running", "complete", "failed", "superseded"]
     module: ModuleIdentity
     capability: str
     parameters: dict[str, Any]

@@ -69,6 +69,9 @@ class Link(Protocol):
     module_id: str
     endpoint: str
     on_telemetry: TelemetryListener
+    # Called with the module id when an established connection drops (a module that
+    # died closes its sockets: this is often the first sign of it).
+    on_lost: Callable[[str], None]
 
     @property
     def connected(self) -> ConnectedFlag: ...

@@ -213,6 +213,7 @@ class MemoryLink:
         self.module_id = module_id
         self.endpoint = endpoint
         self.on_telemetry: TelemetryListener = lambda _module, _name, _value: None
+        self.on_lost: Callable[[str], None] = lambda _module: None
         self._module = module
         self._on_change = on_change
         self._connected = asyncio.Event()
@@ -249,6 +250,8 @@ class MemoryLink:
                 self._skills[name] = SkillView(skill.state.label, skill.execution_id)
             self._connected.set()
         else:
+            if self._connected.is_set():
+                self.on_lost(self.module_id)
             self._connected.clear()
         self._on_change()
 

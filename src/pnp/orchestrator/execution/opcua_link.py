@@ -73,6 +73,7 @@ class ModuleLink:
         # Told of every telemetry value the module publishes (the executor files it
         # under the execution running there).
         self.on_telemetry: TelemetryListener = lambda _module, _name, _value: None
+        self.on_lost: Callable[[str], None] = lambda _module: None
 
     async def run(self) -> None:
         delay = 0.2
@@ -97,6 +98,9 @@ class ModuleLink:
         if self.security is not None:
             await secure_client(client, self.security, self.module_id)
         await client.connect()
+        # A module that dies closes its sockets: asyncua sees this one in our event
+        # loop, often before gRPC has handed over the end of the session stream.
+        client.connection_lost_callback = self._connection_lost
         self._client = client
         try:
             await self._browse(client)
@@ -121,6 +125,10 @@ class ModuleLink:
             self._client = None
             with contextlib.suppress(Exception):
                 await client.disconnect()
+
+    async def _connection_lost(self, _error: Exception) -> None:
+        if self.connected.is_set():
+            self.on_lost(self.module_id)
 
     async def _browse(self, client: Client) -> None:
         idx = await client.get_namespace_index(NAMESPACE_URI)

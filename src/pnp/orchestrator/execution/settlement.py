@@ -20,6 +20,12 @@ The decisions, in the order they are checked:
    (modules never run an id twice); otherwise the subscription has not caught up;
 7. Complete -> complete with the skill's results, Reset; Aborted/Stopped -> fail,
    Clear/Reset; Aborting/Stopping -> wait; anything else: it runs.
+
+An attempt failed because its module was lost stays *in doubt* for a while (``Fail``
+with ``in_doubt``): the module may only have been cut off. If it comes back and says
+(QueryExecution) that it finished the execution after all, ``on_return`` reclaims the
+attempt with the module's results, and a re-run made elsewhere meanwhile is superseded
+(it does not count: the work is counted once).
 """
 
 from __future__ import annotations
@@ -94,6 +100,8 @@ class Fail:
     error: str
     abort_first: bool = False  # Abort the skill before recording (errors ignored)
     tidy: tuple[SkillMethod, ...] = ()
+    # The module was lost, not seen to fail: should it come back, ask it (``on_return``).
+    in_doubt: bool = False
 
 
 Decision = Wait | MarkRunning | SendStart | Ask | Complete | Fail
@@ -134,7 +142,10 @@ def settle(attempt: Attempt, facts: SettlementFacts) -> Decision:
     if facts.module is not ModuleStanding.PLUGGED_IN:
         if facts.breaker_tripped and facts.module is not ModuleStanding.NOT_REGISTERED:
             return Wait("circuit breaker tripped: we may be the ones cut off")
-        return Fail(f"module {attempt.module_id} lost")
+        return Fail(
+            f"module {attempt.module_id} lost",
+            in_doubt=facts.module is not ModuleStanding.DEREGISTERED,
+        )
     if facts.module_epoch != attempt.epoch:
         return Fail("module restarted (new epoch)")
     if not facts.connected:
@@ -178,6 +189,35 @@ def by_report(attempt: Attempt, report: ExecutionReport, skill: SkillView | None
     if attempt.state is AttemptState.STARTING:
         return SendStart()  # recorded, but Start never reached the module: send it now
     return Fail("the module does not know this execution")
+
+
+@dataclass(frozen=True)
+class Reclaim:
+    """The module finished the in-doubt execution after all: record it complete with
+    ``results``, supersede any re-run of its operation, and ``tidy`` the skill."""
+
+    results: dict[str, Any]
+    tidy: tuple[SkillMethod, ...] = ()
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The in-doubt execution did not finish on the module: the re-run stands."""
+
+    why: str
+
+
+def on_return(
+    attempt: Attempt, report: ExecutionReport, skill: SkillView | None
+) -> Reclaim | Forget | Wait:
+    """A lost module is back: what its answer about an in-doubt attempt means."""
+    if report.outcome == ExecutionOutcome.COMPLETE:
+        holds_it = skill is not None and skill.execution_id == attempt.execution_id
+        state = packml_state(skill.state) if skill is not None and holds_it else None
+        return Reclaim(dict(report.results), tidy_after(state) if state is not None else ())
+    if report.outcome == ExecutionOutcome.RUNNING:
+        return Wait("still running on the module that came back: ask again")
+    return Forget(f"the module says {report.outcome}")
 
 
 @dataclass(frozen=True)

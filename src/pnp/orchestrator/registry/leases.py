@@ -3,9 +3,13 @@
 - A registration admits a module onto its dock (which must exist, be free and have the
   utilities the module needs) and gives it an **epoch**: a new boot id gets a higher
   epoch than any before it, the same boot id (a retry) keeps its epoch.
-- A **lease** is renewed by heartbeats; a dropped session makes the module SUSPECT at
-  once, an expired lease makes it LOST.
+- A **lease** is renewed by heartbeats; a dropped session (or OPC UA connection) makes
+  the module SUSPECT at once, an expired lease makes it LOST.
 - Anything carrying an older epoch than the current one is refused (``Fenced``).
+- Time the orchestrator itself was not listening (its event loop stalled: a long
+  computation, a GC pause, the machine starved of CPU) is not held against modules:
+  ``excuse_pause`` extends every running lease by the pause, as the pause detectors of
+  distributed databases do, so our own stall never turns a healthy module LOST.
 
 No I/O here: the service persists epochs and calls ``expire`` on a timer.
 """
@@ -233,6 +237,28 @@ class Registry:
         ):
             return None
         return self._put(entry, session_open=False, liveness=Liveness.SUSPECT)
+
+    def excuse_pause(self, paused: float) -> None:
+        """We were not listening for ``paused`` seconds: every lease still running gets
+        that time back (heartbeats sent meanwhile were waiting in our socket).
+
+        Only leases that had not run out when the pause began are extended: a module that
+        was already past its deadline stays past it (and is lost on the next sweep).
+        """
+        if paused <= 0:
+            return
+        began = self.clock.monotonic() - paused
+        for entry in list(self._entries.values()):
+            if entry.liveness.occupies_dock and entry.lease_deadline > began:
+                self._put(entry, lease_deadline=entry.lease_deadline + paused)
+
+    def connection_dropped(self, module_id: str) -> ModuleEntry | None:
+        """Another connection to the module (OPC UA) dropped: suspect, as for a dropped
+        session, until its next heartbeat says otherwise. None when nothing changed."""
+        entry = self._entries.get(module_id)
+        if entry is None or entry.liveness is not Liveness.ALIVE:
+            return None
+        return self._put(entry, liveness=Liveness.SUSPECT)
 
     def expire(self) -> list[ModuleEntry]:
         """Marks every module whose lease has run out as LOST; returns those."""

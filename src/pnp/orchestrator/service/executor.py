@@ -14,6 +14,12 @@ Per pass:
 4. move orders to Running and Completed;
 5. store the telemetry that came in, filed under the execution running on its module.
 
+An attempt failed because its module was lost stays in doubt for ``return_grace``
+seconds: if the module comes back meanwhile (same boot: it was only cut off) and says
+(QueryExecution) that it finished the execution, its result counts, and a re-run made
+elsewhere meanwhile is marked SUPERSEDED (aborted if it is still running), so the
+operation is done once, by the first attempt.
+
 After a restart, attempts that were in flight are not guessed at from skill states:
 the first time each one's module is reachable, the module is asked (QueryExecution)
 whether the execution id is running, complete, stopped/aborted, or unknown to it, and
@@ -49,8 +55,10 @@ from pnp.orchestrator.execution.settlement import (
     Complete,
     Decision,
     Fail,
+    Forget,
     MarkRunning,
     ModuleStanding,
+    Reclaim,
     SendStart,
     SettlementFacts,
     StartAnswer,
@@ -58,6 +66,7 @@ from pnp.orchestrator.execution.settlement import (
     by_report,
     is_finished,
     is_idle,
+    on_return,
     packml_state,
     settle,
     tidy_after,
@@ -107,9 +116,14 @@ class Executor:
         clock: Clock,
         layout: Layout | None = None,
         restart_grace: float = 0.0,
+        return_grace: float = 60.0,
+        on_link_lost: Callable[[str], None] = lambda _module_id: None,
     ) -> None:
         """``restart_grace``: seconds after ``start`` during which an attempt's module that
-        has not registered again is waited for rather than declared lost."""
+        has not registered again is waited for rather than declared lost;
+        ``return_grace``: how long an attempt failed with its lost module stays in doubt
+        (its module, back in that time, is asked whether it finished it);
+        ``on_link_lost``: told the id of a module whose established link dropped."""
         self.ledger = ledger
         self._floor = floor
         self._breaker = breaker
@@ -122,6 +136,11 @@ class Executor:
         self._clock = clock
         self._layout = layout
         self._restart_grace = restart_grace
+        self._return_grace = return_grace
+        self._on_link_lost = on_link_lost
+        # Attempts failed because their module was lost: execution id -> until when
+        # (monotonic) the module is asked about it should it come back.
+        self._in_doubt: dict[str, float] = {}
         self.links: dict[str, tuple[Link, asyncio.Task[None]]] = {}
         # Executions a previous run left in flight: their modules are asked about them
         # (QueryExecution) before anything else is done with them.
@@ -173,7 +192,8 @@ class Executor:
 
     async def reconcile(self) -> None:
         self._sync_links()
-        changed = await self._settle_attempts()
+        changed = await self._ask_returned_modules()
+        changed |= await self._settle_attempts()
         await self._tidy_idle_modules()
         self._release_drained()
         changed |= await self._dispatch()
@@ -197,6 +217,7 @@ class Executor:
             if module_id not in self.links:
                 link = self._link_factory(module_id, endpoint, self.poke)
                 link.on_telemetry = self._telemetry_seen
+                link.on_lost = self._on_link_lost
                 task = asyncio.create_task(link.run(), name=f"link-{module_id}")
                 self.links[module_id] = (link, task)
 
@@ -293,8 +314,84 @@ class Executor:
                     await link.command(attempt.capability, SkillMethod.ABORT)
             await self._finish(attempt, AttemptState.FAILED, error=decision.error)
             await self._tidy(link, attempt.capability, decision.tidy)
+            if decision.in_doubt:
+                self._in_doubt[attempt.execution_id] = self._clock.monotonic() + self._return_grace
             return True
         return False  # Wait
+
+    # -- lost modules that come back --------------------------------------------------
+
+    async def _ask_returned_modules(self) -> bool:
+        """Asks each module back from a loss about the attempts failed in doubt with it;
+        True when one is reclaimed."""
+        changed = False
+        now = self._clock.monotonic()
+        for execution_id, until in list(self._in_doubt.items()):
+            attempt = self.ledger.get(execution_id)
+            if now > until or attempt is None or attempt.state is not AttemptState.FAILED:
+                del self._in_doubt[execution_id]
+                continue
+            link = self._link(attempt.module_id)
+            if link is None:
+                continue  # not back (yet)
+            try:
+                report = await link.query_execution(attempt.capability, execution_id)
+            except LinkDown:
+                continue
+            except CommandRefused:  # cannot be asked: the re-run stands
+                del self._in_doubt[execution_id]
+                continue
+            decision = on_return(attempt, report, link.skills.get(attempt.capability))
+            if isinstance(decision, Forget):
+                del self._in_doubt[execution_id]
+            elif isinstance(decision, Reclaim):
+                del self._in_doubt[execution_id]
+                await self._reclaim(attempt, decision, link)
+                changed = True
+        return changed
+
+    async def _reclaim(self, attempt: Attempt, decision: Reclaim, link: Link) -> None:
+        """The first attempt counts after all; any re-run of its operation is superseded."""
+        reclaimed = dataclasses.replace(
+            attempt,
+            state=AttemptState.COMPLETE,
+            results=decision.results,
+            error="",
+            ended_at=self._clock.now(),
+        )
+        await self.ledger.update(reclaimed)
+        self._events.emit(
+            "operation.reclaimed",
+            attempt.operation_id,
+            f"{attempt.execution_id} on {attempt.module_id}: the module came back and "
+            "finished it; it counts",
+        )
+        await self._tidy(link, attempt.capability, decision.tidy)
+        for other in self.ledger.of_operation(attempt.operation_id):
+            if other.execution_id == attempt.execution_id or other.state not in (
+                AttemptState.STARTING,
+                AttemptState.RUNNING,
+                AttemptState.COMPLETE,
+            ):
+                continue
+            if other.state.is_active:
+                rerun_link = self._link(other.module_id)
+                if rerun_link is not None:
+                    with contextlib.suppress(CommandRefused, LinkDown):
+                        await rerun_link.command(other.capability, SkillMethod.ABORT)
+            await self.ledger.update(
+                dataclasses.replace(
+                    other,
+                    state=AttemptState.SUPERSEDED,
+                    ended_at=other.ended_at or self._clock.now(),
+                    error=f"superseded by {attempt.execution_id} on {attempt.module_id}",
+                )
+            )
+            self._events.emit(
+                "operation.superseded",
+                other.operation_id,
+                f"{other.execution_id} on {other.module_id}: superseded by {attempt.execution_id}",
+            )
 
     async def _tidy(
         self, link: Link | None, capability: str, commands: tuple[SkillMethod, ...]

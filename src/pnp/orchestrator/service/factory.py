@@ -37,7 +37,7 @@ from pnp.orchestrator.execution.opcua_link import ModuleLink
 from pnp.orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
 from pnp.orchestrator.planning.kpis import PlanKpis, plan_kpis
 from pnp.orchestrator.planning.plan_codec import plan_from_json, plan_to_json
-from pnp.orchestrator.registry import ModuleEntry, Registry
+from pnp.orchestrator.registry import ModuleEntry, PauseDetector, Registry
 from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
@@ -45,6 +45,7 @@ from pnp.orchestrator.service.export import build_package, read_recorded
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
+from pnp.orchestrator.service.solver_processes import SolverProcesses
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 
@@ -139,8 +140,15 @@ class Factory:
         self._line_graphs: dict[str, LineGraph] = dict(initial.line_graphs)
         self._saved_plan_version = initial.version
         self._background: set[asyncio.Task] = set()
-        self.plans = PlanKeeper(self._planning_input, initial, on_plan=self._plan_made)
+        self._solver = SolverProcesses() if settings.solve_in_processes else None
+        self.plans = PlanKeeper(
+            self._planning_input,
+            initial,
+            on_plan=self._plan_made,
+            solve=self._solver.solve if self._solver is not None else None,
+        )
         self._sweeper: asyncio.Task | None = None
+        self.pauses = PauseDetector(self.clock)
         self._submit_lock = asyncio.Lock()
         self._registration_lock = asyncio.Lock()
         self._order_states = asyncio.Lock()
@@ -162,6 +170,8 @@ class Factory:
             clock=self.clock,
             layout=layout,
             restart_grace=max(settings.restart_grace, 2 * settings.lease_ttl),
+            return_grace=settings.return_grace,
+            on_link_lost=self._link_lost,
         )
 
     async def start(self) -> None:
@@ -174,6 +184,8 @@ class Factory:
             f"{in_flight} attempts in flight, plan v{self.plans.plan.version}",
         )
         await self.events.flush()  # on disk before anyone can reach this orchestrator
+        if self._solver is not None:
+            self._solver.start()
         self.plans.start()
         self.executor.start()
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
@@ -200,6 +212,8 @@ class Factory:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
         await self.plans.stop()
+        if self._solver is not None:
+            await self._solver.stop()
         await self.events.stop()
 
     # -- modules ----------------------------------------------------------------------
@@ -278,6 +292,12 @@ class Factory:
             self.events.emit("module.suspect", module_id, "session dropped")
             self.executor.poke()
 
+    def _link_lost(self, module_id: str) -> None:
+        """The module's OPC UA connection dropped: suspect until its next heartbeat."""
+        if self.registry.connection_dropped(module_id) is not None:
+            self.events.emit("module.suspect", module_id, "OPC UA connection dropped")
+            self.executor.poke()
+
     async def deregister_module(self, module_id: str, epoch: int) -> None:
         if self.registry.deregister(module_id, epoch) is not None:
             self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
@@ -313,9 +333,24 @@ class Factory:
         return ModuleView(entry, self.registry.lease_expires_at(entry))
 
     async def _expire_leases(self) -> None:
-        period = min(0.5, self.settings.heartbeat_interval / 2)
+        """Sweeps leases, and first excuses our own stalls (``registry.pauses``).
+
+        One task does both, in this order, so that no sweep can judge a lease after a
+        stall before the stall is excused; and the tick after a stall does not sweep, so
+        that heartbeats that queued up during it are read first.
+        """
+        sweep_every = min(0.5, self.settings.heartbeat_interval / 2)
+        next_sweep = self.clock.monotonic() + sweep_every
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(self.pauses.arm())
+            paused = self.pauses.woke()
+            if paused:
+                self.registry.excuse_pause(paused)
+                log.info("event loop paused %.0f ms; leases extended by as much", paused * 1e3)
+                continue
+            if self.clock.monotonic() < next_sweep:
+                continue
+            next_sweep = self.clock.monotonic() + sweep_every
             floor_before = sum(1 for e in self.registry.entries() if e.liveness.occupies_dock)
             lost = self.registry.expire()
             for entry in lost:
@@ -522,8 +557,7 @@ class Factory:
             lost_module_ids=baseline.lost_module_ids | frozenset(without),
         )
         current_plan, alternative_plan = await asyncio.gather(
-            asyncio.to_thread(plan_factory, baseline),
-            asyncio.to_thread(plan_factory, alternative),
+            self._solve(baseline), self._solve(alternative)
         )
         orders = baseline.orders
         return (
@@ -532,6 +566,11 @@ class Factory:
             plan_kpis(current_plan, orders),
             plan_kpis(alternative_plan, orders),
         )
+
+    async def _solve(self, inputs: PlanningInput) -> Plan:
+        if self._solver is not None:
+            return await self._solver.solve(inputs)
+        return await asyncio.to_thread(plan_factory, inputs)
 
     def _module_like(self, spec: str) -> ModuleDescription:
         """KIND@DOCK: a copy of a registered module of that kind, on that dock."""
@@ -596,16 +635,13 @@ class Factory:
         self._line_graphs.update(plan.line_graphs)
         if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
             self._saved_plan_version = plan.version
-            self._in_background(
-                asyncio.to_thread(
-                    self.store.plans.add,
-                    plan.version,
-                    plan.created_at,
-                    plan.status.value,
-                    plan_to_json(plan),
-                ),
-                f"save plan v{plan.version}",
-            )
+
+            def save() -> None:  # encoding a large plan takes a while: not on the loop
+                self.store.plans.add(
+                    plan.version, plan.created_at, plan.status.value, plan_to_json(plan)
+                )
+
+            self._in_background(asyncio.to_thread(save), f"save plan v{plan.version}")
         self.events.emit(
             "plan.updated",
             f"v{plan.version}",

@@ -69,6 +69,11 @@ class AttemptLedger:
         chosen = [a for a in self._attempts.values() if not order_id or a.order_id == order_id]
         return sorted(chosen, key=lambda a: (a.started_at, a.execution_id))
 
+    def of_operation(self, operation_id: str) -> list[Attempt]:
+        """An operation's attempts, oldest first."""
+        chosen = [a for a in self._attempts.values() if a.operation_id == operation_id]
+        return sorted(chosen, key=lambda a: (a.started_at, a.execution_id))
+
     def done_operations(self, order_id: str) -> tuple[int, datetime | None]:
         """How many of the order's operations completed, and when the last one ended."""
         done = [

@@ -2,15 +2,17 @@
 
 Level-triggered: a change only bumps a generation number; the loop plans for whatever
 the state is when it gets to run, so a burst of changes costs one solve, and a missed
-notification is caught by the next. Solves run in a worker thread with a time limit,
-never on the event loop.
+notification is caught by the next. Solves run with a time limit, never on the event
+loop: ``solve`` is where (the factory hands it ``SolverProcesses.solve``, a process of
+their own, so that planning does not take the loop's GIL; the default is a thread).
+An ordinary solve overtaken by a repair is cancelled (in a process: killed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pnp.orchestrator.planning import Plan, PlanningInput, plan_factory
@@ -26,17 +28,20 @@ class PlanKeeper:
         snapshot: Callable[[int, bool], PlanningInput],
         initial: Plan,
         on_plan: Callable[[Plan], None] = lambda _plan: None,
+        solve: Callable[[PlanningInput, bool], Awaitable[Plan]] | None = None,
     ) -> None:
         """``snapshot(version, urgent)`` reads the current orders and modules for a new
         plan (``urgent``: a repair after a loss, to be solved quickly); ``on_plan`` hears of
         every new plan."""
         self._snapshot = snapshot
+        self._solve = solve or _solve_in_thread
         self._on_plan = on_plan
         self._plan = initial
         self._wanted = 0  # generation of the inputs
         self._planned = 0  # generation the current plan was made from
         self._changed = asyncio.Condition()
         self._task: asyncio.Task | None = None
+        self._solving: _Solve | None = None
         self._frozen = False
         self._urgent = False
         self._urgent_arrived = asyncio.Event()
@@ -69,6 +74,9 @@ class PlanKeeper:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._solving is not None:
+            self._solving.task.cancel()
+            await asyncio.gather(self._solving.task, return_exceptions=True)
 
     async def inputs_changed(self, urgent: bool = False) -> None:
         """Something planning depends on changed; ``urgent`` when work was interrupted."""
@@ -110,6 +118,7 @@ class PlanKeeper:
                 self._urgent_arrived.clear()
                 if not solving.urgent:
                     log.info("repair needed: not waiting for the ordinary solve under way")
+                    solving.task.cancel()
                     generation, solving = self._start_solve()
             try:
                 plan = solving.task.result()
@@ -128,11 +137,16 @@ class PlanKeeper:
         self._urgent_arrived.clear()
         try:
             inputs = self._snapshot(self._plan.version + 1, urgent)
-            task = asyncio.ensure_future(asyncio.to_thread(plan_factory, inputs))
+            task = asyncio.ensure_future(self._solve(inputs, urgent))
         except Exception as error:  # reported where the result is read
             task = asyncio.get_running_loop().create_future()
             task.set_exception(error)
-        return generation, _Solve(task, urgent)
+        self._solving = _Solve(task, urgent)
+        return generation, self._solving
+
+
+async def _solve_in_thread(inputs: PlanningInput, _urgent: bool = False) -> Plan:
+    return await asyncio.to_thread(plan_factory, inputs)
 
 
 @dataclass(frozen=True)
