@@ -76,9 +76,10 @@ class EndpointGuard:
             addresses: tuple[IPAddress, ...] = (endpoint.address,)
         else:
             addresses = await self._resolve(endpoint.host, endpoint.port)
-        segment = None
-        if layout is not None and any(d.id == description.dock for d in layout.spec.docks):
-            segment = layout.dock(description.dock).segment
+        # An unknown dock is the registry's to refuse, with the docks there are.
+        docks = layout.spec.docks if layout is not None else []
+        dock = next((d for d in docks if d.id == description.dock), None)
+        segment = dock.segment if dock is not None else None
         checked = checked_endpoint(
             endpoint,
             addresses,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pnp.orchestrator.api import convert
-from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
+from pnp.orchestrator.api.endpoint_guard import EndpointGuard
 from pnp.orchestrator.api.layout_convert import layout_to_proto
 from pnp.orchestrator.api.status import maps_errors
 from pnp.orchestrator.errors import BadInput, Violation
@@ -13,11 +13,9 @@ from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
-    def __init__(self, factory: Factory, endpoint_guard: EndpointGuard | None = None) -> None:
+    def __init__(self, factory: Factory, endpoint_guard: EndpointGuard) -> None:
         self.factory = factory
-        self.endpoints = endpoint_guard or EndpointGuard(
-            module_networks(factory.settings.module_networks, factory.layout)
-        )
+        self.endpoints = endpoint_guard
 
     @maps_errors
     async def SubmitOrder(self, request, context):

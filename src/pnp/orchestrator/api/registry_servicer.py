@@ -18,7 +18,7 @@ from google.protobuf import duration_pb2
 
 from pnp.orchestrator.api import convert
 from pnp.orchestrator.api.access import Access
-from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
+from pnp.orchestrator.api.endpoint_guard import EndpointGuard
 from pnp.orchestrator.api.status import abort_with, maps_errors
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.errors import BadInput, PnpError, ResourceExhausted, Violation
@@ -42,13 +42,12 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
         factory: Factory,
         access: Access | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-        endpoint_guard: EndpointGuard | None = None,
+        *,
+        endpoint_guard: EndpointGuard,
     ) -> None:
         self.factory = factory
         self.access = access or Access(enforced=False)
-        self.endpoints = endpoint_guard or EndpointGuard(
-            module_networks(factory.settings.module_networks, factory.layout)
-        )
+        self.endpoints = endpoint_guard
         self.registrations = PeerRateLimiter(REGISTRATION_RATE)
         self._monotonic = monotonic
 

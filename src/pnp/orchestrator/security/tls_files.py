@@ -81,21 +81,21 @@ def checked(files: TlsFiles, *, now: datetime | None = None) -> Identity:
     return identity
 
 
+def _alternative_names(certificate: x509.Certificate) -> x509.SubjectAlternativeName:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return x509.SubjectAlternativeName([])
+
+
 def certificate_hosts(certificate: x509.Certificate) -> frozenset[str]:
     """The DNS names and IP addresses a certificate names (lower-case), which pin where
     its holder may serve; empty when it names none."""
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return frozenset()
-    dns = [name.lower().rstrip(".") for name in names.value.get_values_for_type(x509.DNSName)]
-    ips = [str(address) for address in names.value.get_values_for_type(x509.IPAddress)]
+    names = _alternative_names(certificate)
+    dns = [name.lower().rstrip(".") for name in names.get_values_for_type(x509.DNSName)]
+    ips = [str(address) for address in names.get_values_for_type(x509.IPAddress)]
     return frozenset(dns + ips)
 
 
 def certificate_uris(certificate: x509.Certificate) -> list[str]:
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    return names.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return _alternative_names(certificate).get_values_for_type(x509.UniformResourceIdentifier)
