@@ -98,6 +98,9 @@ class Store:
         self.events = EventStore(engine)
         self.plans = PlanStore(engine)
         self.telemetry = TelemetryStore(engine)
+        # The fencing term this process holds as the leader (pnp.v1.cluster): 0 until it
+        # holds the lease. Modules refuse commands that carry an older term.
+        self.leader_term: int = 0
 
     @classmethod
     def open_sqlite(cls, path: str | Path, synchronous: str = "FULL") -> Store:
