@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         event_commands,
         history_commands,
         module_commands,
+        mtp_commands,
         order_commands,
         pki_commands,
         plan_commands,
