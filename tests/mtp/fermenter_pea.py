@@ -17,7 +17,8 @@ VReq becomes VOut on Start. Procedures here complete by themselves after their d
 Enough of the state machine for a POL: Start, Complete, Stop, Abort, Reset (Hold and
 Pause are refused: they are not in CommandEn).
 
-``fail_next(service)`` makes the next run abort half-way (a process fault).
+``fail_next(service)`` makes the next run abort half-way (a process fault);
+``fail_always(service)`` every run from now on (a broken skid).
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class ServiceRun:
     )
     values: dict[str, float] = field(default_factory=dict)  # tag -> VReq
     fail_next: bool = False
+    faulty: bool = False
     runs: int = 0
     task: asyncio.Task | None = None
     history: list[int] = field(default_factory=list)  # every state entered
@@ -145,6 +147,9 @@ class FermenterPea:
 
     def fail_next(self, service: str) -> None:
         self.services[service].fail_next = True
+
+    def fail_always(self, service: str) -> None:
+        self.services[service].faulty = True
 
     async def __aenter__(self) -> FermenterPea:
         await self.start()
@@ -323,7 +328,7 @@ class FermenterPea:
 
     async def _execute(self, run: ServiceRun) -> None:
         seconds = self.seconds[run.name]
-        failing, run.fail_next = run.fail_next, False
+        failing, run.fail_next = run.fail_next or run.faulty, False
         await asyncio.sleep(seconds / 2)
         async with self._lock:
             if failing and run.state == EXECUTE:
