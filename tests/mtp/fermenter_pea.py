@@ -205,13 +205,17 @@ class FermenterPea:
             "ProcedureCur": (0, False),
         }
         for attribute, (value, writable) in words.items():
-            node = await self._variable(obj, f"{name}.{attribute}", value, ua.VariantType.UInt32, writable)
+            node = await self._variable(
+                obj, f"{name}.{attribute}", value, ua.VariantType.UInt32, writable
+            )
             run.nodes[attribute] = node
             self._by_node[node.nodeid] = (run, "", attribute)
         for attribute in (*MODE_REQUESTS, *MODE_FLAGS, *SOURCE_FLAGS):
             writable = attribute in MODE_REQUESTS
             value = run.modes.get(attribute, False)
-            node = await self._variable(obj, f"{name}.{attribute}", value, ua.VariantType.Boolean, writable)
+            node = await self._variable(
+                obj, f"{name}.{attribute}", value, ua.VariantType.Boolean, writable
+            )
             run.nodes[attribute] = node
             self._by_node[node.nodeid] = (run, "", attribute)
         for tag, spec in run.spec.parameters.items():
@@ -219,20 +223,37 @@ class FermenterPea:
             variant = ua.VariantType.Int32 if spec.integer else ua.VariantType.Float
             number = int if spec.integer else float
             run.values[tag] = number(spec.vmin)
-            for attribute in ("VOp", "VExt", "VReq", "VOut", "VFbk", "VMin", "VMax", "VSclMin", "VSclMax"):
+            for attribute in (
+                "VOp",
+                "VExt",
+                "VReq",
+                "VOut",
+                "VFbk",
+                "VMin",
+                "VMax",
+                "VSclMin",
+                "VSclMax",
+            ):
                 initial = {"VMax": spec.vmax, "VSclMax": spec.vmax}.get(attribute, spec.vmin)
                 node = await self._variable(
-                    param, f"{name}.{tag}.{attribute}", number(initial), variant,
+                    param,
+                    f"{name}.{tag}.{attribute}",
+                    number(initial),
+                    variant,
                     attribute in ("VOp", "VExt"),
                 )
                 run.nodes[f"{tag}.{attribute}"] = node
                 self._by_node[node.nodeid] = (run, tag, attribute)
             await self._variable(param, f"{name}.{tag}.VUnit", spec.unit, ua.VariantType.Int32)
             for attribute in ("StateOpAct", "StateAutAct", "SrcExtAct"):
-                await self._variable(param, f"{name}.{tag}.{attribute}", False, ua.VariantType.Boolean)
+                await self._variable(
+                    param, f"{name}.{tag}.{attribute}", False, ua.VariantType.Boolean
+                )
         for tag, unit in run.spec.reports.items():
             view = await obj.add_object(self._id(f"{name}.{tag}"), tag)
-            run.nodes[f"{tag}.V"] = await self._variable(view, f"{name}.{tag}.V", 0.0, ua.VariantType.Float)
+            run.nodes[f"{tag}.V"] = await self._variable(
+                view, f"{name}.{tag}.V", 0.0, ua.VariantType.Float
+            )
             await self._variable(view, f"{name}.{tag}.VUnit", unit, ua.VariantType.Int32)
         await self._publish_state(run)
 
@@ -278,14 +299,20 @@ class FermenterPea:
         if request == "StateOffOp" and run.state != IDLE:
             return  # Offline only from Idle
         if request in ("StateOpOp", "StateAutOp", "StateOffOp") and not modes["StateChannel"]:
-            mode = {"StateOpOp": "StateOpAct", "StateAutOp": "StateAutAct", "StateOffOp": "StateOffAct"}
+            mode = {
+                "StateOpOp": "StateOpAct",
+                "StateAutOp": "StateAutAct",
+                "StateOffOp": "StateOffAct",
+            }
             for flag in ("StateOpAct", "StateAutAct", "StateOffAct"):
                 modes[flag] = flag == mode[request]
             if not modes["StateAutAct"]:
                 modes["SrcIntAct"] = modes["SrcExtAct"] = False
             elif not (modes["SrcIntAct"] or modes["SrcExtAct"]):
                 modes["SrcIntAct"] = True  # Automatic starts on the internal source
-        elif request in ("SrcExtOp", "SrcIntOp") and modes["StateAutAct"] and not modes["SrcChannel"]:
+        elif (
+            request in ("SrcExtOp", "SrcIntOp") and modes["StateAutAct"] and not modes["SrcChannel"]
+        ):
             modes["SrcExtAct"] = request == "SrcExtOp"
             modes["SrcIntAct"] = request == "SrcIntOp"
         for flag in (*MODE_FLAGS, *SOURCE_FLAGS):

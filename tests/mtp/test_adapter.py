@@ -37,10 +37,17 @@ async def until(condition, what: str, timeout: float = 20) -> None:
 
 async def test_start_selects_the_procedure_writes_the_parameters_and_completes_with_reports():
     async with FermenterPea() as pea:
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.fermentation"]
-            parameters = {"procedure": "fed_batch", "volume_l": 200, "temperature_c": 37, "feed_rate": 0.5}
+            parameters = {
+                "procedure": "fed_batch",
+                "volume_l": 200,
+                "temperature_c": 37,
+                "feed_rate": 0.5,
+            }
             assert await skill.start("exec-1", json.dumps(parameters))
             await until(lambda: skill.state is State.COMPLETE, "the skill to complete")
             outcome, results = skill.outcome_of("exec-1")
@@ -62,7 +69,9 @@ async def test_start_selects_the_procedure_writes_the_parameters_and_completes_w
 
 async def test_the_default_procedure_runs_when_none_is_given():
     async with FermenterPea() as pea:
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.fermentation"]
             assert await skill.start("exec-1", json.dumps({"volume_l": 50}))
@@ -74,7 +83,9 @@ async def test_the_default_procedure_runs_when_none_is_given():
 
 async def test_the_same_execution_id_twice_runs_the_service_once():
     async with FermenterPea() as pea:
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.harvest"]
             assert await skill.start("exec-h", json.dumps({"speed": 8000}))
@@ -89,7 +100,9 @@ async def test_the_same_execution_id_twice_runs_the_service_once():
 async def test_a_service_that_aborts_mid_run_aborts_the_skill_with_the_reason():
     async with FermenterPea() as pea:
         pea.fail_next("Ferment")
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.fermentation"]
             assert await skill.start("exec-1", json.dumps({"volume_l": 100}))
@@ -109,7 +122,9 @@ async def test_a_service_that_aborts_mid_run_aborts_the_skill_with_the_reason():
 
 async def test_aborting_the_skill_aborts_the_service():
     async with FermenterPea(seconds={"Ferment": 30}) as pea:
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.fermentation"]
             assert await skill.start("exec-1", json.dumps({"volume_l": 100}))
@@ -122,7 +137,9 @@ async def test_aborting_the_skill_aborts_the_service():
 
 async def test_a_parameter_of_another_procedure_is_refused_before_anything_starts():
     async with FermenterPea() as pea:
-        adapter, task = await start_adapter(pea, module_id="fermenter-a1", dock="A1", orchestrator=None)
+        adapter, task = await start_adapter(
+            pea, module_id="fermenter-a1", dock="A1", orchestrator=None
+        )
         try:
             skill = adapter.module.skills["bio.fermentation"]
             # feed_rate belongs to FedBatch, not to the default Batch.

@@ -52,8 +52,11 @@ async def test_a_biologic_order_runs_across_the_pea_and_pnp_modules(tmp_path):
     adapters = []
     try:
         async with FermenterPea() as pea:
-            adapter, task = await start_adapter(
-                pea, module_id="fermenter-a1", dock="A1", orchestrator=running.address,
+            _, task = await start_adapter(
+                pea,
+                module_id="fermenter-a1",
+                dock="A1",
+                orchestrator=running.address,
                 time_scale=SCALE,
             )
             adapters.append(task)
@@ -98,7 +101,10 @@ async def test_a_pea_that_aborts_mid_service_fails_the_attempt_and_the_work_runs
         async with FermenterPea() as broken, FermenterPea() as sound:
             broken.fail_always("Ferment")  # every run aborts half-way
             adapter, task = await start_adapter(
-                broken, module_id="fermenter-a1", dock="A1", orchestrator=running.address,
+                broken,
+                module_id="fermenter-a1",
+                dock="A1",
+                orchestrator=running.address,
                 time_scale=SCALE,
             )
             adapters.append(task)
@@ -114,7 +120,10 @@ async def test_a_pea_that_aborts_mid_service_fails_the_attempt_and_the_work_runs
             # A second fermenter of the same type is plugged in; the failed module is
             # avoided now that another capable one exists.
             _, task = await start_adapter(
-                sound, module_id="fermenter-b1", dock="B1", orchestrator=running.address,
+                sound,
+                module_id="fermenter-b1",
+                dock="B1",
+                orchestrator=running.address,
                 time_scale=SCALE,
             )
             adapters.append(task)
@@ -137,24 +146,27 @@ async def test_a_pea_that_aborts_mid_service_fails_the_attempt_and_the_work_runs
 
 
 async def test_a_pea_that_drops_off_the_network_is_lost_like_any_module(tmp_path):
-    running = await start_factory(
-        tmp_path, time_scale=SCALE, heartbeat_interval=0.2, lease_ttl=1.0
-    )
+    running = await start_factory(tmp_path, time_scale=SCALE, heartbeat_interval=0.2, lease_ttl=1.0)
     adapters = []
     try:
         async with FermenterPea(seconds={"Ferment": 60}) as vanishing, FermenterPea() as sound:
             _, task = await start_adapter(
-                vanishing, module_id="fermenter-a1", dock="A1", orchestrator=running.address,
-                time_scale=SCALE, pea_grace=2.0,
+                vanishing,
+                module_id="fermenter-a1",
+                dock="A1",
+                orchestrator=running.address,
+                time_scale=SCALE,
+                pea_grace=2.0,
             )
             adapters.append(task)
             factory = running.factory
             order = (await factory.submit_order(FERMENT_ONLY, "culture.yaml", "r1")).record
-            await until(
-                lambda: vanishing.services["Ferment"].runs == 1, "the service to start"
-            )
+            await until(lambda: vanishing.services["Ferment"].runs == 1, "the service to start")
             _, task = await start_adapter(
-                sound, module_id="fermenter-b1", dock="B1", orchestrator=running.address,
+                sound,
+                module_id="fermenter-b1",
+                dock="B1",
+                orchestrator=running.address,
                 time_scale=SCALE,
             )
             adapters.append(task)

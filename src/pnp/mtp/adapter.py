@@ -108,7 +108,7 @@ class PeaAdapter:
         poll_interval: float = 0.1,
         step_timeout: float = 10.0,
         pea_grace: float = 30.0,
-        reconnect: Backoff = Backoff(),
+        reconnect: Backoff | None = None,
     ) -> None:
         self.descriptor = descriptor
         self.pea = PeaConnection(endpoint or descriptor.spec.endpoint)
@@ -116,7 +116,7 @@ class PeaAdapter:
         self.poll_interval = poll_interval
         self.step_timeout = step_timeout
         self.pea_grace = pea_grace
-        self._reconnect = reconnect
+        self._reconnect = reconnect or Backoff()
         self.gate = Gate()
         self._lost = asyncio.Event()
         self.module = Module(
@@ -228,9 +228,7 @@ class PeaAdapter:
                         return
                     await asyncio.sleep(self.poll_interval)
         except TimeoutError:
-            raise ServiceFailed(
-                f"the PEA did not come back within {self.pea_grace:g} s"
-            ) from None
+            raise ServiceFailed(f"the PEA did not come back within {self.pea_grace:g} s") from None
 
     # -- the skills ------------------------------------------------------------------------
 

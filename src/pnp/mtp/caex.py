@@ -95,7 +95,9 @@ def parse_caex(data: bytes, shown: str) -> Element:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as error:
-        raise CaexError(shown, error.lineno, f"not well-formed XML: {_expat_reason(error)}") from None
+        raise CaexError(
+            shown, error.lineno, f"not well-formed XML: {_expat_reason(error)}"
+        ) from None
     if builder.root is None:
         raise CaexError(shown, 0, "the file holds no XML element")
     return builder.root

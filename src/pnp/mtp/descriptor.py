@@ -173,8 +173,11 @@ def snake_case(name: str) -> str:
     return text if text[0].isalpha() else f"p_{text}"
 
 
-def describe(manifest: PeaManifest, naming: Naming = Naming()) -> tuple[MtpDescriptor, list[str]]:
+def describe(
+    manifest: PeaManifest, naming: Naming | None = None
+) -> tuple[MtpDescriptor, list[str]]:
     """The descriptor of ``manifest``'s PEA, and warnings a person should read."""
+    naming = naming or Naming()
     _check_names_refer_to_the_manifest(manifest, naming)
     warnings: list[str] = []
     capabilities, bindings = [], []
@@ -228,7 +231,9 @@ def _parameter_tags(service: Service) -> set[str]:
 def _describe_service(
     service: Service, naming: Naming, warnings: list[str]
 ) -> tuple[CapabilitySpec, ServiceBinding]:
-    capability = naming.names.get(service.name) or f"mtp.{snake_case(service.name).replace('_', '-')}"
+    capability = (
+        naming.names.get(service.name) or f"mtp.{snake_case(service.name).replace('_', '-')}"
+    )
     if not CAPABILITY_PATTERN.match(capability):
         raise DescriptorError(
             service.name,
@@ -258,7 +263,7 @@ def _describe_service(
         return ParameterBinding(
             name=name,
             tag=parameter.tag,
-            kind=parameter.class_name,  # type: ignore[arg-type]  # checked by the reader
+            kind=parameter.class_name,  # the reader let only these four through
             nodes={k: NodeAddress.of(v) for k, v in parameter.nodes.items()},
         )
 
@@ -296,9 +301,7 @@ def _describe_service(
             )
         parameters.insert(
             0,
-            ParameterEnvelope(
-                name=PROCEDURE_PARAMETER, allowed=tuple(p.name for p in procedures)
-            ),
+            ParameterEnvelope(name=PROCEDURE_PARAMETER, allowed=tuple(p.name for p in procedures)),
         )
     seconds = naming.seconds.get(service.name)
     if seconds is None:

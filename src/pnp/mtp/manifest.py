@@ -190,7 +190,11 @@ class _Reader:
 
     def _module_type_package(self) -> Element:
         hierarchy = next(
-            (h for h in self.root.findall("InstanceHierarchy") if h.get("Name") == "ModuleTypePackage"),
+            (
+                h
+                for h in self.root.findall("InstanceHierarchy")
+                if h.get("Name") == "ModuleTypePackage"
+            ),
             None,
         )
         if hierarchy is None:
@@ -336,7 +340,8 @@ class _Reader:
         procedures = tuple(
             self._procedure(child, assemblies)
             for child in element.findall("InternalElement")
-            if _last_segment(child.get("RefBaseSystemUnitPath")) in {"Procedure", "ServiceProcedure"}
+            if _last_segment(child.get("RefBaseSystemUnitPath"))
+            in {"Procedure", "ServiceProcedure"}
         )
         if not procedures:
             raise self.error(element, "the service has no procedure")
@@ -363,7 +368,9 @@ class _Reader:
             elif kind == "ReportValue":
                 reports.append(self._parameter(child, assemblies, "report"))
             elif kind in {"ProcessValueIn", "ProcessValueOut"}:
-                self.notes.append(f"{kind} {child.get('Name')!r} of {element.get('Name')!r} is not used")
+                self.notes.append(
+                    f"{kind} {child.get('Name')!r} of {element.get('Name')!r} is not used"
+                )
         self._unique([p.tag for p in parameters + reports], "parameter", element)
         return Procedure(
             name=element.get("Name"),
@@ -382,7 +389,9 @@ class _Reader:
         if role == "report":
             if "V" not in assembly.nodes and "VOut" not in assembly.nodes:
                 raise self.error(element, f"its {assembly.class_name} binds no V variable")
-            return Parameter(element.get("Name"), role, assembly.class_name, assembly.nodes, line=element.line)
+            return Parameter(
+                element.get("Name"), role, assembly.class_name, assembly.nodes, line=element.line
+            )
         if assembly.class_name not in PARAMETER_CLASSES:
             raise self.error(
                 element,
@@ -421,7 +430,9 @@ class _Reader:
                 if minimum > maximum:
                     raise self.error(element, f"{low} {minimum:g} is above {high} {maximum:g}")
                 return minimum, maximum
-        self.notes.append(f"parameter {element.get('Name')!r} has no range: any number is passed on")
+        self.notes.append(
+            f"parameter {element.get('Name')!r} has no range: any number is passed on"
+        )
         return None, None
 
     def _unique(self, names: list[str], what: str, element: Element) -> None:

@@ -82,7 +82,9 @@ class PeaConnection:
             self._namespaces = list(await client.get_namespace_array())
         except Exception as error:
             await _quietly_disconnect(client)
-            raise PeaUnreachable(f"cannot connect to the PEA at {self.endpoint}: {error!r}") from None
+            raise PeaUnreachable(
+                f"cannot connect to the PEA at {self.endpoint}: {error!r}"
+            ) from None
         self._client = client
         self._types.clear()
 

@@ -163,7 +163,9 @@ class ServiceDriver:
         enabled = self._node("CommandEn")
         if enabled is not None and not command_enabled(int(await self.pea.read(enabled)), command):
             state = await self.state()
-            raise ServiceFailed(f"{self.name} does not accept {command.name} in state {state.label}")
+            raise ServiceFailed(
+                f"{self.name} does not accept {command.name} in state {state.label}"
+            )
         target = self._node(f"Command{self._suffix}")
         if target is None:
             raise ServiceFailed(f"{self.name}: no Command{self._suffix} variable is bound")
@@ -192,7 +194,9 @@ class ServiceDriver:
             if state in FAILED:
                 raise ServiceFailed(f"{self.name} went {state.label} during {procedure.tag}")
             if state is ServiceState.IDLE:
-                raise ServiceFailed(f"{self.name} is Idle again: the run of {procedure.tag} was lost")
+                raise ServiceFailed(
+                    f"{self.name} is Idle again: the run of {procedure.tag} was lost"
+                )
             elapsed = loop.time() - started_at
             if planned_seconds > 0:
                 progress(min(0.99, elapsed / planned_seconds))
@@ -225,12 +229,12 @@ class ServiceDriver:
 
     # -- waiting -------------------------------------------------------------------------
 
-    async def _wait_state(
-        self, done: Callable[[ServiceState], bool], failure: str
-    ) -> ServiceState:
+    async def _wait_state(self, done: Callable[[ServiceState], bool], failure: str) -> ServiceState:
         return await self._poll(self.state, done, failure)
 
-    async def _wait_value(self, address: NodeAddress, done: Callable[[Any], bool], failure: str) -> Any:
+    async def _wait_value(
+        self, address: NodeAddress, done: Callable[[Any], bool], failure: str
+    ) -> Any:
         return await self._poll(lambda: self.pea.read(address), done, failure)
 
     async def _poll(
@@ -243,7 +247,9 @@ class ServiceDriver:
             if done(value):
                 return value
             if loop.time() >= deadline:
-                raise ServiceFailed(f"{failure} within {self.step_timeout:g} s (it shows {value!r})")
+                raise ServiceFailed(
+                    f"{failure} within {self.step_timeout:g} s (it shows {value!r})"
+                )
             await asyncio.sleep(self.poll_interval)
 
 
@@ -267,7 +273,7 @@ def _typed(parameter: ParameterBinding, value: Any) -> Any:
 
 
 def _same(shown: Any, written: Any) -> bool:
-    if isinstance(written, bool) or isinstance(written, str):
+    if isinstance(written, bool | str):
         return bool(shown == written)
     try:
         # An AnaServParam is often a 32-bit REAL: 0.1 comes back as 0.10000000149...
