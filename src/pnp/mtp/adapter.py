@@ -260,7 +260,11 @@ class PeaAdapter:
                         except PeaUnreachable:
                             self._pea_lost()
                             await self._pea_back()  # then look again at what the PEA shows
-                    return await self._guarded(driver.finish(procedure))
+                    results = await self._guarded(driver.finish(procedure))
+                    # Held or suspended by pnp meanwhile (not passed on to the PEA, whose
+                    # run went on): complete once pnp lets the skill run again.
+                    await ctx.checkpoint()
+                    return results
                 except asyncio.CancelledError:
                     # pnp stopped or aborted the skill: stop the PEA's work too.
                     with contextlib.suppress(Exception):
