@@ -68,3 +68,19 @@ def test_an_existing_out_file_is_kept_without_force(tmp_path):
     out.write_text("mine")
     result = pnp_here("module", "import-mtp", str(MANIFEST), "--out", str(out))
     assert result.returncode == 1 and out.read_text() == "mine"
+
+
+def test_run_mtp_refuses_naming_options_with_a_descriptor(tmp_path):
+    descriptor = tmp_path / "fermenter.yaml"
+    assert pnp_here("module", "import-mtp", str(MANIFEST), "--out", str(descriptor)).returncode == 0
+    result = pnp_here(
+        "module", "run-mtp", str(descriptor), "--dock", "A1", "--seconds", "Ferment=10"
+    )
+    assert result.returncode == 2 and "edit the descriptor" in result.stderr
+
+
+def test_run_mtp_refuses_an_endpoint_that_is_not_opc_ua():
+    result = pnp_here(
+        "module", "run-mtp", str(MANIFEST), "--dock", "A1", "--endpoint", "http://pea:80"
+    )
+    assert result.returncode == 2 and "not an OPC UA endpoint" in result.stderr

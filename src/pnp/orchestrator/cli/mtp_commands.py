@@ -180,7 +180,13 @@ def _load_source(source: Path, naming_given: bool, naming_args):
             raise BadInput(
                 "--map, --seconds, --vendor, --model and --footprint apply to a manifest; "
                 f"edit the descriptor {source} instead",
-                [Violation("source", "naming options given with a descriptor")],
+                [
+                    Violation(
+                        "source",
+                        "--map, --seconds, --vendor, --model and --footprint apply to a "
+                        f"manifest; edit the descriptor {source} instead",
+                    )
+                ],
             )
         try:
             return from_yaml(source.read_text(encoding="utf-8"))
@@ -277,7 +283,11 @@ def run_mtp(
     if endpoint is not None and not endpoint.startswith("opc.tcp://"):
         raise BadInput(
             f"--endpoint {endpoint!r} is not an OPC UA endpoint",
-            [Violation("endpoint", "expected opc.tcp://HOST:PORT")],
+            [
+                Violation(
+                    "endpoint", f"{endpoint!r} is not an OPC UA endpoint (opc.tcp://HOST:PORT)"
+                )
+            ],
         )
     naming_given = bool(names or seconds or setup_seconds or vendor or model)
     naming_given |= footprint != "ISO_20FT"
