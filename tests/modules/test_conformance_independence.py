@@ -59,7 +59,6 @@ async def test_the_whole_kit_in_a_shuffled_order_passes(seed):
     assert names != in_kit_order  # the order was shuffled (true for these seeds)
 
 
-
 def working_only_telemetry_module(*, publishes: bool) -> Module:
     """A vendor module that publishes telemetry only from inside its skill (as
     docs/vendors.md allows: `ctx.telemetry()`), or never."""
@@ -98,7 +97,7 @@ async def test_a_module_that_never_publishes_telemetry_fails_whatever_ran_before
 
 async def test_a_check_name_the_kit_does_not_have_is_refused():
     async with serving(fresh_module()) as module:
-        with pytest.raises(UnknownCheck, match="no such check: cutting.laser: idle"):
+        with pytest.raises(UnknownCheck, match=r"no such check: cutting\.laser: idle"):
             await check_module(module.endpoint, timeout=10, only=["cutting.laser: idle"])
 
 

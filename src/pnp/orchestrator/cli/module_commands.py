@@ -123,6 +123,14 @@ def catalog(as_json: bool) -> None:
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of durations and failures.")
 @click.option(
+    "--advertise-opcua",
+    "advertised_endpoint",
+    default=None,
+    metavar="opc.tcp://HOST:PORT",
+    help="The OPC UA endpoint the orchestrator is told to dial, when it reaches the module "
+    "by another address than the one served (a port forward, NAT, a test's proxy).",
+)
+@click.option(
     "--journal",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
@@ -147,6 +155,7 @@ def run_module(
     time_scale: float,
     failure_rate: float,
     seed: int,
+    advertised_endpoint: str | None,
     journal: str | None,
     as_json: bool,
     standalone: bool,
@@ -165,6 +174,11 @@ def run_module(
     from pnp.sdk.security import ModuleSecurity
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig  # asyncua: load on use
 
+    if advertised_endpoint is not None and not advertised_endpoint.startswith("opc.tcp://"):
+        raise BadInput(
+            f"{advertised_endpoint!r} is not an OPC UA endpoint",
+            [Violation("--advertise-opcua", "expected opc.tcp://HOST:PORT")],
+        )
     resolved_id = SimulatedModuleConfig(kind, dock, module_id=module_id).resolved_module_id
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.MODULE, resolved_id))
     security = None if tls is None else ModuleSecurity(tls.ca, tls.certificate, tls.key)
@@ -181,6 +195,7 @@ def run_module(
                 seed=seed,
                 journal=journal,
                 security=security,
+                advertised_endpoint=advertised_endpoint,
             )
         )
     except UnknownKind as error:
