@@ -126,7 +126,7 @@ def draw_faults(seed: int, run_seconds: float, module_ids: list[str]) -> list[Fa
     ]
     for kind, at in sorted(drawn, key=lambda k: k[1]):
         if kind == "orchestrator_kill":
-            faults.append(Fault(min(at, 0.5 * run_seconds), kind, "orchestrator", 0.0))
+            faults.append(Fault(round(min(at, 0.5 * run_seconds), 2), kind, "orchestrator", 0.0))
             continue
         seconds = {
             "module_kill": rng.uniform(3, 15),
@@ -353,6 +353,7 @@ async def soak(args: argparse.Namespace) -> dict:
         "events": counts,
         "checker": {"ok": verdict.ok, "problems": verdict.problems[:20]},
         "tracebacks": floor.tracebacks(),
+        "first_traceback": floor.first_traceback(),
         "samples": [asdict(s) for s in samples],
         "memory": memory_trend(samples),
         "load_average": {"before": load[0], "end_of_run": load[-1]},
@@ -412,7 +413,10 @@ def report(result: dict) -> None:
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)
-    print(json.dumps({k: v for k, v in result.items() if k != "samples"}))
+    if result["first_traceback"]:
+        console.print("first traceback:", style="bold red")
+        console.print(result["first_traceback"], markup=False, highlight=False)
+    print(json.dumps({k: v for k, v in result.items() if k not in ("samples", "first_traceback")}))
 
 
 def main() -> None:

@@ -171,6 +171,10 @@ class ProxiedFloor:
             await module.grpc.close()
             await module.opcua.close()
         self.stop_orchestrator()
+        # Kept next to the database for a post-mortem.
+        (self.folder / "orchestrator.stderr").write_text(self.server_stderr)
+        for module in self.modules:
+            (self.folder / f"{module.module_id}.stderr").write_text(module.stderr)
 
     def _host_port(self) -> tuple[str, int]:
         host, port = self.address.rsplit(":", 1)
@@ -293,3 +297,11 @@ class ProxiedFloor:
         """Which processes printed a traceback (stopped ones only)."""
         found = ["orchestrator"] if "Traceback" in self.server_stderr else []
         return found + [m.module_id for m in self.modules if "Traceback" in m.stderr]
+
+    def first_traceback(self) -> str:
+        """The first traceback any stopped process printed, as printed ("" for none)."""
+        for stderr in (self.server_stderr, *(m.stderr for m in self.modules)):
+            start = stderr.find("Traceback")
+            if start >= 0:
+                return stderr[max(0, stderr.rfind("\n", 0, max(0, start - 300))) : start + 4000]
+        return ""
