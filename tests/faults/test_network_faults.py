@@ -177,3 +177,60 @@ async def test_a_slow_network_changes_nothing(tmp_path):
     verdict, victim, _, lost = await weld_under_fault(tmp_path, slow_wires, 2 * LEASE_TTL)
     assert victim.module_id not in lost
     assert attempt_pb2.ATTEMPT_STATE_FAILED not in {a.state for a in verdict.attempts}
+
+
+WELD_THEN_INSPECT = """\
+apiVersion: pnp/v1
+kind: Order
+metadata: {name: inspected-bracket}
+spec:
+  product: bracket
+  quantity: 1
+  due: 2030-01-01T00:00:00Z
+  steps:
+    - id: weld
+      capability: joining.welding
+      parameters: {process: TIG, material: aluminium-6061}
+    - id: inspect
+      capability: inspection.vision
+      after: [weld]
+      parameters: {resolution_um: 50}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="service/executor.py Executor._reclaim (via execution/settlement.py on_return) "
+    "reclaims the returned module's attempt even when the re-run elsewhere already "
+    "COMPLETED and the next step started from it: the re-run becomes SUPERSEDED and the "
+    "reclaimed attempt ends at the reclaim, after its successor started",
+)
+async def test_a_partition_outlasting_the_rerun_keeps_the_rerun_its_successor_used(tmp_path):
+    """The partitioned cell finishes its weld unseen; the weld re-runs on the other cell
+    and the inspection starts from that re-run. When the cell comes back, the re-run
+    must stand: the history may not say the inspection began before its weld ended."""
+    floor_modules = [*CELLS, ("vision-inspection", "A4")]
+    async with ProxiedFloor(
+        tmp_path, floor_modules, time_scale=TIME_SCALE, serve_options=SERVE
+    ) as floor:
+        order_id = await floor.submit(WELD_THEN_INSPECT, "inspected.yaml", "weld-inspect")
+        welding = await floor.running_attempt(module_ids={m.module_id for m in floor.modules[:2]})
+        victim = floor.module(welding.module_id)
+        victim.partition()
+        inspect = await floor.running_attempt(module_ids={"vision-inspection-a4"})
+        victim.heal()
+        await floor.all_completed(1)
+        # Once the cell has done new work over its link, it has been asked about the
+        # weld it finished unseen (every executor pass asks returned modules first).
+        other = next(m for m in floor.modules[:2] if m is not victim)
+        async with floor.client() as client:
+            await client.drain_module(other.module_id)
+        await floor.submit(WELD_ORDER.format(n=1), "bracket-01.yaml", "weld-after")
+        await floor.all_completed(2)
+        verdict = await floor.verdict()
+    assert inspect.operation_id == f"{order_id}/inspect"
+    assert verdict.problems == []
+    [weld] = [
+        a for a in verdict.attempts if a.operation_id == f"{order_id}/weld" and a.state == COMPLETE
+    ]
+    assert weld.module_id != victim.module_id, "the re-run the inspection used must stand"
