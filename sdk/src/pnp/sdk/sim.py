@@ -41,6 +41,7 @@ class SimulatedModuleConfig:
     journal: str | None = None  # file of accepted executions, one JSON line each
     security: ModuleSecurity | None = None  # None: plain gRPC and OPC UA NoSecurity
     opcua_cache: Path | bool = True  # the OPC UA address-space cache: see pnp.sdk.opcua_cache
+    advertised_endpoint: str | None = None  # what the orchestrator dials; None: the served one
 
     @property
     def resolved_module_id(self) -> str:
@@ -67,6 +68,7 @@ class SimulatedModule(Module):
             journal=config.journal,
             security=config.security,
             opcua_cache=config.opcua_cache,
+            advertised_endpoint=config.advertised_endpoint,
         )
         self.config = config
         self.rng = random.Random(config.seed)
