@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         recipe_commands,
         serve,
         status_commands,
+        twin_commands,
     )
 
     args = sys.argv[1:] if argv is None else argv

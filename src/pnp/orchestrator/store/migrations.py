@@ -47,6 +47,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "operations, leases, plan versions, telemetry samples",
         _create(schema.operations, schema.leases, schema.plans, schema.telemetry_samples),
     ),
+    Migration(3, "module passports (digital twin)", _create(schema.module_passports)),
 )
 LATEST = MIGRATIONS[-1].version
 
