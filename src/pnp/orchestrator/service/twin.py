@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,26 +53,28 @@ TRUSTED_ISSUERS_FOLDER = "trusted-issuers"  # next to the factory's ca.pem
 
 @dataclass(frozen=True)
 class FactoryKeys:
-    """What this factory signs with and whom it believes."""
+    """What this factory signs with and whom it believes: the factory CA, and every
+    certificate in ``trusted-issuers/`` beside it, read at each verification (so
+    `pnp pki trust` takes effect without a restart)."""
 
     signer: signing.Signer | None = None
     identity: str = ""  # the signer's identity, e.g. urn:pnp:orchestrator:orchestrator
-    trusted: Sequence[x509.Certificate] = field(default_factory=tuple)
+    ca_file: Path | None = None
 
     @classmethod
     def from_tls(cls, tls: TlsFiles | None) -> FactoryKeys:
-        """The orchestrator's TLS files sign; the factory CA and every certificate in
-        ``trusted-issuers/`` beside it are the issuers trusted."""
+        """The orchestrator's TLS files sign; their CA is the first trusted issuer."""
         if tls is None:
             return cls()
-        ca, certificate, key = tls.read()
-        pems = [ca, *(p.read_bytes() for p in trusted_issuer_files(tls.ca))]
+        certificate, key = tls.certificate.read_bytes(), tls.key.read_bytes()
         identity = identity_from_uris(certificate_uris(x509.load_pem_x509_certificate(certificate)))
-        return cls(
-            signing.Signer(certificate, key),
-            identity.uri if identity else "",
-            tuple(signing.load_trusted(pems)),
-        )
+        return cls(signing.Signer(certificate, key), identity.uri if identity else "", tls.ca)
+
+    def trusted(self) -> list[x509.Certificate]:
+        if self.ca_file is None:
+            return []
+        files = [self.ca_file, *trusted_issuer_files(self.ca_file)]
+        return signing.load_trusted([f.read_bytes() for f in files])
 
 
 def trusted_issuer_files(ca_file: Path) -> list[Path]:
@@ -170,7 +172,7 @@ class TwinService:
         self, document: Any, request_id: str
     ) -> tuple[Passport, StoredPassport]:
         verified = signing.verify(
-            document, PASSPORT_KIND, self.keys.trusted or self._no_issuers(), self._now()
+            document, PASSPORT_KIND, self.keys.trusted() or self._no_issuers(), self._now()
         )
         passport = _passport(verified.content)
         stored = await asyncio.to_thread(

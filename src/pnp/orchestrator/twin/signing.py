@@ -129,11 +129,12 @@ def verify(
     content = document.get("content")
     if not isinstance(content, dict):
         raise BadInput("the document has no content", [Violation("content", "missing")])
-    changed = _changed_parts(manifest.get("digests", {}), digests(content))
-    if changed:
+    changes = _changes(manifest.get("digests", {}), digests(content))
+    if changes:
         raise BadInput(
-            f"the document was altered after signing: {', '.join(changed)} changed",
-            [Violation(f"content.{path}", "differs from what was signed") for path in changed],
+            "the document was altered after signing: "
+            + ", ".join(f"{path} {how}" for path, how in changes),
+            [Violation(f"content.{path}", f"{how} since signing") for path, how in changes],
         )
     return Verified(
         kind=kind,
@@ -169,10 +170,11 @@ def load_trusted(pems: Sequence[bytes]) -> list[x509.Certificate]:
     return certificates
 
 
-def _changed_parts(signed: dict[str, str], found: dict[str, str]) -> list[str]:
-    changed = [p for p in signed if p in found and signed[p] != found[p]]
-    removed = [f"{p} (removed)" for p in signed if p not in found]
-    added = [f"{p} (added)" for p in found if p not in signed]
+def _changes(signed: dict[str, str], found: dict[str, str]) -> list[tuple[str, str]]:
+    """(part, changed | removed | added) for each part that differs, in signed order."""
+    changed = [(p, "changed") for p in signed if p in found and signed[p] != found[p]]
+    removed = [(p, "removed") for p in signed if p not in found]
+    added = [(p, "added") for p in found if p not in signed]
     return [*changed, *removed, *added]
 
 
