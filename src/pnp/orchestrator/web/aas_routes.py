@@ -88,7 +88,8 @@ def encode_id(identifier: str) -> str:
 
 def decode_id(encoded: str, field: str) -> str:
     try:
-        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        padded = encoded + "=" * (-len(encoded) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
         raise BadInput(
             f"{encoded!r} is not a base64url-encoded identifier",
