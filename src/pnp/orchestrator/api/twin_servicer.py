@@ -35,15 +35,18 @@ class DigitalTwinServicer(twin_pb2_grpc.DigitalTwinServicer):
 
     @maps_errors
     async def GetUsage(self, request, context):
-        for name in ("from_time", "to_time"):
-            if not request.HasField(name):
-                raise BadInput(f"{name} is required", [Violation(name, "give the period")])
+        if not request.HasField("from_time"):
+            raise BadInput("from_time is required", [Violation("from_time", "give the start")])
         by = _GROUPINGS.get(request.by)
         if by is None:
             raise BadInput("by is required", [Violation("by", "module, vendor or order")])
-        period = Period(
-            request.from_time.ToDatetime(tzinfo=UTC), request.to_time.ToDatetime(tzinfo=UTC)
+        # Without an end, up to the orchestrator's clock (factory time under --time-scale).
+        end = (
+            request.to_time.ToDatetime(tzinfo=UTC)
+            if request.HasField("to_time")
+            else self.twin.factory.clock.now()
         )
+        period = Period(request.from_time.ToDatetime(tzinfo=UTC), end)
         rows, until = await self.twin.usage(period, by)
         return twin_pb2.GetUsageResponse(
             rows=[_row(r) for r in rows], metered_until=timestamp(until)

@@ -36,11 +36,12 @@ class TwinClient:
         return (await self._call(self._stub.GetModuleShell, request)).environment_json
 
     async def usage(
-        self, start: datetime, end: datetime, by: twin_pb2.UsageGrouping.ValueType
+        self, start: datetime, end: datetime | None, by: twin_pb2.UsageGrouping.ValueType
     ) -> twin_pb2.GetUsageResponse:
-        request = twin_pb2.GetUsageRequest(
-            from_time=timestamp(start), to_time=timestamp(end), by=by
-        )
+        """``end`` None: up to the orchestrator's clock (its factory time)."""
+        request = twin_pb2.GetUsageRequest(from_time=timestamp(start), by=by)
+        if end is not None:
+            request.to_time.CopyFrom(timestamp(end))
         return await self._call(self._stub.GetUsage, request)
 
     async def export_passport(self, module_id: str) -> str:

@@ -131,7 +131,11 @@ def aas(obj: CliContext, module_id: str, out_file: Path, as_json: bool) -> None:
 
 @cli.command("usage")
 @click.option("--from", "start", required=True, help="Period start (ISO-8601 with a zone).")
-@click.option("--to", "end", default="now", show_default=True, help="Period end (exclusive).")
+@click.option(
+    "--to",
+    "end",
+    help="Period end (exclusive); default: the orchestrator's clock (its factory time).",
+)
 @click.option(
     "--by",
     type=click.Choice(sorted(_GROUPINGS)),
@@ -142,19 +146,23 @@ def aas(obj: CliContext, module_id: str, out_file: Path, as_json: bool) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per key).")
 @json_option
 @click.pass_obj
-def usage(obj: CliContext, start: str, end: str, by: str, as_csv: bool, as_json: bool) -> None:
+def usage(
+    obj: CliContext, start: str, end: str | None, by: str, as_csv: bool, as_json: bool
+) -> None:
     """Metered use over a period: hours executing, idle, held and out of service; units
     processed; energy integrated from PowerKw telemetry; cycles and failures. The bill
     for leased modules."""
-    begin, finish = parse_time(start, "--from"), parse_time(end, "--to")
+    begin = parse_time(start, "--from")
+    finish = parse_time(end, "--to") if end else None
     response = ask_twin(obj, lambda twin: twin.usage(begin, finish, _GROUPINGS[by]))
     rows = [_usage_row(r) for r in response.rows]
+    until = response.metered_until.ToDatetime(tzinfo=UTC)
     if as_json:
         emit_json(
             {
                 "from": begin.isoformat(),
-                "to": finish.isoformat(),
-                "metered_until": response.metered_until.ToDatetime(tzinfo=UTC).isoformat(),
+                "to": (finish or until).isoformat(),
+                "metered_until": until.isoformat(),
                 "by": by,
                 "rows": rows,
             }
@@ -164,7 +172,7 @@ def usage(obj: CliContext, start: str, end: str, by: str, as_csv: bool, as_json:
         writer.writeheader()
         writer.writerows(rows)
     else:
-        table = Table(title=f"usage by {by}, {begin.isoformat()} .. {finish.isoformat()}")
+        table = Table(title=f"usage by {by}, {begin.isoformat()} .. {until.isoformat()}")
         for column in ("key", "vendor", "executing h", "idle h", "held h", "out of service h"):
             table.add_column(column)
         for column in ("units", "energy kWh", "cycles", "failures"):

@@ -58,7 +58,8 @@ class FactoryKeys:
     `pnp pki trust` takes effect without a restart)."""
 
     signer: signing.Signer | None = None
-    identity: str = ""  # the signer's identity, e.g. urn:pnp:orchestrator:orchestrator
+    # Who signs, e.g. "urn:pnp:orchestrator:orchestrator (CN=Factory A CA)".
+    identity: str = ""
     ca_file: Path | None = None
 
     @classmethod
@@ -67,8 +68,11 @@ class FactoryKeys:
         if tls is None:
             return cls()
         certificate, key = tls.certificate.read_bytes(), tls.key.read_bytes()
-        identity = identity_from_uris(certificate_uris(x509.load_pem_x509_certificate(certificate)))
-        return cls(signing.Signer(certificate, key), identity.uri if identity else "", tls.ca)
+        parsed = x509.load_pem_x509_certificate(certificate)
+        identity = identity_from_uris(certificate_uris(parsed))
+        # Every factory's orchestrator may be called "orchestrator": its CA tells them apart.
+        name = f"{identity.uri if identity else 'unknown'} ({parsed.issuer.rfc4514_string()})"
+        return cls(signing.Signer(certificate, key), name, tls.ca)
 
     def trusted(self) -> list[x509.Certificate]:
         if self.ca_file is None:
