@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from pnp.orchestrator.domain.modules import ModuleDescription
 from pnp.orchestrator.twin.metering import Usage, UsageState
 
-PASSPORT_FORMAT = "pnp.passport/v1"
 MAX_SITES = 100
 MAX_ENTRIES = 1000
 
@@ -77,7 +76,7 @@ class SiteRecord(_Strict):
 
     def usage(self) -> Usage:
         return Usage(
-            {s: self.hours_by_state.get(s.value, 0.0) * 3600.0 for s in UsageState},  # type: ignore[call-overload]
+            {s: self.hours_by_state.get(s.value, 0.0) * 3600.0 for s in UsageState},
             units=self.units,
             energy_kwh=self.energy_kwh,
             cycles=self.cycles,
@@ -86,7 +85,7 @@ class SiteRecord(_Strict):
 
 
 class Passport(_Strict):
-    format: Literal["pnp.passport/v1"] = PASSPORT_FORMAT
+    format: Literal["pnp.passport/v1"] = "pnp.passport/v1"
     identity: Identity
     capabilities: list[CapabilityEntry] = Field(max_length=64)
     issued_at: datetime
@@ -108,7 +107,7 @@ def site_record(
         first_seen=first_seen,
         last_seen=last_seen,
         epochs=epochs,
-        hours_by_state={s.value: usage.hours(s) for s in UsageState},  # type: ignore[misc]
+        hours_by_state={s.value: usage.hours(s) for s in UsageState},
         units=usage.units,
         energy_kwh=usage.energy_kwh,
         cycles=usage.cycles,
