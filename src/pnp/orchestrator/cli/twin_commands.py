@@ -374,7 +374,9 @@ def _json_file(path: Path) -> object:
     try:
         return json.loads(read_text_capped(path, MAX_DOCUMENT_BYTES))
     except ValueError as error:
-        raise BadInput(f"{path} is not JSON", [Violation(str(path), str(error))]) from None
+        raise BadInput(
+            f"{path} is not JSON", [Violation(str(path), f"not JSON: {error}")]
+        ) from None
 
 
 # -- trust -----------------------------------------------------------------------------
@@ -392,7 +394,8 @@ def trust(ca_file: Path, name: str, directory: Path, as_json: bool) -> None:
         signing.load_trusted([ca_file.read_bytes()])
     except ValueError:
         raise BadInput(
-            f"{ca_file} holds no PEM certificate", [Violation("CA_FILE", "give the CA's ca.pem")]
+            f"{ca_file} holds no PEM certificate",
+            [Violation("CA_FILE", "holds no PEM certificate: give the CA's ca.pem")],
         ) from None
     if not name.replace("-", "").replace("_", "").isalnum():
         raise BadInput(
