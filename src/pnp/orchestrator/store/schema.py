@@ -139,3 +139,17 @@ module_passports = Table(
     Column("imported_at", String(40), nullable=False),
     Column("signed_json", Text, nullable=False),
 )
+
+# Planned maintenance: a module takes no new work inside a window, and the plan moves
+# work around it. Given directly, or a health proposal that was accepted.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("window_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("module_id", String(64), nullable=False, index=True),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)

@@ -42,6 +42,16 @@ class StoredPassport:
     signed_json: str
 
 
+@dataclass(frozen=True)
+class StoredMaintenance:
+    request_id: str
+    module_id: str
+    start: datetime
+    end: datetime
+    reason: str
+    created_at: datetime
+
+
 class TwinRecords:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -105,6 +115,45 @@ class TwinRecords:
         with self.engine.connect() as connection:
             rows = connection.execute(select(table).order_by(table.c.passport_id))
             return [_passport(r) for r in rows]
+
+
+    def add_maintenance(self, window: StoredMaintenance) -> StoredMaintenance:
+        """Keeps a maintenance window; the same request id again returns the first one."""
+        table = schema.maintenance_windows
+        with self.engine.begin() as connection:
+            existing = connection.execute(
+                select(table).where(table.c.request_id == window.request_id)
+            ).first()
+            if existing is not None:
+                return _maintenance(existing)
+            connection.execute(
+                insert(table).values(
+                    request_id=window.request_id,
+                    module_id=window.module_id,
+                    start=window.start.isoformat(),
+                    end=window.end.isoformat(),
+                    reason=window.reason,
+                    created_at=window.created_at.isoformat(),
+                )
+            )
+        return window
+
+    def maintenance(self) -> list[StoredMaintenance]:
+        table = schema.maintenance_windows
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).order_by(table.c.window_id))
+            return [_maintenance(r) for r in rows]
+
+
+def _maintenance(row) -> StoredMaintenance:
+    return StoredMaintenance(
+        request_id=row.request_id,
+        module_id=row.module_id,
+        start=datetime.fromisoformat(row.start),
+        end=datetime.fromisoformat(row.end),
+        reason=row.reason,
+        created_at=datetime.fromisoformat(row.created_at),
+    )
 
 
 def _passport(row) -> StoredPassport:
