@@ -128,3 +128,67 @@ class ExportSignedOrderDataResponse(_message.Message):
     SIGNED_JSON_FIELD_NUMBER: _ClassVar[int]
     signed_json: str
     def __init__(self, signed_json: _Optional[str] = ...) -> None: ...
+
+class MaintenanceWindow(_message.Message):
+    __slots__ = ("module_id", "start", "end", "reason")
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    module_id: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, module_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ModuleHealth(_message.Message):
+    __slots__ = ("module_id", "scored", "score", "anomaly", "worst_feature", "executions", "proposal", "planned")
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORED_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    ANOMALY_FIELD_NUMBER: _ClassVar[int]
+    WORST_FEATURE_FIELD_NUMBER: _ClassVar[int]
+    EXECUTIONS_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
+    module_id: str
+    scored: bool
+    score: float
+    anomaly: float
+    worst_feature: str
+    executions: int
+    proposal: MaintenanceWindow
+    planned: _containers.RepeatedCompositeFieldContainer[MaintenanceWindow]
+    def __init__(self, module_id: _Optional[str] = ..., scored: _Optional[bool] = ..., score: _Optional[float] = ..., anomaly: _Optional[float] = ..., worst_feature: _Optional[str] = ..., executions: _Optional[int] = ..., proposal: _Optional[_Union[MaintenanceWindow, _Mapping]] = ..., planned: _Optional[_Iterable[_Union[MaintenanceWindow, _Mapping]]] = ...) -> None: ...
+
+class ListModuleHealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModuleHealthResponse(_message.Message):
+    __slots__ = ("modules",)
+    MODULES_FIELD_NUMBER: _ClassVar[int]
+    modules: _containers.RepeatedCompositeFieldContainer[ModuleHealth]
+    def __init__(self, modules: _Optional[_Iterable[_Union[ModuleHealth, _Mapping]]] = ...) -> None: ...
+
+class ScheduleMaintenanceRequest(_message.Message):
+    __slots__ = ("module_id", "start", "end", "reason", "accept_proposal", "request_id")
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_PROPOSAL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    module_id: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    reason: str
+    accept_proposal: bool
+    request_id: str
+    def __init__(self, module_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., accept_proposal: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ScheduleMaintenanceResponse(_message.Message):
+    __slots__ = ("window",)
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    window: MaintenanceWindow
+    def __init__(self, window: _Optional[_Union[MaintenanceWindow, _Mapping]] = ...) -> None: ...

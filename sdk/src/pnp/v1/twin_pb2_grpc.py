@@ -59,6 +59,16 @@ class DigitalTwinStub:
                 request_serializer=pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataRequest.SerializeToString,
                 response_deserializer=pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataResponse.FromString,
                 _registered_method=True)
+        self.ListModuleHealth = channel.unary_unary(
+                '/pnp.v1.DigitalTwin/ListModuleHealth',
+                request_serializer=pnp_dot_v1_dot_twin__pb2.ListModuleHealthRequest.SerializeToString,
+                response_deserializer=pnp_dot_v1_dot_twin__pb2.ListModuleHealthResponse.FromString,
+                _registered_method=True)
+        self.ScheduleMaintenance = channel.unary_unary(
+                '/pnp.v1.DigitalTwin/ScheduleMaintenance',
+                request_serializer=pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceRequest.SerializeToString,
+                response_deserializer=pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceResponse.FromString,
+                _registered_method=True)
 
 
 class DigitalTwinServicer:
@@ -100,6 +110,23 @@ class DigitalTwinServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListModuleHealth(self, request, context):
+        """Each module's health from its telemetry, any maintenance window proposed for it,
+        and the windows planned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScheduleMaintenance(self, request, context):
+        """Plans a maintenance window (given, or the module's current proposal): the module
+        takes no new work inside it and the plan moves work around it. Idempotent per
+        request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DigitalTwinServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +154,16 @@ def add_DigitalTwinServicer_to_server(servicer, server):
                     servicer.ExportSignedOrderData,
                     request_deserializer=pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataRequest.FromString,
                     response_serializer=pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataResponse.SerializeToString,
+            ),
+            'ListModuleHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModuleHealth,
+                    request_deserializer=pnp_dot_v1_dot_twin__pb2.ListModuleHealthRequest.FromString,
+                    response_serializer=pnp_dot_v1_dot_twin__pb2.ListModuleHealthResponse.SerializeToString,
+            ),
+            'ScheduleMaintenance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleMaintenance,
+                    request_deserializer=pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceRequest.FromString,
+                    response_serializer=pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +301,60 @@ class DigitalTwin:
             '/pnp.v1.DigitalTwin/ExportSignedOrderData',
             pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataRequest.SerializeToString,
             pnp_dot_v1_dot_twin__pb2.ExportSignedOrderDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModuleHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnp.v1.DigitalTwin/ListModuleHealth',
+            pnp_dot_v1_dot_twin__pb2.ListModuleHealthRequest.SerializeToString,
+            pnp_dot_v1_dot_twin__pb2.ListModuleHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleMaintenance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnp.v1.DigitalTwin/ScheduleMaintenance',
+            pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceRequest.SerializeToString,
+            pnp_dot_v1_dot_twin__pb2.ScheduleMaintenanceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -84,6 +84,53 @@ class DigitalTwinServicer(twin_pb2_grpc.DigitalTwinServicer):
         document = await self.twin.signed_order_data(request.order_id, terms)
         return twin_pb2.ExportSignedOrderDataResponse(signed_json=json.dumps(document, indent=2))
 
+    @maps_errors
+    async def ListModuleHealth(self, request, context):
+        planned = self.twin.factory.maintenance.all()
+        modules = []
+        for health, proposal in await self.twin.health():
+            message = twin_pb2.ModuleHealth(
+                module_id=health.module_id,
+                scored=health.score is not None,
+                score=health.score or 0.0,
+                anomaly=health.anomaly or 0.0,
+                worst_feature=health.worst_feature,
+                executions=health.samples,
+                planned=[
+                    _window(w.module_id, w.start, w.end, w.reason)
+                    for w in planned
+                    if w.module_id == health.module_id
+                ],
+            )
+            if proposal is not None:
+                message.proposal.CopyFrom(
+                    _window(proposal.module_id, proposal.start, proposal.end, proposal.reason)
+                )
+            modules.append(message)
+        return twin_pb2.ListModuleHealthResponse(modules=modules)
+
+    @maps_errors
+    async def ScheduleMaintenance(self, request, context):
+        _require("module_id", request.module_id)
+        _require("request_id", request.request_id)
+        window = await self.twin.schedule_maintenance(
+            request.module_id,
+            request.start.ToDatetime(tzinfo=UTC) if request.HasField("start") else None,
+            request.end.ToDatetime(tzinfo=UTC) if request.HasField("end") else None,
+            request.reason,
+            request.request_id,
+            accept_proposal=request.accept_proposal,
+        )
+        return twin_pb2.ScheduleMaintenanceResponse(
+            window=_window(window.module_id, window.start, window.end, window.reason)
+        )
+
+
+def _window(module_id: str, start: datetime, end: datetime, reason: str):
+    return twin_pb2.MaintenanceWindow(
+        module_id=module_id, start=timestamp(start), end=timestamp(end), reason=reason
+    )
+
 
 def _row(row: UsageRow) -> twin_pb2.UsageRow:
     usage = row.usage

@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         demo,
         event_commands,
         history_commands,
+        maintenance_commands,
         module_commands,
         order_commands,
         pki_commands,

@@ -65,6 +65,31 @@ class TwinClient:
         )
         return (await self._call(self._stub.ExportSignedOrderData, request)).signed_json
 
+    async def module_health(self) -> list[twin_pb2.ModuleHealth]:
+        request = twin_pb2.ListModuleHealthRequest()
+        return list((await self._call(self._stub.ListModuleHealth, request)).modules)
+
+    async def schedule_maintenance(
+        self,
+        module_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        reason: str,
+        accept_proposal: bool,
+        request_id: str,
+    ) -> twin_pb2.MaintenanceWindow:
+        request = twin_pb2.ScheduleMaintenanceRequest(
+            module_id=module_id,
+            reason=reason,
+            accept_proposal=accept_proposal,
+            request_id=request_id,
+        )
+        if start is not None:
+            request.start.CopyFrom(timestamp(start))
+        if end is not None:
+            request.end.CopyFrom(timestamp(end))
+        return (await self._call(self._stub.ScheduleMaintenance, request)).window
+
 
 def ask_twin(obj: CliContext, call):
     """Opens a channel to the orchestrator, awaits ``call(twin_client)``, returns its result."""

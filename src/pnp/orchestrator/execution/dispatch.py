@@ -75,9 +75,7 @@ def next_dispatches(
 def _held_for_maintenance(
     item: PlannedOperation, windows: Sequence[tuple[datetime, datetime]], now: datetime
 ) -> bool:
-    return any(
-        start <= now < end or (item.start >= end and now < end) for start, end in windows
-    )
+    return any(start <= now < end or (item.start >= end and now < end) for start, end in windows)
 
 
 def _status(progress: Mapping[str, OperationProgress], operation_id: str) -> OperationStatus:

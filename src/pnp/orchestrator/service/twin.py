@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,14 +22,30 @@ from pydantic import ValidationError
 
 from pnp.orchestrator.domain.attempts import AttemptState
 from pnp.orchestrator.domain.modules import ModuleDescription, description_from_dict
-from pnp.orchestrator.errors import BadInput, NotFound, PermissionDenied, Unsupported, Violation
+from pnp.orchestrator.errors import (
+    BadInput,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Unsupported,
+    Violation,
+)
 from pnp.orchestrator.security.identities import identity_from_uris
 from pnp.orchestrator.security.tls_files import TlsFiles, certificate_uris
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.store import Store
-from pnp.orchestrator.store.twin_records import StoredPassport
+from pnp.orchestrator.store.twin_records import StoredChannel, StoredMaintenance, StoredPassport
 from pnp.orchestrator.twin import signing
 from pnp.orchestrator.twin.aas import ModuleTwin, Shell, build_shell
+from pnp.orchestrator.twin.health import (
+    CONDITION_CHANNELS,
+    ExecutionSample,
+    Health,
+    HealthSettings,
+    Proposal,
+    health_of,
+    propose,
+)
 from pnp.orchestrator.twin.metering import (
     Grouping,
     Usage,
@@ -40,6 +57,7 @@ from pnp.orchestrator.twin.metering import (
 from pnp.orchestrator.twin.order_terms import ORDER_PACKAGE_KIND, UsageTerms, signed_content
 from pnp.orchestrator.twin.passport import (
     Incident,
+    MaintenanceEntry,
     Passport,
     SiteRecord,
     passport_of,
@@ -93,12 +111,20 @@ class _History:
     modules: dict[str, tuple[int, ModuleDescription]]
     records: UsageRecords
     passports: list[StoredPassport]
+    # Per execution id, the mean of each condition channel it reported.
+    conditions: dict[str, dict[str, float]]
 
 
 class TwinService:
-    def __init__(self, factory: Factory, keys: FactoryKeys | None = None) -> None:
+    def __init__(
+        self,
+        factory: Factory,
+        keys: FactoryKeys | None = None,
+        health_settings: HealthSettings | None = None,
+    ) -> None:
         self.factory = factory
         self.keys = keys or FactoryKeys()
+        self.health_settings = health_settings or HealthSettings()
 
     # -- shells ------------------------------------------------------------------------
 
@@ -121,6 +147,7 @@ class TwinService:
                 epoch=epoch,
                 standing=self._standing(module_id),
                 history=self._earlier_sites(description, history),
+                health=self._health(module_id, history).score,
             )
         )
 
@@ -159,6 +186,11 @@ class TwinService:
                     error=a.error[:2000],
                 )
                 for a in failed
+            ],
+            maintenance=[
+                MaintenanceEntry(start=w.start, end=w.end, reason=w.reason[:2000])
+                for w in self.factory.maintenance.all()
+                if w.module_id == module_id
             ],
         )
         passport = passport_of(
@@ -201,6 +233,81 @@ class TwinService:
         package = await self.factory.export_order(order_id)
         content = signed_content(json.loads(package.model_dump_json()), terms)
         return signing.sign(ORDER_PACKAGE_KIND, content, signer, self._now())
+
+    # -- health and maintenance --------------------------------------------------------
+
+    async def health(self) -> list[tuple[Health, Proposal | None]]:
+        """Each known module's health, and the window proposed for it (if any)."""
+        history = await self._history()
+        now = history.records.now
+        answers = []
+        for module_id in sorted(history.modules):
+            health = self._health(module_id, history)
+            answers.append((health, propose(health, now, self.health_settings)))
+        return answers
+
+    async def schedule_maintenance(
+        self,
+        module_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        reason: str,
+        request_id: str,
+        accept_proposal: bool = False,
+    ) -> StoredMaintenance:
+        history = await self._history()
+        if module_id not in history.modules:
+            raise NotFound(f"no module {module_id!r} is known to this factory")
+        if accept_proposal:
+            health = self._health(module_id, history)
+            proposal = propose(health, history.records.now, self.health_settings)
+            if proposal is None:
+                raise Conflict(
+                    f"no maintenance is proposed for {module_id} (health "
+                    f"{'unknown' if health.score is None else f'{health.score:.2f}'}); "
+                    "give the window with --from and --to"
+                )
+            start, end, reason = proposal.start, proposal.end, reason or proposal.reason
+        if start is None or end is None:
+            raise BadInput(
+                "a maintenance window needs a start and an end",
+                [Violation("from/to", "give --from and --to, or --accept a proposal")],
+            )
+        window = await self.factory.maintenance.add(
+            StoredMaintenance(
+                request_id=request_id,
+                module_id=module_id,
+                start=start,
+                end=end,
+                reason=reason or "planned maintenance",
+                created_at=self._now(),
+            )
+        )
+        self.factory.events.emit(
+            "module.maintenance_planned",
+            module_id,
+            f"{window.start.isoformat()} .. {window.end.isoformat()}: {window.reason}",
+        )
+        await self.factory.plans.inputs_changed()
+        return window
+
+    def _health(self, module_id: str, history: _History) -> Health:
+        _, description = history.modules[module_id]
+        samples = []
+        for attempt in history.records.attempts:
+            if attempt.module_id != module_id or attempt.ended_at is None:
+                continue
+            if attempt.state not in (AttemptState.COMPLETE, AttemptState.FAILED):
+                continue
+            offer = description.capability(attempt.capability)
+            expected = offer.time_model.duration_seconds(attempt.units) if offer else 0
+            features = dict(history.conditions.get(attempt.execution_id, {}))
+            if expected > 0 and attempt.state is AttemptState.COMPLETE:
+                took = (attempt.ended_at - attempt.started_at).total_seconds()
+                features["duration_ratio"] = took / expected
+            if features:
+                samples.append(ExecutionSample(attempt.ended_at, features))
+        return health_of(module_id, samples, self.health_settings)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -278,7 +385,20 @@ def _read_history(store: Store, now: datetime) -> _History:
             ],
         ),
         passports=store.twin.passports(),
+        conditions=_means(
+            store.twin.channels([a.execution_id for a in attempts], CONDITION_CHANNELS)
+        ),
     )
+
+
+def _means(readings: list[StoredChannel]) -> dict[str, dict[str, float]]:
+    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for reading in readings:
+        values[reading.execution_id][reading.name].append(reading.value)
+    return {
+        execution_id: {name: sum(v) / len(v) for name, v in channels.items()}
+        for execution_id, channels in values.items()
+    }
 
 
 def _passport(content: Any) -> Passport:

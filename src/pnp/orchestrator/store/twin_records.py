@@ -31,6 +31,14 @@ class StoredPower:
 
 
 @dataclass(frozen=True)
+class StoredChannel:
+    execution_id: str
+    name: str
+    time: datetime
+    value: float
+
+
+@dataclass(frozen=True)
 class StoredPassport:
     request_id: str
     module_id: str
@@ -69,18 +77,25 @@ class TwinRecords:
 
     def power(self, execution_ids: list[str]) -> list[StoredPower]:
         """The PowerKw readings recorded during these executions."""
+        return [
+            StoredPower(c.execution_id, c.time, c.value)
+            for c in self.channels(execution_ids, (POWER_CHANNEL,))
+        ]
+
+    def channels(self, execution_ids: list[str], names: tuple[str, ...]) -> list[StoredChannel]:
+        """The readings of these telemetry channels recorded during these executions."""
         table = schema.telemetry_samples
-        found: list[StoredPower] = []
+        found: list[StoredChannel] = []
         with self.engine.connect() as connection:
             for start in range(0, len(execution_ids), 500):  # bound the IN list
                 rows = connection.execute(
-                    select(table.c.execution_id, table.c.time, table.c.value)
-                    .where(table.c.name == POWER_CHANNEL)
+                    select(table.c.execution_id, table.c.name, table.c.time, table.c.value)
+                    .where(table.c.name.in_(names))
                     .where(table.c.execution_id.in_(execution_ids[start : start + 500]))
                     .order_by(table.c.sample_id)
                 )
                 found.extend(
-                    StoredPower(r.execution_id, datetime.fromisoformat(r.time), r.value)
+                    StoredChannel(r.execution_id, r.name, datetime.fromisoformat(r.time), r.value)
                     for r in rows
                 )
         return found
@@ -115,7 +130,6 @@ class TwinRecords:
         with self.engine.connect() as connection:
             rows = connection.execute(select(table).order_by(table.c.passport_id))
             return [_passport(r) for r in rows]
-
 
     def add_maintenance(self, window: StoredMaintenance) -> StoredMaintenance:
         """Keeps a maintenance window; the same request id again returns the first one."""
