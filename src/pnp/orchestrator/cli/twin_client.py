@@ -14,7 +14,8 @@ from pnp.orchestrator.api.convert import timestamp
 from pnp.orchestrator.api.status import error_from_rpc
 from pnp.orchestrator.api.tls import channel_credentials
 from pnp.orchestrator.cli.app import CliContext, run
-from pnp.orchestrator.cli.client import DEFAULT_DEADLINE
+from pnp.orchestrator.cli.client import DEFAULT_DEADLINE, OrchestratorClient
+from pnp.orchestrator.errors import Unsupported
 from pnp.v1 import twin_pb2, twin_pb2_grpc
 
 Response = TypeVar("Response")
@@ -89,6 +90,18 @@ class TwinClient:
         if end is not None:
             request.end.CopyFrom(timestamp(end))
         return (await self._call(self._stub.ScheduleMaintenance, request)).window
+
+
+async def health_scores(client: OrchestratorClient) -> dict[str, float]:
+    """Module id -> health score, over ``client``'s channel (the same orchestrator);
+    empty from an orchestrator without the DigitalTwin service."""
+    # The orchestrator's client owns the channel; the twin's stub shares it.
+    twin = TwinClient(client._channel, client.deadline)
+    try:
+        modules = await twin.module_health()
+    except Unsupported:
+        return {}
+    return {m.module_id: m.score for m in modules if m.scored}
 
 
 def ask_twin(obj: CliContext, call):
