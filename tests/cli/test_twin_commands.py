@@ -20,6 +20,8 @@ COMMANDS = [
     ["order", "export-signed"],
     ["order", "verify"],
     ["pki", "trust"],
+    ["module", "health"],
+    ["module", "maintenance"],
 ]
 
 
@@ -44,6 +46,15 @@ EXPORT_SIGNED += ["--recipient", "Bikes Ltd"]
         (["usage", "--from", "yesterday"], "--from: give ISO-8601 with a zone"),
         (["module", "aas", "laser-1", "--out", "shell.xml"], "--out: name a .aasx or a .json"),
         ([*EXPORT_SIGNED, "--expires", "soon"], "--expires: give ISO-8601 with a zone"),
+        (["module", "maintenance", "laser-1"], "--from/--to/--accept: one of the two ways"),
+        (
+            ["module", "maintenance", "laser-1", "--accept", "--from", "2026-12-01T08:00:00Z"],
+            "--from/--to/--accept: one of the two ways",
+        ),
+        (
+            ["module", "maintenance", "laser-1", "--from", "2026-12-01T08:00:00Z"],
+            "--to: give both",
+        ),
     ],
 )
 def test_bad_arguments_are_named_before_anything_is_asked(args, named):
@@ -107,3 +118,32 @@ async def test_signing_without_the_factory_key_says_how_to_get_one(running_facto
     assert done.returncode == 1
     assert "no signing key: start `pnp serve` with --tls-dir" in done.stderr
     assert not (tmp_path / "p.json").exists()
+
+
+async def test_a_maintenance_window_is_checked_and_a_missing_proposal_explained(
+    running_factory,
+):
+    await running_factory.plug_in("laser-cutter", "A1")
+    address = running_factory.address
+    backwards = await run_pnp(
+        address, "module", "maintenance", "laser-cutter-a1",
+        "--from", "2026-12-01T10:00:00Z", "--to", "2026-12-01T09:00:00Z",
+    )  # fmt: skip
+    assert backwards.returncode == 2 and "must be later than --from" in backwards.stderr
+    unknown = await run_pnp(
+        address, "module", "maintenance", "no-such",
+        "--from", "2026-12-01T09:00:00Z", "--to", "2026-12-01T10:00:00Z",
+    )  # fmt: skip
+    assert unknown.returncode == 1 and "no module 'no-such'" in unknown.stderr
+    nothing = await run_pnp(address, "module", "maintenance", "laser-cutter-a1", "--accept")
+    assert nothing.returncode == 1
+    assert "no maintenance is proposed for laser-cutter-a1 (health unknown)" in nothing.stderr
+    planned = await run_pnp(
+        address, "module", "maintenance", "laser-cutter-a1", "--reason", "lens",
+        "--from", "2026-12-01T09:00:00Z", "--to", "2026-12-01T10:00:00Z", "--json",
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["window"]["reason"] == "lens"
+    health = await run_pnp(address, "module", "health", "--json")
+    [laser] = json.loads(health.stdout)["modules"]
+    assert laser["scored"] is False and [w["reason"] for w in laser["planned"]] == ["lens"]
