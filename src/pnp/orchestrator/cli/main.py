@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         demo,
         event_commands,
         history_commands,
+        maintenance_commands,
         module_commands,
         mtp_commands,
         order_commands,
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         recipe_commands,
         serve,
         status_commands,
+        twin_commands,
     )
 
     args = sys.argv[1:] if argv is None else argv

@@ -2,7 +2,8 @@
 
 - ``pnp.v1.ModuleRegistry``: modules only, and each only for the module id in its
   certificate (register, session, deregister).
-- ``pnp.v1.Orchestrator``: planners only (a module certificate is refused).
+- ``pnp.v1.Orchestrator`` and ``pnp.v1.DigitalTwin``: planners only (a module
+  certificate is refused).
 - Health and reflection: any certificate of the factory CA (the TLS handshake already
   demands one), so probes and ``buf curl`` work with a planner's certificate.
 """
@@ -13,9 +14,11 @@ from pnp.orchestrator.security.identities import Identity, Role
 
 MODULE_REGISTRY = "pnp.v1.ModuleRegistry"
 ORCHESTRATOR = "pnp.v1.Orchestrator"
+DIGITAL_TWIN = "pnp.v1.DigitalTwin"
 SERVICE_ROLES: dict[str, frozenset[Role]] = {
     MODULE_REGISTRY: frozenset({Role.MODULE}),
     ORCHESTRATOR: frozenset({Role.PLANNER}),
+    DIGITAL_TWIN: frozenset({Role.PLANNER}),
 }
 
 

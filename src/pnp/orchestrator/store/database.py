@@ -27,6 +27,7 @@ from pnp.orchestrator.store import schema
 from pnp.orchestrator.store.migrations import SchemaTooNew, migrate
 from pnp.orchestrator.store.plans import PlanStore
 from pnp.orchestrator.store.telemetry import TelemetryStore
+from pnp.orchestrator.store.twin_records import TwinRecords
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Store:
         self.events = EventStore(engine)
         self.plans = PlanStore(engine)
         self.telemetry = TelemetryStore(engine)
+        self.twin = TwinRecords(engine)
         # The fencing term this process holds as the leader (pnp.v1.cluster): 0 until it
         # holds the lease. Modules refuse commands that carry an older term.
         self.leader_term: int = 0

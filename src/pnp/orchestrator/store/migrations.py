@@ -47,6 +47,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "operations, leases, plan versions, telemetry samples",
         _create(schema.operations, schema.leases, schema.plans, schema.telemetry_samples),
     ),
+    Migration(
+        3,
+        "module passports, maintenance windows (digital twin)",
+        _create(schema.module_passports, schema.maintenance_windows),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

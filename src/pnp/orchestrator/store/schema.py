@@ -121,3 +121,35 @@ telemetry_samples = Table(
     Column("time", String(40), nullable=False),
     Column("value", Float, nullable=False),
 )
+
+# -- version 3 ---------------------------------------------------------------------------
+
+# Passports imported from other factories (the digital twin): verified before they are
+# kept; a module with the same vendor and serial shows their history here.
+module_passports = Table(
+    "module_passports",
+    metadata,
+    Column("passport_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("module_id", String(64), nullable=False, index=True),
+    Column("vendor", String(200), nullable=False),
+    Column("serial", String(200), nullable=False),
+    Column("signer", String(500), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("imported_at", String(40), nullable=False),
+    Column("signed_json", Text, nullable=False),
+)
+
+# Planned maintenance: a module takes no new work inside a window, and the plan moves
+# work around it. Given directly, or a health proposal that was accepted.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("window_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("module_id", String(64), nullable=False, index=True),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
