@@ -106,7 +106,9 @@ def start_cluster() -> PostgresCluster:
         try:
             owner = pwd.getpwnam(SUPERUSER)
         except KeyError:
-            raise PostgresUnavailable(f"running as root and there is no {SUPERUSER!r} user")
+            raise PostgresUnavailable(
+                f"running as root and there is no {SUPERUSER!r} user"
+            ) from None
         os.chown(folder, owner.pw_uid, owner.pw_gid)
         as_user = ("runuser", "-u", SUPERUSER, "--")
     data = folder / "data"

@@ -133,7 +133,10 @@ def test_plan_versions_are_pruned_beyond_the_ones_kept(store):
 
 def test_telemetry_is_read_back_per_execution(store):
     store.telemetry.add(
-        [TelemetrySample("x1", "m1", "PowerKw", T0, 4.5), TelemetrySample("x2", "m1", "PowerKw", T0, 1)]
+        [
+            TelemetrySample("x1", "m1", "PowerKw", T0, 4.5),
+            TelemetrySample("x2", "m1", "PowerKw", T0, 1),
+        ]
     )
     [sample] = store.telemetry.of_executions(["x1"])
     assert (sample.name, sample.value, sample.time) == ("PowerKw", 4.5, T0)
@@ -161,9 +164,7 @@ def test_a_postgresql_url_with_a_password_is_refused_without_echoing_it():
     assert "PNP_DB_PASSWORD" in str(refused.value)
 
 
-@pytest.mark.parametrize(
-    "url", ["mysql://pnp@db/pnp", "postgresql://pnp@db.example:5432"]
-)
+@pytest.mark.parametrize("url", ["mysql://pnp@db/pnp", "postgresql://pnp@db.example:5432"])
 def test_a_database_url_pnp_cannot_use_is_refused_as_bad_input(url):
     with pytest.raises(BadInput) as refused:
         Store.open(url)

@@ -128,7 +128,9 @@ class Leadership:
         with self.engine.connect() as connection:
             lease = _lease(connection)
             rows = connection.execute(
-                select(schema.replicas).order_by(schema.replicas.c.started_at)
+                select(schema.replicas).order_by(
+                    schema.replicas.c.started_at, schema.replicas.c.replica_id
+                )
             ).all()
         return ClusterStatus(
             lease,
@@ -195,6 +197,9 @@ class Leadership:
         """Extends the lease of ``term``; ``Deposed`` if the term is no longer current."""
         table = schema.leadership
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # A renewal stuck behind a lock is no renewal: give up in time to say so.
+                connection.execute(text(f"SET LOCAL statement_timeout = {int(ttl * 500)}"))
             now = database_now(connection)
             renewed = connection.execute(
                 update(table)
@@ -203,6 +208,16 @@ class Leadership:
             ).rowcount
             if renewed != 1:
                 raise _deposed(connection, term)
+
+    def set_address(self, term: int, address: str) -> None:
+        """Where the leader of ``term`` listens, once its server is bound (port 0)."""
+        table = schema.leadership
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(_ROW, table.c.term == term)
+                .values(version=table.c.version + 1, address=address)
+            )
 
     def release(self, term: int) -> None:
         """Ends the lease of ``term`` now (a clean stop): a standby need not wait it out."""
@@ -262,9 +277,7 @@ class Leadership:
 def _lease(connection: Connection) -> Lease:
     table = schema.leadership
     row = connection.execute(select(table, database_now(connection).label("now")).where(_ROW)).one()
-    holder = (
-        Replica(row.replica_id, row.host, row.pid, row.address) if row.replica_id else None
-    )
+    holder = Replica(row.replica_id, row.host, row.pid, row.address) if row.replica_id else None
     return Lease(row.term, row.version, holder, row.ttl_seconds, row.expires_at, row.now)
 
 

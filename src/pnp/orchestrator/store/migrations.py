@@ -42,9 +42,18 @@ def _leadership(connection: Connection) -> None:
     # Nobody leads yet: term 0, a lease that expired at the epoch.
     connection.execute(
         insert(schema.leadership).values(
-            id=1, term=0, version=0, replica_id="", host="", pid=0, address="",
-            ttl_seconds=0.0, acquired_at=0.0, renewed_at=0.0, expires_at=0.0,
-        )  # fmt: skip
+            id=1,
+            term=0,
+            version=0,
+            replica_id="",
+            host="",
+            pid=0,
+            address="",
+            ttl_seconds=0.0,
+            acquired_at=0.0,
+            renewed_at=0.0,
+            expires_at=0.0,
+        )
     )
 
 
