@@ -139,9 +139,9 @@ async def open_orchestrator(
             if isinstance(got, Lease):
                 raise LeaderActive(got, str(store.database))
             term = got
-        store.fence.arm(term, lambda deposed_error: step_down(deposed_error.message))
-        stack.callback(_release, store, term)
         keeper = LeaseKeeper(store.leadership, me, term, lease, step_down, acquired_at=acquired_at)
+        store.fence.arm(term, lambda deposed_error: step_down(deposed_error.message), keeper.lapsed)
+        stack.callback(_release, store, keeper)
         keeper.start()
         stack.callback(keeper.stop)
         log.info("leading at term %d (%s)", term, me.describe())
@@ -198,6 +198,8 @@ async def _stand_by(
         except asyncio.CancelledError:
             stop.set()
             await asyncio.wait({waiting})
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(store.leadership.heartbeat, me, "stopped", 0)
             raise
         assert term is not None
         return term, me, listen
@@ -225,9 +227,10 @@ async def _stop_factory(factory: Factory, store: Store) -> None:
         # must be.
 
 
-def _release(store: Store, term: int) -> None:
+def _release(store: Store, keeper: LeaseKeeper) -> None:
     try:
-        store.leadership.release(term)
+        store.leadership.release(keeper.term)
+        store.leadership.heartbeat(keeper.me, "deposed" if keeper.lost else "stopped", keeper.term)
     except Exception as error:  # the database is gone: the lease runs out by itself
         log.warning("could not give the lease back: %s", error)
 

@@ -93,6 +93,15 @@ class LeaseKeeper:
     def start(self) -> None:
         self._thread.start()
 
+    def lapsed(self) -> str | None:
+        """Why the lease has run out by this process's clock, or None while it holds."""
+        if self.lost is not None:
+            return self.lost
+        late = self._monotonic() - self.valid_until
+        if late <= 0:
+            return None
+        return f"the lease of term {self.term} ran out {late:.1f} s ago (this process was stalled)"
+
     def stop(self) -> None:
         self._stopping.set()
         if self._thread.is_alive():
