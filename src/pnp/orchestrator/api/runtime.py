@@ -150,7 +150,7 @@ async def open_orchestrator(
             store, layout=layout, settings=settings, clock=clock, link_factory=link_factory
         )
         await factory.start()
-        stack.push_async_callback(_stop_factory, factory, store)
+        stack.push_async_callback(_stop_factory, factory, store, keeper)
         server = await start_server(factory, listen, tls)
         stack.push_async_callback(server.stop, stop_grace)
         bound = _address(listen, server.port, advertise)
@@ -217,7 +217,12 @@ def _address(listen: str, port: int, advertise: str | None) -> str:
     return f"{host}:{port}"
 
 
-async def _stop_factory(factory: Factory, store: Store) -> None:
+async def _stop_factory(factory: Factory, store: Store, keeper: LeaseKeeper) -> None:
+    deposed = store.fence.deposed.message if store.fence.deposed else keeper.lapsed()
+    if deposed:
+        # Recorded as any decision is; the fence refuses it (and says so in the log),
+        # since another replica leads now.
+        factory.events.emit("orchestrator.stepped_down", "cluster", deposed)
     try:
         await factory.stop()
     except Deposed:
