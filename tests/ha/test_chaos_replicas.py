@@ -235,7 +235,7 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
         code, stderr = lives[pid]
         assert code == 1, stderr
         assert "stepping down" in stderr and "write refused" in stderr, stderr
-    for code, stderr in lives.values():
+    for _code, stderr in lives.values():
         assert "Traceback" not in stderr, stderr
 
     # The stored event log has no gaps across every leader's life; each blow (and any
