@@ -33,6 +33,7 @@ import pytest
 
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.errors import PnpError
+from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.engines import database_target, open_engine
 from pnp.orchestrator.store.leadership import Leadership, Lease
 from pnp.v1 import attempt_pb2, order_pb2
@@ -141,6 +142,7 @@ async def _submit(address: str, files: list[Path], acknowledged: dict, rng: rand
 
 @pytest.mark.timeout(900)
 async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, postgres_url):
+    Store.open(postgres_url).close()  # the schema, so the watchers below can read it
     engine = open_engine(database_target(postgres_url))
     leadership = Leadership(engine)
     replicas = Replicas(postgres_url, tmp_path)
