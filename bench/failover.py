@@ -68,22 +68,10 @@ class Bench:
         self.replicas: list[Running] = []
 
     def start_replica(self) -> None:
+        lease = ("--leader-lease-ttl", str(self.ttl), "--leader-renew-every", str(self.renew))
+        options = ("--time-scale", TIME_SCALE, "--solve-time-limit", "1", *lease)
         self.replicas.append(
-            Running(
-                "serve",
-                "--db",
-                self.url,
-                "--listen",
-                "127.0.0.1:0",
-                "--time-scale",
-                TIME_SCALE,
-                "--solve-time-limit",
-                "1",
-                "--leader-lease-ttl",
-                str(self.ttl),
-                "--leader-renew-every",
-                str(self.renew),
-            )  # fmt: skip
+            Running("serve", "--db", self.url, "--listen", "127.0.0.1:0", *options)
         )
 
     async def until(self, condition, what: str, timeout: float = 120):
