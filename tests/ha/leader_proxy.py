@@ -25,6 +25,7 @@ class LeaderProxy:
         self.leader = ""
         self.changes = 0
         self._open: set[asyncio.StreamWriter] = set()
+        self._forwarding: set[asyncio.Task] = set()
         self._server: asyncio.Server | None = None
         self._watching: asyncio.Task | None = None
 
@@ -45,6 +46,9 @@ class LeaderProxy:
         if self._server is not None:
             self._server.close()
         self._cut()
+        for task in self._forwarding:
+            task.cancel()
+        await asyncio.gather(*self._forwarding, return_exceptions=True)
         self._engine.dispose()
 
     async def _watch(self) -> None:
@@ -66,6 +70,17 @@ class LeaderProxy:
         self._open.clear()
 
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._forwarding.add(task)
+        try:
+            await self._connect(reader, writer)
+        except asyncio.CancelledError:
+            writer.close()  # the proxy is stopping
+        finally:
+            self._forwarding.discard(task)
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         target = self.leader
         if not target:
             writer.close()
