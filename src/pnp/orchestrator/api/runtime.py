@@ -129,8 +129,9 @@ async def open_orchestrator(
 
         acquired_at = time.monotonic()
         if standby:
-            term, me, listen = await _stand_by(store, lease, listen, tls, advertise, on_standby)
-            acquired_at = time.monotonic()  # conservative: the lease was taken just before
+            term, acquired_at, me, listen = await _stand_by(
+                store, lease, listen, tls, advertise, on_standby
+            )
         else:
             me = Replica.this_process(advertise or listen)
             got = await asyncio.to_thread(
@@ -175,14 +176,16 @@ async def _stand_by(
     tls: TlsFiles | None,
     advertise: str | None,
     on_standby: Callable[[str], None] | None,
-) -> tuple[int, Replica, str]:
-    """Serves the redirect until this replica holds the lease; returns its term, its
-    identity and the address to serve on (the standby's own port)."""
+) -> tuple[int, float, Replica, str]:
+    """Serves the redirect until this replica holds the lease; returns its term, when it
+    asked for it (monotonic), its identity and the address to serve on (the standby's
+    own port)."""
     leader = {"address": ""}
 
     def seen(held: Lease) -> None:
         leader["address"] = held.holder.address if held.live and held.holder else ""
 
+    seen(await asyncio.to_thread(store.leadership.read))  # known before the first answer
     server = await start_standby_server(listen, tls, lambda: leader["address"])
     stop = threading.Event()
     try:
@@ -194,15 +197,16 @@ async def _stand_by(
             asyncio.to_thread(wait_to_lead, store.leadership, me, lease, stop, seen)
         )
         try:
-            term = await asyncio.shield(waiting)
+            led = await asyncio.shield(waiting)
         except asyncio.CancelledError:
             stop.set()
             await asyncio.wait({waiting})
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(store.leadership.heartbeat, me, "stopped", 0)
             raise
-        assert term is not None
-        return term, me, listen
+        assert led is not None
+        term, asked = led
+        return term, asked, me, listen
     finally:
         stop.set()
         await server.stop()

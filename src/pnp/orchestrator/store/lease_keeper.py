@@ -45,8 +45,11 @@ def wait_to_lead(
     settings: LeaseSettings,
     stop: threading.Event,
     on_seen: Callable[[Lease], None] = lambda _lease: None,
-) -> int | None:
-    """Blocks until ``me`` holds the lease (returns the term) or ``stop`` is set (None).
+    monotonic: Callable[[], float] = time.monotonic,
+) -> tuple[int, float] | None:
+    """Blocks until ``me`` holds the lease or ``stop`` is set (None). Returns the term and
+    the monotonic time just before the successful try (where the lease's life starts,
+    for ``LeaseKeeper``).
 
     The first try counts a holder that is a dead process on this host as gone (a
     restart after a crash); later tries wait for the lease to expire, as they would for
@@ -54,9 +57,10 @@ def wait_to_lead(
     first = True
     while not stop.is_set():
         try:
+            asked = monotonic()
             got = leadership.try_acquire(me, settings.ttl, dead_local_holder_ok=first)
             if isinstance(got, int):
-                return got
+                return got, asked
             on_seen(got)
             leadership.heartbeat(me, "standby", 0)
         except Exception as error:  # the database is down: keep trying, say so
