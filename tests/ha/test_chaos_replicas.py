@@ -42,6 +42,7 @@ from tests.conftest import DEMO_LAYOUT
 from tests.e2e.history_checker import check_history
 from tests.e2e.test_factory_run import FLOOR, floor_processes, journal_path, order_files
 from tests.ha.leader_proxy import LeaderProxy
+from tests.ha.replica_logs import unexpected_tracebacks
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("floors")]
 
@@ -92,21 +93,6 @@ class Replicas:
             self.lives.append((process.process.pid, code, stderr))
         for n, (pid, code, stderr) in enumerate(self.lives):
             (self.folder / f"replica-{n}-{pid}-exit{code}.stderr").write_text(stderr)
-
-
-def _unexpected_tracebacks(stderr: str) -> list[str]:
-    """Tracebacks in a replica's log other than those of writes refused after it was
-    deposed (by the fence, or by the server ending a transaction a freeze left open)."""
-    expected = (
-        "errors.Deposed",
-        "idle-in-transaction timeout",
-        "server closed the connection unexpectedly",  # the same, seen from a woken client
-    )
-    return [
-        chunk
-        for chunk in stderr.split("Traceback (most recent call last):")[1:]
-        if not any(reason in chunk for reason in expected)
-    ]
 
 
 async def _lease(leadership: Leadership) -> Lease:
@@ -277,4 +263,4 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
     # pipe to their parent on the stderr they share: neither is a failure.)
     for pid, (_code, stderr) in lives.items():
         if pid not in killed_pids:
-            assert _unexpected_tracebacks(stderr) == [], stderr
+            assert unexpected_tracebacks(stderr) == [], stderr
