@@ -39,6 +39,7 @@ def report(error: PnpError, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     from pnp.orchestrator.cli import (  # noqa: F401 - registers the commands on `cli`
         bench_commands,
+        cluster_commands,
         demo,
         event_commands,
         history_commands,

@@ -122,7 +122,43 @@ telemetry_samples = Table(
     Column("value", Float, nullable=False),
 )
 
-# -- version 3 ---------------------------------------------------------------------------
+# -- version 3: one writer -----------------------------------------------------------------
+
+# One row (id 1): who leads, under which term, until when. The term only rises (each
+# takeover adds one); ``version`` rises with every change to the row, so a takeover is a
+# compare-and-set on what the standby saw. Times are seconds since the epoch on the
+# database's own clock (store/leadership.py says why).
+leadership = Table(
+    "leadership",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("term", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("replica_id", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("address", String(255), nullable=False),
+    Column("ttl_seconds", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("renewed_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Every orchestrator process that opened the database as a replica, with a heartbeat:
+# what `pnp cluster status` lists.
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("replica_id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("address", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("term", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+
+# -- version 4: the digital twin -------------------------------------------------------
 
 # Passports imported from other factories (the digital twin): verified before they are
 # kept; a module with the same vendor and serial shows their history here.

@@ -5,10 +5,12 @@ Reads only, except ``add_passport``; everything is synchronous (run it off the l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.store import schema
@@ -61,8 +63,14 @@ class StoredMaintenance:
 
 
 class TwinRecords:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        writes: Callable[[], AbstractContextManager[Connection]] | None = None,
+    ) -> None:
         self.engine = engine
+        # Writes go through the leader's fence (store/fencing.py) when there is one.
+        self._writes = writes or engine.begin
 
     def drains(self) -> list[StoredDrain]:
         """Every drain request the event log recorded, oldest first."""
@@ -102,7 +110,7 @@ class TwinRecords:
 
     def add_passport(self, passport: StoredPassport) -> StoredPassport:
         """Keeps a verified passport; the same request id again returns the first one."""
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             existing = connection.execute(
                 select(schema.module_passports).where(
                     schema.module_passports.c.request_id == passport.request_id
@@ -134,7 +142,7 @@ class TwinRecords:
     def add_maintenance(self, window: StoredMaintenance) -> StoredMaintenance:
         """Keeps a maintenance window; the same request id again returns the first one."""
         table = schema.maintenance_windows
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             existing = connection.execute(
                 select(table).where(table.c.request_id == window.request_id)
             ).first()
