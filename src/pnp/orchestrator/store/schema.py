@@ -157,6 +157,7 @@ replicas = Table(
     Column("term", Integer, nullable=False),
     Column("started_at", Float, nullable=False),
     Column("seen_at", Float, nullable=False),
+)
 
 # -- version 4: the digital twin -------------------------------------------------------
 
