@@ -2,8 +2,10 @@
 
 1. **Dispatch** (``heuristics.dispatch``): a complete greedy schedule in one pass.
    It is the first plan, the fallback, and CP-SAT's starting hint.
-2. **Improve**: for a share of the budget the calling thread runs a heuristic
-   search while CP-SAT works on ``workers - 1`` threads, proving the bound and
+2. **Improve**: for a share of the budget, chosen per instance by ``portfolio``
+   (short on small instances, long on large ones, ended early when the search
+   stagnates), the calling thread runs a heuristic search while CP-SAT works on
+   ``workers - 1`` threads, proving the bound and
    finding its own plans. Makespan problems on unit machines get a tabu search on
    critical operations (``heuristics.local_search``); everything else gets
    squeaky-wheel dispatch (``heuristics.squeaky_wheel``). On two workers CP-SAT
@@ -34,9 +36,11 @@ from pnp.scheduler.cp_sat import CpSatRun
 from pnp.scheduler.heuristics import local_search, squeaky_wheel
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.incumbent import Incumbent, Progress
+from pnp.scheduler.lower_bound import makespan_lower_bound
 from pnp.scheduler.model.builder import BuiltModel, build_model
 from pnp.scheduler.model.horizon import earliest, horizon
 from pnp.scheduler.model.objective import objective_weights
+from pnp.scheduler.portfolio import Heuristic, Strategy, choose_strategy
 from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import Result, SolveStatus
 
@@ -48,7 +52,9 @@ class SolveOptions:
     seed: int = 0  # random seed, so the same input gives the same search
     # Called on every better plan or bound, also from CP-SAT's threads: keep it quick.
     on_progress: Callable[[Progress], None] | None = None
-    improve_share: float = 0.5  # share of the time limit for the improve phase
+    # Share of the time limit for the improve phase; None: the portfolio chooses it
+    # from the instance (``portfolio``), between a floor and a ceiling.
+    improve_share: float | None = None
     use_improve_phase: bool = True  # off: CP-SAT right after dispatch (for measuring)
     use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
 
@@ -57,7 +63,7 @@ class SolveOptions:
             raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if not 0 <= self.improve_share <= 1:
+        if self.improve_share is not None and not 0 <= self.improve_share <= 1:
             raise ValueError(f"improve_share must be in [0, 1], got {self.improve_share}")
 
 
@@ -75,12 +81,19 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     greedy = dispatch(problem)
     if greedy is not None:
         incumbent.offer(greedy, "dispatch")
-    built = build_model(problem)
+    # After the first plan, not before it: the bound's LP takes a moment on large factories.
+    least_makespan = makespan_lower_bound(problem)
+    incumbent.raise_bound(weights.makespan * least_makespan)
+    built = build_model(problem, least_makespan)
 
     statuses: list[cp_model.CpSolverStatus] = []
-    if options.use_improve_phase and greedy is not None:
-        improve_until = started + options.time_limit * options.improve_share
-        statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
+    strategy = choose_strategy(
+        problem,
+        improve_share=options.improve_share,
+        use_improve_phase=options.use_improve_phase,
+    )
+    if strategy.heuristic is not Heuristic.NONE and greedy is not None:
+        statuses.append(_improve(problem, built, incumbent, options, strategy, started))
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.
     least = max(0.05, 2e-4 * len(problem.operations))
@@ -104,16 +117,21 @@ def _improve(
     built: BuiltModel,
     incumbent: Incumbent,
     options: SolveOptions,
-    until: float,
-    deadline: float,
+    strategy: Strategy,
+    started: float,
 ) -> cp_model.CpSolverStatus:
     """A heuristic in this thread, CP-SAT on the other workers.
 
-    The heuristic hands over at ``until``, but only once CP-SAT has produced a plan of
+    The heuristic hands over between the strategy's floor and ceiling, as soon as no
+    better plan has come for its patience, but only once CP-SAT has produced a plan of
     its own (at least the hint, which it reports when its presolve is done): on large
     models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
     """
     assert incumbent.best is not None
+    deadline = started + options.time_limit
+    floor = started + options.time_limit * strategy.min_share
+    ceiling = started + options.time_limit * strategy.max_share
+    patience = options.time_limit * strategy.patience_share
     run = CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
@@ -136,10 +154,14 @@ def _improve(
 
     def should_stop(next_step_seconds: float = 0.0) -> bool:
         now = time.monotonic() + next_step_seconds
-        cp_sat_is_searching = helper is None or run.solutions > 0
-        return incumbent.proven_optimal or now >= deadline or (now >= until and cp_sat_is_searching)
+        if incumbent.proven_optimal or now >= deadline:
+            return True
+        if helper is not None and run.solutions == 0:
+            return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
+        stagnated = now - incumbent.improved_at >= patience
+        return now >= ceiling or (now >= floor and stagnated)
 
-    if local_search.local_search_applies(problem):
+    if strategy.heuristic is Heuristic.TABU:
         local_search.improve(
             problem,
             incumbent.best.schedule,
