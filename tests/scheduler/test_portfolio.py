@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 
-from pnp.scheduler import DEFAULT_OBJECTIVES, Job, Objective, Problem
-from pnp.scheduler.portfolio import SMALL_INSTANCE, Features, Heuristic, choose_strategy
+from pnp.scheduler import (
+    DEFAULT_OBJECTIVES,
+    Job,
+    Objective,
+    Problem,
+    SolveOptions,
+    portfolio,
+    solve,
+)
+from pnp.scheduler.portfolio import (
+    CP_SAT_OPERATIONS,
+    SMALL_INSTANCE,
+    Features,
+    Heuristic,
+    choose_strategy,
+)
 
+from .checker import assert_valid
 from .instances import machines, op
 
 
@@ -65,3 +80,22 @@ def test_a_fixed_share_overrides_the_features():
 def test_switching_the_improve_phase_off_leaves_cp_sat_alone():
     strategy = choose_strategy(makespan_problem(500), improve_share=None, use_improve_phase=False)
     assert strategy.heuristic is Heuristic.NONE
+
+
+def test_an_instance_too_large_for_cp_sat_gets_the_heuristic_alone():
+    strategy = choose_strategy(
+        makespan_problem(CP_SAT_OPERATIONS + 1), improve_share=None, use_improve_phase=True
+    )
+    assert not strategy.use_cp_sat
+    assert strategy.heuristic is Heuristic.TABU
+    assert strategy.min_share == strategy.max_share == 1.0
+
+
+def test_solving_without_cp_sat_still_gives_a_valid_plan_and_a_bound(monkeypatch):
+    monkeypatch.setattr(portfolio, "CP_SAT_OPERATIONS", 10)
+    problem = makespan_problem(12)
+    result = solve(problem, SolveOptions(time_limit=0.5, seed=1))
+    assert_valid(problem, result)
+    assert result.found_by in ("dispatch", "local search")
+    # The bound of 12 jobs of 3 s on M0 or 4 s on M1 comes from the lower bound, not CP-SAT.
+    assert result.bound is not None and 0 < result.bound <= result.makespan

@@ -31,6 +31,11 @@ from pnp.scheduler.problem import Problem
 
 # Up to this many operations an instance counts as small (see the module docstring).
 SMALL_INSTANCE = 150
+# Above this many operations CP-SAT is left out: on bench/scale.py's 10,002-operation
+# factory building the model took 7 s of CPU and 600 MB, its presolve did not end
+# within a minute, and stopping it overran the time limit by half a minute; the
+# heuristics get the whole budget instead.
+CP_SAT_OPERATIONS = 5000
 
 
 class Heuristic(StrEnum):
@@ -67,6 +72,7 @@ class Strategy:
     max_share: float  # ...and at most this one...
     patience_share: float  # ...handing over after this long without a better plan
     reason: str  # for logs and benchmarks: why this strategy
+    use_cp_sat: bool = True  # False: too large to build and presolve within the budget
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_share <= self.max_share <= 1:
@@ -80,6 +86,12 @@ def choose_strategy(
     if not use_improve_phase:
         return Strategy(Heuristic.NONE, 0.0, 0.0, 1.0, "improve phase switched off")
     features = Features.of(problem)
+    if features.operations > CP_SAT_OPERATIONS:
+        heuristic = Heuristic.TABU if local_search_applies(problem) else Heuristic.SQUEAKY_WHEEL
+        return Strategy(
+            heuristic, 1.0, 1.0, 1.0, f"too large for CP-SAT ({features.operations} operations)",
+            use_cp_sat=False,
+        )  # fmt: skip
     if not local_search_applies(problem):
         # Squeaky wheel serves factories whose CP-SAT model is slow to start: it keeps
         # the CPU until CP-SAT has a plan of its own, whatever the share.

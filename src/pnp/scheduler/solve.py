@@ -39,7 +39,7 @@ from pnp.scheduler.incumbent import Incumbent, Progress
 from pnp.scheduler.lower_bound import makespan_lower_bound
 from pnp.scheduler.model.builder import BuiltModel, build_model
 from pnp.scheduler.model.horizon import earliest, horizon
-from pnp.scheduler.model.objective import objective_weights
+from pnp.scheduler.model.objective import ObjectiveWeights, objective_weights
 from pnp.scheduler.portfolio import Heuristic, Strategy, choose_strategy
 from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import Result, SolveStatus
@@ -84,20 +84,20 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     # After the first plan, not before it: the bound's LP takes a moment on large factories.
     least_makespan = makespan_lower_bound(problem)
     incumbent.raise_bound(weights.makespan * least_makespan)
-    built = build_model(problem, least_makespan)
-
-    statuses: list[cp_model.CpSolverStatus] = []
     strategy = choose_strategy(
         problem,
         improve_share=options.improve_share,
         use_improve_phase=options.use_improve_phase,
     )
+    built = build_model(problem, least_makespan) if strategy.use_cp_sat else None
+
+    statuses: list[cp_model.CpSolverStatus] = []
     if strategy.heuristic is not Heuristic.NONE and greedy is not None:
         statuses.append(_improve(problem, built, incumbent, options, strategy, started))
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.
     least = max(0.05, 2e-4 * len(problem.operations))
-    if not incumbent.proven_optimal and time.monotonic() + least < deadline:
+    if built is not None and not incumbent.proven_optimal and time.monotonic() + least < deadline:
         best = incumbent.best
         hint = best.schedule if best is not None and options.use_dispatch_hint else None
         statuses.append(
@@ -109,12 +109,12 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
                 lower_bound=incumbent.bound,
             )
         )
-    return _result(problem, built, incumbent, statuses, time.monotonic() - started)
+    return _result(problem, weights, incumbent, statuses, time.monotonic() - started)
 
 
 def _improve(
     problem: Problem,
-    built: BuiltModel,
+    built: BuiltModel | None,
     incumbent: Incumbent,
     options: SolveOptions,
     strategy: Strategy,
@@ -132,10 +132,10 @@ def _improve(
     floor = started + options.time_limit * strategy.min_share
     ceiling = started + options.time_limit * strategy.max_share
     patience = options.time_limit * strategy.patience_share
-    run = CpSatRun(problem, built, incumbent)
+    run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
-    if options.workers > 1:
+    if run is not None and options.workers > 1:
         hint = incumbent.best.schedule if options.use_dispatch_hint else None
         helper = threading.Thread(
             target=lambda: status.append(
@@ -156,7 +156,7 @@ def _improve(
         now = time.monotonic() + next_step_seconds
         if incumbent.proven_optimal or now >= deadline:
             return True
-        if helper is not None and run.solutions == 0:
+        if helper is not None and run is not None and run.solutions == 0:
             return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
         stagnated = now - incumbent.improved_at >= patience
         return now >= ceiling or (now >= floor and stagnated)
@@ -176,7 +176,7 @@ def _improve(
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
         )
-    if helper is not None:
+    if helper is not None and run is not None:
         run.stop()
         helper.join()
     return status[0] if status else cp_model.UNKNOWN
@@ -193,13 +193,12 @@ class _Figures(TypedDict):
 
 def _result(
     problem: Problem,
-    built: BuiltModel,
+    weights: ObjectiveWeights,
     incumbent: Incumbent,
     statuses: list[cp_model.CpSolverStatus],
     seconds: float,
 ) -> Result:
     best = incumbent.best
-    weights = built.weights
     figures = _Figures(
         tardiness_weight=weights.tardiness,
         stability_weight=weights.stability,
@@ -224,7 +223,7 @@ def _result(
     proven = cp_model.OPTIMAL in statuses or incumbent.proven_optimal
     # Without a bound from CP-SAT (the budget ran out first), only the trivial one is
     # known: nothing can end before the earliest time in the problem.
-    bound = weights.makespan * built.earliest if incumbent.bound is None else incumbent.bound
+    bound = weights.makespan * earliest(problem) if incumbent.bound is None else incumbent.bound
     bound = best.value if proven else min(best.value, bound)
     return Result(
         status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
