@@ -19,17 +19,13 @@ import time
 from collections.abc import Callable
 
 from pnp.scheduler.heuristics.dispatch import dispatch
-from pnp.scheduler.problem import Objective, Problem
+from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import ScheduledOperation
 
 _Schedule = tuple[ScheduledOperation, ...]
 
 # Seconds of head start per weighted second of lateness, per pass.
 _PUSH = 0.5
-# Jobs finishing in the last tenth of the plan's span get a push too, a tenth as
-# strong per second past that line as lateness would give.
-_MAKESPAN_TAIL = 0.1
-_MAKESPAN_DAMPING = 10
 
 
 def improve(
@@ -47,7 +43,6 @@ def improve(
     shortest = [min(m.duration for m in op.modes) for op in problem.operations]
     noise = max(1.0, sum(shortest) / max(1, len(shortest)) / 10)
     boosts = [0.0] * len(problem.jobs)
-    measures_makespan = Objective.MAKESPAN in problem.objectives
     while not should_stop(last_pass):
         started = time.monotonic()
         schedule = dispatch(problem, boosts)
@@ -59,12 +54,6 @@ def improve(
         for s in schedule:
             j = problem.operations[s.operation].job
             completion[j] = max(completion.get(j, s.end), s.end)
-        # Once nothing is late, the makespan is what is left to shorten: the jobs that
-        # finish last squeak too (a job's lateness outweighs any of these pushes).
-        last = max(completion.values(), default=0)
-        tail_from = last - _MAKESPAN_TAIL * (last - min(completion.values(), default=0))
         for j, job in enumerate(problem.jobs):
             late = 0 if job.due is None or j not in completion else completion[j] - job.due
             boosts[j] += _PUSH * job.weight * max(0, late) + rng.uniform(0, noise)
-            if measures_makespan and j in completion and completion[j] > tail_from:
-                boosts[j] += _PUSH * (completion[j] - tail_from) / _MAKESPAN_DAMPING
