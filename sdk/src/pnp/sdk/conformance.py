@@ -24,7 +24,14 @@ from asyncua import Client, ua
 from pnp.sdk.opcua_security import secure_client
 from pnp.sdk.security import ClientCredentials
 from pnp.sdk.skill import UNITS_KEY
-from pnp.v1.opcua import NAMESPACE_URI, ItemState, ModuleNode, Refusal, SkillVariable
+from pnp.v1.opcua import (
+    NAMESPACE_URI,
+    ItemState,
+    MethodArgument,
+    ModuleNode,
+    Refusal,
+    SkillVariable,
+)
 from pnp.v1.opcua import PackMLState as S
 from pnp.v1.opcua import SkillMethod as M
 
@@ -63,6 +70,7 @@ class _SkillProbe:
         self.idx = idx
         self.seen: asyncio.Queue[str] = asyncio.Queue()
         self.nodes: dict = {}
+        self.start_takes_term = False
 
     async def load(self) -> None:
         for child in (
@@ -73,6 +81,12 @@ class _SkillProbe:
             SkillVariable.ENVELOPE,
         ):
             self.nodes[child] = await self.node.get_child(f"{self.idx}:{child}")
+        start = await self.node.get_child(f"{self.idx}:{M.START}")
+        try:
+            declared = await (await start.get_child("0:InputArguments")).read_value()
+        except ua.UaError:
+            declared = []
+        self.start_takes_term = any(a.Name == MethodArgument.LEADER_TERM for a in declared)
 
     async def read(self, child: SkillVariable):
         return await self.nodes[child].read_value()
@@ -82,6 +96,10 @@ class _SkillProbe:
         return await self.read(SkillVariable.CURRENT_STATE)
 
     async def call(self, method: M, *args):
+        if method is M.START and self.start_takes_term:
+            # The kit leads nothing: term 0, which a module that has seen no term accepts
+            # and which never raises the term the module keeps.
+            args = (*args, ua.Variant(0, ua.VariantType.UInt64))
         return await self.node.call_method(f"{self.idx}:{method}", *args)
 
     async def wait_for(self, state: S, timeout: float) -> list[str]:
