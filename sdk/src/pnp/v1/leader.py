@@ -43,7 +43,9 @@ def parse_address(text: str, default_port: int = DEFAULT_PORT) -> str:
         port_text = rest[1:] if rest else None
         shown = f"[{host}]"
     elif entry.count(":") > 1:
-        raise AddressError(f"{entry!r}: write an IPv6 address in brackets, e.g. [::1]:50051")
+        if _IPV6.fullmatch(entry):
+            raise AddressError(f"{entry!r}: write an IPv6 address in brackets: [{entry}]:PORT")
+        raise AddressError(f"{entry!r}: expected HOST:PORT")
     else:
         host, colon, port_text_found = entry.partition(":")
         port_text = port_text_found if colon else None
