@@ -145,9 +145,9 @@ async def test_a_module_given_a_dead_replica_then_a_standby_registers_with_the_l
 async def test_a_module_rejoins_when_its_first_orchestrator_dies_and_the_second_comes_up(
     tmp_path,
 ):
-    second = f"127.0.0.1:{free_port()}"  # nothing there yet
     async with contextlib.AsyncExitStack() as first_alive:
         first = await first_alive.enter_async_context(leader(tmp_path))
+        second = f"127.0.0.1:{free_port()}"  # nothing there yet (and not the first's port)
         async with module_running(f"{first.address},{second}") as module:
             await registered_with(first, module)
             await first_alive.aclose()  # the first orchestrator dies; the module runs on
