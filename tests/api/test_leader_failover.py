@@ -99,6 +99,32 @@ async def test_the_event_stream_reaches_the_leader_through_a_standby(tmp_path):
         assert standby.calls == ["/pnp.v1.Orchestrator/WatchEvents"]
 
 
+async def test_a_followed_event_stream_goes_on_at_the_next_leader_after_the_last_event(
+    tmp_path,
+):
+    async with contextlib.AsyncExitStack() as first_alive:
+        first = await first_alive.enter_async_context(leader(tmp_path))
+        await first.factory.submit_order(ORDER, "city-bike-frame.yaml", "req-1")
+        second = f"127.0.0.1:{free_port()}"
+        async with OrchestratorClient(f"{first.address},{second}", deadline=30) as client:
+            stream = client.watch_events()
+            try:
+                seen = [(await asyncio.wait_for(stream.read(), 10)).event]
+                await first_alive.aclose()  # the leader dies mid-stream
+                port = int(second.rsplit(":", 1)[1])
+                async with leader(tmp_path, port=port) as taken_over:
+                    order = await taken_over.factory.submit_order(
+                        ORDER, "city-bike-frame.yaml", "req-2"
+                    )
+                    while order.record.order_id not in seen[-1].subject:
+                        seen.append((await asyncio.wait_for(stream.read(), 30)).event)
+            finally:
+                stream.cancel()
+    sequences = [event.sequence for event in seen]
+    assert sequences == sorted(set(sequences))  # nothing twice, nothing out of order
+    assert client.seeker.current == second
+
+
 async def test_a_standby_that_knows_no_leader_is_asked_again_until_the_deadline():
     async with Standby(leader="") as standby:
         async with OrchestratorClient(standby.address, deadline=1.0) as client:
