@@ -43,8 +43,8 @@ from pnp.v1.opcua import (  # noqa: E402  (the SDK's source, even when not insta
 )
 
 # Bump with any change to the model; the date is part of the version, not of the build.
-MODEL_VERSION = "1.0.0"
-PUBLICATION_DATE = "2026-01-15T00:00:00Z"
+MODEL_VERSION = "1.1.0"  # 1.1: Start takes leaderTerm (fencing)
+PUBLICATION_DATE = "2026-12-01T00:00:00Z"
 UA_NAMESPACE = "http://opcfoundation.org/UA/"
 UA_VERSION = "1.04.7"
 UA_PUBLICATION_DATE = "2020-07-15T00:00:00Z"
@@ -60,6 +60,7 @@ SKILL_TYPE_BLOCK = 2000
 ALIASES = {
     "Boolean": "i=1",
     "Int32": "i=6",
+    "UInt64": "i=9",
     "Double": "i=11",
     "String": "i=12",
     "Argument": "i=296",

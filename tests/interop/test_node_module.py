@@ -19,10 +19,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from asyncua import Client, ua
 
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import attempt_pb2, order_pb2
+from pnp.v1.opcua import NAMESPACE_URI, ModuleNode, Refusal, SkillMethod
 from tests.conftest import REPO, start_factory
+from tests.replicas import Standby
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULE = HERE / "node_module"
@@ -200,6 +203,7 @@ async def test_node_opcua_loads_the_published_nodeset_next_to_the_standard_one(n
     assert skill_children["Start"]["inputs"] == [
         {"name": "executionId", "dataType": "String"},
         {"name": "parametersJson", "dataType": "String"},
+        {"name": "leaderTerm", "dataType": "UInt64"},
     ]
     assert skill_children["Start"]["outputs"] == [{"name": "accepted", "dataType": "Boolean"}]
     assert skill_children["QueryExecution"]["outputs"] == [
@@ -312,3 +316,62 @@ async def test_a_node_module_killed_mid_operation_has_its_work_rerun_on_a_python
     assert ran_on_node == [attempts[0].execution_id]
     assert ran_on_python == [attempts[1].execution_id]
     assert attempts[0].execution_id != attempts[1].execution_id
+
+
+async def test_the_node_module_refuses_a_start_from_a_deposed_leader(node, tmp_path):
+    journal = tmp_path / "node.jsonl"
+    module = NodeModule(
+        node, tmp_path, "--no-orchestrator", "--module-id", "node-laser-fence",
+        "--journal", str(journal),
+    )  # fmt: skip
+    parameters = json.dumps({"material": "steel-s235", "thickness_mm": 3})
+    try:
+        await module.start()
+        await module.wait_for_line("SERVING ")
+        client = Client(module.endpoint, timeout=10)
+        await client.connect()
+        try:
+            idx = await client.get_namespace_index(NAMESPACE_URI)
+            skill = await client.nodes.objects.get_child(
+                [f"{idx}:{ModuleNode.MODULE}", f"{idx}:{ModuleNode.SKILLS}", f"{idx}:cutting.laser"]
+            )
+
+            async def start(execution_id: str, term: int):
+                uint64 = ua.Variant(term, ua.VariantType.UInt64)
+                return await skill.call_method(
+                    f"{idx}:{SkillMethod.START}", execution_id, parameters, uint64
+                )
+
+            assert await start("from-leader-2", 2) is True
+            # The term is checked first: refused as stale, although the skill is busy too.
+            with pytest.raises(ua.UaStatusCodeError) as refused:
+                await start("from-leader-1", 1)
+            assert type(refused.value).__name__ == Refusal.BAD_REQUEST_NOT_ALLOWED
+        finally:
+            await client.disconnect()
+    finally:
+        await module.close()
+    assert _journal(journal) == ["from-leader-2"]
+
+
+async def test_the_node_module_finds_the_leader_through_a_standby(node, tmp_path):
+    running = await start_factory(tmp_path, time_scale=FAST)
+    running.factory.store.leader_term = 4  # as the leader lease sets it
+    try:
+        async with Standby(running.address) as standby:
+            module = NodeModule(
+                node, tmp_path, "--orchestrator", f"{standby.address},{running.address}",
+                "--module-id", "node-laser-a2", "--dock", "A2", time_scale=FAST,
+            )  # fmt: skip
+            try:
+                await module.start()
+                await module.wait_for_line("REGISTERED node-laser-a2 epoch 1")
+                assert "/pnp.v1.ModuleRegistry/RegisterModule" in standby.calls
+                # The orchestrator's Start carries term 4, which the module learnt.
+                async with OrchestratorClient(running.address) as client:
+                    order = await client.submit_order(CUT_ONLY, "plate.yaml", "node-term-1")
+                    await _until_order_completed(client, order.order_id)
+            finally:
+                await module.close()
+    finally:
+        await running.close()

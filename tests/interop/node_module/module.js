@@ -17,6 +17,7 @@ const { BUSY } = require("./packml");
 const { Skill } = require("./skill");
 const { ModuleServer } = require("./opcua_server");
 const { RegistrySession, RegistrationRefused } = require("./registry_session");
+const { LeaderTerm } = require("./fencing");
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 
@@ -102,9 +103,10 @@ async function main() {
   const args = options();
   const moduleId = args["module-id"];
   const log = (message) => console.error(`${new Date().toISOString()} ${moduleId}: ${message}`);
+  const leaderTerm = new LeaderTerm(); // the newest leader term seen, by Start and session
   const server = new ModuleServer({
     moduleId, vendor: VENDOR, model: MODEL, port: Number(args["opcua-port"]),
-    nodeset: args.nodeset,
+    nodeset: args.nodeset, leaderTerm, log,
     pkiFolder: args.pki || fs.mkdtempSync(path.join(os.tmpdir(), "pnp-node-module-")),
   });
   let session = null;
@@ -155,6 +157,7 @@ async function main() {
     target: args.orchestrator,
     protoRoot: args["proto-root"],
     descriptor: () => descriptor(moduleId, args.dock, server.endpoint),
+    leaderTerm,
     onRegistered: (registration) =>
       console.log(`REGISTERED ${registration.module_id} epoch ${registration.epoch}`),
     onDirective: (directive) => {

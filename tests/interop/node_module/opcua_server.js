@@ -5,7 +5,8 @@
 //   Objects/Module (ns urn:pnp:module, string NodeIds "<module id>.<path>")
 //     ModuleId, Vendor, Model, ItemState
 //     Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson,
-//                         Envelope (property), Start, QueryExecution, Stop, Hold, Unhold,
+//                         Envelope (property), Start (with leaderTerm), QueryExecution,
+//                         Stop, Hold, Unhold,
 //                         Suspend, Unsuspend, Abort, Clear, Reset, ToComplete
 //     Telemetry/<name> (Double)
 "use strict";
@@ -16,6 +17,7 @@ const {
 } = require("node-opcua");
 const { STATES, CommandRefused } = require("./packml");
 const { InvalidParameters } = require("./skill");
+const { uint64ToNumber } = require("./fencing");
 
 const NAMESPACE_URI = "urn:pnp:module";
 const COMMANDS = [
@@ -23,8 +25,10 @@ const COMMANDS = [
 ];
 
 class ModuleServer {
-  constructor({ moduleId, vendor, model, port, nodeset, pkiFolder }) {
+  constructor({ moduleId, vendor, model, port, nodeset, pkiFolder, leaderTerm, log }) {
     this.moduleId = moduleId;
+    this.leaderTerm = leaderTerm; // the fence, shared with the registry session
+    this.log = log;
     this.vendor = vendor;
     this.model = model;
     this.port = port;
@@ -126,10 +130,19 @@ class ModuleServer {
       inputArguments: [
         argument("executionId", DataType.String, "the execution (attempt) id"),
         argument("parametersJson", DataType.String, "the step's parameters as a JSON object"),
+        argument("leaderTerm", DataType.UInt64, "the calling orchestrator's fencing term"),
       ],
       outputArguments: [argument("accepted", DataType.Boolean, "true when accepted")],
     });
     start.bindMethod((inputs, _context, callback) => {
+      // The term first: a deposed leader's Start must change nothing (section 1.6).
+      const term = uint64ToNumber(inputs[2].value);
+      if (!this.leaderTerm.admits(term)) {
+        this.log(`refused a Start from a deposed leader: term ${term}, ` +
+          `newest seen ${this.leaderTerm.highest}`);
+        callback(null, { statusCode: StatusCodes.BadRequestNotAllowed });
+        return;
+      }
       try {
         const accepted = skill.start(String(inputs[0].value || ""), String(inputs[1].value || ""));
         callback(null, {

@@ -2,6 +2,11 @@
 // register, hold the Session stream with heartbeats at the granted interval, obey
 // directives, and register again (same boot id, so the same epoch) after any outage,
 // with jittered exponential backoff.
+//
+// The target may list orchestrator replicas ("host:port,host:port"): a standby answers
+// UNAVAILABLE naming the leader in the "pnp-leader" trailing metadata, which we follow;
+// any other failure moves on to the next address (docs/module-contract.md, 1.6). Every
+// answer carries the leader's term: an older one than we have seen is a deposed leader.
 "use strict";
 const crypto = require("crypto");
 const path = require("path");
@@ -14,9 +19,11 @@ const PERMANENT = new Set([
   grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED,
 ]);
 const RPC_DEADLINE_MS = 5000;
+const LEADER_METADATA_KEY = "pnp-leader";
 const BACKOFF = { initial: 200, maximum: 5000, factor: 2 };
 
 class RegistrationRefused extends Error {}
+class Deposed extends Error {}
 
 function loadRegistry(protoRoot) {
   const definition = protoLoader.loadSync(path.join("pnp", "v1", "registry.proto"), {
@@ -35,8 +42,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class RegistrySession {
   /** descriptor(): the pnp.v1.ModuleDescriptor to register with (a plain object). */
-  constructor({ target, protoRoot, descriptor, onDirective, onRegistered, log }) {
-    this.target = target;
+  constructor({ target, protoRoot, descriptor, leaderTerm, onDirective, onRegistered, log }) {
+    this.targets = target.split(",").map((address) => address.trim());
+    this.current = 0; // index into targets, or the leader a standby named
+    this.redirect = null;
+    this.leaderTerm = leaderTerm;
     this.Registry = loadRegistry(protoRoot);
     this.descriptor = descriptor;
     this.onDirective = onDirective;
@@ -54,26 +64,54 @@ class RegistrySession {
     if (this.call) this.write({ state: { item_state: itemState } });
   }
 
+  get target() {
+    return this.redirect || this.targets[this.current];
+  }
+
   /** Registers and holds the session until stop(); throws RegistrationRefused. */
   async run() {
     let delay = BACKOFF.initial;
+    let failures = 0; // addresses that failed in a row
     while (!this.stopped) {
       const client = new this.Registry(this.target, grpc.credentials.createInsecure());
+      let leader = null;
       try {
-        this.registration = await this.register(client);
+        const answer = await this.register(client);
+        if (!this.leaderTerm.admits(Number(answer.leader_term))) {
+          throw new Deposed(`${this.target} is a deposed leader (term ${answer.leader_term})`);
+        }
+        this.registration = answer;
         delay = BACKOFF.initial;
+        failures = 0;
         await this.holdSession(client, this.registration);
       } catch (error) {
         if (error.code !== undefined && PERMANENT.has(error.code)) {
           throw new RegistrationRefused(`${grpc.status[error.code]}: ${error.details}`);
         }
-        this.log(`registry: ${error.details || error.message}; registering again`);
+        if (error.code === grpc.status.UNAVAILABLE && error.metadata) {
+          [leader] = error.metadata.get(LEADER_METADATA_KEY);
+        }
+        this.log(`registry at ${this.target}: ${error.details || error.message}; ` +
+          "registering again");
       } finally {
         this.call = null;
         client.close();
       }
       if (this.stopped) break;
-      // Full jitter: a floor of modules does not reconnect in lockstep.
+      failures += 1;
+      if (leader && leader !== this.target) {
+        this.redirect = String(leader); // a standby named the leader: go there next
+      } else {
+        this.redirect = null;
+        this.current = (this.current + 1) % this.targets.length;
+      }
+      if (failures <= this.targets.length) {
+        await sleep(Math.random() * BACKOFF.initial); // another replica: soon
+        continue;
+      }
+      // Every replica failed since the last success. Full jitter: a floor of modules
+      // does not reconnect in lockstep.
+      failures = 0;
       await sleep(delay / 2 + Math.random() * (delay / 2));
       delay = Math.min(BACKOFF.maximum, delay * BACKOFF.factor);
     }
@@ -113,6 +151,11 @@ class RegistrySession {
       };
       call.on("data", (message) => {
         if (message.message === "heartbeat_ack") {
+          const term = Number(message.heartbeat_ack.leader_term);
+          if (!this.leaderTerm.admits(term)) {
+            end(new Deposed(`a deposed leader acknowledged (term ${term})`));
+            return;
+          }
           lastAck = Date.now();
           if (!acknowledged) {
             acknowledged = true;
@@ -121,6 +164,11 @@ class RegistrySession {
         } else if (message.message === "directive") {
           const directive = message.directive;
           if (Number(directive.epoch) !== Number(epoch)) return; // for another boot: fenced
+          if (!this.leaderTerm.admits(Number(directive.leader_term))) {
+            this.log(`ignoring a ${directive.kind} directive from a deposed leader ` +
+              `(term ${directive.leader_term}, newest seen ${this.leaderTerm.highest})`);
+            return;
+          }
           this.onDirective(directive);
         }
       });

@@ -33,7 +33,14 @@ from asyncua import Client, ua
 from pnp.sdk.opcua_security import secure_client
 from pnp.sdk.security import ClientCredentials
 from pnp.sdk.skill import UNITS_KEY
-from pnp.v1.opcua import NAMESPACE_URI, ItemState, ModuleNode, Refusal, SkillVariable
+from pnp.v1.opcua import (
+    NAMESPACE_URI,
+    ItemState,
+    MethodArgument,
+    ModuleNode,
+    Refusal,
+    SkillVariable,
+)
 from pnp.v1.opcua import PackMLState as S
 from pnp.v1.opcua import SkillMethod as M
 
@@ -92,6 +99,7 @@ class _SkillProbe:
         self.seen: asyncio.Queue[str] = asyncio.Queue()
         self.nodes: dict = {}
         self.quick = self.long = ""  # Start parameters: one unit, and far too many to finish
+        self.start_takes_term = False
 
     async def load(self) -> None:
         for child in (
@@ -105,6 +113,12 @@ class _SkillProbe:
         parameters = sample_parameters(json.loads(await self.read(SkillVariable.ENVELOPE)))
         self.quick = json.dumps({**parameters, UNITS_KEY: 1})
         self.long = json.dumps({**parameters, UNITS_KEY: LONG_RUN_UNITS})
+        start = await self.node.get_child(f"{self.idx}:{M.START}")
+        try:
+            declared = await (await start.get_child("0:InputArguments")).read_value()
+        except ua.UaError:
+            declared = []
+        self.start_takes_term = any(a.Name == MethodArgument.LEADER_TERM for a in declared)
 
     async def read(self, child: SkillVariable):
         return await self.nodes[child].read_value()
@@ -114,6 +128,10 @@ class _SkillProbe:
         return await self.read(SkillVariable.CURRENT_STATE)
 
     async def call(self, method: M, *args):
+        if method is M.START and self.start_takes_term:
+            # The kit leads nothing: term 0, which a module that has seen no term accepts
+            # and which never raises the term the module keeps.
+            args = (*args, ua.Variant(0, ua.VariantType.UInt64))
         return await self.node.call_method(f"{self.idx}:{method}", *args)
 
     async def refused(self, method: M, *args) -> str:

@@ -18,6 +18,9 @@ orchestrator, OPC UA SignAndEncrypt): see ``modules.security``.
 ``run`` serves OPC UA at once (so the module can be tested on its own), then keeps
 it registered with the orchestrator over gRPC, retrying with backoff while the
 orchestrator is unreachable. The module's MachineryItemState follows its skills.
+``orchestrator`` may list several replicas, ``"host:port,host:port"``: the session finds
+the leader among them, and the module refuses any Start or directive from a leader
+older than the newest it has seen (``pnp.sdk.fencing``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 import grpc
 
 from pnp.sdk.descriptors import ModuleType, to_proto
+from pnp.sdk.fencing import LeaderTerm
 from pnp.sdk.opcua_server import ModuleOpcUaServer
 from pnp.sdk.packml import BUSY, State
 from pnp.sdk.security import ModuleSecurity
@@ -102,6 +106,8 @@ class Module:
         self.skills: dict[str, SkillRuntime] = {}
         self.telemetry: dict[str, float] = {}
         self._item_state = ItemState.NOT_EXECUTING
+        # The newest leader term seen, by the session and by Start alike.
+        self.leader_term = LeaderTerm()
         self.opcua = ModuleOpcUaServer(
             module_id=module_id,
             vendor=module_type.vendor,
@@ -111,6 +117,7 @@ class Module:
             port=opcua_port,
             security=security,
             address_space_cache=opcua_cache,
+            leader_term=self.leader_term,
         )
         self.client: RegistryClient | None = None
         if orchestrator is not None:
@@ -121,6 +128,7 @@ class Module:
                 on_directive=self._on_directive,
                 seed=seed,
                 credentials=security.channel_credentials() if security else None,
+                leader_term=self.leader_term,
             )
 
     # -- declaring skills ---------------------------------------------------------------

@@ -6,13 +6,15 @@
                      every name here is defined once, in pnp.v1.opcua)
       ModuleId, Vendor, Model, ItemState
       Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson, Envelope,
-                          Start(executionId, parametersJson) -> accepted,
+                          Start(executionId, parametersJson[, leaderTerm]) -> accepted,
                           QueryExecution(executionId) -> outcome, resultsJson,
                           Stop, Hold, Unhold, Suspend, Unsuspend, Abort, Clear, Reset, ToComplete
       Telemetry/<name> (Double)
 
 A command the PackML state machine does not allow now is answered with
-``BadInvalidState``; parameters the envelope refuses with ``BadInvalidArgument``.
+``BadInvalidState``; parameters the envelope refuses with ``BadInvalidArgument``; a
+Start whose ``leaderTerm`` is older than the newest the module has seen (a deposed
+leader's, ``pnp.sdk.fencing``) with ``BadRequestNotAllowed``, before anything happens.
 This adapter holds no state of its own: it publishes what the skill runtimes say.
 With ``security`` the server offers SignAndEncrypt only, to the orchestrator only
 (``opcua_security``); without it, NoSecurity only, and it says so loudly.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from asyncua import Server, ua
 
+from pnp.sdk.fencing import LeaderTerm
 from pnp.sdk.opcua_cache import init_server
 from pnp.sdk.opcua_security import secure_server
 from pnp.sdk.packml import Command, CommandRefused
@@ -59,6 +62,7 @@ _COMMAND_METHODS = {
 }
 _BAD_INVALID_STATE = getattr(ua.StatusCodes, Refusal.BAD_INVALID_STATE)
 _BAD_INVALID_ARGUMENT = getattr(ua.StatusCodes, Refusal.BAD_INVALID_ARGUMENT)
+_BAD_STALE_TERM = getattr(ua.StatusCodes, Refusal.BAD_REQUEST_NOT_ALLOWED)
 _SKILLS = (ModuleNode.MODULE, ModuleNode.SKILLS)
 _TELEMETRY = (ModuleNode.MODULE, ModuleNode.TELEMETRY)
 
@@ -75,11 +79,14 @@ class ModuleOpcUaServer:
         port: int = 0,
         security: ModuleSecurity | None = None,
         address_space_cache: Path | bool = True,
+        leader_term: LeaderTerm | None = None,
     ) -> None:
         """``address_space_cache``: where asyncua's standard address space is cached
         between starts (see ``pnp.sdk.opcua_cache``); True: the per-user default,
-        False: build it anew at every start (about a second of CPU)."""
+        False: build it anew at every start (about a second of CPU). ``leader_term``:
+        the module's fence, shared with its registry session (default: its own)."""
         self.module_id = module_id
+        self.leader_term = leader_term or LeaderTerm()
         self.address_space_cache = address_space_cache
         self.security = security
         self.vendor = vendor
@@ -198,7 +205,11 @@ class ModuleOpcUaServer:
         )
         self._skill_nodes[capability] = nodes
 
-        async def start(_parent, execution_id, parameters_json):
+        async def start(_parent, *arguments):
+            refused = self._fenced_start(capability, arguments)
+            if refused is not None:
+                return ua.StatusCode(refused)
+            execution_id, parameters_json = arguments[:2]
             try:
                 accepted = await runtime.start(
                     str(execution_id.Value or ""), str(parameters_json.Value or "")
@@ -241,6 +252,32 @@ class ModuleOpcUaServer:
                 [],
                 [],
             )
+
+    def _fenced_start(self, capability: str, arguments: tuple) -> int | None:
+        """The status a Start is refused with before it reaches the skill, or None.
+
+        Two arguments are an old client's Start: term 0. A term older than the newest
+        the module has seen comes from a deposed leader: refused, so nothing runs and
+        nothing is journalled."""
+        if len(arguments) < 2:
+            return ua.StatusCodes.BadArgumentsMissing
+        if len(arguments) > 3:
+            return ua.StatusCodes.BadTooManyArguments
+        term = arguments[2].Value if len(arguments) == 3 else 0
+        if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+            log.info("%s %s: refused Start: leaderTerm %r", self.module_id, capability, term)
+            return _BAD_INVALID_ARGUMENT
+        if not self.leader_term.admits(term):
+            log.warning(
+                "%s %s: refused Start of %s from a deposed leader: term %d, newest seen %d",
+                self.module_id,
+                capability,
+                arguments[0].Value,
+                term,
+                self.leader_term.highest,
+            )
+            return _BAD_STALE_TERM
+        return None
 
     async def publish_skill(self, capability: str, runtime: SkillRuntime) -> None:
         nodes = self._skill_nodes.get(capability)

@@ -6,6 +6,13 @@ orchestrator is unreachable or the session drops, it waits (exponential backoff 
 seeded jitter) and registers again with the same boot id, which keeps the same epoch.
 A refusal that retrying cannot fix (a bad descriptor, a dock that is taken, a newer
 boot of the same module) ends ``run()`` with ``RegistrationRefused``.
+
+The target may be a list of orchestrator replicas (``host:port,host:port``): the client
+finds the leader itself (``pnp.v1.leader``): a standby's answer names the leader, and
+an address that does not serve sends it on to the next one. Every answer carries the
+leader's term; the client keeps the highest in ``leader_term`` (``pnp.sdk.fencing``),
+ignores directives with an older term and leaves an orchestrator whose term is older
+(a deposed leader) for the others.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from dataclasses import dataclass
 
 import grpc
 
+from pnp.sdk.fencing import LeaderTerm
 from pnp.v1 import module_pb2, registry_pb2, registry_pb2_grpc
+from pnp.v1.leader import LeaderSeeker, leader_hint, parse_addresses
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +73,9 @@ class Backoff:
 
 
 class RegistryClient:
-    """Keeps one module registered with the orchestrator at ``target``."""
+    """Keeps one module registered with the orchestrator at ``target`` (an address, or a
+    comma-separated list of replicas' addresses; ``AddressError`` when one is not
+    ``host:port``)."""
 
     def __init__(
         self,
@@ -77,8 +88,12 @@ class RegistryClient:
         backoff: Backoff = Backoff(),
         seed: int | None = None,
         credentials: grpc.ChannelCredentials | None = None,
+        leader_term: LeaderTerm | None = None,
     ) -> None:
         self.target = target
+        self.seeker = LeaderSeeker(parse_addresses(target))
+        # The fence, shared with the module's OPC UA server (default: its own).
+        self.leader_term = leader_term or LeaderTerm()
         # None: plain text (local development). With credentials: mutual TLS, and the
         # orchestrator accepts this client only as the module id in its certificate.
         self._credentials = credentials
@@ -104,13 +119,16 @@ class RegistryClient:
         self._state_changed.set()
 
     async def run(self) -> None:
-        """Register and hold the session until cancelled; re-register after any outage."""
+        """Register and hold the session until cancelled; re-register after any outage,
+        with the leader wherever it is now."""
         delays = self._backoff.delays(self._rng)
         while True:
+            address = self.seeker.current
+            redirect: str | None = None
             try:
-                async with self._channel() as channel:
+                async with self._channel(address) as channel:
                     stub = registry_pb2_grpc.ModuleRegistryStub(channel)
-                    self.registration = await stub.RegisterModule(
+                    registration = await stub.RegisterModule(
                         registry_pb2.RegisterModuleRequest(
                             descriptor=self.descriptor,
                             boot_id=self.boot_id,
@@ -118,28 +136,42 @@ class RegistryClient:
                         ),
                         timeout=self._rpc_timeout,
                     )
+                    if not self.leader_term.admits(registration.leader_term):
+                        raise Deposed(registration.leader_term, self.leader_term.highest)
+                    self.registration = registration
+                    self.seeker.answered()
                     delays = self._backoff.delays(self._rng)  # reset after a success
-                    await self._hold_session(stub, self.registration)
+                    await self._hold_session(stub, registration)
             except grpc.aio.AioRpcError as error:
                 if error.code() in _PERMANENT:
                     raise RegistrationRefused(error.code(), error.details() or "") from None
+                redirect = leader_hint(error)
                 log.info(
-                    "%s: orchestrator unreachable (%s), retrying", self.module_id, error.code()
+                    "%s: orchestrator at %s does not serve (%s%s), retrying",
+                    self.module_id,
+                    address,
+                    error.code().name,
+                    f"; the leader is at {redirect}" if redirect else "",
                 )
-            except SessionLost as lost:
-                log.info("%s: session lost (%s), registering again", self.module_id, lost)
+            except (SessionLost, Deposed) as lost:
+                log.info("%s: %s at %s, registering again", self.module_id, lost, address)
             except (OSError, RuntimeError, asyncio.InvalidStateError, TimeoutError) as error:
                 # A channel torn down under a call can surface as other errors than
                 # AioRpcError; none of them is a refusal, so: back off and try again.
                 log.warning("%s: session failed (%r), registering again", self.module_id, error)
             self.registered.clear()
-            await asyncio.sleep(next(delays))
+            if self.seeker.failed(redirect):
+                # Another replica not tried yet: go there soon (jittered, so that a floor
+                # of modules leaving a dead leader does not arrive in one instant).
+                await asyncio.sleep(self._rng.uniform(0, self._backoff.initial))
+            else:
+                await asyncio.sleep(next(delays))
 
     async def deregister(self) -> None:
         """Tell the orchestrator this module leaves; best effort, with a deadline."""
         if self.registration is None:
             return
-        async with self._channel() as channel:
+        async with self._channel(self.seeker.current) as channel:
             stub = registry_pb2_grpc.ModuleRegistryStub(channel)
             await stub.DeregisterModule(
                 registry_pb2.DeregisterModuleRequest(
@@ -150,10 +182,10 @@ class RegistryClient:
                 timeout=self._rpc_timeout,
             )
 
-    def _channel(self) -> grpc.aio.Channel:
+    def _channel(self, address: str) -> grpc.aio.Channel:
         if self._credentials is None:
-            return grpc.aio.insecure_channel(self.target)
-        return grpc.aio.secure_channel(self.target, self._credentials)
+            return grpc.aio.insecure_channel(address)
+        return grpc.aio.secure_channel(address, self._credentials)
 
     async def _hold_session(
         self,
@@ -232,19 +264,35 @@ class RegistryClient:
                 if message is grpc.aio.EOF:
                     raise SessionLost("the orchestrator closed the session")
                 if message.HasField("heartbeat_ack"):
+                    term = message.heartbeat_ack.leader_term
+                    if not self.leader_term.admits(term):
+                        # Another leader took over since: this one only thinks it leads.
+                        raise Deposed(term, self.leader_term.highest)
                     last_ack = asyncio.get_running_loop().time()
                     self.registered.set()
-                elif message.HasField("directive") and self._on_directive is not None:
-                    if message.directive.epoch != registration.epoch:
+                elif message.HasField("directive"):
+                    directive = message.directive
+                    if directive.epoch != registration.epoch:
                         # Meant for another boot of this module: fenced, not obeyed.
                         log.warning(
                             "%s: ignoring a directive for epoch %d (ours is %d)",
                             self.module_id,
-                            message.directive.epoch,
+                            directive.epoch,
                             registration.epoch,
                         )
                         continue
-                    await self._on_directive(message.directive)
+                    if not self.leader_term.admits(directive.leader_term):
+                        log.warning(
+                            "%s: ignoring a %s directive from a deposed leader "
+                            "(term %d, newest seen %d)",
+                            self.module_id,
+                            registry_pb2.DirectiveKind.Name(directive.kind),
+                            directive.leader_term,
+                            self.leader_term.highest,
+                        )
+                        continue
+                    if self._on_directive is not None:
+                        await self._on_directive(directive)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError, SessionLost):
@@ -254,3 +302,13 @@ class RegistryClient:
 
 class SessionLost(Exception):
     """The session ended or went silent; the client registers again."""
+
+
+class Deposed(Exception):
+    """The orchestrator answered with an older term than one the module has seen: it was
+    the leader once and has been replaced. The client goes on to the other replicas."""
+
+    def __init__(self, term: int, newest: int) -> None:
+        super().__init__(f"a deposed leader (term {term}, newest seen {newest})")
+        self.term = term
+        self.newest = newest

@@ -9,7 +9,7 @@ link (``pnp.orchestrator.execution.opcua_link``) and the conformance kit
       ModuleId, Vendor, Model, ItemState
       Skills/<capability>/CurrentState, StateNumber, ExecutionId, Progress, ResultJson,
                           Envelope,
-                          Start(executionId, parametersJson) -> accepted,
+                          Start(executionId, parametersJson[, leaderTerm]) -> accepted,
                           QueryExecution(executionId) -> outcome, resultsJson,
                           Stop, Hold, Unhold, Suspend, Unsuspend, Abort, Clear, Reset,
                           ToComplete
@@ -52,7 +52,8 @@ class SkillVariable(enum.StrEnum):
 class SkillMethod(enum.StrEnum):
     """Methods of one skill object; every one but the first two is a PackML command."""
 
-    START = "Start"  # (executionId, parametersJson) -> accepted; idempotent per id
+    # (executionId, parametersJson[, leaderTerm]) -> accepted; idempotent per id
+    START = "Start"
     QUERY_EXECUTION = "QueryExecution"  # (executionId) -> outcome, resultsJson
     STOP = "Stop"
     HOLD = "Hold"
@@ -73,6 +74,7 @@ class MethodArgument(enum.StrEnum):
     ACCEPTED = "accepted"  # Boolean
     OUTCOME = "outcome"  # String: an ExecutionOutcome
     RESULTS_JSON = "resultsJson"  # String: a JSON object
+    LEADER_TERM = "leaderTerm"  # UInt64: the calling orchestrator's fencing term
 
 
 # Each method's (input arguments, output arguments), in order; the PackML commands
@@ -80,7 +82,7 @@ class MethodArgument(enum.StrEnum):
 Signature = tuple[tuple[MethodArgument, ...], tuple[MethodArgument, ...]]
 METHOD_ARGUMENTS: dict[SkillMethod, Signature] = {method: ((), ()) for method in SkillMethod} | {
     SkillMethod.START: (
-        (MethodArgument.EXECUTION_ID, MethodArgument.PARAMETERS_JSON),
+        (MethodArgument.EXECUTION_ID, MethodArgument.PARAMETERS_JSON, MethodArgument.LEADER_TERM),
         (MethodArgument.ACCEPTED,),
     ),
     SkillMethod.QUERY_EXECUTION: (
@@ -88,6 +90,10 @@ METHOD_ARGUMENTS: dict[SkillMethod, Signature] = {method: ((), ()) for method in
         (MethodArgument.OUTCOME, MethodArgument.RESULTS_JSON),
     ),
 }
+# Start's leaderTerm came later (fencing, pnp.v1.cluster). A module built on pnp's SDK
+# reads a Start without it as term 0, so clients that pass two arguments keep working;
+# a client passes it whenever the module's Start declares it (stacks that check argument
+# counts, such as node-opcua, refuse a Start that leaves a declared argument out).
 
 
 # The OPC UA built-in data type of each method argument.
@@ -97,6 +103,7 @@ ARGUMENT_DATA_TYPES: dict[MethodArgument, str] = {
     MethodArgument.ACCEPTED: "Boolean",
     MethodArgument.OUTCOME: "String",
     MethodArgument.RESULTS_JSON: "String",
+    MethodArgument.LEADER_TERM: "UInt64",
 }
 # What each argument means: the server publishes it as the argument's Description, and
 # the NodeSet2 file carries it.
@@ -106,6 +113,8 @@ ARGUMENT_DESCRIPTIONS: dict[MethodArgument, str] = {
     MethodArgument.ACCEPTED: "true when the execution is (or was already) accepted",
     MethodArgument.OUTCOME: "running, complete, stopped, aborted or unknown",
     MethodArgument.RESULTS_JSON: "the results when complete, as a JSON object",
+    MethodArgument.LEADER_TERM: "the calling orchestrator's fencing term; a Start with an "
+    "older term than the newest the module has seen is refused (0 or absent: no term)",
 }
 
 
@@ -114,6 +123,9 @@ class Refusal(enum.StrEnum):
 
     BAD_INVALID_STATE = "BadInvalidState"  # the PackML state machine does not allow it now
     BAD_INVALID_ARGUMENT = "BadInvalidArgument"  # Start's parameters, refused by the envelope
+    # Start's leaderTerm is older than the newest term the module has seen: it comes from
+    # a deposed leader (fencing, pnp.v1.cluster).
+    BAD_REQUEST_NOT_ALLOWED = "BadRequestNotAllowed"
 
 
 # The OPC UA built-in data type of every variable, by browse name.
@@ -151,7 +163,8 @@ DESCRIPTIONS: dict[str, str] = {
     SkillVariable.PROGRESS: "Progress of the current execution, 0..1",
     SkillVariable.RESULT_JSON: "The completed execution's results as a JSON object; {} otherwise",
     SkillVariable.ENVELOPE: "The capability's parameter envelope and time model as JSON",
-    SkillMethod.START: "Start an execution (Idle only); idempotent per execution id",
+    SkillMethod.START: "Start an execution (Idle only); idempotent per execution id; "
+    "refused when leaderTerm is older than the newest term the module has seen",
     SkillMethod.QUERY_EXECUTION: "What became of an execution id",
     SkillMethod.STOP: "PackML Stop: to Stopping, then Stopped",
     SkillMethod.HOLD: "PackML Hold (Execute only): to Holding, then Held",

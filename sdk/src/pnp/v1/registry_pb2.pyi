@@ -34,16 +34,18 @@ class RegisterModuleRequest(_message.Message):
     def __init__(self, descriptor: _Optional[_Union[_module_pb2.ModuleDescriptor, _Mapping]] = ..., boot_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RegisterModuleResponse(_message.Message):
-    __slots__ = ("module_id", "epoch", "lease_ttl", "heartbeat_interval")
+    __slots__ = ("module_id", "epoch", "lease_ttl", "heartbeat_interval", "leader_term")
     MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     LEASE_TTL_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    LEADER_TERM_FIELD_NUMBER: _ClassVar[int]
     module_id: str
     epoch: int
     lease_ttl: _duration_pb2.Duration
     heartbeat_interval: _duration_pb2.Duration
-    def __init__(self, module_id: _Optional[str] = ..., epoch: _Optional[int] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., heartbeat_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    leader_term: int
+    def __init__(self, module_id: _Optional[str] = ..., epoch: _Optional[int] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., heartbeat_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., leader_term: _Optional[int] = ...) -> None: ...
 
 class SessionRequest(_message.Message):
     __slots__ = ("hello", "heartbeat", "state")
@@ -84,24 +86,28 @@ class SessionResponse(_message.Message):
     def __init__(self, heartbeat_ack: _Optional[_Union[HeartbeatAck, _Mapping]] = ..., directive: _Optional[_Union[Directive, _Mapping]] = ...) -> None: ...
 
 class HeartbeatAck(_message.Message):
-    __slots__ = ("sequence", "lease_remaining")
+    __slots__ = ("sequence", "lease_remaining", "leader_term")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     LEASE_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    LEADER_TERM_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     lease_remaining: _duration_pb2.Duration
-    def __init__(self, sequence: _Optional[int] = ..., lease_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    leader_term: int
+    def __init__(self, sequence: _Optional[int] = ..., lease_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., leader_term: _Optional[int] = ...) -> None: ...
 
 class Directive(_message.Message):
-    __slots__ = ("kind", "epoch", "configuration_json", "reason")
+    __slots__ = ("kind", "epoch", "configuration_json", "reason", "leader_term")
     KIND_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     CONFIGURATION_JSON_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    LEADER_TERM_FIELD_NUMBER: _ClassVar[int]
     kind: DirectiveKind
     epoch: int
     configuration_json: str
     reason: str
-    def __init__(self, kind: _Optional[_Union[DirectiveKind, str]] = ..., epoch: _Optional[int] = ..., configuration_json: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    leader_term: int
+    def __init__(self, kind: _Optional[_Union[DirectiveKind, str]] = ..., epoch: _Optional[int] = ..., configuration_json: _Optional[str] = ..., reason: _Optional[str] = ..., leader_term: _Optional[int] = ...) -> None: ...
 
 class DeregisterModuleRequest(_message.Message):
     __slots__ = ("module_id", "epoch", "request_id")

@@ -3,6 +3,10 @@
 Under mutual TLS each call acts only for the module id in the caller's certificate
 (``Access.require_module``, checked before anything else is read), and registrations
 are rate-limited per certificate.
+
+Every answer and directive carries the term this orchestrator holds as leader
+(``store.leader_term``, read each time: it changes when a standby takes over), so that
+modules keep the newest term and refuse a deposed leader (``pnp.v1.cluster``).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
             epoch=entry.epoch,
             lease_ttl=_duration(settings.lease_ttl),
             heartbeat_interval=_duration(settings.heartbeat_interval),
+            leader_term=self.factory.store.leader_term,
         )
 
     @maps_errors
@@ -104,7 +109,10 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
             await abort_with(context, error)
         token = session.token
         outbox = session.outbox
-        writer = asyncio.create_task(_write_all(context, outbox), name=f"session-{module_id}")
+        store = self.factory.store
+        writer = asyncio.create_task(
+            _write_all(context, outbox, lambda: store.leader_term), name=f"session-{module_id}"
+        )
         # A failed write means the stream is gone: it ends this reader too. (Cheaper than
         # waiting on a read task and the writer for every message: this is the hot path.)
         handler = asyncio.current_task()
@@ -124,6 +132,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                             heartbeat_ack=registry_pb2.HeartbeatAck(
                                 sequence=message.heartbeat.sequence,
                                 lease_remaining=_duration(remaining),
+                                leader_term=self.factory.store.leader_term,
                             )
                         )
                     )
@@ -142,11 +151,11 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
             self.factory.close_session(module_id, epoch, token)
 
 
-async def _write_all(context, outbox: asyncio.Queue) -> None:
+async def _write_all(context, outbox: asyncio.Queue, leader_term: Callable[[], int]) -> None:
     while True:
         item = await outbox.get()
         if isinstance(item, Directive):
-            item = registry_pb2.SessionResponse(directive=_directive(item))
+            item = registry_pb2.SessionResponse(directive=_directive(item, leader_term()))
         await context.write(item)
 
 
@@ -158,10 +167,11 @@ _DIRECTIVE_KINDS = {
 }
 
 
-def _directive(directive: Directive) -> registry_pb2.Directive:
+def _directive(directive: Directive, leader_term: int) -> registry_pb2.Directive:
     return registry_pb2.Directive(
         kind=_DIRECTIVE_KINDS[directive.kind],
         epoch=directive.epoch,
         reason=directive.reason,
         configuration_json=json.dumps(dict(directive.configuration)),
+        leader_term=leader_term,
     )

@@ -67,9 +67,10 @@ def ask(obj: CliContext, call, deadline: float | None = None):
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--orchestrator",
-    metavar="HOST:PORT",
+    metavar="HOST:PORT[,HOST:PORT...]",
     default=None,
-    help=f"Orchestrator address (default: ${ENV_ORCHESTRATOR} or 127.0.0.1:50051).",
+    help=f"Orchestrator address, or the replicas' addresses: the leader is found among them "
+    f"(default: ${ENV_ORCHESTRATOR} or 127.0.0.1:50051; no port means 50051).",
 )
 @tls_options
 @click.option(

@@ -6,6 +6,11 @@ module's telemetry, and on any failure wait (capped backoff) and start over. The
 mirrored states are what the executor's reconcile pass reads; every change pokes it
 (level-triggered: a missed notification is caught by the next pass, which rereads
 nothing it does not need).
+
+Every Start carries the leader's fencing term (``leader_term``, read at each call), so a
+module that has seen a newer leader refuses this one's Starts once it is deposed. Only
+a module whose Start declares the ``leaderTerm`` argument gets it: an older module takes
+two arguments, and stacks that check argument counts would refuse a third.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.v1.opcua import (
     NAMESPACE_URI,
     ExecutionOutcome,
+    MethodArgument,
     ModuleNode,
     PackMLState,
+    Refusal,
     SkillMethod,
     SkillVariable,
 )
@@ -57,16 +64,20 @@ class ModuleLink:
         endpoint: str,
         on_change: Callable[[], None],
         security: TlsFiles | None = None,
+        leader_term: Callable[[], int] = lambda: 0,
     ) -> None:
+        """``leader_term``: the fencing term this orchestrator holds now (0: none)."""
         self.module_id = module_id
         self.endpoint = endpoint
         self.security = security  # None: NoSecurity (local development)
+        self._leader_term = leader_term
         self.skills: dict[str, SkillView] = {}
         self.connected = asyncio.Event()
         self._on_change = on_change
         self._client: Client | None = None
         self._nodes: dict[str, dict[str, object]] = {}  # capability -> child -> node
         self._skill_nodes: dict[str, object] = {}  # capability -> skill object node
+        self._start_takes_term: set[str] = set()  # capabilities whose Start has leaderTerm
         self._telemetry = None  # the module's Telemetry folder node
         self._watch: dict[object, tuple[str, str]] = {}  # node id -> (capability, child)
         self._telemetry_watch: dict[object, str] = {}  # node id -> telemetry name
@@ -142,10 +153,13 @@ class ModuleLink:
             self._telemetry = None
         self._nodes.clear()
         self._skill_nodes.clear()
+        self._start_takes_term.clear()
         self._watch.clear()
         for node in await skills.get_children():
             capability = (await node.read_browse_name()).Name
             self._skill_nodes[capability] = node
+            if await _takes_leader_term(await node.get_child(f"{idx}:{SkillMethod.START}")):
+                self._start_takes_term.add(capability)
             children = {}
             for child in _BROWSED:
                 children[child] = await node.get_child(f"{idx}:{child}")
@@ -192,9 +206,21 @@ class ModuleLink:
     # -- commands -------------------------------------------------------------------------
 
     async def start(self, capability: str, execution_id: str, parameters: dict) -> bool:
-        result = await self._call(
-            capability, SkillMethod.START, execution_id, json.dumps(parameters)
-        )
+        arguments: list[object] = [execution_id, json.dumps(parameters)]
+        term = self._leader_term()
+        if capability in self._start_takes_term:
+            arguments.append(ua.Variant(term, ua.VariantType.UInt64))
+        try:
+            result = await self._call(capability, SkillMethod.START, *arguments)
+        except CommandRefused as refused:
+            if refused.status == Refusal.BAD_REQUEST_NOT_ALLOWED:
+                log.warning(
+                    "%s refused Start of %s: it has seen a newer leader than ours (term %d)",
+                    self.module_id,
+                    execution_id,
+                    term,
+                )
+            raise
         return bool(result)
 
     async def command(self, capability: str, method: str) -> None:
@@ -251,3 +277,12 @@ class ModuleLink:
         if nodes is None:
             raise CommandRefused(f"no skill {capability!r} on {self.module_id}")
         return nodes
+
+
+async def _takes_leader_term(start) -> bool:
+    """Whether a skill's Start declares the ``leaderTerm`` input argument."""
+    try:
+        declared = await (await start.get_child("0:InputArguments")).read_value()
+    except ua.UaError:
+        return False
+    return any(argument.Name == MethodArgument.LEADER_TERM for argument in declared or ())

@@ -168,7 +168,11 @@ class Factory:
             directives=self,
             telemetry=store.telemetry,
             link_factory=link_factory
-            or functools.partial(ModuleLink, security=settings.opcua_security),
+            or functools.partial(
+                ModuleLink,
+                security=settings.opcua_security,
+                leader_term=lambda: store.leader_term,  # read at every Start: fencing
+            ),
             clock=self.clock,
             layout=layout,
             restart_grace=max(settings.restart_grace, 2 * settings.lease_ttl),
