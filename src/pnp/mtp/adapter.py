@@ -145,6 +145,9 @@ class PeaAdapter:
                 seed=seed,
                 credentials=security.channel_credentials() if security else None,
                 gate=self.gate,
+                # One fence for the session and the OPC UA server: a Start from a deposed
+                # leader is refused by the term this session learnt.
+                leader_term=self.module.leader_term,
             )
             self.module.client = self.client
         self._services: dict[str, asyncio.Lock] = {}
