@@ -19,7 +19,9 @@ import socket
 
 import grpc
 from google.protobuf import duration_pb2
+from sqlalchemy import update
 
+from pnp.orchestrator.store import Store, schema
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 from pnp.v1.cluster import LEADER_METADATA_KEY
 
@@ -146,3 +148,14 @@ class StaleLeader(registry_pb2_grpc.ModuleRegistryServicer):
 
     async def DeregisterModule(self, request, context):
         return registry_pb2.DeregisterModuleResponse()
+
+
+def lead_at_term(store: Store, term: int) -> None:
+    """Makes the orchestrator under test lead at ``term``, as ``term - 1`` takeovers
+    would have: the database's leadership row and the store's write fence agree on it
+    (a fence armed with a term the database does not hold refuses every write)."""
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(schema.leadership).where(schema.leadership.c.id == 1).values(term=term)
+        )
+    store.leader_term = term

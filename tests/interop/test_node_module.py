@@ -25,7 +25,7 @@ from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import attempt_pb2, order_pb2
 from pnp.v1.opcua import NAMESPACE_URI, ModuleNode, Refusal, SkillMethod
 from tests.conftest import REPO, start_factory
-from tests.replicas import Standby
+from tests.replicas import Standby, lead_at_term
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULE = HERE / "node_module"
@@ -356,7 +356,7 @@ async def test_the_node_module_refuses_a_start_from_a_deposed_leader(node, tmp_p
 
 async def test_the_node_module_finds_the_leader_through_a_standby(node, tmp_path):
     running = await start_factory(tmp_path, time_scale=FAST)
-    running.factory.store.leader_term = 4  # as the leader lease sets it
+    lead_at_term(running.factory.store, 4)
     try:
         async with Standby(running.address) as standby:
             module = NodeModule(

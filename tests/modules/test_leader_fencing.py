@@ -28,7 +28,7 @@ from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from pnp.v1 import registry_pb2
 from pnp.v1.opcua import NAMESPACE_URI, ExecutionOutcome, ModuleNode, Refusal, SkillMethod
 from tests.conftest import start_factory
-from tests.replicas import StaleLeader
+from tests.replicas import StaleLeader, lead_at_term
 
 pytestmark = pytest.mark.servers
 
@@ -216,7 +216,7 @@ async def test_a_deposed_leader_that_wakes_up_cannot_start_work(tmp_path):
 async def test_the_module_learns_the_leaders_term_over_its_session(tmp_path):
     factory = await start_factory(tmp_path, time_scale=SCALE)
     try:
-        factory.factory.store.leader_term = 3  # as the leader lease sets it
+        lead_at_term(factory.factory.store, 3)
         async with running(laser(tmp_path, factory.address)) as module:
             await asyncio.wait_for(module.client.registered.wait(), 20)
             assert module.leader_term.highest == 3
@@ -266,7 +266,7 @@ async def test_a_module_leaves_a_leader_that_was_deposed_for_the_new_one(tmp_pat
     async with StaleLeader(term=1) as old:
         factory = await start_factory(tmp_path, time_scale=SCALE)
         try:
-            factory.factory.store.leader_term = 2
+            lead_at_term(factory.factory.store, 2)
             module = laser(tmp_path, f"{old.address},{factory.address}")
             async with running(module), Skill.of(module) as skill:
                 await asyncio.wait_for(old.session_opened.wait(), 20)
