@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +43,7 @@ from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.group_commit import GroupCommit
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.order_book import CLOSED_CACHE, OPEN_STATES, OrderBook
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
@@ -51,6 +52,7 @@ from pnp.orchestrator.service.solver_processes import SolverProcesses
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 from pnp.orchestrator.store.history import HistoryStore
+from pnp.orchestrator.store.registrations import Registration, save_registrations
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +151,9 @@ class Factory:
         self._sweeper: asyncio.Task | None = None
         self.pauses = PauseDetector(self.clock)
         self._submit_lock = asyncio.Lock()
-        self._registration_lock = asyncio.Lock()
+        self.registrations = GroupCommit(
+            self.registry, self._persist_registrations, self._registered
+        )
         self._order_states = asyncio.Lock()
         self._sessions: dict[str, SessionHandle] = {}
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
@@ -209,6 +213,7 @@ class Factory:
         task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
+        await self.registrations.stop()
         await self.executor.stop()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
@@ -226,34 +231,41 @@ class Factory:
         problems = validate_module(description)
         if problems:
             raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
-        # One registration at a time: the epoch is chosen, persisted, and only then made
-        # current, so epochs never go backwards, not even across a restart. Shielded:
-        # a caller that gives up mid-commit must not leave the store and memory apart.
-        async with self._registration_lock:
-            return await asyncio.shield(self._register(description, boot_id))
+        # The epoch is chosen, persisted, and only then made current and answered, so
+        # epochs never go backwards, not even across a restart; registrations that
+        # arrive together are committed together (``group_commit``).
+        return await self.registrations.register(description, boot_id)
 
-    async def _register(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
-        entry = self.registry.admission(description, boot_id)
-        await asyncio.to_thread(
-            self.store.save_module,
-            module_id=entry.module_id,
-            epoch=entry.epoch,
-            boot_id=entry.boot_id,
-            descriptor_json=json.dumps(dataclasses.asdict(description)),
-            registered_at=entry.registered_at,
-            lease_ttl_seconds=self.settings.lease_ttl,
+    def _persist_registrations(self, admitted: Sequence[tuple[ModuleEntry, ModuleDescription]]):
+        """One transaction for a group of registrations (in a worker thread)."""
+        save_registrations(
+            self.store.engine,
+            [
+                Registration(
+                    module_id=entry.module_id,
+                    epoch=entry.epoch,
+                    boot_id=entry.boot_id,
+                    descriptor_json=json.dumps(dataclasses.asdict(description)),
+                    registered_at=entry.registered_at,
+                    lease_ttl_seconds=self.settings.lease_ttl,
+                )
+                for entry, description in admitted
+            ],
         )
-        entry = self.registry.record(entry)
-        self._known_modules[entry.module_id] = description
-        self.events.emit(
-            "module.registered",
-            entry.module_id,
-            f"{description.kind or description.model} on dock {description.dock}, "
-            f"epoch {entry.epoch}",
-        )
-        self._check_breaker_reset()
-        await self.plans.inputs_changed()
-        return entry
+
+    async def _registered(self, recorded: Sequence[tuple[ModuleEntry, ModuleDescription]]):
+        """A group of registrations is durable and current: told once, replanned once."""
+        for entry, description in recorded:
+            self._known_modules[entry.module_id] = description
+            self.events.emit(
+                "module.registered",
+                entry.module_id,
+                f"{description.kind or description.model} on dock {description.dock}, "
+                f"epoch {entry.epoch}",
+            )
+        if recorded:
+            self._check_breaker_reset()
+            await self.plans.inputs_changed()
 
     def open_session(self, module_id: str, epoch: int) -> SessionHandle:
         entry = self.registry.open_session(module_id, epoch)
