@@ -23,7 +23,7 @@ item 7).
    between the two points (the orchestrator held every order and attempt before).
 
     .venv/bin/python bench/history.py [--small 2000] [--large 10000] [--repeat 3]
-        [--orders 10000] [--warm 1000] [--modules 8] [--window 40]
+        [--orders 10000] [--warm 1000] [--modules 16] [--window 60]
 
 Prints a table, then one JSON line.
 """
@@ -200,7 +200,7 @@ async def run_orders(args: argparse.Namespace) -> dict:
     for laser in lasers:
         laser.skills["cutting.laser"].complete_on_start = {"units": 1}
     settings = FactorySettings(
-        solve_time_limit=0.5,
+        solve_time_limit=0.2,
         solve_in_processes=False,
         heartbeat_interval=60,
         lease_ttl=3600,
@@ -262,8 +262,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="takeovers measured per store")
     parser.add_argument("--orders", type=int, default=10_000, help="orders run for memory")
     parser.add_argument("--warm", type=int, default=1000, help="orders before the first point")
-    parser.add_argument("--modules", type=int, default=8, help="in-memory modules")
-    parser.add_argument("--window", type=int, default=40, help="orders open at a time")
+    parser.add_argument("--modules", type=int, default=16, help="in-memory modules")
+    parser.add_argument("--window", type=int, default=60, help="orders open at a time")
     parser.add_argument("--skip-memory", action="store_true", help="takeover only")
     parser.add_argument("--takeover-child", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()

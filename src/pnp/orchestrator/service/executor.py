@@ -457,6 +457,8 @@ class Executor:
             spec = self._orders.operations_of(assignment.order_id).get(assignment.operation_id)
             if spec is not None:
                 planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
+        if not planned:
+            return False  # nothing to start: no need to look over the whole floor
         ready = self._ready_modules()
         docks = {e.module_id: e.description.dock for e in self._floor.entries()}
         layout = self._layout
