@@ -27,7 +27,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     @maps_errors
     async def GetOrder(self, request, context):
         _require("order_id", request.order_id)
-        view = self.factory.order(request.order_id)
+        view = await self.factory.order_view(request.order_id)
         return orchestrator_pb2.GetOrderResponse(
             order=convert.order_to_proto(view),
             line_graph=convert.line_graph_to_proto(view.line_graph),
@@ -36,7 +36,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     @maps_errors
     async def ListOrders(self, request, context):
         return orchestrator_pb2.ListOrdersResponse(
-            orders=[convert.order_to_proto(v) for v in self.factory.orders()]
+            orders=[convert.order_to_proto(v) for v in await self.factory.order_views()]
         )
 
     @maps_errors
@@ -105,7 +105,10 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     @maps_errors
     async def ListAttempts(self, request, context):
         return orchestrator_pb2.ListAttemptsResponse(
-            attempts=[convert.attempt_to_proto(a) for a in self.factory.attempts(request.order_id)],
+            attempts=[
+                convert.attempt_to_proto(a)
+                for a in await self.factory.attempts_of(request.order_id)
+            ],
             factory_time=convert.timestamp(self.factory.clock.now()),
         )
 

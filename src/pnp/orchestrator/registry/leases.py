@@ -91,21 +91,33 @@ class Registry:
         self.layout = layout
         self._entries: dict[str, ModuleEntry] = {}
         self._epochs: dict[str, tuple[int, str]] = dict(known_epochs or {})
+        # The dock index: dock -> the module occupying it (alive or suspect), so that a
+        # registration checks its dock in one look-up, not a scan of the floor.
+        self._occupant: dict[str, str] = {}
+        self._indexed_dock: dict[str, str] = {}  # module id -> its dock in the index
+        self._sorted_ids: list[str] = []  # module ids in order; rebuilt when one joins
 
     # -- registration ---------------------------------------------------------------
 
-    def admission(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+    def admission(
+        self,
+        description: ModuleDescription,
+        boot_id: str,
+        claimed: Mapping[str, str] | None = None,
+    ) -> ModuleEntry:
         """The entry a registration would get (checks the dock, picks the epoch).
 
         Nothing changes until ``record`` is called with it: the caller persists the
         epoch in between, so an epoch is never visible before it is durable.
+        ``claimed``: docks promised to other admissions not recorded yet (dock -> module
+        id), when several are persisted together.
         """
         if not boot_id or len(boot_id) > 128:
             raise BadInput(
                 "boot_id is required",
                 [Violation("boot_id", "must be a non-empty id of at most 128 characters")],
             )
-        self._check_dock(description)
+        self._check_dock(description, claimed or {})
         last_epoch, last_boot = self._epochs.get(description.module_id, (0, ""))
         epoch = last_epoch if boot_id == last_boot else last_epoch + 1
         previous = self._entries.get(description.module_id)
@@ -136,7 +148,7 @@ class Registry:
                 f"module {entry.module_id}: epoch {entry.epoch} was overtaken by epoch "
                 f"{last_epoch}; register again"
             )
-        self._entries[entry.module_id] = entry
+        self._put(entry)
         self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
         return entry
 
@@ -144,26 +156,23 @@ class Registry:
         """Admission and record in one step (for callers that persist nothing)."""
         return self.record(self.admission(description, boot_id))
 
-    def _check_dock(self, description: ModuleDescription) -> None:
-        for other in self._entries.values():
-            if (
-                other.module_id != description.module_id
-                and other.description.dock == description.dock
-                and other.liveness.occupies_dock
-            ):
+    def _check_dock(self, description: ModuleDescription, claimed: Mapping[str, str]) -> None:
+        dock = description.dock
+        for other in (self._occupant.get(dock), claimed.get(dock)):
+            if other is not None and other != description.module_id:
                 raise Conflict(
-                    f"dock {description.dock} is taken by module {other.module_id}; "
+                    f"dock {dock} is taken by module {other}; "
                     "plug into a free dock or unplug that module first"
                 )
         if self.layout is None:
             return
         try:
-            dock = self.layout.dock(description.dock)
+            found = self.layout.dock(dock)
         except NotFound as unknown:
             raise BadInput(
                 unknown.message, [Violation("descriptor.dock", unknown.message)]
             ) from None
-        needs, limits = description.utilities, dock.limits
+        needs, limits = description.utilities, found.limits
         for name, unit in (
             ("power_kw", "kW"),
             ("air_nl_per_min", "Nl/min"),
@@ -173,7 +182,7 @@ class Registry:
             if need > limit:
                 raise Conflict(
                     f"module {description.module_id} needs {name} {need:g} {unit}, "
-                    f"dock {dock.id} supplies at most {limit:g} {unit}"
+                    f"dock {found.id} supplies at most {limit:g} {unit}"
                 )
 
     # -- sessions and leases --------------------------------------------------------
@@ -305,7 +314,10 @@ class Registry:
         return entry
 
     def entries(self) -> list[ModuleEntry]:
-        return sorted(self._entries.values(), key=lambda e: e.module_id)
+        """Every module known since our start, by module id."""
+        if len(self._sorted_ids) != len(self._entries):  # modules only ever join
+            self._sorted_ids = sorted(self._entries)
+        return [self._entries[module_id] for module_id in self._sorted_ids]
 
     def plannable(self) -> list[ModuleDescription]:
         """Modules that may get new work: alive or merely suspect, and not draining."""
@@ -320,6 +332,17 @@ class Registry:
         return self.clock.monotonic() + self.lease_ttl
 
     def _put(self, entry: ModuleEntry, **changes: Unpack[_EntryChanges]) -> ModuleEntry:
-        updated = replace(entry, **changes)
+        updated = replace(entry, **changes) if changes else entry
         self._entries[entry.module_id] = updated
+        self._index_dock(updated)
         return updated
+
+    def _index_dock(self, entry: ModuleEntry) -> None:
+        """Keeps the dock index true for ``entry``, which was just stored."""
+        module_id, dock = entry.module_id, entry.description.dock
+        before = self._indexed_dock.pop(module_id, None)
+        if before is not None and self._occupant.get(before) == module_id:
+            del self._occupant[before]  # left it, or moved to another (a new registration)
+        if entry.liveness.occupies_dock:
+            self._occupant[dock] = module_id
+            self._indexed_dock[module_id] = dock

@@ -247,7 +247,7 @@ class Executor:
         return SettlementFacts(
             module=ModuleStanding.NOT_REGISTERED if entry is None else _STANDING[entry.liveness],
             module_epoch=None if entry is None else entry.epoch,
-            order_open=self._orders.order_record(attempt.order_id).state.is_open,
+            order_open=self._orders.is_open(attempt.order_id),
             breaker_tripped=self._breaker.tripped,
             in_grace_period=self._in_grace_period(),
             connected=link is not None,
@@ -319,6 +319,7 @@ class Executor:
             await self._tidy(link, attempt.capability, decision.tidy)
             if decision.in_doubt:
                 self._in_doubt[attempt.execution_id] = self._clock.monotonic() + self._return_grace
+                self.ledger.pin(attempt.execution_id)  # kept at hand should its order close
             return True
         return False  # Wait
 
@@ -332,7 +333,7 @@ class Executor:
         for execution_id, until in list(self._in_doubt.items()):
             attempt = self.ledger.get(execution_id)
             if now > until or attempt is None or attempt.state is not AttemptState.FAILED:
-                del self._in_doubt[execution_id]
+                self._no_more_doubt(execution_id)
                 continue
             link = self._link(attempt.module_id)
             if link is None:
@@ -342,16 +343,20 @@ class Executor:
             except LinkDown:
                 continue
             except CommandRefused:  # cannot be asked: the re-run stands
-                del self._in_doubt[execution_id]
+                self._no_more_doubt(execution_id)
                 continue
             decision = on_return(attempt, report, link.skills.get(attempt.capability))
             if isinstance(decision, Forget):
-                del self._in_doubt[execution_id]
+                self._no_more_doubt(execution_id)
             elif isinstance(decision, Reclaim):
-                del self._in_doubt[execution_id]
                 await self._reclaim(attempt, decision, link)
+                self._no_more_doubt(execution_id)
                 changed = True
         return changed
+
+    def _no_more_doubt(self, execution_id: str) -> None:
+        del self._in_doubt[execution_id]
+        self.ledger.unpin(execution_id)
 
     async def _reclaim(self, attempt: Attempt, decision: Reclaim, link: Link) -> None:
         """The first attempt counts after all; any re-run of its operation is superseded."""
@@ -370,7 +375,7 @@ class Executor:
             "finished it; it counts",
         )
         await self._tidy(link, attempt.capability, decision.tidy)
-        for other in self.ledger.of_operation(attempt.operation_id):
+        for other in await self.ledger.of_operation(attempt.operation_id, attempt.order_id):
             if other.execution_id == attempt.execution_id or other.state not in (
                 AttemptState.STARTING,
                 AttemptState.RUNNING,
@@ -450,9 +455,13 @@ class Executor:
         progress = self.ledger.progress()
         planned = []
         for assignment in plan.assignments:
+            if not self._orders.is_open(assignment.order_id):
+                continue  # closed since the plan was made: nothing more to start
             spec = self._orders.operations_of(assignment.order_id).get(assignment.operation_id)
             if spec is not None:
                 planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
+        if not planned:
+            return False  # nothing to start: no need to look over the whole floor
         ready = self._ready_modules()
         docks = {e.module_id: e.description.dock for e in self._floor.entries()}
         layout = self._layout

@@ -12,7 +12,8 @@ import dataclasses
 import functools
 import json
 import logging
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,13 +43,17 @@ from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.group_commit import GroupCommit
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.maintenance import MaintenanceBook
+from pnp.orchestrator.service.order_book import CLOSED_CACHE, OPEN_STATES, OrderBook
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.service.solver_processes import SolverProcesses
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
+from pnp.orchestrator.store.history import HistoryStore
+from pnp.orchestrator.store.registrations import Registration, save_registrations
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +123,10 @@ class Factory:
             layout=layout,
             known_epochs=known,
         )
-        self._orders: dict[str, OrderRecord] = {}
-        self._operations: dict[str, dict[str, OperationSpec]] = {}  # order -> op id -> spec
-        for stored in store.orders():
-            try:
-                self._orders[stored.order_id] = _record(stored)
-            except BadInput as unreadable:
-                # Rules tightened since it was accepted: keep it in the store, untouched,
-                # and say so, rather than refuse to start the factory.
-                log.error(
-                    "order %s no longer validates; set aside: %s", stored.order_id, unreadable
-                )
+        # Only open orders and the attempts that can still change are loaded: a takeover
+        # costs the open work, not the factory's history, which stays in the store.
+        self.history = HistoryStore(store.engine)
+        self.book = OrderBook(store, self.history)
         now = self.clock.now()
         # The newest stored plan is where a restarted orchestrator resumes: dispatch goes
         # on at once, and plan versions keep counting up.
@@ -138,7 +136,10 @@ class Factory:
             if stored_plan is not None
             else Plan(0, PlanStatus.EMPTY, now, now)
         )
-        self._line_graphs: dict[str, LineGraph] = dict(initial.line_graphs)
+        self._line_graphs: dict[str, LineGraph] = {}  # open orders'
+        # Closed orders' lines as they last stood, for the recently closed ones.
+        self._closed_line_graphs: OrderedDict[str, LineGraph] = OrderedDict()
+        self._keep_line_graphs(initial.line_graphs)
         self._saved_plan_version = initial.version
         self._background: set[asyncio.Task] = set()
         self._solver = SolverProcesses() if settings.solve_in_processes else None
@@ -151,13 +152,20 @@ class Factory:
         self._sweeper: asyncio.Task | None = None
         self.pauses = PauseDetector(self.clock)
         self._submit_lock = asyncio.Lock()
-        self._registration_lock = asyncio.Lock()
+        self.registrations = GroupCommit(
+            self.registry, self._persist_registrations, self._registered
+        )
         self._order_states = asyncio.Lock()
         self._sessions: dict[str, SessionHandle] = {}
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
         self.events = EventLog(store.events, self.clock)
-        self.ledger = AttemptLedger(store.attempts)
         self.maintenance = MaintenanceBook(store.twin)  # planned windows (digital twin)
+        self.ledger = AttemptLedger(
+            store.attempts,
+            self.history,
+            order_is_open=self.book.is_open,
+            resumed=self.history.attempts_to_resume(OPEN_STATES),
+        )
         self.executor = Executor(
             ledger=self.ledger,
             floor=self.registry,
@@ -212,6 +220,7 @@ class Factory:
         task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
+        await self.registrations.stop()
         await self.executor.stop()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
@@ -229,34 +238,41 @@ class Factory:
         problems = validate_module(description)
         if problems:
             raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
-        # One registration at a time: the epoch is chosen, persisted, and only then made
-        # current, so epochs never go backwards, not even across a restart. Shielded:
-        # a caller that gives up mid-commit must not leave the store and memory apart.
-        async with self._registration_lock:
-            return await asyncio.shield(self._register(description, boot_id))
+        # The epoch is chosen, persisted, and only then made current and answered, so
+        # epochs never go backwards, not even across a restart; registrations that
+        # arrive together are committed together (``group_commit``).
+        return await self.registrations.register(description, boot_id)
 
-    async def _register(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
-        entry = self.registry.admission(description, boot_id)
-        await asyncio.to_thread(
-            self.store.save_module,
-            module_id=entry.module_id,
-            epoch=entry.epoch,
-            boot_id=entry.boot_id,
-            descriptor_json=json.dumps(dataclasses.asdict(description)),
-            registered_at=entry.registered_at,
-            lease_ttl_seconds=self.settings.lease_ttl,
+    def _persist_registrations(self, admitted: Sequence[tuple[ModuleEntry, ModuleDescription]]):
+        """One transaction for a group of registrations (in a worker thread)."""
+        save_registrations(
+            self.store.engine,
+            [
+                Registration(
+                    module_id=entry.module_id,
+                    epoch=entry.epoch,
+                    boot_id=entry.boot_id,
+                    descriptor_json=json.dumps(dataclasses.asdict(description)),
+                    registered_at=entry.registered_at,
+                    lease_ttl_seconds=self.settings.lease_ttl,
+                )
+                for entry, description in admitted
+            ],
         )
-        entry = self.registry.record(entry)
-        self._known_modules[entry.module_id] = description
-        self.events.emit(
-            "module.registered",
-            entry.module_id,
-            f"{description.kind or description.model} on dock {description.dock}, "
-            f"epoch {entry.epoch}",
-        )
-        self._check_breaker_reset()
-        await self.plans.inputs_changed()
-        return entry
+
+    async def _registered(self, recorded: Sequence[tuple[ModuleEntry, ModuleDescription]]):
+        """A group of registrations is durable and current: told once, replanned once."""
+        for entry, description in recorded:
+            self._known_modules[entry.module_id] = description
+            self.events.emit(
+                "module.registered",
+                entry.module_id,
+                f"{description.kind or description.model} on dock {description.dock}, "
+                f"epoch {entry.epoch}",
+            )
+        if recorded:
+            self._check_breaker_reset()
+            await self.plans.inputs_changed()
 
     def open_session(self, module_id: str, epoch: int) -> SessionHandle:
         entry = self.registry.open_session(module_id, epoch)
@@ -428,86 +444,164 @@ class Factory:
                 f"request id {request_id!r} was used for order {stored.order_id} with a "
                 "different recipe; use a new request id for a new order"
             )
-        if stored.order_id not in self._orders:
-            self._orders[stored.order_id] = OrderRecord(
-                order_id=stored.order_id,
-                request_id=request_id,
-                source=source,
-                recipe_yaml=recipe_yaml,
-                recipe=recipe,
-                state=OrderState(stored.state),
-                submitted_at=stored.submitted_at,
+        # Every open order is in the book: an open one missing there was made just now
+        # (a retry finds the one it made before, open or long closed).
+        if OrderState(stored.state).is_open and not self.book.is_open(stored.order_id):
+            self.book.add(
+                OrderRecord(
+                    order_id=stored.order_id,
+                    request_id=request_id,
+                    source=source,
+                    recipe_yaml=recipe_yaml,
+                    recipe=recipe,
+                    state=OrderState(stored.state),
+                    submitted_at=stored.submitted_at,
+                )
             )
             self.events.emit("order.submitted", stored.order_id, recipe.metadata.name)
             await self.plans.inputs_changed()
-        return self.order(stored.order_id)
+        return await self.order_view(stored.order_id)
+
+    # Reading orders: open ones from memory; closed ones from the store, in a worker
+    # thread on the API's paths (``order_view``, ``order_views``, ``attempts_of``), or on
+    # the caller's thread in the synchronous forms kept for in-process callers.
 
     def order(self, order_id: str) -> OrderView:
-        record = self.order_record(order_id)
+        """Any order (a closed one not read lately is read from the store now)."""
+        record = self.book.record(order_id)
+        done, last_end = self.ledger.done_operations(order_id)
+        return self._view(record, done, last_end)
+
+    async def order_view(self, order_id: str) -> OrderView:
+        """As ``order``, with any store read off the event loop."""
+        record = self.book.cached(order_id)
+        if record is not None and record.state.is_open:
+            return self.order(order_id)
+        if record is None:
+            record = await asyncio.to_thread(self.book.load_closed, order_id)
+            self.book.remember([record])
+        counts = await asyncio.to_thread(self.history.done_operations, [order_id])
+        return self._view(record, *counts.get(order_id, (0, None)))
+
+    def orders(self) -> list[OrderView]:
+        """Every order, oldest first (the history read on the caller's thread)."""
+        return self._views(*self._read_history(self.book.open_ids(), self.book.closed_cached()))
+
+    async def order_views(self) -> list[OrderView]:
+        """As ``orders``, with the store reads and parsing off the event loop."""
+        history = await asyncio.to_thread(
+            self._read_history, self.book.open_ids(), self.book.closed_cached()
+        )
+        return self._views(*history)
+
+    def _read_history(
+        self, open_ids: frozenset[str], cached: dict[str, OrderRecord]
+    ) -> tuple[list[StoredOrder], dict[str, OrderRecord], dict[str, tuple[int, datetime | None]]]:
+        """Every stored order, the closed ones parsed, and their done counts. Touches no
+        state of the factory (safe in a worker thread)."""
+        stored = self.store.orders()
+        closed = [s for s in stored if s.order_id not in open_ids and s.order_id not in cached]
+        parsed = {r.order_id: r for r in self.book.load_many(closed)}
+        return stored, {**cached, **parsed}, self.history.done_operations()
+
+    def _views(
+        self,
+        stored: list[StoredOrder],
+        closed: dict[str, OrderRecord],
+        done: dict[str, tuple[int, datetime | None]],
+    ) -> list[OrderView]:
+        views = []
+        for order in stored:
+            if self.book.is_open(order.order_id):
+                views.append(self.order(order.order_id))
+                continue
+            record = closed.get(order.order_id) or self.book.cached(order.order_id)
+            if record is None:  # unreadable (set aside), or closed while we read
+                continue
+            views.append(self._view(record, *done.get(order.order_id, (0, None))))
+        return views
+
+    def _view(self, record: OrderRecord, done: int, last_end: datetime | None) -> OrderView:
         unmatched = (
             tuple(unmatched_steps(record.recipe.spec.steps, self.registry.plannable()))
             if record.state.is_open
             else ()
         )
-        total = len(self.operations_of(order_id))
-        done, last_end = self.ledger.done_operations(order_id)
         return OrderView(
             record=record,
             state=open_order_state(record.state, bool(unmatched)),
             unmatched=unmatched,
-            line_graph=self._line_graphs.get(order_id, LineGraph(order_id)),
-            operations_total=total,
+            line_graph=self._line_graph(record.order_id),
+            operations_total=len(self.book.operations_of(record.order_id))
+            if record.state.is_open
+            else len(expand_order(record.order_id, record.recipe)),
             operations_done=done,
             completed_at=last_end if record.state is OrderState.COMPLETED else None,
         )
 
     async def export_order(self, order_id: str) -> OrderPackage:
         """The order's data package, from what the store recorded."""
-        record = self.order_record(order_id)  # NotFound names the order
+        view = await self.order_view(order_id)  # NotFound names the order
         recorded = await asyncio.to_thread(read_recorded, self.store, order_id)
         return build_package(
-            record,
-            recorded,
-            self._line_graphs.get(order_id, LineGraph(order_id)),
-            self.order(order_id).completed_at,
-            self.clock.now(),
+            view.record, recorded, view.line_graph, view.completed_at, self.clock.now()
         )
 
     def attempts(self, order_id: str = "") -> list[Attempt]:
-        if order_id:
-            self.order(order_id)  # NotFound for an unknown order
+        """An order's attempts (every attempt, for ""), oldest first; history is read
+        from the store on the caller's thread."""
+        if order_id and not self.book.is_open(order_id):
+            self._require_order(order_id)
         return self.ledger.of_order(order_id)
 
-    def orders(self) -> list[OrderView]:
-        return [self.order(order_id) for order_id in self._orders]
+    async def attempts_of(self, order_id: str = "") -> list[Attempt]:
+        """As ``attempts``, with the store read off the event loop."""
+        if order_id and self.book.is_open(order_id):
+            return self.ledger.of_order(order_id)
+        if order_id:
+            await asyncio.to_thread(self._require_order, order_id)
+        stored = await asyncio.to_thread(self.ledger.stored, order_id)
+        return self.ledger.merged(stored, order_id)
+
+    async def attempt_outcomes(self) -> dict[str, int]:
+        """How many attempts stand in each state (from the store)."""
+        return await asyncio.to_thread(self.history.attempt_outcomes)
+
+    def _require_order(self, order_id: str) -> None:
+        if self.book.cached(order_id) is None and self.store.order(order_id) is None:
+            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
 
     def open_orders(self) -> list[OrderRecord]:
-        return [o for o in self._orders.values() if o.state.is_open]
+        return self.book.open_records()
+
+    def is_open(self, order_id: str) -> bool:
+        return self.book.is_open(order_id)
 
     def order_record(self, order_id: str) -> OrderRecord:
-        record = self._orders.get(order_id)
-        if record is None:
-            raise NotFound(f"no order {order_id!r}; `pnp orders` lists them")
-        return record
+        return self.book.record(order_id)
 
     def operations_of(self, order_id: str) -> dict[str, OperationSpec]:
         """The order's operations (each step x lot) by id; NotFound for an unknown order."""
-        if order_id not in self._operations:
-            record = self.order_record(order_id)
-            self._operations[order_id] = {
-                op.operation_id: op for op in expand_order(order_id, record.recipe)
-            }
-        return self._operations[order_id]
+        return self.book.operations_of(order_id)
 
     async def set_order_state(self, order_id: str, state: OrderState) -> None:
         """Moves an open order on (the executor calls this); a closed one stays closed,
         so a cancellation racing with progress wins."""
         async with self._order_states:  # one transition at a time: no lost update
-            if not self._orders[order_id].state.is_open:
+            if not self.book.is_open(order_id):
                 return
             await asyncio.to_thread(self.store.set_order_state, order_id, state.value)
-            self._orders[order_id] = dataclasses.replace(self._orders[order_id], state=state)
+            self._moved(order_id, state)
         self.events.emit(f"order.{state.name.lower()}", order_id, state.value)
+
+    def _moved(self, order_id: str, state: OrderState) -> None:
+        """The stored state changed: memory follows; a closed order becomes history."""
+        self.book.set_state(order_id, state)
+        if not state.is_open:
+            self.ledger.order_closed(order_id)
+            graph = self._line_graphs.pop(order_id, None)
+            if graph is not None:
+                self._remember_closed_line(order_id, graph)
 
     async def cancel_order(self, order_id: str) -> OrderView:
         view = await self._cancel(order_id)
@@ -515,22 +609,20 @@ class Factory:
         return view
 
     async def _cancel(self, order_id: str) -> OrderView:
-        record = self.order(order_id).record
+        record = (await self.order_view(order_id)).record
         if record.state is OrderState.ABORTED:
-            return self.order(order_id)
+            return await self.order_view(order_id)
         if not record.state.is_open:
             raise Conflict(f"order {order_id} is {record.state.value} and cannot be cancelled")
         await asyncio.shield(self._abort_order(record))
-        return self.order(order_id)
+        return await self.order_view(order_id)
 
     async def _abort_order(self, record: OrderRecord) -> None:
         async with self._order_states:
             await asyncio.to_thread(
                 self.store.set_order_state, record.order_id, OrderState.ABORTED.value
             )
-            self._orders[record.order_id] = dataclasses.replace(
-                self._orders[record.order_id], state=OrderState.ABORTED
-            )
+            self._moved(record.order_id, OrderState.ABORTED)
         await self.plans.inputs_changed()
 
     # -- plan -------------------------------------------------------------------------
@@ -609,7 +701,7 @@ class Factory:
         registered = {e.module_id for e in self.registry.entries()}
         absent = {i: d for i, d in self._known_modules.items() if i not in registered}
         return PlanningInput(
-            orders=tuple(o for o in self._orders.values() if o.state.is_open),
+            orders=tuple(self.book.open_records()),
             modules=tuple(self.registry.plannable()),
             layout=self.layout,
             origin=self.clock.now(),
@@ -638,9 +730,27 @@ class Factory:
             maintenance=self.maintenance.windows(),
         )
 
+    def _keep_line_graphs(self, line_graphs: Mapping[str, LineGraph]) -> None:
+        for order_id, graph in line_graphs.items():
+            if self.book.is_open(order_id):
+                self._line_graphs[order_id] = graph
+            else:  # closed since the plan was made
+                self._remember_closed_line(order_id, graph)
+
+    def _remember_closed_line(self, order_id: str, graph: LineGraph) -> None:
+        self._closed_line_graphs[order_id] = graph
+        self._closed_line_graphs.move_to_end(order_id)
+        while len(self._closed_line_graphs) > CLOSED_CACHE:
+            self._closed_line_graphs.popitem(last=False)
+
+    def _line_graph(self, order_id: str) -> LineGraph:
+        graph = self._line_graphs.get(order_id) or self._closed_line_graphs.get(order_id)
+        return graph if graph is not None else LineGraph(order_id)
+
     def _plan_made(self, plan: Plan) -> None:
-        # A completed order leaves the plan; its line, as it last stood, stays shown.
-        self._line_graphs.update(plan.line_graphs)
+        # A completed order leaves the plan; its line, as it last stood, stays shown
+        # (for the most recently closed orders: older lines are not kept).
+        self._keep_line_graphs(plan.line_graphs)
         if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
             self._saved_plan_version = plan.version
 
@@ -657,15 +767,3 @@ class Factory:
             f"{plan.makespan_seconds:.0f} s, solved in {plan.solve_seconds:.2f} s",
         )
         self.executor.poke()
-
-
-def _record(stored: StoredOrder) -> OrderRecord:
-    return OrderRecord(
-        order_id=stored.order_id,
-        request_id=stored.request_id,
-        source=stored.source,
-        recipe_yaml=stored.recipe_yaml,
-        recipe=load_recipe(stored.recipe_yaml, stored.source),
-        state=OrderState(stored.state),
-        submitted_at=stored.submitted_at,
-    )

@@ -47,7 +47,9 @@ class PlanSource(Protocol):
 class OrderBook(Protocol):
     def open_orders(self) -> list[OrderRecord]: ...
 
-    def order_record(self, order_id: str) -> OrderRecord: ...
+    def is_open(self, order_id: str) -> bool:
+        """Whether the order is still open (not completed, closed or aborted)."""
+        ...
 
     def operations_of(self, order_id: str) -> dict[str, OperationSpec]:
         """The order's operations by id (each step x lot)."""

@@ -47,9 +47,10 @@ async def snapshot(factory: Factory) -> FactoryStatus:
         modules=[convert.module_to_proto(v) for v in factory.modules()], factory_time=now
     )
     attempts = orchestrator_pb2.ListAttemptsResponse(
-        attempts=[convert.attempt_to_proto(a) for a in factory.attempts()], factory_time=now
+        attempts=[convert.attempt_to_proto(a) for a in await factory.attempts_of()],
+        factory_time=now,
     )
-    orders = [convert.order_to_proto(v) for v in factory.orders()]
+    orders = [convert.order_to_proto(v) for v in await factory.order_views()]
     plan = await current_plan(factory)
     health = {
         h.module_id: h.score for h, _ in await TwinService(factory).health() if h.score is not None
@@ -98,7 +99,7 @@ async def status_document(factory: Factory) -> dict:
 async def gantt_document(factory: Factory) -> dict:
     """The plan and what ran: one lane per module still on the floor."""
     plan = plain(await current_plan(factory))
-    attempts = [plain(convert.attempt_to_proto(a)) for a in factory.attempts()]
+    attempts = [plain(convert.attempt_to_proto(a)) for a in await factory.attempts_of()]
     lanes = sorted(v.entry.module_id for v in factory.modules() if v.entry.liveness.value != "gone")
     for module_id in {a["module_id"] for a in attempts} | {
         a["module_id"] for a in plan.get("assignments", [])
@@ -115,12 +116,14 @@ async def gantt_document(factory: Factory) -> dict:
 
 
 async def order_document(factory: Factory, order_id: str) -> dict:
-    view = factory.order(order_id)  # NotFound names the order
+    view = await factory.order_view(order_id)  # NotFound names the order
     return {
         "factory_time": stamp(factory.clock.now()),
         "order": plain(convert.order_to_proto(view)),
         "line_graph": plain(convert.line_graph_to_proto(view.line_graph)),
-        "attempts": [plain(convert.attempt_to_proto(a)) for a in factory.attempts(order_id)],
+        "attempts": [
+            plain(convert.attempt_to_proto(a)) for a in await factory.attempts_of(order_id)
+        ],
         "planned": [
             plain(a) for a in (await current_plan(factory)).assignments if a.order_id == order_id
         ],
@@ -129,7 +132,7 @@ async def order_document(factory: Factory, order_id: str) -> dict:
 
 async def module_document(factory: Factory, module_id: str) -> dict:
     view = factory.module(module_id)  # NotFound names the module
-    attempts = [a for a in factory.attempts() if a.module_id == module_id]
+    attempts = [a for a in await factory.attempts_of() if a.module_id == module_id]
     status = next(m for m in (await snapshot(factory)).modules if m.module_id == module_id)
     return {
         "factory_time": stamp(factory.clock.now()),

@@ -40,6 +40,7 @@ class FactoryCollector(Collector):
         self.cursors = cursors
         self.status: FactoryStatus | None = None  # set by ``ConsoleMetrics.scrape``
         self.solve_seconds = 0.0
+        self.outcomes: dict[str, int] = {}  # attempts per state, read with the snapshot
 
     def collect(self):
         status = self.status
@@ -68,9 +69,8 @@ class FactoryCollector(Collector):
         attempts = GaugeMetricFamily(
             "pnp_attempts", "Operation attempts by outcome.", labels=["outcome"]
         )
-        outcomes = [a.state.value for a in self.factory.attempts()]
         for outcome in ATTEMPT_OUTCOMES:
-            attempts.add_metric([outcome], outcomes.count(outcome))
+            attempts.add_metric([outcome], self.outcomes.get(outcome, 0))
         yield attempts
         yield GaugeMetricFamily(
             "pnp_plan_version", "Version of the current plan.", value=status.plan_version
@@ -106,6 +106,8 @@ class ConsoleMetrics:
     async def scrape(self) -> bytes:
         status = await snapshot(self.factory)
         plan = await current_plan(self.factory)
+        outcomes = await self.factory.attempt_outcomes()  # counted in the store
         # No await between taking the snapshot and rendering it: one scrape, one moment.
         self.collector.status, self.collector.solve_seconds = status, plan.solve_seconds
+        self.collector.outcomes = outcomes
         return generate_latest(self.registry)
