@@ -198,13 +198,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/executor.py Executor._reclaim (via execution/settlement.py on_return) "
-    "reclaims the returned module's attempt even when the re-run elsewhere already "
-    "COMPLETED and the next step started from it: the re-run becomes SUPERSEDED and the "
-    "reclaimed attempt ends at the reclaim, after its successor started",
-)
 async def test_a_partition_outlasting_the_rerun_keeps_the_rerun_its_successor_used(tmp_path):
     """The partitioned cell finishes its weld unseen; the weld re-runs on the other cell
     and the inspection starts from that re-run. When the cell comes back, the re-run

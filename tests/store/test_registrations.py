@@ -55,7 +55,7 @@ def test_registrations_written_together_leave_the_rows_written_one_by_one(tmp_pa
                     registered_at=r.registered_at,
                     lease_ttl_seconds=r.lease_ttl_seconds,
                 )
-            save_registrations(together.engine, batch)
+            save_registrations(together.fence.begin, batch)
             assert tables(together) == tables(one_by_one)
         leases = {(lease.module_id, lease.epoch): lease for lease in together.leases()}
         assert leases["b", 1].end_reason == "superseded by epoch 2"
@@ -68,7 +68,7 @@ def test_registrations_written_together_leave_the_rows_written_one_by_one(tmp_pa
 def test_nothing_is_written_for_no_registrations(tmp_path):
     store = Store.open_sqlite(tmp_path / "pnp.db")
     try:
-        save_registrations(store.engine, [])
+        save_registrations(store.fence.begin, [])
         assert tables(store) == {"modules": [], "leases": []}
     finally:
         store.close()

@@ -57,6 +57,7 @@ from pnp.orchestrator.execution.settlement import (
     Decision,
     Fail,
     Forget,
+    KeepRerun,
     MarkRunning,
     ModuleStanding,
     Reclaim,
@@ -345,8 +346,18 @@ class Executor:
             except CommandRefused:  # cannot be asked: the re-run stands
                 self._no_more_doubt(execution_id)
                 continue
-            decision = on_return(attempt, report, link.skills.get(attempt.capability))
+            siblings = await self.ledger.of_operation(attempt.operation_id, attempt.order_id)
+            rerun_completed = any(
+                other.execution_id != execution_id and other.state is AttemptState.COMPLETE
+                for other in siblings
+            )
+            decision = on_return(
+                attempt, report, link.skills.get(attempt.capability), rerun_completed
+            )
             if isinstance(decision, Forget):
+                self._no_more_doubt(execution_id)
+            elif isinstance(decision, KeepRerun):
+                await self._keep_rerun(attempt, decision, link)
                 self._no_more_doubt(execution_id)
             elif isinstance(decision, Reclaim):
                 await self._reclaim(attempt, decision, link)
@@ -357,6 +368,22 @@ class Executor:
     def _no_more_doubt(self, execution_id: str) -> None:
         del self._in_doubt[execution_id]
         self.ledger.unpin(execution_id)
+
+    async def _keep_rerun(self, attempt: Attempt, decision: KeepRerun, link: Link) -> None:
+        """The module finished too, after a re-run elsewhere had completed: the re-run
+        counts (later steps may already use its part); this attempt is superseded."""
+        await self.ledger.update(
+            dataclasses.replace(
+                attempt, state=AttemptState.SUPERSEDED, error=f"superseded: {decision.why}"
+            )
+        )
+        self._events.emit(
+            "operation.superseded",
+            attempt.operation_id,
+            f"{attempt.execution_id} on {attempt.module_id}: the module came back and "
+            f"finished it too, but {decision.why}",
+        )
+        await self._tidy(link, attempt.capability, decision.tidy)
 
     async def _reclaim(self, attempt: Attempt, decision: Reclaim, link: Link) -> None:
         """The first attempt counts after all; any re-run of its operation is superseded."""

@@ -246,7 +246,7 @@ class Factory:
     def _persist_registrations(self, admitted: Sequence[tuple[ModuleEntry, ModuleDescription]]):
         """One transaction for a group of registrations (in a worker thread)."""
         save_registrations(
-            self.store.engine,
+            self.store.fence.begin,
             [
                 Registration(
                     module_id=entry.module_id,

@@ -11,12 +11,13 @@ durable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from pnp.orchestrator.store import schema
 
@@ -31,14 +32,18 @@ class Registration:
     lease_ttl_seconds: float
 
 
-def save_registrations(engine: Engine, registrations: Sequence[Registration]) -> None:
-    """Records every registration in one transaction: all or none. Statements go as
-    executemany batches (one per kind of row), not one per module."""
+def save_registrations(
+    writes: Callable[[], AbstractContextManager[Connection]],
+    registrations: Sequence[Registration],
+) -> None:
+    """Records every registration in one transaction (from ``writes``: the store's
+    fenced write transactions): all or none. Statements go as executemany batches (one
+    per kind of row), not one per module."""
     if not registrations:
         return
     latest = {r.module_id: r for r in registrations}  # one per module (the last wins)
     modules, leases = schema.modules, schema.leases
-    with engine.begin() as connection:
+    with writes() as connection:
         ids = list(latest)
         known: set[str] = set()
         granted: set[tuple[str, int]] = set()
