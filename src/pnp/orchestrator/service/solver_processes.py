@@ -34,14 +34,18 @@ SOLVER_NICENESS = 5  # ordinary solves: CPU weight a third of the orchestrator's
 
 
 def _serve(connection: Connection) -> None:
-    """The worker process: solve what comes, answer with the plan or the error."""
+    """The worker process: solve what comes, answer with the plan or the error. When
+    the orchestrator is gone (killed, even while this worker was starting), the pipe
+    breaks: the worker ends quietly, since nobody is left to answer."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, EOFError):
+        _solve_what_comes(connection)
+
+
+def _solve_what_comes(connection: Connection) -> None:
     connection.send(("ready", None))
     niced = False
     while True:
-        try:
-            inputs, background = connection.recv()
-        except EOFError:
-            return
+        inputs, background = connection.recv()
         if background and not niced:
             # Ordinary solves keep every core busy for their whole time limit; the
             # orchestrator's event loop, which must answer heartbeats and notice dropped
@@ -53,6 +57,8 @@ def _serve(connection: Connection) -> None:
                 os.nice(SOLVER_NICENESS)
         try:
             connection.send(("plan", plan_factory(inputs)))
+        except (BrokenPipeError, ConnectionResetError):
+            raise  # the orchestrator is gone
         except Exception as error:  # the orchestrator logs it and keeps its old plan
             connection.send(("error", error))
 
