@@ -2,8 +2,9 @@
 
 Two `pnp serve` replicas on a throwaway PostgreSQL (tests/postgres.py; Debian's
 postgresql must be installed), the default leader lease unless told (TTL 5 s, renewed
-every second), one simulated laser cutter, and clients behind tests/ha/leader_proxy.py
-(the connection goes to whichever replica leads, as the chaos test's). Each trial:
+every second), one simulated laser cutter, and clients given both replicas' addresses
+(`--orchestrator A,B`: they find the leader themselves, following a standby's redirect;
+each replica keeps its port across restarts). Each trial:
 
 1. wait until a standby is ready and the laser is idle;
 2. SIGKILL the leader (t = 0) and at once submit a one-step order, retried with the
@@ -39,8 +40,8 @@ from pnp.orchestrator.store import Store  # noqa: E402
 from pnp.orchestrator.store.engines import database_target, open_engine  # noqa: E402
 from pnp.orchestrator.store.leadership import Leadership  # noqa: E402
 from tests.cli.pnp_process import Running  # noqa: E402
-from tests.ha.leader_proxy import LeaderProxy  # noqa: E402
 from tests.postgres import cluster_for_bench  # noqa: E402
+from tests.replicas import free_port  # noqa: E402
 
 TIME_SCALE = "2000"
 RECIPE = """\
@@ -65,13 +66,18 @@ class Bench:
         self.url, self.folder, self.ttl, self.renew = url, folder, ttl, renew
         self.engine = open_engine(database_target(url))
         self.leadership = Leadership(self.engine)
-        self.replicas: list[Running] = []
+        self.replicas: dict[int, Running] = {}  # by port
+        self.ports = (free_port(), free_port())
 
-    def start_replica(self) -> None:
+    @property
+    def addresses(self) -> str:
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports)
+
+    def start_replica(self, port: int) -> None:
         lease = ("--leader-lease-ttl", str(self.ttl), "--leader-renew-every", str(self.renew))
         options = ("--time-scale", TIME_SCALE, "--solve-time-limit", "1", *lease)
-        self.replicas.append(
-            Running("serve", "--db", self.url, "--listen", "127.0.0.1:0", *options)
+        self.replicas[port] = Running(
+            "serve", "--db", self.url, "--listen", f"127.0.0.1:{port}", *options
         )
 
     async def until(self, condition, what: str, timeout: float = 120):
@@ -107,29 +113,32 @@ async def run(trials: int, ttl: float, renew: float) -> dict:
         url = cluster.new_database()
         Store.open(url).close()  # the schema, so the watchers below can read it
         bench = Bench(url, folder, ttl, renew)
-        proxy = LeaderProxy(bench.url)
         journal = folder / "journal.jsonl"
         laser = None
         takeovers: list[float] = []
         dispatches: list[float] = []
         try:
-            bench.start_replica()
+            first, second = bench.ports
+            bench.start_replica(first)
             lease = await bench.leader()
-            bench.start_replica()
-            await proxy.start()
+            bench.start_replica(second)
             laser = Running(
-                "--orchestrator", proxy.address, "module", "run", "laser-cutter",
+                "--orchestrator", bench.addresses, "module", "run", "laser-cutter",
                 "--dock", "A1", "--time-scale", TIME_SCALE, "--journal", str(journal),
             )  # fmt: skip
             await asyncio.to_thread(laser.wait_for_line, r"registered on dock", 90)
             for n in range(trials):
                 await bench.standby_ready()
                 lease = await bench.leader(above=lease.term - 1)
-                [leader] = [r for r in bench.replicas if r.process.pid == lease.holder.pid]
+                [(port, leader)] = [
+                    (port, r)
+                    for port, r in bench.replicas.items()
+                    if r.process.pid == lease.holder.pid
+                ]
                 started = journal.read_text().count("\n") if journal.exists() else 0
                 killed = time.monotonic()
                 leader.kill(signal.SIGKILL)
-                submitting = asyncio.create_task(submit(proxy.address, n))
+                submitting = asyncio.create_task(submit(bench.addresses, n))
                 lease = await bench.leader(above=lease.term)
                 takeovers.append(time.monotonic() - killed)
 
@@ -142,8 +151,7 @@ async def run(trials: int, ttl: float, renew: float) -> dict:
                 await submitting
                 await asyncio.to_thread(leader.process.wait, 10)
                 leader.stop()
-                bench.replicas.remove(leader)
-                bench.start_replica()
+                bench.start_replica(port)  # the next standby, at the same address
                 print(
                     f"trial {n + 1}: takeover {takeovers[-1]:.2f} s, "
                     f"dispatch {dispatches[-1]:.2f} s",
@@ -152,8 +160,7 @@ async def run(trials: int, ttl: float, renew: float) -> dict:
         finally:
             if laser is not None:
                 laser.stop()
-            await proxy.stop()
-            for replica in bench.replicas:
+            for replica in bench.replicas.values():
                 replica.stop()
             bench.engine.dispose()
     bound = ttl + 3.0

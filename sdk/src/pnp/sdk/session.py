@@ -63,6 +63,10 @@ class Backoff:
     initial: float = 0.2
     maximum: float = 5.0
     factor: float = 2.0
+    # While a standby answers, the cluster lives and a takeover is due within its lease:
+    # ask again within this long, without the growing delay (so the module is back
+    # within about this long of the new leader taking over).
+    standby_retry: float = 1.0
 
     def delays(self, rng: random.Random):
         delay = self.initial
@@ -122,6 +126,7 @@ class RegistryClient:
         """Register and hold the session until cancelled; re-register after any outage,
         with the leader wherever it is now."""
         delays = self._backoff.delays(self._rng)
+        standby_answered = False  # since the last success
         while True:
             address = self.seeker.current
             redirect: str | None = None
@@ -141,11 +146,13 @@ class RegistryClient:
                     self.registration = registration
                     self.seeker.answered()
                     delays = self._backoff.delays(self._rng)  # reset after a success
+                    standby_answered = False
                     await self._hold_session(stub, registration)
             except grpc.aio.AioRpcError as error:
                 if error.code() in _PERMANENT:
                     raise RegistrationRefused(error.code(), error.details() or "") from None
                 redirect = leader_hint(error)
+                standby_answered = standby_answered or redirect is not None
                 log.info(
                     "%s: orchestrator at %s does not serve (%s%s), retrying",
                     self.module_id,
@@ -164,6 +171,9 @@ class RegistryClient:
                 # Another replica not tried yet: go there soon (jittered, so that a floor
                 # of modules leaving a dead leader does not arrive in one instant).
                 await asyncio.sleep(self._rng.uniform(0, self._backoff.initial))
+            elif standby_answered:
+                retry = self._backoff.standby_retry
+                await asyncio.sleep(self._rng.uniform(retry / 4, retry))
             else:
                 await asyncio.sleep(next(delays))
 
