@@ -44,12 +44,12 @@ from pnp.orchestrator.cli.output import (
     unmatched_tree,
 )
 from pnp.orchestrator.cli.view_rows import history_chart, line_picture, live_module_ids, plan_chart
+from pnp.orchestrator.cli.web_options import check_web_address, web_insecure_option
 from pnp.orchestrator.domain.layout import load_layout_file
 from pnp.orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from pnp.orchestrator.domain.yaml_source import read_text_capped
 from pnp.orchestrator.errors import BadInput, Unavailable, Violation
 from pnp.orchestrator.views import write_gantt, write_line_picture
-from pnp.orchestrator.web.listen import console_address
 from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
@@ -115,8 +115,10 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     "--web",
     metavar="[HOST:]PORT",
     default=None,
-    help="Serve the live web console on the demo factory while it runs (loopback only).",
+    help="Serve the live web console on the demo factory while it runs: HTTPS with the "
+    "demo planner's certificate under --secure, else plain HTTP on loopback only.",
 )
+@web_insecure_option
 @json_option
 def demo(
     recipes_dir: str | None,
@@ -126,6 +128,7 @@ def demo(
     no_story: bool,
     secure: bool,
     web: str | None,
+    web_insecure: bool,
     as_json: bool,
 ) -> None:
     """Run a whole factory end to end and tell the plug-and-produce story.
@@ -135,8 +138,7 @@ def demo(
     with the KPIs and writes charts and data packages into the --out folder. With
     --secure, everything runs over mutual TLS and OPC UA SignAndEncrypt.
     """
-    if web:
-        console_address(web)  # a bad --web is refused before anything starts
+    check_web_address(web, secured=secure, insecure=web_insecure)
     out = Path(out_dir or f"pnp-demo-{datetime.now():%Y%m%d-%H%M%S}")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -171,6 +173,7 @@ def demo(
             quiet=as_json,
             secure=secure,
             web=web,
+            web_insecure=web_insecure,
         )
     )
     if as_json:
@@ -187,6 +190,7 @@ async def _demo(
     quiet: bool,
     secure: bool = False,
     web: str | None = None,
+    web_insecure: bool = False,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -220,9 +224,28 @@ async def _demo(
                     f" listening on {server.address} (demo: {security}, temporary database)",
                 )
             )
-            web_console = await start_console(server.factory, web) if web else None
+            web_console = (
+                await start_console(
+                    server.factory,
+                    web,
+                    tls=pki.orchestrator if pki else None,
+                    insecure=web_insecure,
+                )
+                if web
+                else None
+            )
             if web_console:
-                say(styled(("web console", "bold"), f" on {web_console.url} while the demo runs"))
+                say(
+                    styled(
+                        ("web console", "bold"),
+                        f" on {web_console.url} while the demo runs ({web_console.exposure}"
+                        + (
+                            f"; the demo planner's certificate: {pki.planner.certificate})"
+                            if pki
+                            else ")"
+                        ),
+                    )
+                )
             modules: dict = {}
             tasks: dict = {}
 

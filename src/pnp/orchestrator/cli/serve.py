@@ -13,13 +13,13 @@ import click
 from pnp.orchestrator.cli.app import cli, quiet_libraries, run
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
+from pnp.orchestrator.cli.web_options import check_web_address, web_insecure_option
 from pnp.orchestrator.domain.layout import Layout, load_layout_file
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
-from pnp.orchestrator.web.listen import console_address
 
 if TYPE_CHECKING:
     from pnp.orchestrator.web.server import RunningConsole
@@ -93,8 +93,10 @@ if TYPE_CHECKING:
     "--web",
     metavar="[HOST:]PORT",
     default=None,
-    help="Also serve the planner's live web console there (plain HTTP, loopback only).",
+    help="Also serve the planner's live web console there: HTTPS with certificates and "
+    "roles under --tls-dir, else plain HTTP on loopback only.",
 )
+@web_insecure_option
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -114,6 +116,7 @@ def serve(
     key: Path | None,
     name: str,
     web: str | None,
+    web_insecure: bool,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -136,8 +139,8 @@ def serve(
                 [Violation("--module-networks", "name at least one CIDR network")],
             )
         parse_networks(networks, "--module-networks")  # a bad one is refused before start
-    if web:
-        console_address(web)  # a bad --web is refused before anything starts
+    secured = TlsChoice(tls_dir, ca, cert, key).wanted
+    check_web_address(web, secured=secured, insecure=web_insecure)
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -148,7 +151,7 @@ def serve(
         opcua_security=tls,
         module_networks=networks,
     )
-    run(_serve(Path(db_path), listen, layout, settings, as_json, tls, web))
+    run(_serve(Path(db_path), listen, layout, settings, as_json, tls, web, web_insecure))
 
 
 async def _serve(
@@ -159,6 +162,7 @@ async def _serve(
     as_json: bool,
     tls: TlsFiles | None,
     web: str | None = None,
+    web_insecure: bool = False,
 ) -> None:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -168,7 +172,11 @@ async def _serve(
     async with open_orchestrator(
         db_path, listen=listen, layout=layout, settings=settings, tls=tls
     ) as orchestrator:
-        web_console = await start_console(orchestrator.factory, web) if web else None
+        web_console = (
+            await start_console(orchestrator.factory, web, tls=tls, insecure=web_insecure)
+            if web
+            else None
+        )
         try:
             # Everything loaded so far lives as long as the server: keep it out of the
             # cyclic garbage collector's full passes, which otherwise pause heartbeats
@@ -222,5 +230,5 @@ def _announce(
             soft_wrap=True,
         )
         if web_console:
-            console.print(f"web console on {web_console.url} (plain HTTP, loopback only)")
+            console.print(f"web console on {web_console.url} ({web_console.exposure})")
         console.file.flush()  # scripts and tests wait for this line to learn the port
