@@ -155,7 +155,9 @@ def orders_table(orders) -> Table:
     return table
 
 
-def order_detail(order, line_graph) -> Tree:
+def order_detail(order, line_graph, step_states=()) -> Tree:
+    """The order, its steps (each with where it stands, when ``step_states`` are given)
+    and its line."""
     tree = Tree(
         styled(
             (order.order_id, "bold"),
@@ -165,10 +167,12 @@ def order_detail(order, line_graph) -> Tree:
     )
     tree.add(f"due {_time(order.due)}, priority {order.priority}, lots of {order.lot_size}")
     steps = tree.add("steps")
+    standing = {s.step_id: s for s in step_states}
     for step in order.steps:
         parameters = ", ".join(f"{k}={_value(v)}" for k, v in sorted(step.parameters.items()))
         after = f" after {', '.join(step.after)}" if step.after else ""
-        steps.add(f"{step.id}: {step.capability}({parameters}){after}")
+        where = f": {standing[step.id].text()}" if step.id in standing else ""
+        steps.add(f"{step.id}: {step.capability}({parameters}){after}{where}")
     if order.unmatched:
         tree.add(unmatched_tree(order.unmatched))
     tree.add(line_graph_tree(line_graph))
@@ -241,7 +245,8 @@ def plan_table(plan) -> Table:
     for column in ("module", "operation", "units", "start", "end", "duration"):
         table.add_column(column)
     origin = plan.origin.ToDatetime(tzinfo=UTC)
-    for a in sorted(plan.assignments, key=lambda a: (a.module_id, a.start.ToSeconds())):
+    # In time order, as the floor will work through it; a module's rows by its column.
+    for a in sorted(plan.assignments, key=lambda a: (a.start.ToNanoseconds(), a.module_id)):
         start = a.start.ToDatetime(tzinfo=UTC)
         end = a.end.ToDatetime(tzinfo=UTC)
         table.add_row(

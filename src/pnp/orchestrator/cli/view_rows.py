@@ -46,8 +46,10 @@ def plan_chart(
     allow_empty: bool = False,
     until: float | None = None,
 ) -> GanttChart:
-    """The plan as a chart; ``NotFound`` when it has nothing to draw (unless allowed)."""
-    if not plan.assignments and not allow_empty:
+    """The plan as a chart; ``NotFound`` when there is nothing to draw, not even orders
+    waiting (unless allowed). Orders that wait with none plannable draw an empty chart
+    that says so: that is the plan, and the planner should see it."""
+    if not plan.assignments and not allow_empty and not plan.unplanned_order_ids:
         raise NotFound(
             f"{label} v{plan.version} has no operations to draw yet: submit orders "
             "(`pnp order submit`) and plug in modules that can make them"
@@ -71,6 +73,11 @@ def plan_chart(
     ]
     if plan.unplanned_order_ids:
         notes.append(f"not planned (no capable module): {', '.join(plan.unplanned_order_ids)}")
+    if not bars and plan.unplanned_order_ids:
+        notes.append(
+            f"nothing can be made yet: {len(plan.unplanned_order_ids)} order(s) wait for a "
+            "capable module (`pnp plan` says what each step lacks)"
+        )
     return GanttChart(
         # What-if plans are made on the side and have no version of their own.
         title=f"{label} v{plan.version} ({status})" if plan.version else f"{label} ({status})",

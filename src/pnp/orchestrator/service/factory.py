@@ -46,6 +46,7 @@ from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.service.solver_processes import SolverProcesses
+from pnp.orchestrator.service.what_if_docks import check_what_if_docks
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 
@@ -543,6 +544,7 @@ class Factory:
             problems = validate_module(description)
             if problems:
                 raise BadInput(f"module {description.module_id!r} is invalid", problems)
+        check_what_if_docks(self.registry, added, without)  # as a registration would
         baseline = self._planning_input(0)
         alternative = dataclasses.replace(
             baseline,
