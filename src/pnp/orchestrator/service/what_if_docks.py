@@ -33,11 +33,20 @@ def check_what_if_docks(
     for entry in registry.entries():
         if entry.module_id not in without and entry.liveness.occupies_dock:
             scratch.record(entry)
+    claimed: dict[str, str] = {}  # dock -> the added module on it (ids may repeat)
     for description in added:
+        if description.dock in claimed:
+            raise Conflict(
+                f"what-if module {description.kind}@{description.dock}: dock "
+                f"{description.dock} is taken by the what-if's {claimed[description.dock]}"
+            )
+        claimed[description.dock] = f"{description.kind}@{description.dock}"
         try:
             scratch.admit(description, WHAT_IF_BOOT)
         except Conflict as refused:
+            hint = (
+                " (in a what-if, take it out with --without)" if "taken" in refused.message else ""
+            )
             raise Conflict(
-                f"what-if module {description.kind}@{description.dock}: {refused.message} "
-                "(in a what-if, take a module out with --without)"
+                f"what-if module {description.kind}@{description.dock}: {refused.message}{hint}"
             ) from None

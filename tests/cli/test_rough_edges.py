@@ -1,0 +1,77 @@
+"""Rough edges a planner hit trying `pnp` as a new user would (issue 15), each pinned by
+the real command against a real orchestrator."""
+
+from __future__ import annotations
+
+import grpc
+
+from pnp.sdk.catalog import load_catalog
+from pnp.sdk.descriptors import to_proto
+from pnp.v1 import registry_pb2, registry_pb2_grpc
+from tests.cli.factory_scenes import run_pnp
+from tests.conftest import start_factory
+
+
+async def test_what_if_with_a_module_on_a_taken_dock_is_refused_like_a_registration(tmp_path):
+    running = await start_factory(tmp_path)
+    try:
+        await running.plug_in("laser-cutter", "A1")
+        taken = await run_pnp(running.address, "plan", "what-if", "--with", "welding-cell@A1")
+        swapped = await run_pnp(
+            running.address,
+            "plan",
+            "what-if",
+            "--without",
+            "laser-cutter-a1",
+            "--with",
+            "welding-cell@A1",
+        )
+        twice = await run_pnp(
+            running.address,
+            "plan",
+            "what-if",
+            "--with",
+            "paint-booth@B1",
+            "--with",
+            "paint-booth@B1",
+        )
+    finally:
+        await running.close()
+    assert taken.returncode == 1
+    assert "dock A1 is taken by module laser-cutter-a1" in taken.stderr
+    assert "--without" in taken.stderr
+    assert swapped.returncode == 0, swapped.stderr
+    assert twice.returncode == 1 and "dock B1 is taken" in twice.stderr
+
+
+async def register_vendor_module(address: str, kind: str, dock: str) -> None:
+    """A vendor's module of a kind the simulator's catalog does not know."""
+    descriptor = to_proto(
+        load_catalog().module_type("laser-cutter"),
+        module_id=f"{kind}-{dock}".lower(),
+        dock=dock,
+        serial="ACME-1",
+        kind=kind,
+    )
+    async with grpc.aio.insecure_channel(address) as channel:
+        await registry_pb2_grpc.ModuleRegistryStub(channel).RegisterModule(
+            registry_pb2.RegisterModuleRequest(
+                descriptor=descriptor, boot_id="boot-1", request_id="acme"
+            ),
+            timeout=10,
+        )
+
+
+async def test_what_if_with_takes_the_kind_of_a_registered_module(tmp_path):
+    running = await start_factory(tmp_path)
+    try:
+        await register_vendor_module(running.address, "acme-laser", "A1")
+        copied = await run_pnp(
+            running.address, "plan", "what-if", "--with", "acme-laser@B2", "--json"
+        )
+        unknown = await run_pnp(running.address, "plan", "what-if", "--with", "nobody@B2")
+    finally:
+        await running.close()
+    assert copied.returncode == 0, copied.stderr
+    assert unknown.returncode == 2
+    assert "kinds registered on the floor: acme-laser" in unknown.stderr
