@@ -3,12 +3,16 @@ the real command against a real orchestrator."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
 import grpc
 
 from pnp.sdk.catalog import load_catalog
 from pnp.sdk.descriptors import to_proto
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 from tests.cli.factory_scenes import run_pnp
+from tests.cli.pnp_process import Running
 from tests.conftest import start_factory
 
 
@@ -75,3 +79,17 @@ async def test_what_if_with_takes_the_kind_of_a_registered_module(tmp_path):
     assert copied.returncode == 0, copied.stderr
     assert unknown.returncode == 2
     assert "kinds registered on the floor: acme-laser" in unknown.stderr
+
+
+async def test_ctrl_c_ends_events_follow_quietly_with_exit_0(tmp_path):
+    running = await start_factory(tmp_path)
+    try:
+        await running.plug_in("laser-cutter", "A1")
+        follower = Running("--orchestrator", running.address, "events", "--follow")
+        await asyncio.to_thread(follower.wait_for_line, r"module\.registered|laser-cutter-a1")
+        follower.kill(signal.SIGINT)
+        code, stderr = await asyncio.to_thread(follower.stop)
+    finally:
+        await running.close()
+    assert code == 0
+    assert stderr == ""

@@ -56,7 +56,9 @@ async def test_a_viewer_cannot_drain_submit_cancel_or_ask_what_if(secure_factory
             ),
             await refusal(stub.WhatIf(orchestrator_pb2.WhatIfRequest(), timeout=5)),
         ]
-    for refused, method in zip(refusals, ("DrainModule", "SubmitOrder", "CancelOrder", "WhatIf")):
+    for refused, method in zip(
+        refusals, ("DrainModule", "SubmitOrder", "CancelOrder", "WhatIf"), strict=True
+    ):
         assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
         assert refused.details() == (
             f"planner vera (viewer) may not call {method}: it needs the planner role"
