@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 
 import grpc
 
@@ -13,7 +14,7 @@ from pnp.sdk.descriptors import to_proto
 from pnp.v1 import registry_pb2, registry_pb2_grpc
 from tests.cli.factory_scenes import run_pnp
 from tests.cli.pnp_process import Running
-from tests.conftest import start_factory
+from tests.conftest import RECIPES, start_factory
 
 
 async def test_what_if_with_a_module_on_a_taken_dock_is_refused_like_a_registration(tmp_path):
@@ -93,3 +94,18 @@ async def test_ctrl_c_ends_events_follow_quietly_with_exit_0(tmp_path):
         await running.close()
     assert code == 0
     assert stderr == ""
+
+
+async def test_a_data_package_is_stamped_with_wall_clock_time_and_factory_time_apart(tmp_path):
+    running = await start_factory(tmp_path, time_scale=3600.0)
+    try:
+        recipe = (RECIPES / "orders" / "city-bike-frame.yaml").read_text()
+        order = await running.factory.submit_order(recipe, "frame.yaml", "r1")
+        before = datetime.now(UTC)
+        package = await running.factory.export_order(order.record.order_id)
+        after = datetime.now(UTC)
+    finally:
+        await running.close()
+    assert before <= package.exported_at <= after
+    # An hour of factory time per real second: the factory's clock is well ahead.
+    assert package.exported_at_factory_time > after

@@ -110,7 +110,12 @@ class OrderPackage(_Strict):
     """The data package of one order."""
 
     format: Literal["pnp.order-package/v1"] = PACKAGE_FORMAT
-    exported_at: datetime
+    exported_at: datetime = Field(description="when the package was made, wall-clock time (UTC)")
+    exported_at_factory_time: datetime | None = Field(
+        default=None,
+        description="the same moment on the factory's clock, which a simulation runs "
+        "faster than the world; the operations' times are on that clock",
+    )
     order: OrderRecordOut
     line_graph: LineGraphRecord
     operations: list[OperationRecord]

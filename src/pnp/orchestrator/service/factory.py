@@ -16,7 +16,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock
+from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock, wall_now
 from pnp.orchestrator.domain.attempts import Attempt
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.domain.layout import Layout
@@ -464,6 +464,7 @@ class Factory:
             recorded,
             self._line_graphs.get(order_id, LineGraph(order_id)),
             self.order(order_id).completed_at,
+            wall_now(self.clock),  # for people: when it was really exported
             self.clock.now(),
         )
 
