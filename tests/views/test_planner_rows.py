@@ -104,3 +104,21 @@ def test_a_gantt_of_orders_waiting_with_none_plannable_is_empty_and_says_why(tmp
     page = tmp_path / "plan.svg"
     write_gantt(chart, str(page), "--gantt")
     assert "nothing can be made yet" in page.read_text()
+
+
+def test_the_demo_labels_its_line_pictures_as_the_plan_and_its_packages_as_what_ran():
+    from pathlib import Path
+
+    from pnp.orchestrator.cli.demo import _what_it_shows
+    from pnp.orchestrator.cli.view_rows import line_picture
+
+    graph = plan_pb2.LineGraph(nodes=[plan_pb2.LineNode(module_id="laser-a1", dock="A1")])
+    picture = line_picture(
+        "ord-1", graph, None, when="as planned before the run (plan v3)", notes=("the plan",)
+    )
+    assert picture.title == "order ord-1: production line as planned before the run (plan v3)"
+    assert "the plan" in picture.notes
+    assert _what_it_shows(Path("out/line-ord-1.svg")) == "the plan, before the run"
+    assert _what_it_shows(Path("out/plan-gantt.html")) == "the plan, before the run"
+    assert _what_it_shows(Path("out/orders/ord-1.json")) == "what ran"
+    assert _what_it_shows(Path("out/history-gantt.png")) == "what ran"

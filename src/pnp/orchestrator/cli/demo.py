@@ -343,7 +343,16 @@ async def _order_plan_and_run(
             say(line_graph_tree(response.line_graph))
             if response.line_graph.nodes:
                 path = out / f"line-{submitted.order_id}.svg"
-                picture = line_picture(submitted.order_id, response.line_graph, layout)
+                picture = line_picture(
+                    submitted.order_id,
+                    response.line_graph,
+                    layout,
+                    when=f"as planned before the run (plan v{plan.version})",
+                    notes=(
+                        f"the plan, not what ran: what ran is in orders/{submitted.order_id}"
+                        ".json (every attempt) and history-gantt",
+                    ),
+                )
                 write_line_picture(picture, path, "--out")
                 written.append(path)
         try:
@@ -371,7 +380,7 @@ async def _order_plan_and_run(
         _tell_the_story_again(director, attempts, say)
     say(styled("\nwritten to ", (f"{out}/", "bold"), ":"))
     for path in written:
-        say(f"  {path}")
+        say(f"  {path}  ({_what_it_shows(path)})")
     return {
         "modules": [as_dict(m) for m in modules],
         "orders": [as_dict(o) for o in finished],
@@ -387,6 +396,16 @@ async def _order_plan_and_run(
         "out": str(out),
         "files": [str(p) for p in written],
     }
+
+
+def _what_it_shows(path: Path) -> str:
+    """Which of the demo's files show the plan and which what ran: they differ after a
+    hot swap, and each says so."""
+    if path.name.startswith(("line-", "plan-gantt")):
+        return "the plan, before the run"
+    if path.name.startswith("history-gantt") or path.parent.name == "orders":
+        return "what ran"
+    return "output"
 
 
 def _draw(chart, stem: Path, say) -> list[Path]:

@@ -117,8 +117,13 @@ class OrderPackage(_Strict):
         "faster than the world; the operations' times are on that clock",
     )
     order: OrderRecordOut
-    line_graph: LineGraphRecord
-    operations: list[OperationRecord]
+    line_graph: LineGraphRecord = Field(
+        description="the order's line in the latest plan that held it (the plan, which a "
+        "hot swap may have changed since): what ran is in operations[].attempts"
+    )
+    operations: list[OperationRecord] = Field(
+        description="what ran: every operation with every attempt, its module and times"
+    )
 
 
 def summarize(values: Iterable[float]) -> TelemetrySummary | None:
