@@ -48,7 +48,11 @@ async def test_the_gantt_page_draws_every_planned_operation_in_a_browser(planned
     plan = await draw_plan(planned.address, page)
 
     html = page.read_text()
-    assert "<script src=" not in html and "plotly.js v" in html  # inline: works offline
+    # Small: plotly.js is beside it, once per folder, not inside (it still opens offline).
+    assert len(html) < 200_000
+    [bundle] = tmp_path.glob("plotly-*.min.js")
+    assert f'<script charset="utf-8" src="{bundle.name}"></script>' in html
+    assert "http" not in html.split("<body>")[0]  # nothing from the internet
     dom = rendered_dom(page, tmp_path)
     drawn = drawn_operation_ids(dom)
     assert sorted(drawn) == sorted(a["operation_id"] for a in plan["assignments"])
