@@ -449,7 +449,9 @@ class Executor:
         for assignment in plan.assignments:
             spec = self._orders.operations_of(assignment.order_id).get(assignment.operation_id)
             if spec is not None:
-                planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
+                planned.append(
+                    PlannedOperation(spec, assignment.module_id, assignment.start, plan.origin)
+                )
         ready = self._ready_modules()
         docks = {e.module_id: e.description.dock for e in self._floor.entries()}
         layout = self._layout
