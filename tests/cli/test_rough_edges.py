@@ -109,3 +109,36 @@ async def test_a_data_package_is_stamped_with_wall_clock_time_and_factory_time_a
     assert before <= package.exported_at <= after
     # An hour of factory time per real second: the factory's clock is well ahead.
     assert package.exported_at_factory_time > after
+
+
+async def test_after_a_drain_modules_and_status_agree_and_a_restart_keeps_it(tmp_path):
+    running = await start_factory(tmp_path)
+    try:
+        module = await running.plug_in("paint-booth", "A3")
+        await running.factory.drain_module(module.module_id)
+        await until(lambda: running.factory.module(module.module_id).entry.released)
+        before = [await run_pnp(running.address, command) for command in ("modules", "status")]
+
+        await running.restart_orchestrator()
+        await until(lambda: is_back(running, module.module_id))
+        after = [await run_pnp(running.address, command) for command in ("modules", "status")]
+        entry = running.factory.module(module.module_id).entry
+    finally:
+        await running.close()
+    for shown in (*before, *after):
+        assert shown.returncode == 0, shown.stderr
+        row = next(line for line in shown.stdout.splitlines() if "paint-booth-a3" in line)
+        assert "alive (released)" in row, shown.stdout
+    assert (entry.draining, entry.released) == (True, True)
+
+
+def is_back(running, module_id: str) -> bool:
+    entries = {e.module_id: e for e in running.factory.registry.entries()}
+    return module_id in entries and entries[module_id].liveness.value == "alive"
+
+
+async def until(predicate, timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.05)

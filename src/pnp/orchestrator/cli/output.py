@@ -79,6 +79,14 @@ def offset_text(seconds: float) -> str:
 # -- modules ------------------------------------------------------------------------------
 
 
+def drain_note(draining: bool, released: bool) -> str:
+    """What `pnp modules` and `pnp status` both add to a module's liveness, in one form:
+    " (released)" once drained and told it may leave, " (draining)" before."""
+    if released:
+        return " (released)"
+    return " (draining)" if draining else ""
+
+
 def modules_table(modules) -> Table:
     table = Table(title=f"{len(modules)} module(s)", title_justify="left")
     for column in ("module", "kind", "dock", "liveness", "state", "epoch", "capabilities"):
@@ -90,7 +98,7 @@ def modules_table(modules) -> Table:
             d.kind or d.model,
             d.dock,
             _enum(module_pb2.ModuleLiveness, module.liveness, "MODULE_LIVENESS_")
-            + (" (draining)" if module.draining else ""),
+            + drain_note(module.draining, module.released),
             _enum(module_pb2.ItemState, module.item_state, "ITEM_STATE_"),
             str(module.epoch),
             ", ".join(c.name for c in d.capabilities),

@@ -18,7 +18,14 @@ from pnp.orchestrator.api.status import error_from_rpc
 from pnp.orchestrator.api.status_snapshot import FactoryStatus, factory_status
 from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
-from pnp.orchestrator.cli.output import console, duration_text, emit_json, emit_json_line, styled
+from pnp.orchestrator.cli.output import (
+    console,
+    drain_note,
+    duration_text,
+    emit_json,
+    emit_json_line,
+    styled,
+)
 
 EVENTS_SHOWN = 8
 QUIET_SECONDS = 0.3  # replaying the event log: it is all there once it goes quiet
@@ -153,8 +160,7 @@ def modules_table(snapshot: FactoryStatus) -> Table:
         table.add_column(column, justify="right" if column in ("progress", "lease") else "left")
     for m in snapshot.modules:
         liveness = Text(m.liveness, style="green" if m.liveness == "alive" else "red")
-        if m.draining:
-            liveness.append(" released" if m.released else " draining", style="yellow")
+        liveness.append(drain_note(m.draining, m.released), style="yellow")
         table.add_row(
             m.module_id,
             m.dock,

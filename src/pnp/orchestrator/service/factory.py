@@ -18,6 +18,7 @@ from datetime import datetime
 
 from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock, wall_now
 from pnp.orchestrator.domain.attempts import Attempt
+from pnp.orchestrator.domain.drain_marks import MARK_KINDS, RELEASED, drain_marks
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.matching import Unmatched, unmatched_steps
@@ -240,7 +241,11 @@ class Factory:
             registered_at=entry.registered_at,
             lease_ttl_seconds=self.settings.lease_ttl,
         )
+        # Unknown to this process, though maybe not to the store: after our restart.
+        returning = all(e.module_id != entry.module_id for e in self.registry.entries())
         entry = self.registry.record(entry)
+        if returning:
+            entry = await self._restore_drain(entry)
         self._known_modules[entry.module_id] = description
         self.events.emit(
             "module.registered",
@@ -322,7 +327,21 @@ class Factory:
     def release_module(self, module_id: str) -> None:
         """A drained module with nothing left to do is told it may leave."""
         self.registry.set_released(module_id)
+        self.events.emit(RELEASED, module_id, "drained: it may be unplugged")
         self.send_directive(module_id, "release", "drained: you may unplug")
+
+    async def _restore_drain(self, entry: ModuleEntry) -> ModuleEntry:
+        """The drain or release a module had before our restart, if it is the same unit."""
+        await self.events.flush()
+        recent = await asyncio.to_thread(
+            self.store.events.latest_about, entry.module_id, MARK_KINDS
+        )
+        marks = drain_marks(recent, entry.epoch)
+        if marks.draining:
+            entry = self.registry.set_draining(entry.module_id)
+        if marks.released:
+            entry = self.registry.set_released(entry.module_id)
+        return entry
 
     def modules(self) -> list[ModuleView]:
         return [self._module_view(e) for e in self.registry.entries()]
