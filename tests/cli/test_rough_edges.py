@@ -142,3 +142,27 @@ async def until(predicate, timeout: float = 30) -> None:
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "not reached in time"
         await asyncio.sleep(0.05)
+
+
+def test_library_and_simulated_module_warnings_stay_out_of_the_terminal(tmp_path, capsys):
+    import logging
+
+    from pnp.orchestrator.cli.logs import route_logs
+
+    kept = tmp_path / "demo.log"
+    route_logs(log_file=kept)
+    try:
+        logging.getLogger("asyncua.server.server").warning("No signing policy available")
+        logging.getLogger("asyncua.client.client").warning("Revised values returned differ")
+        logging.getLogger("pnp.sdk.skill").warning("cutting.laser x-1 failed: simulated fault")
+        logging.getLogger("pnp.orchestrator.service").warning("the breaker opened")
+        logging.getLogger("asyncua.client").error("the connection broke")
+    finally:
+        route_logs()  # back to the terminal alone, closing the file
+    terminal = capsys.readouterr().err
+    assert "No signing policy" not in terminal and "Revised values" not in terminal
+    assert "simulated fault" not in terminal
+    assert "the breaker opened" in terminal and "the connection broke" in terminal
+    log = kept.read_text()
+    for message in ("No signing policy", "Revised values", "simulated fault", "breaker"):
+        assert message in log

@@ -200,7 +200,8 @@ async def _demo(
     from pnp.orchestrator.web.server import start_console
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
-    quiet_libraries()
+    log_file = out / "demo.log"  # the libraries' and the modules' own messages
+    quiet_libraries(log_file=log_file)
     layout = load_layout_file(layout_file)
     recipes = [(str(p), read_text_capped(p, MAX_RECIPE_BYTES)) for p in order_files]
     say = (lambda *_: None) if quiet else console.print
@@ -378,6 +379,7 @@ async def _order_plan_and_run(
     say(kpi_table(kpis))
     if director is not None:
         _tell_the_story_again(director, attempts, say)
+    written.append(out / "demo.log")
     say(styled("\nwritten to ", (f"{out}/", "bold"), ":"))
     for path in written:
         say(f"  {path}  ({_what_it_shows(path)})")
@@ -405,6 +407,8 @@ def _what_it_shows(path: Path) -> str:
         return "the plan, before the run"
     if path.name.startswith("history-gantt") or path.parent.name == "orders":
         return "what ran"
+    if path.suffix == ".log":
+        return "the modules' and libraries' messages, kept out of the story"
     return "output"
 
 

@@ -16,7 +16,7 @@ import grpc
 from rich.table import Table
 from rich.text import Text
 
-from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option, run
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option, quiet_libraries, run
 from pnp.orchestrator.cli.output import (
     as_dict,
     console,
@@ -256,6 +256,7 @@ def check(endpoint: str, timeout: float, tls_dir, ca, cert, key, name, as_json: 
     admits only the orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with
     the orchestrator's certificate over SignAndEncrypt.
     """
+    quiet_libraries()  # asyncua's subscription notes are not the checks' results
     if not endpoint.startswith("opc.tcp://"):
         raise BadInput(
             f"{endpoint!r} is not an OPC UA endpoint",
