@@ -103,7 +103,7 @@ async def test_history_shows_the_failed_attempt_apart_from_the_one_that_worked(t
     finally:
         await running.close()
 
-    failed = [a for a in attempts if a["state"] == "ATTEMPT_STATE_FAILED"]
+    failed = [a for a in attempts if a["state"] == "failed"]
     assert failed and len(attempts) > len(failed)
     executions = sorted(a["execution_id"] for a in attempts)
     assert sorted(i for i in svg_ids(svg) if i in executions) == executions

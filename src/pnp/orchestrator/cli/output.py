@@ -6,13 +6,13 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from pnp.orchestrator.api.status_snapshot import ORDER_STATE_NAMES
+from pnp.orchestrator.cli.json_style import json_style
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 
 # Piped output (CI logs, `| less`) gets a generous fixed width instead of rich's 80
@@ -36,9 +36,11 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 
 def as_dict(message) -> dict:
-    return MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    """A pnp.v1 message as JSON for scripts, by the CLI's one convention (``json_style``):
+    proto field names, every field present, numbers as numbers (protobuf's JSON writes
+    64-bit integers as strings), enum values as lower-case words (``"empty"``, ``"not
+    allowed to start"``), times as RFC 3339 UTC strings."""
+    return json_style(message)
 
 
 def emit_json(value) -> None:
