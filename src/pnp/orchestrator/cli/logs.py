@@ -5,8 +5,9 @@ server starts and "Revised values returned differ..." whenever a server adjusts 
 subscription, and a simulated module logs every fault it injects. None of that is for
 the planner reading `pnp demo`'s story or `pnp module check`'s table. So, unless -v:
 
-- the terminal shows the orchestrator's own warnings (``pnp.orchestrator.*``) and
-  anyone's errors;
+- the terminal shows the orchestrator's own warnings (``pnp.orchestrator.*``), the
+  errors of the rest of pnp (the SDK, the simulated modules), and from libraries only
+  what is critical (asyncua logs its teardown as errors, with tracebacks);
 - everything from INFO up goes to the log file when the command keeps one (`pnp demo`
   writes ``demo.log`` into its --out folder and names it at the end).
 
@@ -24,9 +25,11 @@ OURS = "pnp.orchestrator"
 
 class _ForPeople(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
-            return True
-        return record.levelno >= logging.WARNING and record.name.startswith(OURS)
+        if record.name.startswith(OURS):
+            return record.levelno >= logging.WARNING
+        if record.name.startswith("pnp."):
+            return record.levelno >= logging.ERROR
+        return record.levelno >= logging.CRITICAL
 
 
 def route_logs(verbose: bool = False, log_file: Path | None = None) -> None:
