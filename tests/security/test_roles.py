@@ -46,7 +46,8 @@ def test_a_viewer_may_read(method):
 @pytest.mark.parametrize("method", ACTIONS)
 def test_a_viewer_may_not_act_and_is_told_the_role_needed(method):
     reason = call_refusal(VIEWER, ORCHESTRATOR, method)
-    assert reason == f"planner vera (viewer) may not call {method}: it needs the planner role"
+    call = f"pnp.v1.Orchestrator/{method}"
+    assert reason == f"planner vera (viewer) may not call {call}: it needs the planner role"
 
 
 @pytest.mark.parametrize("method", sorted(ORCHESTRATOR_ROLES))

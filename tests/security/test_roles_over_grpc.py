@@ -60,8 +60,9 @@ async def test_a_viewer_cannot_drain_submit_cancel_or_ask_what_if(secure_factory
         refusals, ("DrainModule", "SubmitOrder", "CancelOrder", "WhatIf"), strict=True
     ):
         assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
+        call = f"pnp.v1.Orchestrator/{method}"
         assert refused.details() == (
-            f"planner vera (viewer) may not call {method}: it needs the planner role"
+            f"planner vera (viewer) may not call {call}: it needs the planner role"
         )
     assert not secure_factory.factory.registry.get("laser-a").draining
     assert secure_factory.row_counts() == before

@@ -87,7 +87,7 @@ def call_refusal(caller: Caller | None, service: str, method: str) -> str | None
     needed = role_needed(service, method)
     if needed is None:  # health, reflection: the handshake was enough
         return None
-    return refusal(caller, needed, f"call {method}")
+    return refusal(caller, needed, f"call {service}/{method}")
 
 
 def may_act_for_module(identity: Identity | None, module_id: str) -> bool:
