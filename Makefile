@@ -8,7 +8,7 @@ BUF := tools/buf/node_modules/.bin/buf
 NODE_OPCUA := tests/interop/node_modules/node-opcua-client/package.json
 NODE_MODULE := tests/interop/node_module/node_modules/node-opcua/package.json
 
-.PHONY: demo test lint proto bench clean chromium
+.PHONY: demo test lint proto bench clean chromium postgresql
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
@@ -16,7 +16,7 @@ demo: $(VENV)/.installed
 # On two workers (pytest-xdist); tests that must not overlap share an xdist_group.
 TEST_WORKERS ?= 2
 
-test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium
+test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium postgresql
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The fast loop: pure and contract tests only, none that starts a server or a pnp, node
@@ -38,6 +38,15 @@ chromium:
 	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) \
 	  || echo "note: $$missing not installed; browser tests will skip"; }
+
+# The store and HA tests start a throwaway PostgreSQL cluster (tests/postgres.py) from
+# Debian's server package. Install it where missing and we may (root, apt); otherwise
+# those tests skip and say why.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null \
+	  && (apt-get install -y -q postgresql >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null)) \
+	  || echo "note: postgresql not installed; PostgreSQL tests will skip"; }
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
+import resource
 import time
 
 from rich.console import Console
@@ -65,7 +67,8 @@ def synthetic_factory(seed: int, modules: int = 40, orders: int = 300) -> Proble
     """A seeded factory: ``modules`` (a multiple of 8 works best) and ``orders`` x 6 steps."""
     rng = random.Random(seed)
     kinds = [KINDS[m % len(KINDS)] for m in range(modules)]
-    docks = rng.sample([(x, y) for x in range(10) for y in range(10)], modules)
+    side = max(10, math.ceil(math.sqrt(2.5 * modules)))  # 10 x 10 up to 40 modules
+    docks = rng.sample([(x, y) for x in range(side) for y in range(side)], modules)
     speed = [rng.uniform(0.8, 1.25) for _ in range(modules)]
     maintained = set(rng.sample(range(modules), 2))
     machines = []
@@ -181,6 +184,8 @@ def main() -> None:
         "status": result.status.value,
         "solve_seconds": round(result.solve_seconds, 3),
         "valid": result.has_solution and not violations,
+        # Peak resident memory of this process (generator, model, solver), in MB.
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "violations": violations[:5],
     }
     table = Table(title=f"Scale: {record['operations']} operations on {record['modules']} modules")
@@ -190,6 +195,7 @@ def main() -> None:
         "first_plan_seconds", "first_plan_by", "first_cp_sat_plan_seconds",
         "checkpoint_tardiness_makespan", "checkpoint_found_by", "final_tardiness_makespan",
         "final_found_by", "final_bound_tardiness_makespan", "status", "solve_seconds", "valid",
+        "peak_memory_mb",
     ):  # fmt: skip
         table.add_row(key, str(record[key]))
     Console().print(table)

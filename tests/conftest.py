@@ -11,6 +11,7 @@ import pytest
 from pnp.orchestrator.api.runtime import RunningOrchestrator, open_orchestrator
 from pnp.orchestrator.domain.layout import load_layout_file
 from pnp.orchestrator.service.factory import Factory, FactorySettings
+from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"

@@ -28,7 +28,9 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 SERVER_FOLDERS = {"api", "cli", "e2e", "interop", "web"}
-SERVER_PROGRAMS = {"pnp", "node", "chromium", "chromium-browser", "google-chrome"}
+SERVER_PROGRAMS = {
+    "pnp", "node", "chromium", "chromium-browser", "google-chrome", "pg_ctl", "runuser",
+}  # fmt: skip
 MARKER = "servers"
 _INHERITED = object()  # the patched attribute was the base class's: delete ours after
 

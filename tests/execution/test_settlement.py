@@ -21,6 +21,7 @@ from pnp.orchestrator.execution.settlement import (
     Decision,
     Fail,
     Forget,
+    KeepRerun,
     MarkRunning,
     ModuleStanding,
     Reclaim,
@@ -462,38 +463,59 @@ ON_RETURN = [
         report("complete", units=1),
         showing("Complete"),
         Reclaim({"units": 1}, RESET),
+        False,
         id="finished_after_all_the_first_attempt_counts_with_its_results_and_the_skill_resets",
     ),
     pytest.param(
         report("complete", units=1),
         showing("Idle", ""),
         Reclaim({"units": 1}),
+        False,
         id="finished_and_already_reset_on_the_module_still_counts",
     ),
     pytest.param(
         report("running"),
         showing("Execute"),
         Wait,
+        False,
         id="still_running_on_the_module_is_asked_again",
+    ),
+    pytest.param(
+        report("complete", units=1),
+        showing("Complete"),
+        KeepRerun("a re-run completed first and counts", RESET),
+        True,
+        id="finished_after_a_re_run_completed_the_re_run_counts_and_the_skill_resets",
+    ),
+    pytest.param(
+        report("running"),
+        showing("Execute"),
+        Wait,
+        True,
+        id="still_running_after_a_re_run_completed_is_asked_again",
     ),
     pytest.param(
         report("aborted"),
         showing("Aborted"),
         Forget("the module says aborted"),
+        False,
         id="aborted_there_the_re_run_stands",
     ),
     pytest.param(
         report("unknown"),
         showing("Idle", ""),
         Forget("the module says unknown"),
+        False,
         id="a_module_that_forgot_it_rebooted_the_re_run_stands",
     ),
 ]
 
 
-@pytest.mark.parametrize(("answer", "skill", "expected"), ON_RETURN)
-def test_on_return(answer: ExecutionReport, skill: SkillView, expected: object) -> None:
-    decision = on_return(RUNNING, answer, skill)
+@pytest.mark.parametrize(("answer", "skill", "expected", "rerun_completed"), ON_RETURN)
+def test_on_return(
+    answer: ExecutionReport, skill: SkillView, expected: object, rerun_completed: bool
+) -> None:
+    decision = on_return(RUNNING, answer, skill, rerun_completed)
     if expected is Wait:
         assert waits(decision), decision
     else:

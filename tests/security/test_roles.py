@@ -15,6 +15,8 @@ from pnp.orchestrator.security.identities import (
     planner_role_from_uris,
 )
 from pnp.orchestrator.security.permissions import (
+    DIGITAL_TWIN,
+    METHOD_ROLES,
     MODULE_REGISTRY,
     ORCHESTRATOR,
     ORCHESTRATOR_ROLES,
@@ -23,7 +25,7 @@ from pnp.orchestrator.security.permissions import (
 )
 from pnp.orchestrator.security.tls_files import certificate_uris
 from pnp.orchestrator.web.roles import console_refusal
-from pnp.v1 import orchestrator_pb2
+from pnp.v1 import orchestrator_pb2, twin_pb2
 
 VIEWER = Caller(Identity(Role.PLANNER, "vera"), PlannerRole.VIEWER)
 PLANNER = Caller(Identity(Role.PLANNER, "anna"), PlannerRole.PLANNER)
@@ -32,10 +34,21 @@ MODULE = Caller(Identity(Role.MODULE, "laser-a"))
 ACTIONS = ("SubmitOrder", "CancelOrder", "DrainModule", "WhatIf")
 
 
-def test_every_orchestrator_call_is_given_a_role_on_purpose():
-    methods = set(orchestrator_pb2.DESCRIPTOR.services_by_name["Orchestrator"].methods_by_name)
+@pytest.mark.parametrize(
+    ("module", "service"), [(orchestrator_pb2, "Orchestrator"), (twin_pb2, "DigitalTwin")]
+)
+def test_every_planner_call_is_given_a_role_on_purpose(module, service):
+    methods = set(module.DESCRIPTOR.services_by_name[service].methods_by_name)
     # A new call must be listed: unlisted, it would need an admin.
-    assert set(ORCHESTRATOR_ROLES) == methods
+    assert set(METHOD_ROLES[f"pnp.v1.{service}"]) == methods
+
+
+def test_the_twin_signs_and_plans_for_planners_and_shows_to_viewers():
+    assert call_refusal(VIEWER, DIGITAL_TWIN, "GetModuleShell") is None
+    assert call_refusal(VIEWER, DIGITAL_TWIN, "ListModuleHealth") is None
+    for method in ("ExportPassport", "ImportPassport", "ScheduleMaintenance"):
+        assert "needs the planner role" in call_refusal(VIEWER, DIGITAL_TWIN, method)
+        assert call_refusal(PLANNER, DIGITAL_TWIN, method) is None
 
 
 @pytest.mark.parametrize("method", sorted(set(ORCHESTRATOR_ROLES) - set(ACTIONS)))

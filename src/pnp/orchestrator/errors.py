@@ -15,6 +15,7 @@ an exit code (``pnp.orchestrator.cli.main``)::
     ├── ResourceExhausted     RESOURCE_EXHAUSTED     1   over a rate or size limit (retryable later)
     ├── Unsupported           UNIMPLEMENTED          1   not built yet; the message says when
     ├── Unavailable           UNAVAILABLE            1   orchestrator or module unreachable
+    │   └── Deposed           UNAVAILABLE            1   this replica lost the lead to a newer term
     └── Internal              INTERNAL               1   a bug: please report it
 
 Messages say what was wrong, where, and what to do.
@@ -109,6 +110,11 @@ class Unavailable(PnpError):
     """The orchestrator or a module cannot be reached right now; try again."""
 
     retryable = True
+
+
+class Deposed(Unavailable):
+    """This orchestrator replica no longer leads: another took over with a newer term, so
+    its writes are refused and it steps down. Clients retry on the leader."""
 
 
 class Internal(PnpError):

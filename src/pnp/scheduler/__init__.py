@@ -9,7 +9,9 @@ machines; frozen operations and the previous plan; ranked objectives), call
 networkx, and does no I/O: ``parse_fjs`` parses benchmark text it is given.
 
 Layout: ``problem`` (input data and its structural checks), ``result``
-(output), ``solve`` (the phases of a solve, within one time budget), ``heuristics/``
+(output), ``solve`` (the phases of a solve, within one time budget), ``portfolio``
+(which search an instance gets, from its features), ``lower_bound`` (a makespan
+bound before any search), ``heuristics/``
 (greedy dispatch, critical-path tabu search), ``model/`` (the CP-SAT model:
 variables, constraints, objective, hints, assembled by ``builder``), ``cp_sat``
 (one CP-SAT run), ``incumbent`` (best plan so far, progress reports), ``check``

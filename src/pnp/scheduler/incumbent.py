@@ -56,6 +56,7 @@ class Incumbent:
         self.best: Candidate | None = None
         self.bound: int | None = None
         self.first_solution_seconds: float | None = None
+        self.improved_at = started  # time.monotonic() of the last better plan
 
     def value_of(self, schedule: Sequence[ScheduledOperation]) -> int:
         return self._weights.value(
@@ -71,6 +72,7 @@ class Incumbent:
             if self.best is not None and value >= self.best.value:
                 return False
             self.best = Candidate(value, tuple(schedule), found_by)
+            self.improved_at = time.monotonic()
             if self.first_solution_seconds is None:
                 self.first_solution_seconds = self._elapsed()
             self._report()

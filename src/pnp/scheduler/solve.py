@@ -2,8 +2,10 @@
 
 1. **Dispatch** (``heuristics.dispatch``): a complete greedy schedule in one pass.
    It is the first plan, the fallback, and CP-SAT's starting hint.
-2. **Improve**: for a share of the budget the calling thread runs a heuristic
-   search while CP-SAT works on ``workers - 1`` threads, proving the bound and
+2. **Improve**: for a share of the budget, chosen per instance by ``portfolio``
+   (short on small instances, long on large ones, ended early when the search
+   stagnates), the calling thread runs a heuristic search while CP-SAT works on
+   ``workers - 1`` threads, proving the bound and
    finding its own plans. Makespan problems on unit machines get a tabu search on
    critical operations (``heuristics.local_search``); everything else gets
    squeaky-wheel dispatch (``heuristics.squeaky_wheel``). On two workers CP-SAT
@@ -34,9 +36,11 @@ from pnp.scheduler.cp_sat import CpSatRun
 from pnp.scheduler.heuristics import local_search, squeaky_wheel
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.incumbent import Incumbent, Progress
+from pnp.scheduler.lower_bound import makespan_lower_bound
 from pnp.scheduler.model.builder import BuiltModel, build_model
 from pnp.scheduler.model.horizon import earliest, horizon
-from pnp.scheduler.model.objective import objective_weights
+from pnp.scheduler.model.objective import ObjectiveWeights, objective_weights
+from pnp.scheduler.portfolio import Heuristic, Strategy, choose_strategy
 from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import Result, SolveStatus
 
@@ -48,7 +52,9 @@ class SolveOptions:
     seed: int = 0  # random seed, so the same input gives the same search
     # Called on every better plan or bound, also from CP-SAT's threads: keep it quick.
     on_progress: Callable[[Progress], None] | None = None
-    improve_share: float = 0.5  # share of the time limit for the improve phase
+    # Share of the time limit for the improve phase; None: the portfolio chooses it
+    # from the instance (``portfolio``), between a floor and a ceiling.
+    improve_share: float | None = None
     use_improve_phase: bool = True  # off: CP-SAT right after dispatch (for measuring)
     use_dispatch_hint: bool = True  # off: CP-SAT starts without a hint (for measuring)
 
@@ -57,7 +63,7 @@ class SolveOptions:
             raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if not 0 <= self.improve_share <= 1:
+        if self.improve_share is not None and not 0 <= self.improve_share <= 1:
             raise ValueError(f"improve_share must be in [0, 1], got {self.improve_share}")
 
 
@@ -75,16 +81,23 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     greedy = dispatch(problem)
     if greedy is not None:
         incumbent.offer(greedy, "dispatch")
-    built = build_model(problem)
+    # After the first plan, not before it: the bound's LP takes a moment on large factories.
+    least_makespan = makespan_lower_bound(problem)
+    incumbent.raise_bound(weights.makespan * least_makespan)
+    strategy = choose_strategy(
+        problem,
+        improve_share=options.improve_share,
+        use_improve_phase=options.use_improve_phase,
+    )
+    built = build_model(problem, least_makespan) if strategy.use_cp_sat else None
 
     statuses: list[cp_model.CpSolverStatus] = []
-    if options.use_improve_phase and greedy is not None:
-        improve_until = started + options.time_limit * options.improve_share
-        statuses.append(_improve(problem, built, incumbent, options, improve_until, deadline))
+    if strategy.heuristic is not Heuristic.NONE and greedy is not None:
+        statuses.append(_improve(problem, built, incumbent, options, strategy, started))
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.
     least = max(0.05, 2e-4 * len(problem.operations))
-    if not incumbent.proven_optimal and time.monotonic() + least < deadline:
+    if built is not None and not incumbent.proven_optimal and time.monotonic() + least < deadline:
         best = incumbent.best
         hint = best.schedule if best is not None and options.use_dispatch_hint else None
         statuses.append(
@@ -96,28 +109,33 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
                 lower_bound=incumbent.bound,
             )
         )
-    return _result(problem, built, incumbent, statuses, time.monotonic() - started)
+    return _result(problem, weights, incumbent, statuses, time.monotonic() - started)
 
 
 def _improve(
     problem: Problem,
-    built: BuiltModel,
+    built: BuiltModel | None,
     incumbent: Incumbent,
     options: SolveOptions,
-    until: float,
-    deadline: float,
+    strategy: Strategy,
+    started: float,
 ) -> cp_model.CpSolverStatus:
     """A heuristic in this thread, CP-SAT on the other workers.
 
-    The heuristic hands over at ``until``, but only once CP-SAT has produced a plan of
+    The heuristic hands over between the strategy's floor and ceiling, as soon as no
+    better plan has come for its patience, but only once CP-SAT has produced a plan of
     its own (at least the hint, which it reports when its presolve is done): on large
     models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
     """
     assert incumbent.best is not None
-    run = CpSatRun(problem, built, incumbent)
+    deadline = started + options.time_limit
+    floor = started + options.time_limit * strategy.min_share
+    ceiling = started + options.time_limit * strategy.max_share
+    patience = options.time_limit * strategy.patience_share
+    run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
-    if options.workers > 1:
+    if run is not None and options.workers > 1:
         hint = incumbent.best.schedule if options.use_dispatch_hint else None
         helper = threading.Thread(
             target=lambda: status.append(
@@ -136,10 +154,14 @@ def _improve(
 
     def should_stop(next_step_seconds: float = 0.0) -> bool:
         now = time.monotonic() + next_step_seconds
-        cp_sat_is_searching = helper is None or run.solutions > 0
-        return incumbent.proven_optimal or now >= deadline or (now >= until and cp_sat_is_searching)
+        if incumbent.proven_optimal or now >= deadline:
+            return True
+        if helper is not None and run is not None and run.solutions == 0:
+            return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
+        stagnated = now - incumbent.improved_at >= patience
+        return now >= ceiling or (now >= floor and stagnated)
 
-    if local_search.local_search_applies(problem):
+    if strategy.heuristic is Heuristic.TABU:
         local_search.improve(
             problem,
             incumbent.best.schedule,
@@ -154,7 +176,7 @@ def _improve(
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
         )
-    if helper is not None:
+    if helper is not None and run is not None:
         run.stop()
         helper.join()
     return status[0] if status else cp_model.UNKNOWN
@@ -171,13 +193,12 @@ class _Figures(TypedDict):
 
 def _result(
     problem: Problem,
-    built: BuiltModel,
+    weights: ObjectiveWeights,
     incumbent: Incumbent,
     statuses: list[cp_model.CpSolverStatus],
     seconds: float,
 ) -> Result:
     best = incumbent.best
-    weights = built.weights
     figures = _Figures(
         tardiness_weight=weights.tardiness,
         stability_weight=weights.stability,
@@ -202,7 +223,7 @@ def _result(
     proven = cp_model.OPTIMAL in statuses or incumbent.proven_optimal
     # Without a bound from CP-SAT (the budget ran out first), only the trivial one is
     # known: nothing can end before the earliest time in the problem.
-    bound = weights.makespan * built.earliest if incumbent.bound is None else incumbent.bound
+    bound = weights.makespan * earliest(problem) if incumbent.bound is None else incumbent.bound
     bound = best.value if proven else min(best.value, bound)
     return Result(
         status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,

@@ -6,6 +6,14 @@ checks, Start to Complete seen through a subscription, idempotent Start, the Hol
 Stop, Abort/Clear and ToComplete paths, and telemetry. Each check passes or fails
 with its name and what was seen. ``pnp module check ENDPOINT`` prints the report.
 
+Every check stands alone: it brings its skill to Idle first, starts the executions it
+needs itself (never one an earlier check left behind), and brings the skill back to
+Idle afterwards, pass or fail. So a check gives the same verdict run alone on a freshly
+started module, after the whole kit, or in any order (``only=``, ``shuffle=``); the
+tests run them so. The telemetry check, for one, runs an execution of its own when the
+Telemetry folder is still empty, since a module may publish its values from inside a
+skill.
+
 The long-running paths start an execution with ``_units`` set high so that it is
 still executing when the next command arrives.
 """
@@ -15,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from asyncua import Client, ua
@@ -30,6 +39,20 @@ from pnp.v1.opcua import SkillMethod as M
 
 ITEM_STATES = set(ItemState)
 LONG_RUN_UNITS = 100_000
+TELEMETRY = "telemetry"
+# The checks run on every skill, named "<capability>: <check>" in the results.
+SKILL_CHECKS = (
+    "idle",
+    "refuses commands out of state",
+    "refuses bad parameters",
+    "start runs to complete",
+    "start is idempotent",
+    "hold, suspend, stop, reset",
+    "abort and clear",
+    "to complete",
+)
+CHECKS = (TELEMETRY, *SKILL_CHECKS)
+_POLL = 0.02  # seconds between reads while waiting for a state without the subscription
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,10 @@ class CheckResult:
 
 class CheckFailed(Exception):
     pass
+
+
+class UnknownCheck(ValueError):
+    """``only`` named a check the kit does not have (for this module's skills)."""
 
 
 def sample_parameters(envelope: dict) -> dict:
@@ -57,12 +84,14 @@ def sample_parameters(envelope: dict) -> dict:
 class _SkillProbe:
     """One skill's nodes, and the states it has been seen in (via a subscription)."""
 
-    def __init__(self, name: str, node, idx: int) -> None:
+    def __init__(self, name: str, node, idx: int, timeout: float) -> None:
         self.name = name
         self.node = node
         self.idx = idx
+        self.timeout = timeout
         self.seen: asyncio.Queue[str] = asyncio.Queue()
         self.nodes: dict = {}
+        self.quick = self.long = ""  # Start parameters: one unit, and far too many to finish
 
     async def load(self) -> None:
         for child in (
@@ -73,6 +102,9 @@ class _SkillProbe:
             SkillVariable.ENVELOPE,
         ):
             self.nodes[child] = await self.node.get_child(f"{self.idx}:{child}")
+        parameters = sample_parameters(json.loads(await self.read(SkillVariable.ENVELOPE)))
+        self.quick = json.dumps({**parameters, UNITS_KEY: 1})
+        self.long = json.dumps({**parameters, UNITS_KEY: LONG_RUN_UNITS})
 
     async def read(self, child: SkillVariable):
         return await self.nodes[child].read_value()
@@ -84,11 +116,19 @@ class _SkillProbe:
     async def call(self, method: M, *args):
         return await self.node.call_method(f"{self.idx}:{method}", *args)
 
-    async def wait_for(self, state: S, timeout: float) -> list[str]:
-        """Seen states until ``state``; raises CheckFailed after ``timeout``."""
+    async def refused(self, method: M, *args) -> str:
+        """The name of the status the call was refused with, "" when it was accepted."""
+        try:
+            await self.call(method, *args)
+        except ua.UaStatusCodeError as error:
+            return type(error).__name__
+        return ""
+
+    async def wait_for(self, state: S) -> list[str]:
+        """Seen states until ``state``; raises CheckFailed after the timeout."""
         trail = []
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(self.timeout):
                 while True:
                     seen = await self.seen.get()
                     trail.append(seen)
@@ -97,14 +137,54 @@ class _SkillProbe:
         except TimeoutError:
             now = await self.state()
             raise CheckFailed(
-                f"waited {timeout:g} s for {state.label}; saw {trail}, now {now}"
+                f"waited {self.timeout:g} s for {state.label}; saw {trail}, now {now}"
             ) from None
+
+    async def call_expecting(self, method: M, state: S, *args) -> None:
+        await self.call(method, *args)
+        await self.wait_for(state)
+
+    async def until(self, state: S) -> None:
+        """Waits, by reading, until CurrentState is ``state``: for restoring, where what
+        the subscription saw earlier does not matter."""
+        async with asyncio.timeout(self.timeout):
+            while await self.state() != state.label:
+                await asyncio.sleep(_POLL)
 
     def drain(self) -> list[str]:
         drained = []
         while not self.seen.empty():
             drained.append(self.seen.get_nowait())
         return drained
+
+    async def to_idle(self) -> None:
+        """Brings the skill to Idle from wherever it is, and forgets what was seen."""
+        state = S.from_label(await self.state())
+        if state is S.ABORTING:
+            await self.until(S.ABORTED)
+            state = S.ABORTED
+        if state is S.ABORTED:
+            await self.call(M.CLEAR)
+            await self.until(S.STOPPED)
+        elif state in (S.RESETTING, S.CLEARING, S.STOPPING, S.COMPLETING):
+            await self.until(S.IDLE if state is S.RESETTING else _SETTLES_IN[state])
+        elif state not in (S.IDLE, S.COMPLETE, S.STOPPED):
+            await self.call(M.STOP)
+            await self.until(S.STOPPED)
+        if await self.state() != S.IDLE.label:
+            await self.call(M.RESET)
+            await self.until(S.IDLE)
+        self.drain()
+
+    async def run_once(self, execution_id: str) -> list[str]:
+        """Starts a one-unit execution from Idle and waits for Complete; the trail."""
+        accepted = await self.call(M.START, execution_id, self.quick)
+        if accepted is not True:
+            raise CheckFailed(f"Start returned {accepted!r}, expected True")
+        return await self.wait_for(S.COMPLETE)
+
+
+_SETTLES_IN = {S.CLEARING: S.STOPPED, S.STOPPING: S.STOPPED, S.COMPLETING: S.COMPLETE}
 
 
 class _Handler:
@@ -117,13 +197,27 @@ class _Handler:
             probe.seen.put_nowait(val)
 
 
+Body = Callable[[], Awaitable[str | None]]
+
+
 async def check_module(
-    endpoint: str, *, timeout: float = 30.0, credentials: ClientCredentials | None = None
+    endpoint: str,
+    *,
+    timeout: float = 30.0,
+    credentials: ClientCredentials | None = None,
+    only: Collection[str] | None = None,
+    shuffle: random.Random | None = None,
 ) -> list[CheckResult]:
-    """Runs every check; ``credentials`` (the orchestrator's) for a secured module."""
+    """Runs the checks; ``credentials`` (the orchestrator's) for a secured module.
+
+    ``only``: the checks to run, each a name of ``CHECKS`` (on every skill) or a full
+    result name such as ``"cutting.laser: abort and clear"``; UnknownCheck when one
+    matches nothing. ``shuffle``: runs the checks in an order drawn from it. Connecting
+    and reading the information model always come first: the rest need what they find.
+    """
     results: list[CheckResult] = []
 
-    async def check(name: str, body: Callable[[], Awaitable[str | None]]) -> bool:
+    async def check(name: str, body: Body) -> bool:
         try:
             detail = await body()
         except CheckFailed as failed:
@@ -163,7 +257,7 @@ async def check_module(
                 raise CheckFailed("the Skills folder is empty")
             for node in skills:
                 name = (await node.read_browse_name()).Name
-                probe = _SkillProbe(name, node, idx)
+                probe = _SkillProbe(name, node, idx, timeout)
                 await probe.load()
                 probes[name] = probe
             return f"{len(probes)} skill(s): {', '.join(probes)}"
@@ -171,26 +265,21 @@ async def check_module(
         if not await check("information-model", information_model):
             return results
 
-        async def telemetry() -> str:
-            telemetry_folder = await module.get_child(f"{idx}:{ModuleNode.TELEMETRY}")
-            variables = await telemetry_folder.get_children()
-            if not variables:
-                raise CheckFailed("the Telemetry folder has no variables")
-            names = [(await v.read_browse_name()).Name for v in variables]
-            for variable in variables:
-                if not isinstance(await variable.read_value(), float):
-                    raise CheckFailed("telemetry values must be Double")
-            return ", ".join(names)
-
-        await check("telemetry", telemetry)
+        planned = _planned_checks(module, idx, probes)
+        planned = _selected(planned, only)
+        if shuffle is not None:
+            shuffle.shuffle(planned)
 
         state_nodes = {p: p.nodes[SkillVariable.CURRENT_STATE] for p in probes.values()}
         subscription = await client.create_subscription(
             20, _Handler({node.nodeid: p for p, node in state_nodes.items()})
         )
         await subscription.subscribe_data_change(list(state_nodes.values()), queuesize=100)
-        for probe in probes.values():
-            await _check_skill(probe, timeout, check)
+        for name, probe, body in planned:
+            await check(name, body)
+            if probe is not None:  # leave the skill at rest for whatever runs next
+                with contextlib.suppress(CheckFailed, ua.UaError, OSError, TimeoutError):
+                    await probe.to_idle()
         with contextlib.suppress(Exception):
             await subscription.delete()
     finally:
@@ -199,37 +288,73 @@ async def check_module(
     return results
 
 
-async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
-    name = probe.name
-    envelope = json.loads(await probe.read(SkillVariable.ENVELOPE))
-    parameters = sample_parameters(envelope)
-    quick = json.dumps({**parameters, UNITS_KEY: 1})
-    long = json.dumps({**parameters, UNITS_KEY: LONG_RUN_UNITS})
-    settle = min(0.3, timeout)
+def _selected(
+    planned: list[tuple[str, _SkillProbe | None, Body]], only: Collection[str] | None
+) -> list[tuple[str, _SkillProbe | None, Body]]:
+    if only is None:
+        return planned
+    wanted = set(only)
+    unknown = sorted(
+        w for w in wanted if w not in CHECKS and w not in {name for name, _, _ in planned}
+    )
+    if unknown:
+        raise UnknownCheck(
+            f"no such check: {', '.join(unknown)}; the checks are: {', '.join(CHECKS)}"
+        )
+    return [entry for entry in planned if {entry[0], entry[0].partition(": ")[2]} & wanted]
 
-    async def call_expecting(method: M, expected_state: S, *args) -> None:
-        await probe.call(method, *args)
-        await probe.wait_for(expected_state, timeout)
 
-    async def refused(method: M, *args) -> str:
-        try:
-            await probe.call(method, *args)
-        except ua.UaStatusCodeError as error:
-            return type(error).__name__
-        return ""
+def _planned_checks(module, idx: int, probes: dict[str, _SkillProbe]):
+    """Every check as (result name, the skill it leaves to rest or None, body), in the
+    kit's own order."""
+    planned: list[tuple[str, _SkillProbe | None, Body]] = [
+        (TELEMETRY, None, lambda: _telemetry(module, idx, next(iter(probes.values()))))
+    ]
+    for probe in probes.values():
+        bodies = _skill_checks(probe)
+        planned += [(f"{probe.name}: {name}", probe, bodies[name]) for name in SKILL_CHECKS]
+    return planned
 
-    async def idle_at_start() -> str:
+
+async def _telemetry(module, idx: int, probe: _SkillProbe) -> str:
+    """The Telemetry folder holds Doubles. A module may publish them only while it works,
+    so an empty folder gets one execution of the first skill before it counts as empty."""
+    folder = await module.get_child(f"{idx}:{ModuleNode.TELEMETRY}")
+    variables = await folder.get_children()
+    ran = ""
+    if not variables:
+        await probe.to_idle()
+        await probe.run_once(_new_id())
+        await probe.call_expecting(M.RESET, S.IDLE)
+        ran = f" (published by an execution of {probe.name})"
+        with contextlib.suppress(TimeoutError):  # values are published just after Complete
+            async with asyncio.timeout(min(probe.timeout, 2.0)):
+                while not (variables := await folder.get_children()):
+                    await asyncio.sleep(_POLL)
+    if not variables:
+        raise CheckFailed(
+            f"the Telemetry folder has no variables, even after an execution of {probe.name}"
+        )
+    names = [(await v.read_browse_name()).Name for v in variables]
+    for variable, name in zip(variables, names, strict=True):
+        if not isinstance(await variable.read_value(), float):
+            raise CheckFailed(f"telemetry value {name} must be a Double")
+    return ", ".join(names) + ran
+
+
+def _skill_checks(probe: _SkillProbe) -> dict[str, Body]:
+    """The bodies of SKILL_CHECKS for one skill; each one starts from Idle."""
+    settle = min(0.3, probe.timeout)
+
+    async def idle() -> str:
         state, number = await probe.state(), await probe.read(SkillVariable.STATE_NUMBER)
         if state != S.IDLE.label or number != S.IDLE:
-            raise CheckFailed(f"expected Idle (4) before the checks, found {state} ({number})")
+            raise CheckFailed(f"expected Idle (4) at rest, found {state} ({number})")
         return ""
 
-    if not await check(f"{name}: idle", idle_at_start):
-        return
-    probe.drain()
-
     async def refuses_out_of_state() -> str:
-        status = await refused(M.UNHOLD)
+        await probe.to_idle()
+        status = await probe.refused(M.UNHOLD)
         if status != Refusal.BAD_INVALID_STATE:
             raise CheckFailed(f"Unhold in Idle should be BadInvalidState, got {status or 'Good'}")
         if await probe.state() != S.IDLE.label:
@@ -237,12 +362,13 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         return "Unhold in Idle -> BadInvalidState"
 
     async def refuses_bad_parameters() -> str:
-        status = await refused(M.START, _new_id(), "[not, an, object")
+        await probe.to_idle()
+        status = await probe.refused(M.START, _new_id(), "[not, an, object")
         if status != Refusal.BAD_INVALID_ARGUMENT:
             raise CheckFailed(
                 f"Start with bad JSON should be BadInvalidArgument, got {status or 'Good'}"
             )
-        status = await refused(M.START, _new_id(), json.dumps({"no_such_parameter": 1}))
+        status = await probe.refused(M.START, _new_id(), json.dumps({"no_such_parameter": 1}))
         if status != Refusal.BAD_INVALID_ARGUMENT:
             raise CheckFailed(
                 "Start with an unknown parameter should be BadInvalidArgument, "
@@ -250,13 +376,10 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
             )
         return ""
 
-    execution = _new_id()
-
     async def runs_to_complete() -> str:
-        accepted = await probe.call(M.START, execution, quick)
-        if accepted is not True:
-            raise CheckFailed(f"Start returned {accepted!r}, expected True")
-        trail = await probe.wait_for(S.COMPLETE, timeout)
+        await probe.to_idle()
+        execution = _new_id()
+        trail = await probe.run_once(execution)
         if S.EXECUTE.label not in trail:
             raise CheckFailed(f"Execute was never seen on the way to Complete: {trail}")
         if await probe.read(SkillVariable.EXECUTION_ID) != execution:
@@ -264,8 +387,11 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         return " -> ".join(trail)
 
     async def start_is_idempotent() -> str:
+        await probe.to_idle()
+        execution = _new_id()
+        await probe.run_once(execution)  # its own execution, never an earlier check's
         probe.drain()
-        status = await refused(M.START, execution, quick)
+        status = await probe.refused(M.START, execution, probe.quick)
         if status:
             raise CheckFailed(
                 f"a repeated Start of the completed execution was refused ({status}); "
@@ -274,66 +400,61 @@ async def _check_skill(probe: _SkillProbe, timeout: float, check) -> None:
         await asyncio.sleep(settle)
         if probe.drain():
             raise CheckFailed("a repeated Start changed the state: the work ran again")
-        await call_expecting(M.RESET, S.IDLE)
-        await probe.call(M.START, execution, quick)  # once more, now in Idle
+        await probe.call_expecting(M.RESET, S.IDLE)
+        await probe.call(M.START, execution, probe.quick)  # once more, now in Idle
         await asyncio.sleep(settle)
         again = probe.drain()
         if again:
             raise CheckFailed(f"a repeated execution id ran again after Reset: {again}")
         return "repeated id acknowledged, never re-run"
 
-    async def back_to_idle() -> None:
-        """Bring the skill back to Idle, so one failed check does not fail the next."""
-        state = S.from_label(await probe.state())
-        if state in (S.ABORTING, S.ABORTED):
-            await probe.wait_for(S.ABORTED, timeout) if state is S.ABORTING else None
-            await call_expecting(M.CLEAR, S.STOPPED)
-            state = S.STOPPED
-        elif state not in (S.IDLE, S.COMPLETE, S.STOPPED):
-            await call_expecting(M.STOP, S.STOPPED)
-            state = S.STOPPED
-        if state is not S.IDLE:
-            await call_expecting(M.RESET, S.IDLE)
-        probe.drain()
-
     async def hold_unhold_stop() -> str:
-        await back_to_idle()
-        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
-        await call_expecting(M.HOLD, S.HELD)
+        await probe.to_idle()
+        await probe.call_expecting(M.START, S.EXECUTE, _new_id(), probe.long)
+        await probe.call_expecting(M.HOLD, S.HELD)
         if await probe.read(SkillVariable.STATE_NUMBER) != S.HELD:
             raise CheckFailed(f"StateNumber is not {int(S.HELD)} in Held")
-        await call_expecting(M.UNHOLD, S.EXECUTE)
-        await call_expecting(M.SUSPEND, S.SUSPENDED)
-        await call_expecting(M.UNSUSPEND, S.EXECUTE)
-        await call_expecting(M.STOP, S.STOPPED)
-        await call_expecting(M.RESET, S.IDLE)
+        await probe.call_expecting(M.UNHOLD, S.EXECUTE)
+        await probe.call_expecting(M.SUSPEND, S.SUSPENDED)
+        await probe.call_expecting(M.UNSUSPEND, S.EXECUTE)
+        await probe.call_expecting(M.STOP, S.STOPPED)
+        await probe.call_expecting(M.RESET, S.IDLE)
         return ""
 
     async def abort_and_clear() -> str:
-        await back_to_idle()
-        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
-        await call_expecting(M.ABORT, S.ABORTED)
-        status = await refused(M.RESET)
+        await probe.to_idle()
+        await probe.call_expecting(M.START, S.EXECUTE, _new_id(), probe.long)
+        await probe.call_expecting(M.ABORT, S.ABORTED)
+        status = await probe.refused(M.RESET)
         if status != Refusal.BAD_INVALID_STATE:
             raise CheckFailed(f"Reset in Aborted should be BadInvalidState, got {status or 'Good'}")
-        await call_expecting(M.CLEAR, S.STOPPED)
-        await call_expecting(M.RESET, S.IDLE)
+        await probe.call_expecting(M.CLEAR, S.STOPPED)
+        await probe.call_expecting(M.RESET, S.IDLE)
         return ""
 
     async def to_complete() -> str:
-        await back_to_idle()
-        await call_expecting(M.START, S.EXECUTE, _new_id(), long)
-        await call_expecting(M.TO_COMPLETE, S.COMPLETE)
-        await call_expecting(M.RESET, S.IDLE)
+        await probe.to_idle()
+        await probe.call_expecting(M.START, S.EXECUTE, _new_id(), probe.long)
+        await probe.call_expecting(M.TO_COMPLETE, S.COMPLETE)
+        await probe.call_expecting(M.RESET, S.IDLE)
         return ""
 
-    await check(f"{name}: refuses commands out of state", refuses_out_of_state)
-    await check(f"{name}: refuses bad parameters", refuses_bad_parameters)
-    if await check(f"{name}: start runs to complete", runs_to_complete):
-        await check(f"{name}: start is idempotent", start_is_idempotent)
-    await check(f"{name}: hold, suspend, stop, reset", hold_unhold_stop)
-    await check(f"{name}: abort and clear", abort_and_clear)
-    await check(f"{name}: to complete", to_complete)
+    return dict(
+        zip(
+            SKILL_CHECKS,
+            (
+                idle,
+                refuses_out_of_state,
+                refuses_bad_parameters,
+                runs_to_complete,
+                start_is_idempotent,
+                hold_unhold_stop,
+                abort_and_clear,
+                to_complete,
+            ),
+            strict=True,
+        )
+    )
 
 
 def _new_id() -> str:

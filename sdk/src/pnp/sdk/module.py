@@ -73,11 +73,15 @@ class Module:
         security: ModuleSecurity | None = None,
         journal: str | Path | None = None,
         opcua_cache: Path | bool = True,
+        advertised_endpoint: str | None = None,
     ) -> None:
         """``journal``: a file this module appends one JSON line to for every execution it
         accepts (id, capability, boot): the module's own record of what it ran.
         ``opcua_cache``: where the OPC UA server caches asyncua's standard address space
-        (True: the per-user default, see ``pnp.sdk.opcua_cache``; False: no cache)."""
+        (True: the per-user default, see ``pnp.sdk.opcua_cache``; False: no cache).
+        ``advertised_endpoint``: the OPC UA endpoint the orchestrator is told to dial,
+        when it reaches the module by another address than the one served (a port
+        forward, NAT, a fault-injecting proxy in a test); None: the served one."""
         self.module_type = module_type
         self.security = security
         self.module_id = module_id
@@ -88,6 +92,7 @@ class Module:
         self.boot_id = boot_id or uuid.uuid4().hex
         self.seed = seed
         self.journal = Path(journal) if journal is not None else None
+        self.advertised_endpoint = advertised_endpoint
         self.released = False
         self.draining = False
         self.configuration: dict[str, object] = {}
@@ -173,7 +178,7 @@ class Module:
             dock=self.dock,
             serial=self.serial,
             kind=self.kind,
-            opcua_endpoint=self.endpoint,
+            opcua_endpoint=self.advertised_endpoint or self.endpoint,
         )
 
     async def run(self) -> None:

@@ -17,6 +17,7 @@ from pnp.sdk.descriptors import CapabilitySpec
 from pnp.sdk.module import Module
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.skill import SkillContext
+from pnp.sdk.wear import Wear, WearProfile
 
 PROGRESS_STEPS = 10
 
@@ -41,6 +42,8 @@ class SimulatedModuleConfig:
     journal: str | None = None  # file of accepted executions, one JSON line each
     security: ModuleSecurity | None = None  # None: plain gRPC and OPC UA NoSecurity
     opcua_cache: Path | bool = True  # the OPC UA address-space cache: see pnp.sdk.opcua_cache
+    advertised_endpoint: str | None = None  # what the orchestrator dials; None: the served one
+    wear: WearProfile | None = None  # None: no condition telemetry, never wears out
 
     @property
     def resolved_module_id(self) -> str:
@@ -67,10 +70,14 @@ class SimulatedModule(Module):
             journal=config.journal,
             security=config.security,
             opcua_cache=config.opcua_cache,
+            advertised_endpoint=config.advertised_endpoint,
         )
         self.config = config
         self.rng = random.Random(config.seed)
         self._fail_next = False
+        self.wear = None if config.wear is None else Wear(config.wear, seed=config.seed)
+        if self.wear is not None:  # condition channels exist from the start, as on a real one
+            self.telemetry.update({"VibrationMmS": 0.0, "TemperatureC": 0.0})
         self.telemetry.update(
             {
                 "PowerKw": self._idle_power(),
@@ -95,6 +102,13 @@ class SimulatedModule(Module):
             duration = max(0.0, self.rng.gauss(nominal, nominal * self.config.noise))
             fails = self.rng.random() < self.config.failure_rate
             fail_at = self.rng.randint(1, PROGRESS_STEPS) if fails else None
+            condition = self.wear.next_execution() if self.wear is not None else None
+            if condition is not None:
+                duration *= condition.duration_factor
+                if condition.failed:  # worn out: fails early, every time, until serviced
+                    fail_at = 1
+                self.set_telemetry("VibrationMmS", round(condition.vibration_mm_s, 4))
+                self.set_telemetry("TemperatureC", round(condition.temperature_c, 3))
             if self._fail_next:  # armed by fail_next_execution(): half-way through this one
                 self._fail_next, fail_at = False, PROGRESS_STEPS // 2
             self.set_telemetry("PowerKw", self.module_type.utilities.power_kw)

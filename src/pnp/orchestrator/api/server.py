@@ -19,6 +19,7 @@ from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
 from pnp.orchestrator.api.orchestrator_servicer import OrchestratorServicer
 from pnp.orchestrator.api.registry_servicer import ModuleRegistryServicer
 from pnp.orchestrator.api.tls import server_credentials
+from pnp.orchestrator.api.twin_servicer import DigitalTwinServicer
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.limits import (
     MAX_CONCURRENT_RPCS,
@@ -27,13 +28,22 @@ from pnp.orchestrator.security.limits import (
 )
 from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.orchestrator.service.factory import Factory
-from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
+from pnp.orchestrator.service.twin import FactoryKeys, TwinService
+from pnp.v1 import (
+    orchestrator_pb2,
+    orchestrator_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+    twin_pb2,
+    twin_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = (
     registry_pb2.DESCRIPTOR.services_by_name["ModuleRegistry"].full_name,
     orchestrator_pb2.DESCRIPTOR.services_by_name["Orchestrator"].full_name,
+    twin_pb2.DESCRIPTOR.services_by_name["DigitalTwin"].full_name,
 )
 
 
@@ -75,6 +85,9 @@ async def start_server(
     )
     orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(
         OrchestratorServicer(factory, endpoints), server
+    )
+    twin_pb2_grpc.add_DigitalTwinServicer_to_server(
+        DigitalTwinServicer(TwinService(factory, FactoryKeys.from_tls(tls))), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

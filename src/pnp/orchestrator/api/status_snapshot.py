@@ -8,7 +8,7 @@ every age and estimate here, so the figures stay right under ``--time-scale``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 from pnp.v1 import attempt_pb2, module_pb2, order_pb2, plan_pb2
@@ -44,6 +44,7 @@ class ModuleStatus:
     operation_id: str  # the operation it runs now; empty when idle
     progress: float | None  # 0..1, estimated from the planned duration
     lease_left_seconds: float  # real seconds until the lease expires without a heartbeat
+    health: float | None = None  # 1 as new .. 0 failing (digital twin); None: not scored
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,19 @@ def _enum(enum_type, value: int, prefix: str) -> str:
     return enum_type.Name(value).removeprefix(prefix).replace("_", " ").lower()
 
 
-def factory_status(modules_answer, orders, plan, attempts_answer, events) -> FactoryStatus:
-    """One snapshot from ListModules, ListOrders, GetPlan, ListAttempts and the event tail."""
+def factory_status(
+    modules_answer, orders, plan, attempts_answer, events, health=None
+) -> FactoryStatus:
+    """One snapshot from ListModules, ListOrders, GetPlan, ListAttempts and the event tail;
+    ``health``: module id -> health score (ListModuleHealth), when known."""
     now = _moment(attempts_answer.factory_time) or datetime.now(UTC)
     planned = {(a.operation_id, a.module_id): a for a in plan.assignments}
     running = {a.module_id: a for a in attempts_answer.attempts if a.state in ACTIVE_ATTEMPT}
     module_rows = [
-        _module_status(m, running.get(m.descriptor.module_id), planned, now, modules_answer)
+        replace(
+            _module_status(m, running.get(m.descriptor.module_id), planned, now, modules_answer),
+            health=(health or {}).get(m.descriptor.module_id),
+        )
         for m in modules_answer.modules
     ]
     order_rows = [_order_status(o, plan, attempts_answer.attempts, now) for o in orders]

@@ -197,6 +197,8 @@ def _run_pyjobshop(
     seed: int,
 ) -> SolverRun | None:
     """PyJobShop's OR-Tools model of the same parsed instance; None if not installed."""
+    from pnp import scheduler
+
     try:
         import pyjobshop
     except ImportError:

@@ -39,16 +39,20 @@ def report(error: PnpError, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     from pnp.orchestrator.cli import (  # noqa: F401 - registers the commands on `cli`
         bench_commands,
+        cluster_commands,
         demo,
         event_commands,
         history_commands,
+        maintenance_commands,
         module_commands,
+        mtp_commands,
         order_commands,
         pki_commands,
         plan_commands,
         recipe_commands,
         serve,
         status_commands,
+        twin_commands,
     )
 
     args = sys.argv[1:] if argv is None else argv

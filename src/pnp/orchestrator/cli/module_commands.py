@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 
 import click
@@ -130,6 +131,14 @@ def catalog(as_json: bool) -> None:
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of durations and failures.")
 @click.option(
+    "--advertise-opcua",
+    "advertised_endpoint",
+    default=None,
+    metavar="opc.tcp://HOST:PORT",
+    help="The OPC UA endpoint the orchestrator is told to dial, when it reaches the module "
+    "by another address than the one served (a port forward, NAT, a test's proxy).",
+)
+@click.option(
     "--journal",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
@@ -154,6 +163,7 @@ def run_module(
     time_scale: float,
     failure_rate: float,
     seed: int,
+    advertised_endpoint: str | None,
     journal: str | None,
     as_json: bool,
     standalone: bool,
@@ -172,6 +182,11 @@ def run_module(
     from pnp.sdk.security import ModuleSecurity
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig  # asyncua: load on use
 
+    if advertised_endpoint is not None and not advertised_endpoint.startswith("opc.tcp://"):
+        raise BadInput(
+            f"{advertised_endpoint!r} is not an OPC UA endpoint",
+            [Violation("--advertise-opcua", "expected opc.tcp://HOST:PORT")],
+        )
     resolved_id = SimulatedModuleConfig(kind, dock, module_id=module_id).resolved_module_id
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.MODULE, resolved_id))
     security = None if tls is None else ModuleSecurity(tls.ca, tls.certificate, tls.key)
@@ -188,6 +203,7 @@ def run_module(
                 seed=seed,
                 journal=journal,
                 security=security,
+                advertised_endpoint=advertised_endpoint,
             )
         )
     except UnknownKind as error:
@@ -254,15 +270,43 @@ async def _run_until_interrupted(simulated, as_json: bool) -> None:
     show_default=True,
     help="With --tls-dir: whose orchestrator certificate to connect with.",
 )
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="CHECK",
+    help="Run only this check (repeatable): a check's name, such as 'abort and clear' "
+    "(on every skill) or 'telemetry', or one result's name ('cutting.laser: to complete').",
+)
+@click.option(
+    "--shuffle",
+    type=int,
+    default=None,
+    metavar="SEED",
+    help="Run the checks in an order drawn from SEED (each check stands alone).",
+)
 @json_option
-def check(endpoint: str, timeout: float, tls_dir, ca, cert, key, name, as_json: bool) -> int:
+def check(
+    endpoint: str,
+    timeout: float,
+    tls_dir,
+    ca,
+    cert,
+    key,
+    name,
+    only: tuple[str, ...],
+    shuffle: int | None,
+    as_json: bool,
+) -> int:
     """Run the conformance kit against the module at ENDPOINT (opc.tcp://host:port).
 
     Exercises every skill over OPC UA: information model, refused commands, parameter
     checks, Start to Complete, idempotent Start, Hold/Suspend/Stop, Abort/Clear,
-    ToComplete, telemetry. Exit 0 when every check passes, 1 otherwise. A secured module
-    admits only the orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with
-    the orchestrator's certificate over SignAndEncrypt.
+    ToComplete, telemetry. Each check starts from Idle and runs its own executions, so
+    it gives the same verdict alone (--only), after others, or in any order (--shuffle).
+    Exit 0 when every check passes, 1 otherwise. A secured module admits only the
+    orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with the
+    orchestrator's certificate over SignAndEncrypt.
     """
     quiet_libraries()  # asyncua's subscription notes are not the checks' results
     if not endpoint.startswith("opc.tcp://"):
@@ -270,12 +314,32 @@ def check(endpoint: str, timeout: float, tls_dir, ca, cert, key, name, as_json: 
             f"{endpoint!r} is not an OPC UA endpoint",
             [Violation("endpoint", "expected opc.tcp://HOST:PORT")],
         )
-    from pnp.sdk.conformance import check_module  # asyncua: load on use
+    from pnp.sdk.conformance import CHECKS, UnknownCheck, check_module  # asyncua: on use
     from pnp.sdk.security import ClientCredentials
 
+    unknown = [o for o in only if o not in CHECKS and ": " not in o]
+    if unknown:
+        raise BadInput(
+            f"no such check: {', '.join(unknown)}",
+            [
+                Violation("--only", f"no such check: {o}; the checks are: {', '.join(CHECKS)}")
+                for o in unknown
+            ],
+        )
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     credentials = None if tls is None else ClientCredentials(tls.ca, tls.certificate, tls.key)
-    results = run(check_module(endpoint, timeout=timeout, credentials=credentials))
+    try:
+        results = run(
+            check_module(
+                endpoint,
+                timeout=timeout,
+                credentials=credentials,
+                only=only or None,
+                shuffle=None if shuffle is None else random.Random(shuffle),
+            )
+        )
+    except UnknownCheck as error:  # a result name that names no skill of this module
+        raise BadInput(str(error), [Violation("--only", str(error))]) from None
     failed = [r for r in results if not r.passed]
     if as_json:
         emit_json(

@@ -63,12 +63,18 @@ def pki_group() -> None:
 
 @pki_group.command("init")
 @dir_option
+@click.option(
+    "--name",
+    default="pnp factory CA",
+    show_default=True,
+    help="The CA's name: other factories see it on passports and signed data.",
+)
 @days_option(pki.CA_VALID_DAYS)
 @force_option
 @json_option
-def init(directory: Path, days: int, force: bool, as_json: bool) -> None:
+def init(directory: Path, name: str, days: int, force: bool, as_json: bool) -> None:
     """Create the factory CA (ca.pem, and ca.key readable by you only)."""
-    files = pki.init_ca(directory, valid_days=days, force=force)
+    files = pki.init_ca(directory, name=name, valid_days=days, force=force)
     _report("factory CA", files, as_json)
 
 

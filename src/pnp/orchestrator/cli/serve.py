@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,15 +14,16 @@ import click
 from pnp.orchestrator.cli.app import cli, quiet_libraries, run
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
-from pnp.orchestrator.cli.web_options import check_web_address, web_insecure_option
+from pnp.orchestrator.cli.web_options import WebOptions, check_web_address, web_insecure_option
 from pnp.orchestrator.domain.layout import Layout, load_layout_file
-from pnp.orchestrator.errors import BadInput, Violation
+from pnp.orchestrator.errors import BadInput, Deposed, Violation
 from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
 
 if TYPE_CHECKING:
+    from pnp.orchestrator.store.engines import Database
     from pnp.orchestrator.web.server import RunningConsole
 
 
@@ -31,8 +33,43 @@ if TYPE_CHECKING:
     "db_path",
     default="pnp.db",
     show_default=True,
-    type=click.Path(dir_okay=False),
-    help="SQLite database file (created when missing).",
+    metavar="PATH|URL",
+    help="SQLite database file (created when missing), or postgresql://USER@HOST:PORT/DB "
+    "for replicated orchestrators (password from PNP_DB_PASSWORD, PGPASSWORD or "
+    "--db-password-file, never in the URL).",
+)
+@click.option(
+    "--db-password-file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the PostgreSQL password.",
+)
+@click.option(
+    "--standby/--no-standby",
+    default=None,
+    help="When another orchestrator leads on this database: wait as a standby (answering "
+    "clients with the leader's address) and take over when its lease runs out, or refuse "
+    "to start. [default: standby on PostgreSQL, refuse on SQLite]",
+)
+@click.option(
+    "--advertise",
+    default=None,
+    metavar="HOST:PORT",
+    help="The address other replicas send clients to [default: --listen, with its port].",
+)
+@click.option(
+    "--leader-lease-ttl",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the leader lease lasts without renewal (a standby takes over after it).",
+)
+@click.option(
+    "--leader-renew-every",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds between the leader's lease renewals (below half the TTL).",
 )
 @click.option(
     "--listen",
@@ -103,6 +140,11 @@ if TYPE_CHECKING:
 )
 def serve(
     db_path: str,
+    db_password_file: Path | None,
+    standby: bool | None,
+    advertise: str | None,
+    leader_lease_ttl: float,
+    leader_renew_every: float,
     listen: str,
     layout_path: str | None,
     module_networks: str | None,
@@ -125,10 +167,26 @@ def serve(
     With --tls-dir (or --ca/--cert/--key) it serves mutual TLS only: modules act only as
     the module in their certificate, planner calls need a planner certificate, and the
     OPC UA links to modules use SignAndEncrypt with the orchestrator's certificate.
+
+    One orchestrator leads on a database at a time. On PostgreSQL, start the same command
+    on a second machine: it stands by and takes over when the leader dies or stalls.
     """
     quiet_libraries(verbose)
     if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
         raise click.BadParameter("need 0 < --heartbeat-interval < --lease-ttl")
+    if not leader_renew_every < leader_lease_ttl / 2:
+        raise click.BadParameter("need --leader-renew-every < --leader-lease-ttl / 2")
+    # Imported here: the store pulls in SQLAlchemy, and every other command should start
+    # fast.
+    from pnp.orchestrator.store.engines import database_target
+
+    database = database_target(db_path, password_file=db_password_file)
+    replica = ReplicaOptions(
+        lease_ttl=leader_lease_ttl,
+        renew_every=leader_renew_every,
+        standby=database.is_postgres if standby is None else standby,
+        advertise=advertise,
+    )
     layout = load_layout_file(layout_path) if layout_path else None
     networks = None
     if module_networks is not None:
@@ -139,8 +197,7 @@ def serve(
                 [Violation("--module-networks", "name at least one CIDR network")],
             )
         parse_networks(networks, "--module-networks")  # a bad one is refused before start
-    secured = TlsChoice(tls_dir, ca, cert, key).wanted
-    check_web_address(web, secured=secured, insecure=web_insecure)
+    check_web_address(web, secured=TlsChoice(tls_dir, ca, cert, key).wanted, insecure=web_insecure)
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -151,29 +208,93 @@ def serve(
         opcua_security=tls,
         module_networks=networks,
     )
-    run(_serve(Path(db_path), listen, layout, settings, as_json, tls, web, web_insecure))
+    web_options = WebOptions(web, web_insecure) if web else None
+    run(_serve(database, listen, layout, settings, as_json, tls, web_options, replica))
+
+
+@dataclass(frozen=True)
+class ReplicaOptions:
+    lease_ttl: float = 5.0
+    renew_every: float = 1.0
+    standby: bool = False
+    advertise: str | None = None
 
 
 async def _serve(
-    db_path: Path,
+    db_path: Database,
     listen: str,
     layout: Layout | None,
     settings: FactorySettings,
     as_json: bool,
     tls: TlsFiles | None,
-    web: str | None = None,
-    web_insecure: bool = False,
+    web: WebOptions | None = None,
+    replica: ReplicaOptions = ReplicaOptions(),
 ) -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+
+    def standing_by(address: str) -> None:
+        if as_json:
+            emit_json_line({"standby": address, "database": str(db_path)})
+        else:
+            console.print(
+                f"pnp orchestrator standing by on {address} (database {db_path}): another "
+                "leads; taking over when its lease runs out",
+                soft_wrap=True,
+            )
+            console.file.flush()
+
+    deposed_because = ""
+    leading = asyncio.ensure_future(
+        _lead(db_path, listen, layout, settings, as_json, tls, web, replica, standing_by, stopped)
+    )
+    waiting = asyncio.ensure_future(stopped.wait())
+    done, _ = await asyncio.wait({leading, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if leading not in done:  # stopped while standing by
+        leading.cancel()
+        await asyncio.gather(leading, return_exceptions=True)
+    else:
+        waiting.cancel()
+        deposed_because = leading.result()
+    if deposed_because:
+        raise Deposed(f"stepped down: {deposed_because}")
+    errors.print("pnp orchestrator stopped")
+
+
+async def _lead(
+    db_path: Database,
+    listen: str,
+    layout: Layout | None,
+    settings: FactorySettings,
+    as_json: bool,
+    tls: TlsFiles | None,
+    web: WebOptions | None,
+    replica: ReplicaOptions,
+    standing_by,
+    stopped: asyncio.Event,
+) -> str:
+    """Leads until stopped (returns "") or deposed (returns why)."""
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from pnp.orchestrator.api.runtime import open_orchestrator
+    from pnp.orchestrator.store.lease_keeper import LeaseSettings
     from pnp.orchestrator.web.server import start_console
 
     async with open_orchestrator(
-        db_path, listen=listen, layout=layout, settings=settings, tls=tls
+        db_path,
+        listen=listen,
+        layout=layout,
+        settings=settings,
+        tls=tls,
+        lease=LeaseSettings(ttl=replica.lease_ttl, renew_every=replica.renew_every),
+        standby=replica.standby,
+        advertise=replica.advertise,
+        on_standby=standing_by,
     ) as orchestrator:
         web_console = (
-            await start_console(orchestrator.factory, web, tls=tls, insecure=web_insecure)
+            await start_console(orchestrator.factory, web.listen, tls=tls, insecure=web.insecure)
             if web
             else None
         )
@@ -183,26 +304,36 @@ async def _serve(
             # for 100 ms.
             gc.collect()
             gc.freeze()
-            _announce(db_path, listen, orchestrator.port, layout, as_json, tls, web_console)
-            stopped = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stopped.set)
-            await stopped.wait()
+            _announce(
+                db_path, listen, orchestrator.port, layout, as_json, tls, web_console,
+                orchestrator.term,
+            )  # fmt: skip
+            await asyncio.wait(
+                {
+                    asyncio.ensure_future(stopped.wait()),
+                    asyncio.ensure_future(orchestrator.deposed.wait()),
+                },
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if orchestrator.deposed.is_set():
+                # Stop serving at once: another replica leads now.
+                errors.print(f"error: {orchestrator.deposed_because or 'deposed'}; stepping down")
         finally:
             if web_console:
                 await web_console.stop()
-    errors.print("pnp orchestrator stopped")
+    await asyncio.sleep(0)  # the reason is noted by a task of the runtime
+    return orchestrator.deposed_because if orchestrator.deposed.is_set() else ""
 
 
 def _announce(
-    db_path: Path,
+    db_path: Database,
     listen: str,
     port: int,
     layout: Layout | None,
     as_json: bool,
     tls: TlsFiles | None,
     web_console: RunningConsole | None,
+    term: int = 0,
 ) -> None:
     host = listen.rsplit(":", 1)[0]
     if tls is None:
@@ -220,13 +351,19 @@ def _announce(
         )
     if as_json:
         emit_json_line(
-            {"listening": f"{host}:{port}", "database": str(db_path), "tls": tls is not None}
+            {
+                "listening": f"{host}:{port}",
+                "database": str(db_path),
+                "tls": tls is not None,
+                "term": term,
+            }
             | ({"web": web_console.url} if web_console else {})
         )
     else:
         security = "mutual TLS" if tls else "NO TLS"
         console.print(
-            f"pnp orchestrator listening on {host}:{port} ({security}, database {db_path})",
+            f"pnp orchestrator listening on {host}:{port} ({security}, database {db_path}, "
+            f"leader at term {term})",
             soft_wrap=True,
         )
         if web_console:

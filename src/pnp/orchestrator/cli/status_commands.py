@@ -27,6 +27,7 @@ from pnp.orchestrator.cli.output import (
     emit_json_line,
     styled,
 )
+from pnp.orchestrator.cli.twin_client import health_scores
 
 EVENTS_SHOWN = 8
 QUIET_SECONDS = 0.3  # replaying the event log: it is all there once it goes quiet
@@ -118,13 +119,14 @@ async def _pause(interval: float, follower: asyncio.Task) -> None:
 
 
 async def snapshot_of(client: OrchestratorClient, events) -> FactoryStatus:
-    modules, orders, plan, attempts = await asyncio.gather(
+    modules, orders, plan, attempts, health = await asyncio.gather(
         client.list_modules_response(),
         client.list_orders(),
         client.get_plan(wait_for_current=False),
         client.list_attempts_response(),
+        health_scores(client),
     )
-    return factory_status(modules, orders, plan, attempts, events)
+    return factory_status(modules, orders, plan, attempts, events, health)
 
 
 async def _read_events(client: OrchestratorClient, tail, follow: bool) -> None:
@@ -165,8 +167,9 @@ def render(snapshot: FactoryStatus) -> Group:
 
 def modules_table(snapshot: FactoryStatus) -> Table:
     table = Table(title=f"{len(snapshot.modules)} module(s)", title_justify="left")
-    for column in ("module", "dock", "liveness", "state", "operation", "progress", "lease"):
-        table.add_column(column, justify="right" if column in ("progress", "lease") else "left")
+    columns = ("module", "dock", "liveness", "state", "operation", "progress", "lease", "health")
+    for column in columns:
+        table.add_column(column, justify="left" if column in columns[:5] else "right")
     for m in snapshot.modules:
         liveness = Text(m.liveness, style="green" if m.liveness == "alive" else "red")
         liveness.append(drain_note(m.draining, m.released), style="yellow")
@@ -178,8 +181,17 @@ def modules_table(snapshot: FactoryStatus) -> Table:
             m.operation_id or "-",
             _bar(m.progress) if m.progress is not None else "-",
             f"{m.lease_left_seconds:.1f} s" if m.liveness != "gone" else "-",
+            _health(m.health),
         )
     return table
+
+
+def _health(score: float | None) -> Text:
+    if score is None:
+        return Text("-", style="dim")
+    return Text(
+        f"{score:.2f}", style="green" if score >= 0.8 else "yellow" if score >= 0.5 else "red"
+    )
 
 
 def _bar(share: float, width: int = 10) -> str:

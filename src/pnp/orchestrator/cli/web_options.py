@@ -7,9 +7,19 @@ unless ``--web-insecure`` says otherwise (and then the start-up line says so).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import click
 
 from pnp.orchestrator.web.listen import INSECURE_FLAG, console_address
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """Where to serve the console, and whether plain HTTP may leave loopback."""
+
+    listen: str
+    insecure: bool = False
 
 
 def web_insecure_option(command):

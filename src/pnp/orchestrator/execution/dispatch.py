@@ -5,7 +5,9 @@ operation starts when the module is ready (connected, no active attempt, the ski
 Idle), every predecessor is done, and the material has had time to arrive: the
 predecessor's end plus the transport time between the two docks. Starting earlier
 than planned is fine; skipping ahead in a module's sequence is not (the plan's
-changeovers and priorities depend on that order).
+changeovers and priorities depend on that order). Early, but not across maintenance:
+nothing starts on a module inside one of its maintenance windows, and an operation the
+plan put after a window waits for the window's end.
 
 An operation that failed on a module is not started there again by a plan made before
 that failure: the replan the failure causes places it on a module it did not fail on
@@ -15,7 +17,7 @@ plan arrives, the module waits rather than repeat the failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,8 +46,10 @@ def next_dispatches(
     docks: Mapping[str, str],
     transport_seconds: Callable[[str, str], int],
     now: datetime,
+    maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> list[Dispatch]:
-    """The operations to start now, at most one per module."""
+    """The operations to start now, at most one per module. ``maintenance``: per module,
+    its maintenance windows [start, end)."""
     by_module: dict[str, list[PlannedOperation]] = {}
     for item in sorted(planned, key=lambda p: (p.start, p.spec.operation_id)):
         by_module.setdefault(item.module_id, []).append(item)
@@ -68,9 +72,18 @@ def next_dispatches(
             continue
         if _repeats_a_failure(upcoming, progress):
             continue
+        windows = (maintenance or {}).get(module_id, ())
+        if _held_for_maintenance(upcoming, windows, now):
+            continue
         if _material_arrived(upcoming, progress, docks, transport_seconds, now):
             decisions.append(Dispatch(upcoming.spec, module_id))
     return decisions
+
+
+def _held_for_maintenance(
+    item: PlannedOperation, windows: Sequence[tuple[datetime, datetime]], now: datetime
+) -> bool:
+    return any(start <= now < end or (item.start >= end and now < end) for start, end in windows)
 
 
 def _status(progress: Mapping[str, OperationProgress], operation_id: str) -> OperationStatus:

@@ -207,14 +207,32 @@ class Forget:
     why: str
 
 
+@dataclass(frozen=True)
+class KeepRerun:
+    """The module finished the in-doubt execution too, but a re-run elsewhere completed
+    first and later steps may already build on it: the first completion counts. Record
+    this attempt superseded by the re-run, and ``tidy`` the skill."""
+
+    why: str
+    tidy: tuple[SkillMethod, ...] = ()
+
+
 def on_return(
-    attempt: Attempt, report: ExecutionReport, skill: SkillView | None
-) -> Reclaim | Forget | Wait:
-    """A lost module is back: what its answer about an in-doubt attempt means."""
+    attempt: Attempt,
+    report: ExecutionReport,
+    skill: SkillView | None,
+    rerun_completed: bool = False,
+) -> Reclaim | KeepRerun | Forget | Wait:
+    """A lost module is back: what its answer about an in-doubt attempt means.
+
+    ``rerun_completed``: another attempt of the same operation has already completed."""
     if report.outcome == ExecutionOutcome.COMPLETE:
         holds_it = skill is not None and skill.execution_id == attempt.execution_id
         state = packml_state(skill.state) if skill is not None and holds_it else None
-        return Reclaim(dict(report.results), tidy_after(state) if state is not None else ())
+        tidy = tidy_after(state) if state is not None else ()
+        if rerun_completed:
+            return KeepRerun("a re-run completed first and counts", tidy)
+        return Reclaim(dict(report.results), tidy)
     if report.outcome == ExecutionOutcome.RUNNING:
         return Wait("still running on the module that came back: ask again")
     return Forget(f"the module says {report.outcome}")

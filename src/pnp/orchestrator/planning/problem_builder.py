@@ -30,6 +30,7 @@ from pnp.orchestrator.domain.matching import capable_modules
 from pnp.orchestrator.domain.modules import ModuleDescription
 from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.orders import OrderRecord
+from pnp.orchestrator.planning.maintenance import MaintenanceWindow, availability
 
 # The reference design: due dates first, then finishing early, then keeping operations where
 # the previous plan had them. Makespan before stability is what lets a newly plugged-in
@@ -59,6 +60,8 @@ class PlanningInput:
     lost_module_ids: frozenset[str] = frozenset()
     # The plan being replaced: operation id -> (module id, planned start).
     previous: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
+    # Planned maintenance: module id -> windows [start, end) when it takes no new work.
+    maintenance: Mapping[str, tuple[MaintenanceWindow, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,13 @@ def build_problem(
         machines=tuple(
             # A retired module keeps its frozen work; no waiting operation has a mode there.
             scheduler.Machine(
-                m.module_id, changeovers=_changeovers(m, specs, operations, at[m.module_id])
+                m.module_id,
+                availability=availability(
+                    inputs.maintenance.get(m.module_id, ()),
+                    inputs.origin,
+                    _busy_until(operations, at[m.module_id]),
+                ),
+                changeovers=_changeovers(m, specs, operations, at[m.module_id]),
             )
             for m in modules
         ),
@@ -145,6 +154,18 @@ def _operation(
     if not capable:
         return None
     return scheduler.Operation(op.operation_id, job, tuple(_mode(op, m, at) for m in capable))
+
+
+def _busy_until(operations: list[scheduler.Operation], machine: int) -> int:
+    """When the work frozen on ``machine`` (running or done) ends, in plan seconds."""
+    return max(
+        (
+            op.frozen.start + op.modes[0].duration
+            for op in operations
+            if op.frozen is not None and op.frozen.machine == machine
+        ),
+        default=0,
+    )
 
 
 def _frozen(

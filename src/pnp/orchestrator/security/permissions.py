@@ -2,10 +2,11 @@
 
 - ``pnp.v1.ModuleRegistry``: modules only, and each only for the module id in its
   certificate (register, session, deregister).
-- ``pnp.v1.Orchestrator``: planners only (a module certificate is refused), each call by
-  the least role that may make it (``ORCHESTRATOR_ROLES``): reads need a viewer;
-  submit, cancel, drain and what-if a planner. Any other ``pnp.v1`` service, and any
-  Orchestrator method not listed, needs an admin: a new call stays closed until
+- ``pnp.v1.Orchestrator`` and ``pnp.v1.DigitalTwin``: planners only (a module
+  certificate is refused), each call by the least role that may make it
+  (``METHOD_ROLES``): reads need a viewer; submit, cancel, drain, what-if, signing in
+  the factory's name and planning maintenance a planner. Any other ``pnp.v1``
+  service, and any method not listed, needs an admin: a new call stays closed until
   someone decides who may make it.
 - Health and reflection: any certificate of the factory CA (the TLS handshake already
   demands one), so probes and ``buf curl`` work with any planner's certificate.
@@ -22,6 +23,7 @@ from pnp.orchestrator.security.identities import Identity, PlannerRole, Role
 
 MODULE_REGISTRY = "pnp.v1.ModuleRegistry"
 ORCHESTRATOR = "pnp.v1.Orchestrator"
+DIGITAL_TWIN = "pnp.v1.DigitalTwin"
 OUR_SERVICES = "pnp.v1."
 
 VIEWER, PLANNER, ADMIN = PlannerRole.VIEWER, PlannerRole.PLANNER, PlannerRole.ADMIN
@@ -39,6 +41,20 @@ ORCHESTRATOR_ROLES: dict[str, PlannerRole] = {
     "CancelOrder": PLANNER,
     "DrainModule": PLANNER,
     "WhatIf": PLANNER,
+}
+DIGITAL_TWIN_ROLES: dict[str, PlannerRole] = {
+    "GetModuleShell": VIEWER,
+    "GetUsage": VIEWER,
+    "ListModuleHealth": VIEWER,
+    # Signed in the factory's name, or changing what the factory trusts and plans.
+    "ExportPassport": PLANNER,
+    "ExportSignedOrderData": PLANNER,
+    "ImportPassport": PLANNER,
+    "ScheduleMaintenance": PLANNER,
+}
+METHOD_ROLES: dict[str, dict[str, PlannerRole]] = {
+    ORCHESTRATOR: ORCHESTRATOR_ROLES,
+    DIGITAL_TWIN: DIGITAL_TWIN_ROLES,
 }
 
 
@@ -61,9 +77,7 @@ def role_needed(service: str, method: str) -> PlannerRole | None:
     not a planner's (the module registry, health, reflection)."""
     if service == MODULE_REGISTRY or not service.startswith(OUR_SERVICES):
         return None
-    if service == ORCHESTRATOR:
-        return ORCHESTRATOR_ROLES.get(method, ADMIN)
-    return ADMIN
+    return METHOD_ROLES.get(service, {}).get(method, ADMIN)
 
 
 def refusal(caller: Caller | None, needed: PlannerRole, action: str) -> str | None:

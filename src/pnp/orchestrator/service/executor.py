@@ -38,7 +38,8 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pnp.orchestrator.clock import Clock
@@ -118,6 +119,7 @@ class Executor:
         restart_grace: float = 0.0,
         return_grace: float = 60.0,
         on_link_lost: Callable[[str], None] = lambda _module_id: None,
+        maintenance: Callable[[], Mapping[str, Sequence[tuple[datetime, datetime]]]] = dict,
     ) -> None:
         """``restart_grace``: seconds after ``start`` during which an attempt's module that
         has not registered again is waited for rather than declared lost;
@@ -138,6 +140,7 @@ class Executor:
         self._restart_grace = restart_grace
         self._return_grace = return_grace
         self._on_link_lost = on_link_lost
+        self._maintenance = maintenance  # per module, its maintenance windows
         # Attempts failed because their module was lost: execution id -> until when
         # (monotonic) the module is asked about it should it come back.
         self._in_doubt: dict[str, float] = {}
@@ -458,7 +461,9 @@ class Executor:
         transport: Callable[[str, str], float] = (
             layout.transport_seconds if layout is not None else (lambda _a, _b: 0)
         )
-        decisions = next_dispatches(planned, progress, ready, docks, transport, self._clock.now())
+        decisions = next_dispatches(
+            planned, progress, ready, docks, transport, self._clock.now(), self._maintenance()
+        )
         changed = False
         for decision in decisions:
             changed |= await self._start(decision.spec, decision.module_id)

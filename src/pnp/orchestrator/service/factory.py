@@ -44,6 +44,7 @@ from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
 from pnp.orchestrator.service.ledger import AttemptLedger
+from pnp.orchestrator.service.maintenance import MaintenanceBook
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.service.solver_processes import SolverProcesses
@@ -158,6 +159,7 @@ class Factory:
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
         self.events = EventLog(store.events, self.clock)
         self.ledger = AttemptLedger(store.attempts)
+        self.maintenance = MaintenanceBook(store.twin)  # planned windows (digital twin)
         self.executor = Executor(
             ledger=self.ledger,
             floor=self.registry,
@@ -174,6 +176,7 @@ class Factory:
             restart_grace=max(settings.restart_grace, 2 * settings.lease_ttl),
             return_grace=settings.return_grace,
             on_link_lost=self._link_lost,
+            maintenance=self.maintenance.windows,
         )
 
     async def start(self) -> None:
@@ -650,6 +653,7 @@ class Factory:
             )
             | frozenset(absent),
             previous={a.operation_id: (a.module_id, a.start) for a in self.plans.plan.assignments},
+            maintenance=self.maintenance.windows(),
         )
 
     def _plan_made(self, plan: Plan) -> None:

@@ -5,7 +5,9 @@ the state is when it gets to run, so a burst of changes costs one solve, and a m
 notification is caught by the next. Solves run with a time limit, never on the event
 loop: ``solve`` is where (the factory hands it ``SolverProcesses.solve``, a process of
 their own, so that planning does not take the loop's GIL; the default is a thread).
-An ordinary solve overtaken by a repair is cancelled (in a process: killed).
+An ordinary solve overtaken by a repair is cancelled (in a process: killed). A repair
+is solved in a short time limit, so once it is in force an ordinary solve follows from
+it (the repaired plan as previous plan) to keep improving it in the background.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class PlanKeeper:
         self._frozen = False
         self._urgent = False
         self._urgent_arrived = asyncio.Event()
+        self._improve_repair = False  # a repair is in force: improve it with a full solve
 
     @property
     def plan(self) -> Plan:
@@ -98,7 +101,9 @@ class PlanKeeper:
         while True:
             async with self._changed:
                 await self._changed.wait_for(
-                    lambda: self._wanted > self._planned and not self._frozen
+                    lambda: (
+                        (self._wanted > self._planned or self._improve_repair) and not self._frozen
+                    )
                 )
             # A burst of changes (a hundred modules registering after a restart) costs
             # one solve, not a hundred; a repair after a loss does not wait.
@@ -126,6 +131,9 @@ class PlanKeeper:
                 log.exception("planning failed; keeping plan version %d", self._plan.version)
                 plan = self._plan
             async with self._changed:
+                # Only a repair that produced a plan is worth improving; waiters for the
+                # current plan do not wait for the improvement (the generation is met).
+                self._improve_repair = solving.urgent and plan is not self._plan
                 self._plan = plan
                 self._planned = max(self._planned, generation)
                 self._changed.notify_all()
@@ -134,6 +142,7 @@ class PlanKeeper:
     def _start_solve(self) -> tuple[int, _Solve]:
         generation = self._wanted
         urgent, self._urgent = self._urgent, False
+        self._improve_repair = False
         self._urgent_arrived.clear()
         try:
             inputs = self._snapshot(self._plan.version + 1, urgent)

@@ -2,7 +2,10 @@
 
 Calls are synchronous and short; the service runs them with ``asyncio.to_thread`` so
 the event loop never waits on the disk. SQLite runs in WAL mode with
-``synchronous=FULL``: an acknowledged order survives a power cut.
+``synchronous=FULL``: an acknowledged order survives a power cut. PostgreSQL runs the
+same code (store/engines.py). Every write goes through ``self.fence.begin()``
+(store/fencing.py): once armed with the leader's term, a write of a deposed leader is
+refused inside its own transaction.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -24,9 +28,13 @@ from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.recipes import Recipe
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.store import schema
+from pnp.orchestrator.store.engines import Database, database_target, open_engine
+from pnp.orchestrator.store.fencing import WriteFence
+from pnp.orchestrator.store.leadership import Leadership
 from pnp.orchestrator.store.migrations import SchemaTooNew, migrate
 from pnp.orchestrator.store.plans import PlanStore
 from pnp.orchestrator.store.telemetry import TelemetryStore
+from pnp.orchestrator.store.twin_records import TwinRecords
 
 
 @dataclass(frozen=True)
@@ -90,48 +98,78 @@ class StoredLease:
     end_reason: str
 
 
+Writes = Callable[[], AbstractContextManager[Connection]]
+
+
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, database: Database | None = None) -> None:
         self.engine = engine
+        self.database = database or (
+            Database(url=engine.url)
+            if engine.dialect.name == "postgresql"
+            else Database(path=Path(engine.url.database or ""))
+        )
         self.migrated_from, self.schema_version = migrate(engine)
-        self.attempts = AttemptStore(engine)
-        self.events = EventStore(engine)
-        self.plans = PlanStore(engine)
-        self.telemetry = TelemetryStore(engine)
-        # The fencing term this process holds as the leader (pnp.v1.cluster): 0 until it
-        # holds the lease. Modules refuse commands that carry an older term.
-        self.leader_term: int = 0
+        self.leadership = Leadership(engine)
+        self.fence = WriteFence(engine, self.leadership)
+        writes = self.fence.begin
+        self._writes = writes
+        self.attempts = AttemptStore(engine, writes)
+        self.events = EventStore(engine, writes)
+        self.plans = PlanStore(engine, writes=writes)
+        self.telemetry = TelemetryStore(engine, writes)
+        self.twin = TwinRecords(engine, writes)
+
+    @property
+    def leader_term(self) -> int:
+        """The fencing term this process holds as the leader (pnp.v1.cluster): 0 until it
+        holds the lease. Modules refuse commands that carry an older term."""
+        return self.fence.term or 0
+
+    @leader_term.setter
+    def leader_term(self, term: int) -> None:
+        self.fence.term = term or None
 
     @classmethod
-    def open_sqlite(cls, path: str | Path, synchronous: str = "FULL") -> Store:
-        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot.
+    def open(
+        cls,
+        target: str | Path | Database,
+        *,
+        synchronous: str = "FULL",
+        password_file: Path | None = None,
+        idle_transaction_seconds: float = 10.0,
+    ) -> Store:
+        """Opens the store at ``target``: a path or sqlite:/// URL (SQLite, created when
+        missing) or postgresql://USER@HOST:PORT/DB; BadInput if it cannot.
 
-        ``synchronous`` stays FULL in production (a commit survives a power cut);
-        bench/durability.py measures what NORMAL would save, for comparison only."""
-        if synchronous not in ("FULL", "NORMAL", "OFF"):
-            raise ValueError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous!r}")
-        engine = create_engine(f"sqlite:///{path}")
-
-        @event.listens_for(engine, "connect")
-        def _durable_sqlite(dbapi_connection, _record) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        ``synchronous`` (SQLite only) stays FULL in production (a commit survives a
+        power cut); bench/durability.py measures what NORMAL would save, for comparison
+        only."""
+        database = (
+            target
+            if isinstance(target, Database)
+            else database_target(target, password_file=password_file)
+        )
+        engine = open_engine(
+            database, synchronous=synchronous, idle_transaction_seconds=idle_transaction_seconds
+        )
         try:
-            return cls(engine)
+            return cls(engine, database)
         except SchemaTooNew as error:
             engine.dispose()
-            raise BadInput(str(error), [Violation("db", f"{path}: {error}")]) from None
+            raise BadInput(str(error), [Violation("db", f"{database}: {error}")]) from None
         except DBAPIError as error:
             engine.dispose()
             reason = str(error.orig) if error.orig is not None else str(error)
             raise BadInput(
-                f"cannot use database {path}: {reason}",
-                [Violation("db", f"cannot use database {path}: {reason}")],
+                f"cannot use database {database}: {reason.strip()}",
+                [Violation("db", f"cannot use database {database}: {reason.strip()}")],
             ) from None
+
+    @classmethod
+    def open_sqlite(cls, path: str | Path, synchronous: str = "FULL") -> Store:
+        """Opens (creating when missing) the SQLite file at ``path``; BadInput if it cannot."""
+        return cls.open(Database(path=Path(path)), synchronous=synchronous)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -173,7 +211,7 @@ class Store:
         if existing is not None:
             return existing
         try:
-            with self.engine.begin() as connection:
+            with self._writes() as connection:
                 seq = connection.execute(
                     insert(schema.orders).values(
                         # Placeholder, unique and short, replaced in the same transaction.
@@ -237,7 +275,7 @@ class Store:
             return [_order(row) for row in rows]
 
     def set_order_state(self, order_id: str, state: str) -> None:
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 update(schema.orders)
                 .where(schema.orders.c.order_id == order_id)
@@ -269,7 +307,7 @@ class Store:
             "descriptor_json": descriptor_json,
             "registered_at": registered_at.isoformat(),
         }
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             changed = connection.execute(
                 update(schema.modules)
                 .where(schema.modules.c.module_id == module_id)
@@ -306,7 +344,7 @@ class Store:
 
     def end_lease(self, module_id: str, epoch: int, ended_at: datetime, reason: str) -> None:
         """Marks the lease of ``epoch`` as over (deregistered, lost); first reason wins."""
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 update(schema.leases)
                 .where(schema.leases.c.module_id == module_id)
@@ -352,17 +390,18 @@ class Store:
 class AttemptStore:
     """Attempts, written before the module is asked and updated as it answers."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writes: Writes | None = None) -> None:
         self.engine = engine
+        self._writes = writes or engine.begin
 
     def add(self, attempt: Attempt) -> None:
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(insert(schema.attempts).values(**_attempt_row(attempt)))
 
     def update(self, attempt: Attempt) -> None:
         row = _attempt_row(attempt)
         execution_id = row.pop("execution_id")
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 update(schema.attempts)
                 .where(schema.attempts.c.execution_id == execution_id)
@@ -389,15 +428,16 @@ class AttemptStore:
 class EventStore:
     """The append-only event log."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writes: Writes | None = None) -> None:
         self.engine = engine
+        self._writes = writes or engine.begin
 
     def append(self, events: list[Event]) -> None:
         if not events:
             return
         # Each batch is written once: EventLog.flush lets a cancelled write finish and
         # queues a batch again only when its write failed.
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 insert(schema.events),
                 [

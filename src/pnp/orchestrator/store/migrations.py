@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from pnp.orchestrator.store import schema
 
@@ -36,6 +36,27 @@ def _create(*tables) -> Callable[[Connection], None]:
     return apply
 
 
+def _leadership(connection: Connection) -> None:
+    schema.leadership.create(connection)
+    schema.replicas.create(connection)
+    # Nobody leads yet: term 0, a lease that expired at the epoch.
+    connection.execute(
+        insert(schema.leadership).values(
+            id=1,
+            term=0,
+            version=0,
+            replica_id="",
+            host="",
+            pid=0,
+            address="",
+            ttl_seconds=0.0,
+            acquired_at=0.0,
+            renewed_at=0.0,
+            expires_at=0.0,
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -47,8 +68,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "operations, leases, plan versions, telemetry samples",
         _create(schema.operations, schema.leases, schema.plans, schema.telemetry_samples),
     ),
+    Migration(3, "leadership (leader lease, fencing term), replicas", _leadership),
+    Migration(
+        4,
+        "module passports, maintenance windows (digital twin)",
+        _create(schema.module_passports, schema.maintenance_windows),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
+_MIGRATION_LOCK = 0x706E70  # "pnp": the advisory lock key migrations hold on PostgreSQL
 
 
 class SchemaTooNew(Exception):
@@ -73,6 +101,10 @@ def current_version(connection: Connection) -> int:
 def migrate(engine: Engine) -> tuple[int, int]:
     """Brings the database to the newest schema; returns (version before, version after)."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two replicas starting together on an empty database: one migrates, the
+            # other waits here and then finds the work done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         found = current_version(connection)
         if found > LATEST:
             raise SchemaTooNew(found)

@@ -7,10 +7,12 @@ transaction, so the table stays bounded on a long-running factory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.store import schema
@@ -27,12 +29,18 @@ class StoredPlan:
 
 
 class PlanStore:
-    def __init__(self, engine: Engine, keep: int = KEEP_VERSIONS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        keep: int = KEEP_VERSIONS,
+        writes: Callable[[], AbstractContextManager[Connection]] | None = None,
+    ) -> None:
         self.engine = engine
         self.keep = keep
+        self._writes = writes or engine.begin
 
     def add(self, version: int, created_at: datetime, status: str, plan_json: str) -> None:
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 insert(schema.plans).values(
                     version=version,

@@ -121,3 +121,72 @@ telemetry_samples = Table(
     Column("time", String(40), nullable=False),
     Column("value", Float, nullable=False),
 )
+
+# -- version 3: one writer -----------------------------------------------------------------
+
+# One row (id 1): who leads, under which term, until when. The term only rises (each
+# takeover adds one); ``version`` rises with every change to the row, so a takeover is a
+# compare-and-set on what the standby saw. Times are seconds since the epoch on the
+# database's own clock (store/leadership.py says why).
+leadership = Table(
+    "leadership",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("term", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("replica_id", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("address", String(255), nullable=False),
+    Column("ttl_seconds", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+    Column("renewed_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Every orchestrator process that opened the database as a replica, with a heartbeat:
+# what `pnp cluster status` lists.
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("replica_id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("address", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("term", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+)
+
+# -- version 4: the digital twin -------------------------------------------------------
+
+# Passports imported from other factories (the digital twin): verified before they are
+# kept; a module with the same vendor and serial shows their history here.
+module_passports = Table(
+    "module_passports",
+    metadata,
+    Column("passport_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("module_id", String(64), nullable=False, index=True),
+    Column("vendor", String(200), nullable=False),
+    Column("serial", String(200), nullable=False),
+    Column("signer", String(500), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("imported_at", String(40), nullable=False),
+    Column("signed_json", Text, nullable=False),
+)
+
+# Planned maintenance: a module takes no new work inside a window, and the plan moves
+# work around it. Given directly, or a health proposal that was accepted.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("window_id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("module_id", String(64), nullable=False, index=True),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)

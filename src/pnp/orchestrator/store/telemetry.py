@@ -6,10 +6,12 @@ writes a batch per transaction (one fsync per batch, not per sample).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.store import schema
@@ -25,13 +27,18 @@ class TelemetrySample:
 
 
 class TelemetryStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        writes: Callable[[], AbstractContextManager[Connection]] | None = None,
+    ) -> None:
         self.engine = engine
+        self._writes = writes or engine.begin
 
     def add(self, samples: list[TelemetrySample]) -> None:
         if not samples:
             return
-        with self.engine.begin() as connection:
+        with self._writes() as connection:
             connection.execute(
                 insert(schema.telemetry_samples),
                 [

@@ -36,7 +36,9 @@ from pnp.orchestrator.errors import (
 )
 from pnp.orchestrator.security.limits import MAX_WHAT_IF_CHANGES
 from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.service.twin import TwinService
 from pnp.orchestrator.web import documents
+from pnp.orchestrator.web.aas_routes import aas_routes
 from pnp.orchestrator.web.event_stream import StreamCursors, event_stream, first_sequence
 from pnp.orchestrator.web.identity import caller_in
 from pnp.orchestrator.web.metrics import CONTENT_TYPE, ConsoleMetrics
@@ -184,6 +186,7 @@ def console_app(factory: Factory, secured: bool = False) -> Starlette:
             Route("/metrics", metrics_page),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *aas_routes(TwinService(factory)),
         ],
         exception_handlers={PnpError: pnp_error},
         middleware=[Middleware(RoleGate, caller_in=caller_in, refuse=error_response)]

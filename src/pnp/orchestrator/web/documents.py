@@ -17,6 +17,7 @@ from pnp.orchestrator.api import convert
 from pnp.orchestrator.api.layout_convert import layout_to_proto
 from pnp.orchestrator.api.status_snapshot import FactoryStatus, OrderStatus, factory_status
 from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.service.twin import TwinService
 from pnp.v1 import orchestrator_pb2
 
 # An order whose ETA is within this much of its due time is at risk (factory seconds).
@@ -50,7 +51,10 @@ async def snapshot(factory: Factory) -> FactoryStatus:
     )
     orders = [convert.order_to_proto(v) for v in factory.orders()]
     plan = await current_plan(factory)
-    return factory_status(modules, orders, plan, attempts, [])
+    health = {
+        h.module_id: h.score for h, _ in await TwinService(factory).health() if h.score is not None
+    }
+    return factory_status(modules, orders, plan, attempts, [], health)
 
 
 def due_risk(order: OrderStatus) -> str:

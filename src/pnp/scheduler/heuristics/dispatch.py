@@ -108,9 +108,17 @@ class _Dispatcher:
             by_machine[option.mode.machine].discard(i)
             self._place(i, option)
             # Only operations whose chosen machine just got busier can have a worse
-            # option now; every other machine's answers are unchanged.
-            for other in list(by_machine.get(option.mode.machine, ())):
-                by_machine[option.mode.machine].discard(other)
+            # option now; every other machine's answers are unchanged. On that machine,
+            # a booking clear of an operation's chosen slot leaves the slot free, and
+            # still the earliest (bookings only take time away), unless the machine
+            # appends only (its next start follows the last booking's changeover).
+            machine = option.mode.machine
+            appends_only = self.timelines[machine].appends_only
+            for other in list(by_machine.get(machine, ())):
+                chosen = options[other]
+                if not appends_only and (chosen.end < option.start or option.end < chosen.start):
+                    continue
+                by_machine[machine].discard(other)
                 if not consider(other):
                     return None
             for after in self.successors[i]:

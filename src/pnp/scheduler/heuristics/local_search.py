@@ -34,6 +34,14 @@ _Schedule = tuple[ScheduledOperation, ...]
 # promises a new best): without it the search keeps shuffling the same few operations
 # on short critical paths (mk04, mk07 gained 5-7 % on measurement, the others held).
 _SETTLE = 10
+# Iterations without a new best before the search restarts from its best plan kicked
+# by a few random moves (at least this many; ten per operation on large instances,
+# where restarting cost more than it found at 5-10 s: dpp07a, behnke31). Without
+# restarts it stalled for good within a tenth of a second on low-flexibility
+# instances (seti5xyz at 1222-1225 for 5 s, 1156-1190 with; la38_sdata 1250-1364,
+# 1248-1261 with).
+_STALL = 1000
+_KICK = (2, 4)  # how many random moves a restart makes
 
 
 def local_search_applies(problem: Problem) -> bool:
@@ -64,8 +72,17 @@ def improve(
     tabu: dict[tuple[int, int, int], int] = {}
     moved_at: dict[int, int] = {}  # operation -> iteration it last moved
     iteration = 0
+    stalled = 0  # iterations since the last new best
+    stall_limit = max(_STALL, 10 * len(problem.operations))
     while not should_stop():
         iteration += 1
+        if stalled >= stall_limit:
+            # Stuck in one valley: restart from the best with a few random moves.
+            current, timing = _kicked(graph, best, best_timing, rng)
+            tabu.clear()
+            moved_at.clear()
+            stalled = 0
+        stalled += 1
         moves, critical = _scored_moves(graph, current, timing, rng)
         applied = None
         for estimate, _, v, machine, duration, family, after in moves:
@@ -91,8 +108,28 @@ def improve(
         current, timing = candidate, candidate_timing
         if timing.makespan < best_timing.makespan:
             best, best_timing = current.copy(), timing
+            stalled = 0
             on_improvement(graph.schedule(best, best_timing))
     return graph.schedule(best, best_timing)
+
+
+def _kicked(
+    graph: DisjunctiveGraph, best: Sequencing, best_timing: Timing, rng: random.Random
+) -> tuple[Sequencing, Timing]:
+    """``best`` after a few random re-insertions of critical operations (each one
+    feasible, chosen uniformly rather than by estimate): a nearby point the tabu
+    search has not been to."""
+    current, timing = best.copy(), best_timing
+    for _ in range(rng.randint(_KICK[0], _KICK[1])):
+        moves, _ = _scored_moves(graph, current, timing, rng)
+        rng.shuffle(moves)
+        for _estimate, _, v, machine, duration, family, after in moves[:20]:
+            candidate = _moved(current, v, machine, duration, family, after)
+            candidate_timing = graph.timing(candidate)
+            if candidate_timing is not None:
+                current, timing = candidate, candidate_timing
+                break
+    return current, timing
 
 
 def _scored_moves(

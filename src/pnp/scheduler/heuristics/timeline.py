@@ -27,21 +27,45 @@ class MachineTimeline:
         self._ends: list[int] = []
         self._last_end: int | None = None  # append-only machines: end of the last booking
         self._last_family: str | None = None
+        # Asked hundreds of thousands of times on large factories: computed once.
+        self.appends_only = machine.has_changeovers
+        self._unit = machine.capacity == 1
+        self._longest = 0  # longest booking so far: older starts cannot reach past it
 
     def earliest_start(self, ready: int, duration: int, family: str | None) -> int | None:
         """Earliest start >= ``ready`` where the operation fits; None if it never does."""
-        if self._machine.has_changeovers and self._last_end is not None:
+        if self.appends_only and self._last_end is not None:
             ready = max(ready, self._last_end + self._machine.changeover(self._last_family, family))
         t: int | None = ready
         while t is not None:
             t = self._fit_in_window(t, duration)
             if t is None:
                 return None
+            if self._unit and not self.appends_only:
+                fits = self._first_gap(t, duration)
+                if fits == t or self._windows is None:
+                    return fits  # without windows, a gap is the answer
+                t = fits
+                continue
             clash_end = self._first_clash_end(t, duration)
             if clash_end is None:
                 return t
             t = clash_end
         return None
+
+    def _first_gap(self, t: int, duration: int) -> int:
+        """Unit machine: the earliest start >= ``t`` clear of every booking, in one pass
+        over the bookings from the one that may be running at ``t`` (the same overlap
+        rule as the checker: a zero-length operation may touch others)."""
+        starts, ends = self._starts, self._ends
+        k = bisect.bisect_left(starts, t) - 1
+        k = bisect.bisect_left(starts, starts[k]) if k >= 0 else 0
+        count = len(starts)
+        while k < count and starts[k] < t + duration:
+            if t < ends[k]:
+                t = ends[k]
+            k += 1
+        return t
 
     def book(self, start: int, end: int, family: str | None) -> None:
         k = bisect.bisect_right(self._starts, start)
@@ -49,6 +73,7 @@ class MachineTimeline:
         self._ends.insert(k, end)
         if self._last_end is None or end >= self._last_end:
             self._last_end, self._last_family = end, family
+        self._longest = max(self._longest, end - start)
 
     def _fit_in_window(self, t: int, duration: int) -> int | None:
         if self._windows is None:
@@ -61,7 +86,7 @@ class MachineTimeline:
 
     def _first_clash_end(self, t: int, duration: int) -> int | None:
         """Where to try next if ``[t, t + duration)`` clashes with bookings, else None."""
-        if self._machine.has_changeovers and self._last_end is not None:
+        if self.appends_only and self._last_end is not None:
             return None  # append-only: ``t`` is already after everything booked
         end = t + duration
         if self._machine.capacity == 1:
@@ -80,10 +105,13 @@ class MachineTimeline:
         return self._first_overload_end(t, end)
 
     def _first_overload_end(self, t: int, end: int) -> int | None:
+        # Only bookings starting after t - longest can still run at t.
+        first = bisect.bisect_left(self._starts, t - self._longest)
+        last = bisect.bisect_left(self._starts, end)
         overlapping = [
             (s, e)
-            for s, e in zip(self._starts, self._ends, strict=True)
-            if s < end and t < e and e > s
+            for s, e in zip(self._starts[first:last], self._ends[first:last], strict=True)
+            if t < e and e > s
         ]
         if len(overlapping) < self._machine.capacity:
             return None

@@ -24,8 +24,9 @@ class BuiltModel:
     objective: cp_model.LinearExprT  # the minimised expression
 
 
-def build_model(problem: Problem) -> BuiltModel:
-    """Build the model of a validated, non-empty problem."""
+def build_model(problem: Problem, least_makespan: int | None = None) -> BuiltModel:
+    """Build the model of a validated, non-empty problem; ``least_makespan``, a proven
+    lower bound (``lower_bound``), starts the makespan's domain there."""
     model = cp_model.CpModel()
     earliest, horizon = compute_earliest(problem), compute_horizon(problem)
     weights = objective.objective_weights(problem, earliest, horizon)
@@ -38,6 +39,8 @@ def build_model(problem: Problem) -> BuiltModel:
     constraints.add_transport_times(model, problem, variables)
     constraints.add_makespan_covers_all_ends(model, problem, variables)
     constraints.add_machine_load_bounds(model, problem, variables)
+    if least_makespan is not None and earliest < least_makespan <= horizon:
+        model.add(variables.makespan >= least_makespan)
 
     objective.add_tardiness_definitions(model, problem, variables)
     expression = objective.set_objective(model, problem, variables, weights)

@@ -32,13 +32,14 @@ PAGES.floor = (data) => {
       h("td", {}, m.operation_id || "-"),
       h("td", {}, progressBar(m.progress)),
       h("td", {}, m.floor_state === "alive" || m.floor_state === "draining" ? m.lease_left_seconds.toFixed(1) + " s" : "-"),
+      h("td", { class: "health" }, m.health === null || m.health === undefined ? "-" : m.health.toFixed(2)),
     ]),
   );
   return [
     h("h1", {}, status.layout ? `Floor: ${status.layout.name}` : "Floor"),
     h("p", { class: "muted" }, `plan v${status.plan_version} (${status.plan_status}) · ${status.modules.length} module(s)`),
     drawFloor(status, (id) => (location.hash = `#/modules/${encodeURIComponent(id)}`)),
-    table(["module", "kind", "dock", "liveness", "state", "operation", "progress", "lease"], rows, { id: "modules" }),
+    table(["module", "kind", "dock", "liveness", "state", "operation", "progress", "lease", "health"], rows, { id: "modules" }),
   ];
 };
 
