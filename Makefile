@@ -27,11 +27,14 @@ check: $(VENV)/.installed-dev $(BUF)
 	$(PY) -m pytest -m "not servers and not slow"
 
 # The Gantt page tests open our HTML in headless Chromium, and the web console's tests
-# drive it through chromedriver (Debian's packages, versions matched). Install whichever
-# is missing where we may (root, apt); otherwise those tests skip and say why.
+# drive it through chromedriver (Debian's packages, versions matched); the secured
+# console's tests give Chromium a planner's certificate with NSS's certutil/pk12util
+# (libnss3-tools). Install whichever is missing where we may (root, apt); otherwise
+# those tests skip and say why.
 chromium:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	  [ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
+	  command -v pk12util >/dev/null 2>&1 || missing="$$missing libnss3-tools"; \
 	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) \
 	  || echo "note: $$missing not installed; browser tests will skip"; }

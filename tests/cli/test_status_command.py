@@ -52,7 +52,7 @@ async def test_status_json_shows_modules_at_work_orders_with_eta_and_recent_even
     assert bike["operations_total"] > 0 and bike["eta"] and bike["due"]
     assert bike["late"] == (bike["slack_seconds"] < 0)
     # No mill on this floor: the gearbox cannot be planned, so it has no ETA.
-    assert gearbox["state"] == "NotAllowedToStart" and gearbox["eta"] is None
+    assert gearbox["state"] == "not allowed to start" and gearbox["eta"] is None
     kinds = [e["kind"] for e in status["events"]]
     assert "order.submitted" in kinds and len(kinds) <= 8
 

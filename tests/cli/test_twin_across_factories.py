@@ -54,7 +54,7 @@ def until_completed(address: str, tls: str, order_id: str, timeout: float = 120)
     while time.monotonic() < deadline:
         shown = planner(address, tls, "order", "show", order_id, "--json")
         assert shown.returncode == 0, shown.stderr
-        if json.loads(shown.stdout)["order"]["state"] == "ORDER_STATE_COMPLETED":
+        if json.loads(shown.stdout)["order"]["state"] == "completed":
             return
         time.sleep(0.5)
     raise AssertionError(f"order {order_id} not completed in {timeout} s")

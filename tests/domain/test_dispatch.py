@@ -94,3 +94,26 @@ def test_a_failed_operation_is_dispatched_again():
     failed = Attempt(**{**done(CUT, "laser", T0).__dict__, "state": AttemptState.FAILED})
     assert decide(PLAN, [failed]) == [("cut", "laser")]
     assert progress_of([failed])["o1/cut"].failed_modules == ("laser",)
+
+
+def failed(spec: OperationSpec, module: str, ended: datetime) -> Attempt:
+    attempt = done(spec, module, ended)
+    return Attempt(**{**attempt.__dict__, "state": AttemptState.FAILED, "execution_id": "x-f"})
+
+
+def test_a_failed_operation_is_not_started_again_where_it_failed_by_a_plan_older_than_the_failure():
+    stale = [PlannedOperation(CUT, "laser", T0, planned_at=T0)]
+    failure = failed(CUT, "laser", T0 + timedelta(minutes=1))
+    assert decide(stale, [failure], now=T0 + timedelta(minutes=1)) == []
+
+
+def test_a_plan_made_after_the_failure_may_keep_the_operation_there_when_none_else_can():
+    fresh = [PlannedOperation(CUT, "laser", T0, planned_at=T0 + timedelta(minutes=2))]
+    failure = failed(CUT, "laser", T0 + timedelta(minutes=1))
+    assert decide(fresh, [failure], now=T0 + timedelta(minutes=2)) == [("cut", "laser")]
+
+
+def test_a_failure_elsewhere_does_not_hold_the_operation_back():
+    stale = [PlannedOperation(CUT, "laser", T0, planned_at=T0)]
+    failure = failed(CUT, "other-laser", T0 + timedelta(minutes=1))
+    assert decide(stale, [failure], now=T0 + timedelta(minutes=1)) == [("cut", "laser")]

@@ -105,3 +105,18 @@ def test_fewer_gaps_beat_a_smaller_distance():
 def test_only_steps_nobody_can_do_are_reported():
     steps = [CUT_3MM, Step("paint", "surface.painting", {"color": "RAL-3020"})]
     assert [u.step_id for u in unmatched_steps(steps, [laser("l1", 20)])] == ["paint"]
+
+
+def test_a_misspelt_parameter_gets_did_you_mean_not_hardware_advice():
+    typo = Step("cut", "cutting.laser", {"material": "steel-s235", "thicknes_mm": 3})
+    why = explain_unmatched(typo, [laser("l1", 20), laser("l2", 8)])
+    assert why.parameter == "thicknes_mm"
+    assert "did you mean 'thickness_mm'?" in why.reason
+    assert "plug in" not in why.reason
+
+
+def test_a_parameter_unlike_any_known_one_still_gets_hardware_advice():
+    odd = Step("cut", "cutting.laser", {"material": "steel-s235", "bevel_angle": 45})
+    why = explain_unmatched(odd, [laser("l1", 20)])
+    assert "has no parameter 'bevel_angle'" in why.reason
+    assert "plug in a module with cutting.laser" in why.reason

@@ -116,6 +116,32 @@ async def test_a_module_aborting_fails_the_attempt_and_the_work_is_replanned_els
         assert failed.commands == ["Clear", "Reset"]
 
 
+async def test_a_failed_operation_reruns_on_a_module_it_did_not_fail_on_even_if_its_own_is_ready(
+    tmp_path,
+):
+    lasers = {name: MemoryModule(name, [CUT]) for name in ("laser-a", "laser-b")}
+    async with running_factory(tmp_path / "pnp.db", MemoryLinks(*lasers.values())) as factory:
+        await plug_in(factory, lasers["laser-a"], "A1")
+        await plug_in(factory, lasers["laser-b"], "A2")
+        order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
+        await until(lambda: active(factory) is not None)
+        first = active(factory).module_id
+        [other] = set(lasers) - {first}
+        failed = lasers[first].skills[CUT]
+        await until(lambda: failed.state is PackMLState.EXECUTE)
+
+        failed.abort()  # and it is cleared and reset at once: ready before any replan
+
+        await until(lambda: lasers[other].skills[CUT].state is PackMLState.EXECUTE)
+        assert failed.started == failed.started[:1]  # never started there again
+        lasers[other].skills[CUT].complete({"units": 1})
+        await until(lambda: factory.order(order.order_id).state is OrderState.COMPLETED)
+        assert [(m, s) for m, s, _ in history(factory, order.order_id)] == [
+            (first, AttemptState.FAILED),
+            (other, AttemptState.COMPLETE),
+        ]
+
+
 async def test_a_start_recorded_but_unconfirmed_is_sent_again_with_its_id_and_runs_once(
     tmp_path,
 ):

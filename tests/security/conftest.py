@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pnp.orchestrator.api.runtime import open_orchestrator
 from pnp.orchestrator.api.server import RunningServer
 from pnp.orchestrator.security import pki
-from pnp.orchestrator.security.identities import Identity, Role
+from pnp.orchestrator.security.identities import Identity, PlannerRole, Role
 from pnp.orchestrator.security.tls_files import TlsFiles, files_in_directory
 from pnp.orchestrator.service.factory import Factory, FactorySettings
 from pnp.sdk.catalog import load_catalog
@@ -26,6 +26,7 @@ from pnp.v1 import module_pb2
 
 ORCHESTRATOR = Identity(Role.ORCHESTRATOR, "orchestrator")
 PLANNER = Identity(Role.PLANNER, "anna")
+VIEWER = Identity(Role.PLANNER, "vera")  # issued with the viewer role
 MODULE_A = Identity(Role.MODULE, "laser-a")
 MODULE_B = Identity(Role.MODULE, "laser-b")
 EXPIRED = Identity(Role.MODULE, "laser-expired")
@@ -55,6 +56,7 @@ def factory_pki(tmp_path_factory) -> FactoryPki:
     pki.init_ca(root)
     for identity in (ORCHESTRATOR, PLANNER, MODULE_A, MODULE_B):
         pki.issue(root, identity)
+    pki.issue(root, VIEWER, role=PlannerRole.VIEWER)
     # Valid for one day, a week ago.
     pki.issue(root, EXPIRED, valid_days=1, now=datetime.now(UTC) - timedelta(days=7))
     stranger_root = tmp_path_factory.mktemp("stranger-pki")

@@ -10,8 +10,10 @@ event loop, keeps serving meanwhile.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +44,8 @@ def chromium_and_driver() -> tuple[str, Path]:
     return binary, CHROMEDRIVER
 
 
-def start_chromium(scratch: Path):
+def start_chromium(scratch: Path, holding=None):
+    """Headless Chromium; ``holding`` (a ``Holding``) gives it a certificate to show."""
     binary, driver = chromium_and_driver()
     os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager reach the network
     from selenium import webdriver
@@ -56,8 +59,68 @@ def start_chromium(scratch: Path):
     profile = scratch / "chromium-profile"
     profile.mkdir(parents=True, exist_ok=True)
     options.add_argument(f"--user-data-dir={profile}")
-    service = Service(str(driver), log_output=str(scratch / "chromedriver.log"))
+    environment = None
+    if holding is not None:
+        environment = dict(os.environ, HOME=str(holding.install(scratch, profile)))
+    service = Service(str(driver), log_output=str(scratch / "chromedriver.log"), env=environment)
     return webdriver.Chrome(service=service, options=options)
+
+
+class Holding:
+    """A client certificate for Chromium, the way a person's browser holds one.
+
+    Chromium on Linux takes client certificates and trusted CAs from the NSS database
+    in ``$HOME/.pki/nssdb`` (filled here with NSS's own ``certutil`` and ``pk12util``,
+    Debian's libnss3-tools), and picks one without asking only for sites its profile
+    says to (the ``auto_select_certificate`` content setting, the same one the
+    AutoSelectCertificateForUrls policy sets): otherwise it would wait on a dialog
+    nobody sees.
+    """
+
+    def __init__(self, ca: Path, certificate: Path, key: Path, origin: str) -> None:
+        self.ca, self.certificate, self.key, self.origin = ca, certificate, key, origin
+
+    def install(self, scratch: Path, profile: Path) -> Path:
+        tools = [shutil.which(tool) for tool in ("certutil", "pk12util")]
+        if not all(tools):
+            pytest.skip("no certutil/pk12util (apt-get install libnss3-tools, or `make chromium`)")
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        home = scratch / "home"
+        database = home / ".pki" / "nssdb"
+        database.mkdir(parents=True, exist_ok=True)
+        bundle = scratch / "identity.p12"
+        bundle.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"pnp",
+                serialization.load_pem_private_key(self.key.read_bytes(), None),
+                x509.load_pem_x509_certificate(self.certificate.read_bytes()),
+                None,
+                serialization.BestAvailableEncryption(b"browser"),
+            )
+        )
+        nss = f"sql:{database}"
+        for command in (
+            ["certutil", "-N", "-d", nss, "--empty-password"],
+            ["certutil", "-A", "-d", nss, "-n", "pnp-factory-ca", "-t", "C,,", "-i", str(self.ca)],
+            ["pk12util", "-i", str(bundle), "-d", nss, "-W", "browser", "-K", ""],
+        ):
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+        preferences = profile / "Default" / "Preferences"
+        preferences.parent.mkdir(parents=True, exist_ok=True)
+        choice = {f"{self.origin},*": {"setting": {"filters": [{}]}}}
+        preferences.write_text(
+            json.dumps(
+                {
+                    "profile": {
+                        "content_settings": {"exceptions": {"auto_select_certificate": choice}}
+                    }
+                }
+            )
+        )
+        return home
 
 
 async def in_browser(work: Callable, *args):

@@ -1,4 +1,10 @@
-"""Injected time: the system clock in production, a manual one in tests and simulations."""
+"""Injected time: the system clock in production, a manual one in tests and simulations.
+
+``now`` is factory time, which a simulation runs faster than the world (``ScaledClock``).
+A clock that knows the world's time too has ``wall_now``; ``wall_now(clock)`` asks it,
+so stamps meant for people and other systems (a data package's ``exported_at``) say
+when things really happened, whatever the simulation's pace.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,18 @@ class Clock(Protocol):
         """Seconds that never go backwards: for leases and timeouts."""
 
 
+def wall_now(clock: Clock) -> datetime:
+    """The world's time by ``clock``: its ``wall_now`` where it has one, else ``now``
+    (a clock that does not tell the two apart keeps the world's time)."""
+    wall = getattr(clock, "wall_now", None)
+    return wall() if callable(wall) else clock.now()
+
+
 class SystemClock:
     def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def wall_now(self) -> datetime:
         return datetime.now(UTC)
 
     def monotonic(self) -> float:
@@ -45,6 +61,9 @@ class ScaledClock:
 
     def now(self) -> datetime:
         return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self.scale)
+
+    def wall_now(self) -> datetime:
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()

@@ -1,5 +1,6 @@
-"""Enforcing ``security.permissions`` on calls: the caller's identity from its TLS
-certificate, a role check per service (an interceptor), a module-id check per request.
+"""Enforcing ``security.permissions`` on calls: the caller's identity (and a planner's
+role) from its TLS certificate, a role check per method (an interceptor), a module-id
+check per request.
 
 Without TLS (local development) there is no identity: ``Access(enforced=False)`` lets
 everything through, and ``pnp serve`` says so loudly at start.
@@ -15,8 +16,13 @@ from cryptography import x509
 
 from pnp.orchestrator.api.status import abort_with
 from pnp.orchestrator.errors import PermissionDenied
-from pnp.orchestrator.security.identities import Identity, identity_from_uris
-from pnp.orchestrator.security.permissions import may_act_for_module, may_call
+from pnp.orchestrator.security.identities import (
+    Identity,
+    Role,
+    identity_from_uris,
+    planner_role_from_uris,
+)
+from pnp.orchestrator.security.permissions import Caller, call_refusal, may_act_for_module
 from pnp.orchestrator.security.tls_files import certificate_hosts, certificate_uris
 
 
@@ -28,6 +34,11 @@ class Access:
         """The identity in the client's certificate (gRPC verified it against the CA)."""
         certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
         return _identity_of(certificates[0]) if certificates else None
+
+    def caller_with_role(self, context: grpc.aio.ServicerContext) -> Caller | None:
+        """The caller and, for a planner, the role its certificate carries."""
+        certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
+        return caller_of(certificates[0]) if certificates else None
 
     def accountable(self, context: grpc.aio.ServicerContext) -> str | None:
         """Whom a rate limit counts against: the identity in the certificate. None
@@ -60,12 +71,23 @@ def _identity_of(pem: bytes) -> Identity | None:
 
 
 @functools.lru_cache(maxsize=1024)
+def caller_of(pem: bytes) -> Caller | None:
+    """The caller a PEM certificate (already verified against the factory CA) names."""
+    uris = certificate_uris(x509.load_pem_x509_certificate(pem))
+    identity = identity_from_uris(uris)
+    if identity is None:
+        return None
+    role = planner_role_from_uris(uris) if identity.role is Role.PLANNER else None
+    return Caller(identity, role)
+
+
+@functools.lru_cache(maxsize=1024)
 def _hosts_of(pem: bytes) -> frozenset[str]:
     return certificate_hosts(x509.load_pem_x509_certificate(pem))
 
 
 class RoleInterceptor(grpc.aio.ServerInterceptor):
-    """Refuses, with PERMISSION_DENIED, calls to a service the caller's role may not use."""
+    """Refuses, with PERMISSION_DENIED naming the role needed, calls the caller may not make."""
 
     def __init__(self, access: Access) -> None:
         self.access = access
@@ -74,32 +96,29 @@ class RoleInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        service = handler_call_details.method.strip("/").partition("/")[0]
-        return _guarded(handler, service, self.access)
+        service, _, method = handler_call_details.method.strip("/").partition("/")
+        return _guarded(handler, service, method, self.access)
 
 
-async def _check(context, service: str, access: Access) -> None:
-    identity = access.caller(context)
-    if not may_call(identity, service):
-        await abort_with(
-            context,
-            PermissionDenied(f"{identity or 'this caller'} may not call {service}"),
-        )
+async def _check(context, service: str, method: str, access: Access) -> None:
+    reason = call_refusal(access.caller_with_role(context), service, method)
+    if reason is not None:
+        await abort_with(context, PermissionDenied(reason))
 
 
-def _guard(behaviour, service: str, access: Access):
+def _guard(behaviour, service: str, method: str, access: Access):
     """``behaviour`` run only after the role check; same shape (coroutine or generator)."""
     if inspect.isasyncgenfunction(behaviour):
 
         async def streaming(request, context):
-            await _check(context, service, access)
+            await _check(context, service, method, access)
             async for item in behaviour(request, context):
                 yield item
 
         return streaming
 
     async def unary(request, context):
-        await _check(context, service, access)
+        await _check(context, service, method, access)
         return await behaviour(request, context)
 
     return unary
@@ -113,10 +132,10 @@ _BUILDERS = {
 }
 
 
-def _guarded(handler: grpc.RpcMethodHandler, service: str, access: Access):
+def _guarded(handler: grpc.RpcMethodHandler, service: str, method: str, access: Access):
     attribute, build = _BUILDERS[(handler.request_streaming, handler.response_streaming)]
     return build(
-        _guard(getattr(handler, attribute), service, access),
+        _guard(getattr(handler, attribute), service, method, access),
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )

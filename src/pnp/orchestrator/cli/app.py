@@ -8,12 +8,13 @@ group apart from ``main`` means no command module imports the module that import
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
 from pnp.orchestrator.cli.client import ENV_ORCHESTRATOR, orchestrator_address
+from pnp.orchestrator.cli.logs import route_logs
 from pnp.orchestrator.cli.tls_options import ENV_PLANNER, TlsChoice, tls_options
 from pnp.orchestrator.security.tls_files import TlsFiles
 
@@ -39,16 +40,10 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def quiet_libraries(verbose: bool = False) -> None:
-    """Logs for people: our warnings; asyncua's shutdown chatter only with --verbose."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not verbose:
-        logging.getLogger("asyncua").setLevel(logging.CRITICAL)
-        # Each simulated module would repeat the no-security warning; commands say it once.
-        logging.getLogger("pnp.sdk.opcua_server").setLevel(logging.ERROR)
+def quiet_libraries(verbose: bool = False, log_file: Path | None = None) -> None:
+    """Logs for people on the terminal, the libraries' chatter only with -v or in
+    ``log_file`` (``cli.logs``)."""
+    route_logs(verbose, log_file)
 
 
 def ask(obj: CliContext, call, deadline: float | None = None):

@@ -44,12 +44,12 @@ from pnp.orchestrator.cli.output import (
     unmatched_tree,
 )
 from pnp.orchestrator.cli.view_rows import history_chart, line_picture, live_module_ids, plan_chart
+from pnp.orchestrator.cli.web_options import check_web_address, web_insecure_option
 from pnp.orchestrator.domain.layout import load_layout_file
 from pnp.orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES
 from pnp.orchestrator.domain.yaml_source import read_text_capped
 from pnp.orchestrator.errors import BadInput, Unavailable, Violation
 from pnp.orchestrator.views import write_gantt, write_line_picture
-from pnp.orchestrator.web.listen import console_address
 from pnp.v1 import order_pb2
 
 # Which catalog kind is plugged into which dock of recipes/layouts/demo-factory.yaml.
@@ -115,8 +115,10 @@ COMPLETION_TIMEOUT = 300.0  # real seconds
     "--web",
     metavar="[HOST:]PORT",
     default=None,
-    help="Serve the live web console on the demo factory while it runs (loopback only).",
+    help="Serve the live web console on the demo factory while it runs: HTTPS with the "
+    "demo planner's certificate under --secure, else plain HTTP on loopback only.",
 )
+@web_insecure_option
 @json_option
 def demo(
     recipes_dir: str | None,
@@ -126,6 +128,7 @@ def demo(
     no_story: bool,
     secure: bool,
     web: str | None,
+    web_insecure: bool,
     as_json: bool,
 ) -> None:
     """Run a whole factory end to end and tell the plug-and-produce story.
@@ -135,8 +138,7 @@ def demo(
     with the KPIs and writes charts and data packages into the --out folder. With
     --secure, everything runs over mutual TLS and OPC UA SignAndEncrypt.
     """
-    if web:
-        console_address(web)  # a bad --web is refused before anything starts
+    check_web_address(web, secured=secure, insecure=web_insecure)
     out = Path(out_dir or f"pnp-demo-{datetime.now():%Y%m%d-%H%M%S}")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -171,6 +173,7 @@ def demo(
             quiet=as_json,
             secure=secure,
             web=web,
+            web_insecure=web_insecure,
         )
     )
     if as_json:
@@ -187,6 +190,7 @@ async def _demo(
     quiet: bool,
     secure: bool = False,
     web: str | None = None,
+    web_insecure: bool = False,
 ) -> dict:
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
@@ -196,7 +200,8 @@ async def _demo(
     from pnp.orchestrator.web.server import start_console
     from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 
-    quiet_libraries()
+    log_file = out / "demo.log"  # the libraries' and the modules' own messages
+    quiet_libraries(log_file=log_file)
     layout = load_layout_file(layout_file)
     recipes = [(str(p), read_text_capped(p, MAX_RECIPE_BYTES)) for p in order_files]
     say = (lambda *_: None) if quiet else console.print
@@ -220,9 +225,28 @@ async def _demo(
                     f" listening on {server.address} (demo: {security}, temporary database)",
                 )
             )
-            web_console = await start_console(server.factory, web) if web else None
+            web_console = (
+                await start_console(
+                    server.factory,
+                    web,
+                    tls=pki.orchestrator if pki else None,
+                    insecure=web_insecure,
+                )
+                if web
+                else None
+            )
             if web_console:
-                say(styled(("web console", "bold"), f" on {web_console.url} while the demo runs"))
+                say(
+                    styled(
+                        ("web console", "bold"),
+                        f" on {web_console.url} while the demo runs ({web_console.exposure}"
+                        + (
+                            f"; the demo planner's certificate: {pki.planner.certificate})"
+                            if pki
+                            else ")"
+                        ),
+                    )
+                )
             modules: dict = {}
             tasks: dict = {}
 
@@ -320,7 +344,16 @@ async def _order_plan_and_run(
             say(line_graph_tree(response.line_graph))
             if response.line_graph.nodes:
                 path = out / f"line-{submitted.order_id}.svg"
-                picture = line_picture(submitted.order_id, response.line_graph, layout)
+                picture = line_picture(
+                    submitted.order_id,
+                    response.line_graph,
+                    layout,
+                    when=f"as planned before the run (plan v{plan.version})",
+                    notes=(
+                        f"the plan, not what ran: what ran is in orders/{submitted.order_id}"
+                        ".json (every attempt) and history-gantt",
+                    ),
+                )
                 write_line_picture(picture, path, "--out")
                 written.append(path)
         try:
@@ -346,9 +379,10 @@ async def _order_plan_and_run(
     say(kpi_table(kpis))
     if director is not None:
         _tell_the_story_again(director, attempts, say)
+    written.append(out / "demo.log")
     say(styled("\nwritten to ", (f"{out}/", "bold"), ":"))
     for path in written:
-        say(f"  {path}")
+        say(f"  {path}  ({_what_it_shows(path)})")
     return {
         "modules": [as_dict(m) for m in modules],
         "orders": [as_dict(o) for o in finished],
@@ -364,6 +398,18 @@ async def _order_plan_and_run(
         "out": str(out),
         "files": [str(p) for p in written],
     }
+
+
+def _what_it_shows(path: Path) -> str:
+    """Which of the demo's files show the plan and which what ran: they differ after a
+    hot swap, and each says so."""
+    if path.name.startswith(("line-", "plan-gantt")):
+        return "the plan, before the run"
+    if path.name.startswith("history-gantt") or path.parent.name == "orders":
+        return "what ran"
+    if path.suffix == ".log":
+        return "the modules' and libraries' messages, kept out of the story"
+    return "output"
 
 
 def _draw(chart, stem: Path, say) -> list[Path]:

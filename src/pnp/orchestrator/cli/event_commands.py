@@ -11,6 +11,7 @@ import grpc
 from pnp.orchestrator.api.status import error_from_rpc
 from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.interrupts import until_interrupted
 from pnp.orchestrator.cli.output import as_dict, console, emit_json_line, styled
 
 IDLE_SECONDS = 1.0  # without --follow: stop once the log has been quiet this long
@@ -22,8 +23,11 @@ IDLE_SECONDS = 1.0  # without --follow: stop once the log has been quiet this lo
 @json_option
 @click.pass_obj
 def events(obj: CliContext, follow: bool, after: int, as_json: bool) -> None:
-    """Show the event log: registrations, losses, drains, orders, plans, operations."""
-    run(_show(obj.orchestrator, follow, after, as_json, obj.client_tls()))
+    """Show the event log: registrations, losses, drains, orders, plans, operations.
+
+    With --follow it runs until Ctrl-C, which ends it quietly (exit 0)."""
+    work = _show(obj.orchestrator, follow, after, as_json, obj.client_tls())
+    run(until_interrupted(work) if follow else work)
 
 
 async def _show(address: str, follow: bool, after: int, as_json: bool, tls=None) -> None:

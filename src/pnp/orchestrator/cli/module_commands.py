@@ -17,7 +17,8 @@ import grpc
 from rich.table import Table
 from rich.text import Text
 
-from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option, run
+from pnp.orchestrator.cli.app import CliContext, ask, cli, json_option, quiet_libraries, run
+from pnp.orchestrator.cli.json_style import words
 from pnp.orchestrator.cli.output import (
     as_dict,
     console,
@@ -83,13 +84,20 @@ def drain(obj: CliContext, module_id: str, as_json: bool) -> None:
         console.print(f"module {drained.descriptor.module_id}: {state}")
 
 
+def _kind_json(kind) -> dict:
+    """A catalog kind by the JSON convention: its footprint in words, like every enum."""
+    document = kind.model_dump(mode="json")
+    document["footprint"] = words(document["footprint"])
+    return document
+
+
 @module.command()
 @json_option
 def catalog(as_json: bool) -> None:
     """List the module kinds the simulator offers."""
     kinds = load_catalog().kinds
     if as_json:
-        emit_json({"kinds": {name: kind.model_dump(mode="json") for name, kind in kinds.items()}})
+        emit_json({"kinds": {name: _kind_json(kind) for name, kind in kinds.items()}})
         return
     for name, kind in kinds.items():
         capabilities = ", ".join(c.name for c in kind.capabilities)
@@ -300,6 +308,7 @@ def check(
     orchestrator: give --tls-dir (or --ca/--cert/--key) to connect with the
     orchestrator's certificate over SignAndEncrypt.
     """
+    quiet_libraries()  # asyncua's subscription notes are not the checks' results
     if not endpoint.startswith("opc.tcp://"):
         raise BadInput(
             f"{endpoint!r} is not an OPC UA endpoint",

@@ -21,6 +21,7 @@ from pnp.orchestrator.cli.output import (
     styled,
     unmatched_tree,
 )
+from pnp.orchestrator.cli.step_states import step_states
 from pnp.orchestrator.cli.view_rows import line_picture
 from pnp.orchestrator.domain.order_package import package_schema
 from pnp.orchestrator.domain.recipe_loader import MAX_RECIPE_BYTES, load_recipe
@@ -127,9 +128,11 @@ def show(
     async def fetch(client: OrchestratorClient):
         response = await client.get_order(order_id)
         layout = await client.get_layout() if graph_file else None
-        return response, layout
+        attempts = await client.list_attempts(order_id)
+        current = await client.get_plan(wait_for_current=False)
+        return response, layout, step_states(response.order, attempts, current)
 
-    response, layout = ask(obj, fetch)
+    response, layout, steps = ask(obj, fetch)
     if graph_file:
         picture = line_picture(order_id, response.line_graph, layout)
         write_line_picture(picture, graph_file, "--graph")
@@ -145,12 +148,13 @@ def show(
         emit_json(
             {
                 "order": as_dict(response.order),
+                "steps": [step.as_dict() for step in steps],
                 "line_graph": as_dict(response.line_graph),
                 **({"graph": graph_file} if graph_file else {}),
             }
         )
     else:
-        console.print(order_detail(response.order, response.line_graph))
+        console.print(order_detail(response.order, response.line_graph, steps))
         if graph_file:
             console.print(f"line picture written to {graph_file}")
 

@@ -6,13 +6,13 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from pnp.orchestrator.api.status_snapshot import ORDER_STATE_NAMES
+from pnp.orchestrator.cli.json_style import json_style
 from pnp.v1 import module_pb2, order_pb2, plan_pb2
 
 # Piped output (CI logs, `| less`) gets a generous fixed width instead of rich's 80
@@ -36,9 +36,11 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 
 def as_dict(message) -> dict:
-    return MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    """A pnp.v1 message as JSON for scripts, by the CLI's one convention (``json_style``):
+    proto field names, every field present, numbers as numbers (protobuf's JSON writes
+    64-bit integers as strings), enum values as lower-case words (``"empty"``, ``"not
+    allowed to start"``), times as RFC 3339 UTC strings."""
+    return json_style(message)
 
 
 def emit_json(value) -> None:
@@ -79,6 +81,14 @@ def offset_text(seconds: float) -> str:
 # -- modules ------------------------------------------------------------------------------
 
 
+def drain_note(draining: bool, released: bool) -> str:
+    """What `pnp modules` and `pnp status` both add to a module's liveness, in one form:
+    " (released)" once drained and told it may leave, " (draining)" before."""
+    if released:
+        return " (released)"
+    return " (draining)" if draining else ""
+
+
 def modules_table(modules) -> Table:
     table = Table(title=f"{len(modules)} module(s)", title_justify="left")
     for column in ("module", "kind", "dock", "liveness", "state", "epoch", "capabilities"):
@@ -90,7 +100,7 @@ def modules_table(modules) -> Table:
             d.kind or d.model,
             d.dock,
             _enum(module_pb2.ModuleLiveness, module.liveness, "MODULE_LIVENESS_")
-            + (" (draining)" if module.draining else ""),
+            + drain_note(module.draining, module.released),
             _enum(module_pb2.ItemState, module.item_state, "ITEM_STATE_"),
             str(module.epoch),
             ", ".join(c.name for c in d.capabilities),
@@ -155,7 +165,9 @@ def orders_table(orders) -> Table:
     return table
 
 
-def order_detail(order, line_graph) -> Tree:
+def order_detail(order, line_graph, step_states=()) -> Tree:
+    """The order, its steps (each with where it stands, when ``step_states`` are given)
+    and its line."""
     tree = Tree(
         styled(
             (order.order_id, "bold"),
@@ -165,10 +177,12 @@ def order_detail(order, line_graph) -> Tree:
     )
     tree.add(f"due {_time(order.due)}, priority {order.priority}, lots of {order.lot_size}")
     steps = tree.add("steps")
+    standing = {s.step_id: s for s in step_states}
     for step in order.steps:
         parameters = ", ".join(f"{k}={_value(v)}" for k, v in sorted(step.parameters.items()))
         after = f" after {', '.join(step.after)}" if step.after else ""
-        steps.add(f"{step.id}: {step.capability}({parameters}){after}")
+        where = f": {standing[step.id].text()}" if step.id in standing else ""
+        steps.add(f"{step.id}: {step.capability}({parameters}){after}{where}")
     if order.unmatched:
         tree.add(unmatched_tree(order.unmatched))
     tree.add(line_graph_tree(line_graph))
@@ -241,7 +255,8 @@ def plan_table(plan) -> Table:
     for column in ("module", "operation", "units", "start", "end", "duration"):
         table.add_column(column)
     origin = plan.origin.ToDatetime(tzinfo=UTC)
-    for a in sorted(plan.assignments, key=lambda a: (a.module_id, a.start.ToSeconds())):
+    # In time order, as the floor will work through it; a module's rows by its column.
+    for a in sorted(plan.assignments, key=lambda a: (a.start.ToNanoseconds(), a.module_id)):
         start = a.start.ToDatetime(tzinfo=UTC)
         end = a.end.ToDatetime(tzinfo=UTC)
         table.add_row(

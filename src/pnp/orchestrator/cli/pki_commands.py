@@ -5,7 +5,8 @@
     pnp pki init --dir /etc/pnp/pki                     the factory CA
     pnp pki issue orchestrator --host factory.lan       the orchestrator (gRPC + OPC UA)
     pnp pki issue module laser-7 --host 10.0.4.17       a module (gRPC + OPC UA server)
-    pnp pki issue planner anna                          a planner (the CLI)
+    pnp pki issue planner anna                          a planner (the CLI, the console)
+    pnp pki issue planner vera --role viewer            one who may only look
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pnp.orchestrator.cli.app import cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json, styled
 from pnp.orchestrator.cli.tls_options import ENV_TLS_DIR
 from pnp.orchestrator.security import pki
-from pnp.orchestrator.security.identities import Identity, Role
+from pnp.orchestrator.security.identities import Identity, PlannerRole, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME
 
 DEFAULT_DIR = "pnp-pki"
@@ -96,13 +97,22 @@ def issue_module(module_id, directory, hosts, days, force, as_json) -> None:
 
 @issue.command("planner")
 @click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in PlannerRole]),
+    default=PlannerRole.PLANNER.value,
+    show_default=True,
+    help="viewer: read only; planner: also submit, cancel, drain and what-if; "
+    "admin: also PKI and cluster operations.",
+)
 @dir_option
 @days_option(pki.DEFAULT_VALID_DAYS)
 @force_option
 @json_option
-def issue_planner(name, directory, days, force, as_json) -> None:
-    """For planner NAME: calls to pnp.v1.Orchestrator (the pnp CLI, scripts, buf curl)."""
-    _issue(Identity(Role.PLANNER, name), directory, (), days, force, as_json)
+def issue_planner(name, role, directory, days, force, as_json) -> None:
+    """For planner NAME: calls to pnp.v1.Orchestrator (the pnp CLI, scripts, buf curl)
+    and the web console, with what its role allows."""
+    _issue(Identity(Role.PLANNER, name), directory, (), days, force, as_json, PlannerRole(role))
 
 
 @issue.command("orchestrator")
@@ -117,16 +127,27 @@ def issue_orchestrator(name, directory, hosts, days, force, as_json) -> None:
     _issue(Identity(Role.ORCHESTRATOR, name), directory, hosts, days, force, as_json)
 
 
-def _issue(identity, directory, hosts, days, force, as_json) -> None:
+def _issue(identity, directory, hosts, days, force, as_json, role=None) -> None:
     files = pki.issue(
-        directory, identity, hosts=hosts or pki.DEFAULT_HOSTS, valid_days=days, force=force
+        directory,
+        identity,
+        hosts=hosts or pki.DEFAULT_HOSTS,
+        valid_days=days,
+        force=force,
+        role=role,
     )
-    _report(f"{identity} ({identity.uri})", files, as_json)
+    what = f"{identity} ({identity.uri})" if role is None else f"{identity}, {role.value}"
+    _report(what, files, as_json, role)
 
 
-def _report(what: str, files: pki.IssuedFiles, as_json: bool) -> None:
+def _report(
+    what: str, files: pki.IssuedFiles, as_json: bool, role: PlannerRole | None = None
+) -> None:
     if as_json:
-        emit_json({"certificate": str(files.certificate), "key": str(files.key)})
+        emit_json(
+            {"certificate": str(files.certificate), "key": str(files.key)}
+            | ({"role": role.value} if role else {})
+        )
         return
     console.print(
         styled("issued ", (what, "bold"), f": {files.certificate}, key {files.key}"),

@@ -66,7 +66,8 @@ def plan(ctx: click.Context, no_wait: bool, gantt_file: str | None, as_json: boo
     "with_",
     multiple=True,
     metavar="KIND@DOCK",
-    help="Add a module of a catalog kind on a dock (repeatable).",
+    help="Add a module on a dock (repeatable): a copy of a registered module of that "
+    "kind, else the catalog's kind.",
 )
 @click.option(
     "--gantt-before",
@@ -100,8 +101,15 @@ def what_if(
             picture_format(path, option)  # a bad name fails before any call
     if not without and not with_:
         raise click.UsageError("give --without MODULE_ID and/or --with KIND@DOCK")
-    descriptors = [_catalog_module(spec) for spec in with_]
-    answer = ask(obj, lambda c: c.what_if(without, [], descriptors), deadline=120)
+    for spec in with_:
+        _kind_and_dock(spec)  # a malformed one fails before any call
+
+    async def fetch(client):
+        registered = {m.descriptor.kind for m in await client.list_modules()}
+        copies, descriptors = _added_modules(with_, registered)
+        return await client.what_if(without, copies, descriptors)
+
+    answer = ask(obj, fetch, deadline=120)
     _draw_what_if(answer, gantt_before, gantt_after)
     rows = compare(answer.current_kpis, answer.alternative_kpis, answer.current, answer.alternative)
     if as_json:
@@ -137,17 +145,32 @@ def _draw_what_if(answer, before: str | None, after: str | None) -> None:
             write_gantt(chart, path, option)
 
 
-def _catalog_module(spec: str):
+def _kind_and_dock(spec: str) -> tuple[str, str]:
+    kind, _, dock = spec.partition("@")
+    if not kind or not dock:
+        raise BadInput(f"{spec!r} is not KIND@DOCK", [Violation("--with", spec)])
+    return kind, dock
+
+
+def _added_modules(specs, registered_kinds: set[str]):
+    """KIND@DOCK each: a registered kind is copied by the orchestrator from the module
+    on the floor (its real envelope and time model), any other is the catalog's."""
+    copies = [spec for spec in specs if _kind_and_dock(spec)[0] in registered_kinds]
+    descriptors = [_catalog_module(spec, registered_kinds) for spec in specs if spec not in copies]
+    return copies, descriptors
+
+
+def _catalog_module(spec: str, registered_kinds: set[str]):
     # The CLI is the composition root: it may read the simulator's catalog.
     from pnp.sdk.catalog import UnknownKind, load_catalog
     from pnp.sdk.descriptors import to_proto
 
-    kind, _, dock = spec.partition("@")
-    if not kind or not dock:
-        raise BadInput(f"{spec!r} is not KIND@DOCK", [Violation("--with", spec)])
+    kind, dock = _kind_and_dock(spec)
     try:
         module_type = load_catalog().module_type(kind)
     except UnknownKind as unknown:
-        raise BadInput(str(unknown), [Violation("--with", str(unknown))]) from None
+        on_floor = ", ".join(sorted(registered_kinds)) or "none"
+        message = f"{unknown}; kinds registered on the floor: {on_floor}"
+        raise BadInput(message, [Violation("--with", message)]) from None
     module_id = f"what-if-{kind}-{dock}".lower()
     return to_proto(module_type, module_id=module_id, dock=dock, serial="what-if", kind=kind)

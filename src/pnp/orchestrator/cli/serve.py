@@ -14,13 +14,13 @@ import click
 from pnp.orchestrator.cli.app import cli, quiet_libraries, run
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
+from pnp.orchestrator.cli.web_options import WebOptions, check_web_address, web_insecure_option
 from pnp.orchestrator.domain.layout import Layout, load_layout_file
 from pnp.orchestrator.errors import BadInput, Deposed, Violation
 from pnp.orchestrator.security.endpoints import parse_networks
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFiles
 from pnp.orchestrator.service.settings import FactorySettings
-from pnp.orchestrator.web.listen import console_address
 
 if TYPE_CHECKING:
     from pnp.orchestrator.store.engines import Database
@@ -130,8 +130,10 @@ if TYPE_CHECKING:
     "--web",
     metavar="[HOST:]PORT",
     default=None,
-    help="Also serve the planner's live web console there (plain HTTP, loopback only).",
+    help="Also serve the planner's live web console there: HTTPS with certificates and "
+    "roles under --tls-dir, else plain HTTP on loopback only.",
 )
+@web_insecure_option
 @click.option("-v", "--verbose", is_flag=True, help="Log what the orchestrator decides.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Announce the address as one JSON line on stdout."
@@ -156,6 +158,7 @@ def serve(
     key: Path | None,
     name: str,
     web: str | None,
+    web_insecure: bool,
     verbose: bool,
     as_json: bool,
 ) -> None:
@@ -194,8 +197,7 @@ def serve(
                 [Violation("--module-networks", "name at least one CIDR network")],
             )
         parse_networks(networks, "--module-networks")  # a bad one is refused before start
-    if web:
-        console_address(web)  # a bad --web is refused before anything starts
+    check_web_address(web, secured=TlsChoice(tls_dir, ca, cert, key).wanted, insecure=web_insecure)
     tls = TlsChoice(tls_dir, ca, cert, key).files_for(Identity(Role.ORCHESTRATOR, name))
     settings = FactorySettings(
         heartbeat_interval=heartbeat_interval,
@@ -206,7 +208,8 @@ def serve(
         opcua_security=tls,
         module_networks=networks,
     )
-    run(_serve(database, listen, layout, settings, as_json, tls, web, replica))
+    web_options = WebOptions(web, web_insecure) if web else None
+    run(_serve(database, listen, layout, settings, as_json, tls, web_options, replica))
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ async def _serve(
     settings: FactorySettings,
     as_json: bool,
     tls: TlsFiles | None,
-    web: str | None = None,
+    web: WebOptions | None = None,
     replica: ReplicaOptions = ReplicaOptions(),
 ) -> None:
     stopped = asyncio.Event()
@@ -267,7 +270,7 @@ async def _lead(
     settings: FactorySettings,
     as_json: bool,
     tls: TlsFiles | None,
-    web: str | None,
+    web: WebOptions | None,
     replica: ReplicaOptions,
     standing_by,
     stopped: asyncio.Event,
@@ -290,7 +293,11 @@ async def _lead(
         advertise=replica.advertise,
         on_standby=standing_by,
     ) as orchestrator:
-        web_console = await start_console(orchestrator.factory, web) if web else None
+        web_console = (
+            await start_console(orchestrator.factory, web.listen, tls=tls, insecure=web.insecure)
+            if web
+            else None
+        )
         try:
             # Everything loaded so far lives as long as the server: keep it out of the
             # cyclic garbage collector's full passes, which otherwise pause heartbeats
@@ -360,5 +367,5 @@ def _announce(
             soft_wrap=True,
         )
         if web_console:
-            console.print(f"web console on {web_console.url} (plain HTTP, loopback only)")
+            console.print(f"web console on {web_console.url} ({web_console.exposure})")
         console.file.flush()  # scripts and tests wait for this line to learn the port

@@ -18,7 +18,15 @@ from pnp.orchestrator.api.status import error_from_rpc
 from pnp.orchestrator.api.status_snapshot import FactoryStatus, factory_status
 from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
-from pnp.orchestrator.cli.output import console, duration_text, emit_json, emit_json_line, styled
+from pnp.orchestrator.cli.json_style import words
+from pnp.orchestrator.cli.output import (
+    console,
+    drain_note,
+    duration_text,
+    emit_json,
+    emit_json_line,
+    styled,
+)
 from pnp.orchestrator.cli.twin_client import health_scores
 
 EVENTS_SHOWN = 8
@@ -65,7 +73,7 @@ async def _status(address: str, watch: bool, interval: float, shown: int, as_jso
             await _read_events(client, tail, follow=False)
             snapshot = await snapshot_of(client, list(tail))
             if as_json:
-                emit_json(snapshot.as_dict())
+                emit_json(status_json(snapshot))
             else:
                 console.print(render(snapshot))
             return
@@ -78,10 +86,18 @@ async def _status(address: str, watch: bool, interval: float, shown: int, as_jso
                 await follower
 
 
+def status_json(snapshot: FactoryStatus) -> dict:
+    """The snapshot by the CLI's JSON convention: order states in words, as every enum."""
+    document = snapshot.as_dict()
+    for order in document["orders"]:
+        order["state"] = words(order["state"])
+    return document
+
+
 async def _watch(client, tail, interval: float, as_json: bool, follower) -> None:
     if as_json:
         while True:
-            emit_json_line((await snapshot_of(client, list(tail))).as_dict())
+            emit_json_line(status_json(await snapshot_of(client, list(tail))))
             await _pause(interval, follower)
     if not console.is_terminal:
         # Piped (a log, `| tee`): rich.Live would only print when it stops, so print each
@@ -156,8 +172,7 @@ def modules_table(snapshot: FactoryStatus) -> Table:
         table.add_column(column, justify="left" if column in columns[:5] else "right")
     for m in snapshot.modules:
         liveness = Text(m.liveness, style="green" if m.liveness == "alive" else "red")
-        if m.draining:
-            liveness.append(" released" if m.released else " draining", style="yellow")
+        liveness.append(drain_note(m.draining, m.released), style="yellow")
         table.add_row(
             m.module_id,
             m.dock,

@@ -46,8 +46,10 @@ def plan_chart(
     allow_empty: bool = False,
     until: float | None = None,
 ) -> GanttChart:
-    """The plan as a chart; ``NotFound`` when it has nothing to draw (unless allowed)."""
-    if not plan.assignments and not allow_empty:
+    """The plan as a chart; ``NotFound`` when there is nothing to draw, not even orders
+    waiting (unless allowed). Orders that wait with none plannable draw an empty chart
+    that says so: that is the plan, and the planner should see it."""
+    if not plan.assignments and not allow_empty and not plan.unplanned_order_ids:
         raise NotFound(
             f"{label} v{plan.version} has no operations to draw yet: submit orders "
             "(`pnp order submit`) and plug in modules that can make them"
@@ -71,6 +73,11 @@ def plan_chart(
     ]
     if plan.unplanned_order_ids:
         notes.append(f"not planned (no capable module): {', '.join(plan.unplanned_order_ids)}")
+    if not bars and plan.unplanned_order_ids:
+        notes.append(
+            f"nothing can be made yet: {len(plan.unplanned_order_ids)} order(s) wait for a "
+            "capable module (`pnp plan` says what each step lacks)"
+        )
     return GanttChart(
         # What-if plans are made on the side and have no version of their own.
         title=f"{label} v{plan.version} ({status})" if plan.version else f"{label} ({status})",
@@ -124,19 +131,26 @@ def history_chart(attempts, factory_time, order_id: str = "", lanes: list[str] =
     )
 
 
-def line_picture(order_id: str, line_graph: plan_pb2.LineGraph, layout) -> LinePicture:
-    """The order's line over the layout (None: an open floor); ``NotFound`` when unplanned."""
+def line_picture(
+    order_id: str,
+    line_graph: plan_pb2.LineGraph,
+    layout,
+    when: str = "in the current plan",
+    notes: tuple[str, ...] = (),
+) -> LinePicture:
+    """The order's line over the layout (None: an open floor); ``NotFound`` when unplanned.
+
+    A line graph is always a plan's: ``when`` says which (the title reads "order X:
+    production line <when>"), so nobody takes it for what ran."""
     if not line_graph.nodes:
         raise NotFound(
             f"order {order_id} has no production line in the plan yet (not planned, or no "
             "capable module): `pnp order show` says why"
         )
     docks = [DockSpot(d.dock_id, d.x_m, d.y_m) for d in layout.docks] if layout is not None else []
-    notes = [
-        f"floor: {layout.name}" if layout is not None else "open floor: docks set out in a row"
-    ]
+    floor = f"floor: {layout.name}" if layout is not None else "open floor: docks set out in a row"
     return LinePicture(
-        title=f"order {order_id}: production line",
+        title=f"order {order_id}: production line {when}",
         docks=docks,
         stations=[
             LineStation(n.module_id, n.dock, tuple(n.operation_ids)) for n in line_graph.nodes
@@ -145,5 +159,5 @@ def line_picture(order_id: str, line_graph: plan_pb2.LineGraph, layout) -> LineP
             LineFlow(e.from_module_id, e.to_module_id, e.transport_seconds, tuple(e.flows))
             for e in line_graph.edges
         ],
-        notes=notes,
+        notes=[floor, *notes],
     )

@@ -1,5 +1,9 @@
 """`pnp plan what-if` side by side: each KPI now, in the what-if, the delta, and
-whether that delta is better or worse for the factory."""
+whether that delta is better or worse for the factory.
+
+Times (makespan, tardiness) compare only plans of the same orders: a what-if that can
+make an order the floor cannot takes longer because it does more, which is not worse.
+Then those rows say "not comparable" and the order counts tell the story."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ class Verdict(enum.Enum):
     BETTER = "better"
     WORSE = "worse"
     SAME = "same"
+    NOT_COMPARABLE = "not comparable"  # the two plans make different orders
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class KpiComparison:
     what_if: float
     more_is_better: bool
     is_time: bool = False
+    comparable: bool = True  # False: the two figures measure plans of different orders
 
     @property
     def delta(self) -> float:
@@ -34,6 +40,8 @@ class KpiComparison:
     def verdict(self) -> Verdict:
         if abs(self.delta) < 1e-9:
             return Verdict.SAME
+        if not self.comparable:
+            return Verdict.NOT_COMPARABLE
         return Verdict.BETTER if (self.delta > 0) == self.more_is_better else Verdict.WORSE
 
     def as_dict(self) -> dict:
@@ -49,6 +57,7 @@ class KpiComparison:
 def compare(current_kpis, alternative_kpis, current_plan, alternative_plan) -> list[KpiComparison]:
     """The rows of the comparison, from the two pnp.v1.PlanKpis and their plans."""
     c, a = current_kpis, alternative_kpis
+    same_orders = _planned_orders(current_plan) == _planned_orders(alternative_plan)
     return [
         KpiComparison("orders planned", c.orders_planned, a.orders_planned, True),
         KpiComparison("orders on time", c.orders_on_time, a.orders_on_time, True),
@@ -65,12 +74,29 @@ def compare(current_kpis, alternative_kpis, current_plan, alternative_plan) -> l
             a.weighted_tardiness_seconds,
             False,
             is_time=True,
+            comparable=same_orders,
         ),
-        KpiComparison("makespan", c.makespan_seconds, a.makespan_seconds, False, is_time=True),
+        KpiComparison(
+            "makespan",
+            c.makespan_seconds,
+            a.makespan_seconds,
+            False,
+            is_time=True,
+            comparable=same_orders,
+        ),
     ]
 
 
-_VERDICT_STYLE = {Verdict.BETTER: "green", Verdict.WORSE: "red", Verdict.SAME: "dim"}
+def _planned_orders(plan) -> set[str]:
+    return {a.order_id for a in plan.assignments}
+
+
+_VERDICT_STYLE = {
+    Verdict.BETTER: "green",
+    Verdict.WORSE: "red",
+    Verdict.SAME: "dim",
+    Verdict.NOT_COMPARABLE: "dim",
+}
 
 
 def what_if_table(rows: list[KpiComparison], change: str) -> Table:

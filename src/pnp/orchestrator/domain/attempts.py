@@ -58,6 +58,7 @@ class OperationProgress:
     attempt: Attempt | None  # the completed or active attempt; None when waiting
     failed_attempts: int = 0
     failed_modules: tuple[str, ...] = ()  # where earlier attempts failed, oldest first
+    last_failed_at: datetime | None = None  # when the latest failed attempt ended
 
 
 def progress_of(attempts: Iterable[Attempt]) -> dict[str, OperationProgress]:
@@ -76,5 +77,10 @@ def progress_of(attempts: Iterable[Attempt]) -> dict[str, OperationProgress]:
             status, current = OperationStatus.RUNNING, active
         else:
             status, current = OperationStatus.WAITING, None
-        progress[operation_id] = OperationProgress(status, current, len(failed_on), failed_on)
+        failure_ends = [
+            a.ended_at for a in tries if a.state is AttemptState.FAILED and a.ended_at is not None
+        ]
+        progress[operation_id] = OperationProgress(
+            status, current, len(failed_on), failed_on, max(failure_ends, default=None)
+        )
     return progress

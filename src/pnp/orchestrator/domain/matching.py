@@ -3,11 +3,14 @@
 A module can do a step when it offers the step's capability and the capability's
 envelope covers every parameter the step gives (and the step gives every parameter the
 envelope marks required). When no module can, ``explain_unmatched`` names the step, the
-capability or parameter nobody covers, the closest module and what it lacks.
+capability or parameter nobody covers, the closest module and what it lacks; a parameter
+no module of the capability knows, spelled like one they do, is taken for a typo in the
+recipe ("did you mean thickness_mm?"), not for hardware to buy.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -60,7 +63,7 @@ def parameter_gaps(
     for name, value in parameters.items():
         envelope = offer.parameter(name)
         if envelope is None:
-            gaps.append(ParameterGap(name, f"has no parameter {name!r}"))
+            gaps.append(ParameterGap(name, f"has no parameter {name!r}{_guess(name, offer)}"))
             continue
         gap = _value_gap(envelope, value)
         if gap is not None:
@@ -119,6 +122,20 @@ def explain_unmatched(step: StepLike, modules: Iterable[ModuleDescription]) -> U
             ),
         )
 
+    misspelt = _misspelt_parameter(step, [offer for _, offer in offering])
+    if misspelt is not None:
+        name, meant = misspelt
+        return Unmatched(
+            step_id=step.id,
+            capability=step.capability,
+            parameter=name,
+            closest_module_id="",
+            reason=(
+                f"no module offering {step.capability} has a parameter {name!r}; did you "
+                f"mean {meant!r}? Correct the recipe's step {step.id!r}"
+            ),
+        )
+
     def closeness(candidate: tuple[ModuleDescription, CapabilityOffer]) -> tuple[int, float, str]:
         module, offer = candidate
         gaps = parameter_gaps(step.parameters, offer)
@@ -138,6 +155,27 @@ def explain_unmatched(step: StepLike, modules: Iterable[ModuleDescription]) -> U
             f"{step.capability}{_wanted(step.parameters)}"
         ),
     )
+
+
+def _known_names(offers: Iterable[CapabilityOffer]) -> list[str]:
+    return sorted({p.name for offer in offers for p in offer.parameters})
+
+
+def _guess(name: str, offer: CapabilityOffer) -> str:
+    close = difflib.get_close_matches(name, _known_names([offer]), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _misspelt_parameter(step: StepLike, offers: list[CapabilityOffer]) -> tuple[str, str] | None:
+    """A step parameter no offer knows that is spelled like one they do: (given, meant)."""
+    known = _known_names(offers)
+    for name in sorted(step.parameters):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return name, close[0]
+    return None
 
 
 def unmatched_steps(

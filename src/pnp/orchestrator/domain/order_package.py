@@ -110,10 +110,20 @@ class OrderPackage(_Strict):
     """The data package of one order."""
 
     format: Literal["pnp.order-package/v1"] = PACKAGE_FORMAT
-    exported_at: datetime
+    exported_at: datetime = Field(description="when the package was made, wall-clock time (UTC)")
+    exported_at_factory_time: datetime | None = Field(
+        default=None,
+        description="the same moment on the factory's clock, which a simulation runs "
+        "faster than the world; the operations' times are on that clock",
+    )
     order: OrderRecordOut
-    line_graph: LineGraphRecord
-    operations: list[OperationRecord]
+    line_graph: LineGraphRecord = Field(
+        description="the order's line in the latest plan that held it (the plan, which a "
+        "hot swap may have changed since): what ran is in operations[].attempts"
+    )
+    operations: list[OperationRecord] = Field(
+        description="what ran: every operation with every attempt, its module and times"
+    )
 
 
 def summarize(values: Iterable[float]) -> TelemetrySummary | None:

@@ -8,6 +8,11 @@ than planned is fine; skipping ahead in a module's sequence is not (the plan's
 changeovers and priorities depend on that order). Early, but not across maintenance:
 nothing starts on a module inside one of its maintenance windows, and an operation the
 plan put after a window waits for the window's end.
+
+An operation that failed on a module is not started there again by a plan made before
+that failure: the replan the failure causes places it on a module it did not fail on
+where one can do it (``planning``), and only keeps it here when none can. Until that
+plan arrives, the module waits rather than repeat the failure.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class PlannedOperation:
     spec: OperationSpec
     module_id: str
     start: datetime
+    planned_at: datetime | None = None  # the plan's origin: what it knew of failures
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ def next_dispatches(
             or _status(progress, upcoming.spec.operation_id) is not OperationStatus.WAITING
         ):
             continue
+        if _repeats_a_failure(upcoming, progress):
+            continue
         windows = (maintenance or {}).get(module_id, ())
         if _held_for_maintenance(upcoming, windows, now):
             continue
@@ -81,6 +89,14 @@ def _held_for_maintenance(
 def _status(progress: Mapping[str, OperationProgress], operation_id: str) -> OperationStatus:
     entry = progress.get(operation_id)
     return entry.status if entry is not None else OperationStatus.WAITING
+
+
+def _repeats_a_failure(item: PlannedOperation, progress: Mapping[str, OperationProgress]) -> bool:
+    """True when the operation failed on this module after the plan was made."""
+    entry = progress.get(item.spec.operation_id)
+    if entry is None or item.module_id not in entry.failed_modules or item.planned_at is None:
+        return False
+    return entry.last_failed_at is None or entry.last_failed_at >= item.planned_at
 
 
 def _material_arrived(

@@ -137,6 +137,9 @@ class Registry:
             if previous and previous.epoch == epoch
             else "NotAvailable",
             session_token=previous.session_token if previous and previous.epoch == epoch else 0,
+            # The same unit registering again is still draining, or released.
+            draining=bool(previous and previous.epoch == epoch and previous.draining),
+            released=bool(previous and previous.epoch == epoch and previous.released),
         )
         return entry
 

@@ -7,7 +7,8 @@ A factory PKI directory looks like this (``pnp pki init`` and ``pnp pki issue``)
       ca.key                its private key (0600): keep it off the shop floor
       modules/<id>.pem      urn:pnp:module:<id>, for gRPC (client) and OPC UA (server)
       modules/<id>.key
-      planners/<name>.pem   urn:pnp:planner:<name>, for pnp.v1.Orchestrator calls
+      planners/<name>.pem   urn:pnp:planner:<name> and its role (urn:pnp:role:viewer,
+                            planner or admin), for pnp.v1.Orchestrator and the console
       orchestrators/<name>.pem
                             urn:pnp:orchestrator:<name>, gRPC server + OPC UA client
 
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pnp.orchestrator.errors import AlreadyExists, BadInput, NotFound, Violation
-from pnp.orchestrator.security.identities import NAME, Identity, Role
+from pnp.orchestrator.security.identities import NAME, Identity, PlannerRole, Role
 
 KEY_BITS = 2048
 CA_VALID_DAYS = 3650
@@ -130,16 +131,23 @@ def issue(
     valid_days: int = DEFAULT_VALID_DAYS,
     force: bool = False,
     now: datetime | None = None,
+    role: PlannerRole | None = None,
 ) -> IssuedFiles:
     """Issues ``identity`` a key and a certificate signed by the factory CA in ``root``.
 
     ``hosts`` (DNS names or IP addresses) go into the SAN for servers: the orchestrator's
-    gRPC port and each module's OPC UA endpoint are checked against them.
+    gRPC port and each module's OPC UA endpoint are checked against them. ``role`` is a
+    planner's (viewer, planner or admin; planner when not given).
     """
     if not NAME.fullmatch(identity.name):
         raise BadInput(
             f"{identity.name!r} is not a valid {identity.role.value} name",
             [Violation("name", "use a-z, 0-9, '.', '_', '-' (at most 63 characters)")],
+        )
+    if role is not None and identity.role is not Role.PLANNER:
+        raise BadInput(
+            f"a {identity.role.value} certificate carries no role",
+            [Violation("role", "roles (viewer, planner, admin) are for planner certificates")],
         )
     _check_days(valid_days)
     pki = PkiDirectory(root)
@@ -156,7 +164,9 @@ def issue(
         ]
     )
     alternative_names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(identity.uri)]
-    if identity.role is not Role.PLANNER:
+    if identity.role is Role.PLANNER:
+        alternative_names.append(x509.UniformResourceIdentifier((role or PlannerRole.PLANNER).uri))
+    else:
         alternative_names += [_general_name(host) for host in hosts]
     certificate = (
         _base(subject, ca_certificate.subject, key.public_key(), now, valid_days)

@@ -486,7 +486,9 @@ class Executor:
                 continue  # closed since the plan was made: nothing more to start
             spec = self._orders.operations_of(assignment.order_id).get(assignment.operation_id)
             if spec is not None:
-                planned.append(PlannedOperation(spec, assignment.module_id, assignment.start))
+                planned.append(
+                    PlannedOperation(spec, assignment.module_id, assignment.start, plan.origin)
+                )
         if not planned:
             return False  # nothing to start: no need to look over the whole floor
         ready = self._ready_modules()

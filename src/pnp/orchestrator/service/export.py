@@ -66,6 +66,7 @@ def build_package(
     line_graph: LineGraph,
     completed_at: datetime | None,
     exported_at: datetime,
+    exported_at_factory_time: datetime | None = None,
 ) -> OrderPackage:
     spec = record.recipe.spec
     # Orders stored before operations had their own table: expand the recipe again
@@ -80,6 +81,7 @@ def build_package(
 
     return OrderPackage(
         exported_at=exported_at,
+        exported_at_factory_time=exported_at_factory_time,
         order=OrderRecordOut(
             order_id=record.order_id,
             request_id=record.request_id,

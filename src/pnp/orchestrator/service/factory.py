@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock
+from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock, wall_now
 from pnp.orchestrator.domain.attempts import Attempt
+from pnp.orchestrator.domain.drain_marks import MARK_KINDS, RELEASED, drain_marks
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.matching import Unmatched, unmatched_steps
@@ -50,6 +51,7 @@ from pnp.orchestrator.service.order_book import CLOSED_CACHE, OPEN_STATES, Order
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.service.solver_processes import SolverProcesses
+from pnp.orchestrator.service.what_if_docks import check_what_if_docks
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 from pnp.orchestrator.store.history import HistoryStore
@@ -116,6 +118,8 @@ class Factory:
             m.module_id: description_from_dict(json.loads(m.descriptor_json))
             for m in stored_modules
         }
+        # Registered since this process started: a drain from before is restored once.
+        self._registered_this_life: set[str] = set()
         self.registry = Registry(
             self.clock,
             lease_ttl=settings.lease_ttl,
@@ -262,6 +266,12 @@ class Factory:
 
     async def _registered(self, recorded: Sequence[tuple[ModuleEntry, ModuleDescription]]):
         """A group of registrations is durable and current: told once, replanned once."""
+        # Modules first seen in this process's life may have been drained or released
+        # before our restart: their marks come back from the event log.
+        returning = [e for e, _ in recorded if e.module_id not in self._registered_this_life]
+        self._registered_this_life.update(e.module_id for e in returning)
+        if returning:
+            await self._restore_drains(returning)
         for entry, description in recorded:
             self._known_modules[entry.module_id] = description
             self.events.emit(
@@ -344,7 +354,27 @@ class Factory:
     def release_module(self, module_id: str) -> None:
         """A drained module with nothing left to do is told it may leave."""
         self.registry.set_released(module_id)
+        self.events.emit(RELEASED, module_id, "drained: it may be unplugged")
         self.send_directive(module_id, "release", "drained: you may unplug")
+
+    async def _restore_drains(self, entries: Sequence[ModuleEntry]) -> None:
+        """The drain or release each module had before our restart, if it is the same
+        unit (one store read for the group)."""
+        await self.events.flush()
+
+        def latest() -> dict[str, list]:
+            return {
+                e.module_id: self.store.events.latest_about(e.module_id, MARK_KINDS)
+                for e in entries
+            }
+
+        recent = await asyncio.to_thread(latest)
+        for entry in entries:
+            marks = drain_marks(recent[entry.module_id], entry.epoch)
+            if marks.draining:
+                self.registry.set_draining(entry.module_id)
+            if marks.released:
+                self.registry.set_released(entry.module_id)
 
     def modules(self) -> list[ModuleView]:
         return [self._module_view(e) for e in self.registry.entries()]
@@ -544,7 +574,12 @@ class Factory:
         view = await self.order_view(order_id)  # NotFound names the order
         recorded = await asyncio.to_thread(read_recorded, self.store, order_id)
         return build_package(
-            view.record, recorded, view.line_graph, view.completed_at, self.clock.now()
+            view.record,
+            recorded,
+            view.line_graph,
+            view.completed_at,
+            wall_now(self.clock),  # for people: when it was really exported
+            self.clock.now(),
         )
 
     def attempts(self, order_id: str = "") -> list[Attempt]:
@@ -642,6 +677,7 @@ class Factory:
             problems = validate_module(description)
             if problems:
                 raise BadInput(f"module {description.module_id!r} is invalid", problems)
+        check_what_if_docks(self.registry, added, without)  # as a registration would
         baseline = self._planning_input(0)
         alternative = dataclasses.replace(
             baseline,

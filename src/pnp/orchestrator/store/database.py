@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -458,6 +458,20 @@ class EventStore:
                 select(schema.events)
                 .where(schema.events.c.sequence > sequence)
                 .order_by(schema.events.c.sequence)
+                .limit(limit)
+            )
+            return [
+                Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
+                for r in rows
+            ]
+
+    def latest_about(self, subject: str, kinds: Collection[str], limit: int = 20) -> list[Event]:
+        """The newest events of ``kinds`` about ``subject``, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.events)
+                .where(schema.events.c.subject == subject, schema.events.c.kind.in_(kinds))
+                .order_by(schema.events.c.sequence.desc())
                 .limit(limit)
             )
             return [

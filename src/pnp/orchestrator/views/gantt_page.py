@@ -1,9 +1,10 @@
-"""A Gantt chart as one self-contained HTML page (plotly, its JavaScript inline).
+"""A Gantt chart as an HTML page (plotly), small, and working offline.
 
-The factory floor has no internet, so the page carries plotly.js itself rather than a
-CDN link. Bars are horizontal plotly bars (``base`` = start, ``x`` = duration) on a
-numeric axis of seconds after the origin, labelled in h:mm. One trace per order and
-status keeps the legend readable: an order's colour, and a pattern for trouble.
+The factory floor has no internet, so plotly.js comes from the page's own folder
+(``plotly_bundle``: written there once, shared by every page in it), never a CDN.
+Bars are horizontal plotly bars (``base`` = start, ``x`` = duration) on a numeric axis
+of seconds after the origin, labelled in h:mm. One trace per order and status keeps
+the legend readable: an order's colour, and a pattern for trouble.
 After each render a small script writes every bar's identifier into the DOM
 (``data-operation-id`` on the bar's ``g.point``): plotly itself keeps ``customdata``
 only in JavaScript, and a planner's browser tools or a test want to find bars by id.
@@ -17,6 +18,7 @@ from pathlib import Path
 from pnp.orchestrator.views.colours import FAILED_EDGE, RUNNING_EDGE, order_colour
 from pnp.orchestrator.views.formats import PictureFormat
 from pnp.orchestrator.views.gantt import BarStatus, GanttBar, GanttChart
+from pnp.orchestrator.views.plotly_bundle import ensure_bundle
 from pnp.orchestrator.views.time_axis import offset_label, ticks
 
 LANE_PIXELS = 44
@@ -45,7 +47,7 @@ def write_page(chart: GanttChart, path: Path, kind: PictureFormat = PictureForma
     figure = gantt_figure(chart)
     figure.write_html(
         path,
-        include_plotlyjs=True,
+        include_plotlyjs=ensure_bundle(Path(path).parent),
         full_html=True,
         post_script=TAG_BARS_SCRIPT,
         config={"displaylogo": False, "responsive": True},

@@ -1,4 +1,5 @@
-"""An order's line over the floor as a self-contained HTML page (plotly, inline JS)."""
+"""An order's line over the floor as an HTML page (plotly.js from the page's folder,
+written there once: ``plotly_bundle``), working offline."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from pathlib import Path
 from pnp.orchestrator.views.formats import PictureFormat
 from pnp.orchestrator.views.line_figure import DOCK_SIZE_M, FLOW_COLOUR, _short
 from pnp.orchestrator.views.line_picture import LinePicture
+from pnp.orchestrator.views.plotly_bundle import ensure_bundle
 
 
 def write_page(picture: LinePicture, path: Path, kind: PictureFormat = PictureFormat.HTML) -> None:
     line_page_figure(picture).write_html(
-        path, include_plotlyjs=True, full_html=True, config={"displaylogo": False}
+        path,
+        include_plotlyjs=ensure_bundle(Path(path).parent),
+        full_html=True,
+        config={"displaylogo": False},
     )
 
 

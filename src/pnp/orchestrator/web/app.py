@@ -2,7 +2,9 @@
 
 Handlers are thin: they read documents (``documents``), call the factory's own methods
 for the three actions (submit, cancel, drain) and what-if, and map the error tree to
-HTTP once (``_STATUS``). Actions take JSON bodies only: a browser sends a cross-site
+HTTP once (``_STATUS``). Served over TLS (``secured``), every request first passes the
+role gate (``roles``): reading needs a viewer's certificate, actions a planner's.
+Actions take JSON bodies only: a browser sends a cross-site
 JSON POST only after a CORS preflight this app never grants, and a request whose
 ``Origin`` is not this console's is refused outright.
 """
@@ -14,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -37,7 +40,9 @@ from pnp.orchestrator.service.twin import TwinService
 from pnp.orchestrator.web import documents
 from pnp.orchestrator.web.aas_routes import aas_routes
 from pnp.orchestrator.web.event_stream import StreamCursors, event_stream, first_sequence
+from pnp.orchestrator.web.identity import caller_in
 from pnp.orchestrator.web.metrics import CONTENT_TYPE, ConsoleMetrics
+from pnp.orchestrator.web.roles import RoleGate
 
 STATIC = Path(__file__).with_name("static")
 MAX_BODY_BYTES = MAX_RECIPE_BYTES + 64 * 1024  # a recipe, JSON-escaped, and its name
@@ -67,7 +72,9 @@ def error_response(error: PnpError) -> JSONResponse:
     )
 
 
-def console_app(factory: Factory) -> Starlette:
+def console_app(factory: Factory, secured: bool = False) -> Starlette:
+    """The console for ``factory``; ``secured``: served over TLS with client
+    certificates, each request checked against its caller's role."""
     cursors = StreamCursors()
     metrics = ConsoleMetrics(factory, cursors)
 
@@ -145,6 +152,16 @@ def console_app(factory: Factory) -> Starlette:
     async def metrics_page(request: Request) -> Response:
         return Response(await metrics.scrape(), media_type=CONTENT_TYPE)
 
+    async def me(request: Request) -> Response:
+        caller = caller_in(request.scope)
+        return JSONResponse(
+            {
+                "secured": secured,
+                "caller": None if caller is None else str(caller.identity),
+                "role": None if caller is None or caller.role is None else caller.role.value,
+            }
+        )
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "serving", "last_event": factory.events.last_sequence})
 
@@ -165,12 +182,16 @@ def console_app(factory: Factory) -> Starlette:
             Route("/api/modules/{id}/drain", drain, methods=["POST"]),
             Route("/api/what-if", what_if, methods=["POST"]),
             Route("/api/events", events),
+            Route("/api/me", me),
             Route("/metrics", metrics_page),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *aas_routes(TwinService(factory)),
         ],
         exception_handlers={PnpError: pnp_error},
+        middleware=[Middleware(RoleGate, caller_in=caller_in, refuse=error_response)]
+        if secured
+        else [],
     )
     app.state.streams = cursors
     return app

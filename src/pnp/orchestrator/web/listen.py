@@ -1,8 +1,10 @@
 """Where the console may listen: checked before anything starts (and cheap to import).
 
-The console has no TLS and no identities of its own: whoever reaches its port may
-submit, cancel and drain. So it listens on loopback only; from elsewhere, reach it
-through an SSH tunnel or a proxy that authenticates.
+With TLS (``--tls-dir``) the console serves HTTPS and knows who is calling from their
+certificates (``roles``): it may listen anywhere. Plain, it has no identities: whoever
+reaches its port may submit, cancel and drain. So plain, it listens on loopback only
+(reach it from elsewhere through an SSH tunnel or a proxy that authenticates), unless
+told otherwise with ``--web-insecure``, and then it says so loudly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipaddress
 from pnp.orchestrator.errors import BadInput, Violation
 
 DEFAULT_WEB_LISTEN = "127.0.0.1:8080"
+INSECURE_FLAG = "--web-insecure"
 
 
 def is_loopback(host: str) -> bool:
@@ -35,19 +38,33 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def console_address(listen: str) -> tuple[str, int]:
-    """(host, port) to serve the console on; ``BadInput`` unless it is loopback."""
+def console_address(
+    listen: str, *, secured: bool = False, insecure: bool = False
+) -> tuple[str, int]:
+    """(host, port) to serve the console on; ``BadInput`` for a plain console off
+    loopback, unless ``insecure`` says the user wants exactly that."""
     host, port = split_listen(listen)
-    if not is_loopback(host):
+    if not (secured or insecure or is_loopback(host)):
         raise BadInput(
             f"the console serves plain HTTP, on loopback only, not on {host}",
             [
                 Violation(
                     "--web",
-                    f"{listen}: the console listens on loopback only: use 127.0.0.1:PORT "
-                    "(or [::1]:PORT) and reach it through an SSH tunnel or an "
-                    "authenticating proxy",
+                    f"{listen}: without --tls-dir the console listens on loopback only: "
+                    "use 127.0.0.1:PORT (or [::1]:PORT) and reach it through an SSH "
+                    "tunnel or an authenticating proxy; serve it with --tls-dir for "
+                    f"certificates and roles; or add {INSECURE_FLAG} to let anyone who "
+                    "reaches the port act",
                 )
             ],
         )
     return host, port
+
+
+def exposure(listen_host: str, secured: bool) -> str:
+    """How the console is served, in the words the start-up line uses."""
+    if secured:
+        return "HTTPS, factory certificates: viewers read, planners act"
+    if is_loopback(listen_host):
+        return "plain HTTP, loopback only, no identities: anyone on this machine may act"
+    return f"plain HTTP on {listen_host} with {INSECURE_FLAG}: ANYONE who reaches it may act"

@@ -156,10 +156,25 @@ function tick() {
   if (chart && chart.moveNow) chart.moveNow(data.now());
 }
 
+// Who this browser is to the console: the certificate's identity and role, or a
+// reminder that a plain console has no identities at all.
+async function whoAmI() {
+  const who = document.getElementById("who");
+  try {
+    const me = await getJson("/api/me");
+    who.dataset.role = me.role || "";
+    who.textContent = me.secured ? `${me.caller}, ${me.role || "no valid role"}` : "no identities (plain HTTP)";
+  } catch (error) {
+    who.dataset.role = "";
+    who.textContent = error.message;
+  }
+}
+
 window.addEventListener("hashchange", () => {
   lastResult = null;
   render();
 });
+whoAmI();
 render();
 follow();
 setInterval(tick, 1000);
