@@ -362,13 +362,9 @@ class Factory:
         unit (one store read for the group)."""
         await self.events.flush()
 
-        def latest() -> dict[str, list]:
-            return {
-                e.module_id: self.store.events.latest_about(e.module_id, MARK_KINDS)
-                for e in entries
-            }
-
-        recent = await asyncio.to_thread(latest)
+        recent = await asyncio.to_thread(
+            self.store.events.latest_about_each, [e.module_id for e in entries], MARK_KINDS
+        )
         for entry in entries:
             marks = drain_marks(recent[entry.module_id], entry.epoch)
             if marks.draining:

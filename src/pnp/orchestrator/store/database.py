@@ -479,6 +479,26 @@ class EventStore:
                 for r in rows
             ]
 
+    def latest_about_each(
+        self, subjects: Collection[str], kinds: Collection[str], limit: int = 20
+    ) -> dict[str, list[Event]]:
+        """``latest_about`` for many subjects over one connection (a registration group
+        after a takeover asks for hundreds at once)."""
+        with self.engine.connect() as connection:
+            found: dict[str, list[Event]] = {}
+            for subject in subjects:
+                rows = connection.execute(
+                    select(schema.events)
+                    .where(schema.events.c.subject == subject, schema.events.c.kind.in_(kinds))
+                    .order_by(schema.events.c.sequence.desc())
+                    .limit(limit)
+                )
+                found[subject] = [
+                    Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
+                    for r in rows
+                ]
+            return found
+
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:
             value = connection.execute(select(func.max(schema.events.c.sequence))).scalar()

@@ -36,6 +36,14 @@ def _create(*tables) -> Callable[[Connection], None]:
     return apply
 
 
+def _index_events_by_subject(connection: Connection) -> None:
+    # What a module's restored drain marks and a subject's history are read by; without
+    # it each such read scans the whole event log. (IF NOT EXISTS: SQLite and PostgreSQL.)
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject, kind)")
+    )
+
+
 def _leadership(connection: Connection) -> None:
     schema.leadership.create(connection)
     schema.replicas.create(connection)
@@ -74,6 +82,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "module passports, maintenance windows (digital twin)",
         _create(schema.module_passports, schema.maintenance_windows),
     ),
+    Migration(5, "events indexed by subject and kind", _index_events_by_subject),
 )
 LATEST = MIGRATIONS[-1].version
 _MIGRATION_LOCK = 0x706E70  # "pnp": the advisory lock key migrations hold on PostgreSQL
