@@ -64,7 +64,7 @@ class OrchestratorClient:
         self.deadline = deadline
         self.tls = tls  # None: plain text (local development)
         self._channels: dict[str, grpc.aio.Channel] = {}
-        self._stubs: dict[str, orchestrator_pb2_grpc.OrchestratorStub] = {}
+        self._stubs: dict[tuple[str, type], Any] = {}  # by (replica, stub class)
 
     async def __aenter__(self) -> OrchestratorClient:
         return self
@@ -75,28 +75,41 @@ class OrchestratorClient:
         for channel in channels.values():
             await channel.close()
 
-    def _stub(self) -> orchestrator_pb2_grpc.OrchestratorStub:
-        """The stub of the replica to call now (its channel opened on first use)."""
+    def _stub(self, service: type = orchestrator_pb2_grpc.OrchestratorStub) -> Any:
+        """The ``service`` stub of the replica to call now (its channel opened on first
+        use, and shared by every service of that replica)."""
         address = self.seeker.current
-        stub = self._stubs.get(address)
+        stub = self._stubs.get((address, service))
         if stub is None:
-            channel = (
-                grpc.aio.insecure_channel(address)
-                if self.tls is None
-                else grpc.aio.secure_channel(address, channel_credentials(self.tls))
-            )
-            self._channels[address] = channel
-            stub = self._stubs[address] = orchestrator_pb2_grpc.OrchestratorStub(channel)
+            channel = self._channels.get(address)
+            if channel is None:
+                channel = self._channels[address] = (
+                    grpc.aio.insecure_channel(address)
+                    if self.tls is None
+                    else grpc.aio.secure_channel(address, channel_credentials(self.tls))
+                )
+            stub = self._stubs[(address, service)] = service(channel)
         return stub
 
-    async def _call(self, method: str, request, deadline: float | None = None) -> Any:
+    async def call(self, service: type, method: str, request, deadline: float | None = None) -> Any:
+        """Calls ``method`` of another service (e.g. pnp.v1.DigitalTwin) on the leader,
+        wherever it is, as this client's own calls are."""
+        return await self._call(method, request, deadline, service)
+
+    async def _call(
+        self,
+        method: str,
+        request,
+        deadline: float | None = None,
+        service: type = orchestrator_pb2_grpc.OrchestratorStub,
+    ) -> Any:
         """Calls ``method`` on the leader, wherever it is, within one deadline."""
         loop = asyncio.get_running_loop()
         ends = loop.time() + (deadline or self.deadline)
         pause = FIRST_PAUSE
         while True:
             try:
-                response = await getattr(self._stub(), method)(
+                response = await getattr(self._stub(service), method)(
                     request, timeout=max(ends - loop.time(), 0.001)
                 )
             except grpc.aio.AioRpcError as error:
