@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import grpc
 from google.protobuf import duration_pb2
@@ -150,12 +151,17 @@ class StaleLeader(registry_pb2_grpc.ModuleRegistryServicer):
         return registry_pb2.DeregisterModuleResponse()
 
 
-def lead_at_term(store: Store, term: int) -> None:
-    """Makes the orchestrator under test lead at ``term``, as ``term - 1`` takeovers
-    would have: the database's leadership row and the store's write fence agree on it
-    (a fence armed with a term the database does not hold refuses every write)."""
-    with store.engine.begin() as connection:
-        connection.execute(
-            update(schema.leadership).where(schema.leadership.c.id == 1).values(term=term)
-        )
-    store.leader_term = term
+def after_takeovers(db_path: Path, term: int) -> None:
+    """Prepares the database at ``db_path`` as ``term - 1`` takeovers would have left it
+    (the last leader's lease run out): the next orchestrator to open it leads at
+    ``term``, its lease keeper and write fence alike."""
+    store = Store.open(db_path)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(
+                update(schema.leadership)
+                .where(schema.leadership.c.id == 1)
+                .values(term=term - 1, expires_at=0.0)
+            )
+    finally:
+        store.close()

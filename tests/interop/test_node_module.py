@@ -25,7 +25,7 @@ from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import attempt_pb2, order_pb2
 from pnp.v1.opcua import NAMESPACE_URI, ModuleNode, Refusal, SkillMethod
 from tests.conftest import REPO, start_factory
-from tests.replicas import Standby, lead_at_term
+from tests.replicas import Standby, after_takeovers
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULE = HERE / "node_module"
@@ -355,8 +355,9 @@ async def test_the_node_module_refuses_a_start_from_a_deposed_leader(node, tmp_p
 
 
 async def test_the_node_module_finds_the_leader_through_a_standby(node, tmp_path):
+    after_takeovers(tmp_path / "pnp.db", 4)  # the orchestrator leads at term 4
     running = await start_factory(tmp_path, time_scale=FAST)
-    lead_at_term(running.factory.store, 4)
+    assert running.factory.store.leader_term == 4
     try:
         async with Standby(running.address) as standby:
             module = NodeModule(

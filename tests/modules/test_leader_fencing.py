@@ -28,7 +28,7 @@ from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from pnp.v1 import registry_pb2
 from pnp.v1.opcua import NAMESPACE_URI, ExecutionOutcome, ModuleNode, Refusal, SkillMethod
 from tests.conftest import start_factory
-from tests.replicas import StaleLeader, lead_at_term
+from tests.replicas import StaleLeader, after_takeovers
 
 pytestmark = pytest.mark.servers
 
@@ -214,9 +214,10 @@ async def test_a_deposed_leader_that_wakes_up_cannot_start_work(tmp_path):
 
 
 async def test_the_module_learns_the_leaders_term_over_its_session(tmp_path):
+    after_takeovers(tmp_path / "pnp.db", 3)  # this orchestrator leads at term 3
     factory = await start_factory(tmp_path, time_scale=SCALE)
     try:
-        lead_at_term(factory.factory.store, 3)
+        assert factory.factory.store.leader_term == 3
         async with running(laser(tmp_path, factory.address)) as module:
             await asyncio.wait_for(module.client.registered.wait(), 20)
             assert module.leader_term.highest == 3
@@ -264,9 +265,10 @@ async def test_a_module_leaves_a_leader_that_was_deposed_for_the_new_one(tmp_pat
     old leader's next acknowledgement carries term 1: the module leaves it, finds the
     new leader in its list, and does not register with the old one again."""
     async with StaleLeader(term=1) as old:
+        after_takeovers(tmp_path / "pnp.db", 2)  # the new leader leads at term 2
         factory = await start_factory(tmp_path, time_scale=SCALE)
         try:
-            lead_at_term(factory.factory.store, 2)
+            assert factory.factory.store.leader_term == 2
             module = laser(tmp_path, f"{old.address},{factory.address}")
             async with running(module), Skill.of(module) as skill:
                 await asyncio.wait_for(old.session_opened.wait(), 20)
