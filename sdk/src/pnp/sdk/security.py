@@ -14,6 +14,7 @@ The SDK loads the files by path and knows the directory layout of the factory PK
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ from pathlib import Path
 import grpc
 from cryptography import x509
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
+
+log = logging.getLogger(__name__)
 
 ENV_TLS_DIR = "PNP_TLS_DIR"
 MODULE_URI_PREFIX = "urn:pnp:module:"
@@ -116,3 +119,40 @@ def verify_issued_by(
         raise UntrustedCertificate(
             f"not issued by the factory CA or out of date: {error}"
         ) from None
+
+
+CRL_FILE = "crl.pem"
+
+
+def crl_beside(ca: Path) -> Path:
+    """Where the factory's revocation list lives: ``crl.pem`` beside ``ca.pem``
+    (``pnp pki revoke`` writes it; copy it to the module's folder to honour it)."""
+    return ca.with_name(CRL_FILE)
+
+
+def verify_not_revoked(certificate: x509.Certificate, ca: x509.Certificate, crl: Path) -> None:
+    """Raises ``UntrustedCertificate`` if the CRL at ``crl`` lists ``certificate``.
+
+    Read at each check (a handshake is rare; the file may have changed since). No file:
+    nothing is revoked. A file that is unreadable or not signed by the factory CA is
+    ignored with a warning: anyone who can write the folder could otherwise lock the
+    orchestrator out with a forged list.
+    """
+    try:
+        revocations = x509.load_pem_x509_crl(crl.read_bytes())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as error:
+        log.warning("revocation list %s ignored: %s", crl, error)
+        return
+    if revocations.issuer != ca.subject or not revocations.is_signature_valid(
+        ca.public_key()  # type: ignore[arg-type]
+    ):
+        log.warning("revocation list %s ignored: not signed by the factory CA", crl)
+        return
+    entry = revocations.get_revoked_certificate_by_serial_number(certificate.serial_number)
+    if entry is not None:
+        raise UntrustedCertificate(
+            f"certificate serial {certificate.serial_number:X} was revoked on "
+            f"{entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC ({crl})"
+        )

@@ -1,0 +1,109 @@
+"""Revocation on the wire, without a restart: after ``pnp pki revoke`` a planner's next
+call is refused, a module's session is cut at its next heartbeat so it is lost within
+its lease, and its registration is refused; both name the revocation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from pnp.orchestrator.security import pki
+from pnp.orchestrator.security.identities import PlannerRole
+from pnp.orchestrator.security.revocation import revoke
+from pnp.sdk.security import ModuleSecurity
+from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
+from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from tests.security.calls import register
+from tests.security.conftest import (
+    MODULE_A,
+    MODULE_B,
+    ORCHESTRATOR,
+    PLANNER,
+    VIEWER,
+    FactoryPki,
+    open_secure_factory,
+)
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture
+def own_pki(tmp_path_factory) -> FactoryPki:
+    """A PKI of this test's own: revoking in the shared one would leak into other tests."""
+    root = tmp_path_factory.mktemp("revocable-pki")
+    pki.init_ca(root)
+    for identity in (ORCHESTRATOR, PLANNER, MODULE_A, MODULE_B):
+        pki.issue(root, identity)
+    pki.issue(root, VIEWER, role=PlannerRole.VIEWER)
+    return FactoryPki(root, root)
+
+
+async def refusal(call) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await call
+    return refused.value
+
+
+async def test_a_revoked_planner_is_refused_at_its_next_call(tmp_path, own_pki):
+    async with open_secure_factory(tmp_path, own_pki) as running:
+        async with running.channel(PLANNER) as anna, running.channel(VIEWER) as vera:
+            stub = orchestrator_pb2_grpc.OrchestratorStub(anna)
+            await stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
+
+            revoke(own_pki.root, "anna")
+            # The same connection: the list is consulted per call, not per handshake.
+            refused = await refusal(
+                stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
+            )
+            others = orchestrator_pb2_grpc.OrchestratorStub(vera)
+            await others.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
+
+    assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert refused.details().startswith("the certificate of planner anna (serial ")
+    assert "was revoked on" in refused.details()
+
+
+async def next_event(factory, after: int, kind: str, subject: str, timeout: float = 30):
+    async with asyncio.timeout(timeout):
+        async for event in factory.events.watch(after):
+            if (event.kind, event.subject) == (kind, subject):
+                return event
+    raise AssertionError(f"no {kind} for {subject}")
+
+
+async def test_a_revoked_module_loses_its_session_and_cannot_register_again(tmp_path, own_pki):
+    async with open_secure_factory(tmp_path, own_pki) as running:
+        files = own_pki.files(MODULE_A)
+        module = SimulatedModule(
+            SimulatedModuleConfig(
+                kind="laser-cutter",
+                dock="A1",
+                module_id="laser-a",
+                orchestrator=running.address,
+                security=ModuleSecurity(files.ca, files.certificate, files.key),
+            )
+        )
+        task = asyncio.create_task(module.run())
+        try:
+            await asyncio.wait_for(module.client.registered.wait(), 20)
+            after = running.factory.events.last_sequence
+
+            revoke(own_pki.root, "laser-a")
+            cut = await next_event(running.factory, after, "module.suspect", "laser-a")
+            lost = await next_event(running.factory, after, "module.lost", "laser-a")
+
+            async with running.channel(MODULE_A) as channel:
+                refused = await refusal(register(channel, "laser-a", boot_id="boot-2"))
+            async with running.channel(MODULE_B) as channel:
+                await register(channel, "laser-b", dock="A2")  # others are untouched
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    assert cut.message == "session dropped"
+    assert lost.message == "lease expired"
+    assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert refused.details().startswith("the certificate of module laser-a (serial ")
+    assert "was revoked on" in refused.details()
