@@ -25,6 +25,7 @@ from tests.security.conftest import (
     FactoryPki,
     open_secure_factory,
 )
+from tests.security.test_opcua_security import link_connects, secured_module
 
 pytestmark = pytest.mark.servers
 
@@ -47,18 +48,19 @@ async def refusal(call) -> grpc.aio.AioRpcError:
 
 
 async def test_a_revoked_planner_is_refused_at_its_next_call(tmp_path, own_pki):
-    async with open_secure_factory(tmp_path, own_pki) as running:
-        async with running.channel(PLANNER) as anna, running.channel(VIEWER) as vera:
-            stub = orchestrator_pb2_grpc.OrchestratorStub(anna)
-            await stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
+    async with (
+        open_secure_factory(tmp_path, own_pki) as running,
+        running.channel(PLANNER) as anna,
+        running.channel(VIEWER) as vera,
+    ):
+        stub = orchestrator_pb2_grpc.OrchestratorStub(anna)
+        await stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
 
-            revoke(own_pki.root, "anna")
-            # The same connection: the list is consulted per call, not per handshake.
-            refused = await refusal(
-                stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
-            )
-            others = orchestrator_pb2_grpc.OrchestratorStub(vera)
-            await others.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
+        revoke(own_pki.root, "anna")
+        # The same connection: the list is consulted per call, not per handshake.
+        refused = await refusal(stub.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5))
+        others = orchestrator_pb2_grpc.OrchestratorStub(vera)
+        await others.ListModules(orchestrator_pb2.ListModulesRequest(), timeout=5)
 
     assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
     assert refused.details().startswith("the certificate of planner anna (serial ")
@@ -107,3 +109,12 @@ async def test_a_revoked_module_loses_its_session_and_cannot_register_again(tmp_
     assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
     assert refused.details().startswith("the certificate of module laser-a (serial ")
     assert "was revoked on" in refused.details()
+
+
+async def test_a_module_with_the_list_refuses_a_revoked_orchestrator_over_opc_ua(own_pki):
+    """The module's folder holds the CA, so ``crl.pem`` beside it is the list it reads
+    (here the same folder pnp pki revoke writes to; on a floor, copied there)."""
+    async with secured_module(own_pki) as module:
+        assert await link_connects(own_pki, "laser-a", module.endpoint, 15)
+        revoke(own_pki.root, "orchestrator")
+        assert not await link_connects(own_pki, "laser-a", module.endpoint, 3)
