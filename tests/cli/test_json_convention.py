@@ -95,6 +95,7 @@ ONE_SHOT = {
     "pki issue module": ["laser-cutter-a1", "--dir", "{tmp}/pki"],
     "pki issue planner": ["vera", "--role", "viewer", "--dir", "{tmp}/pki"],
     "pki trust": ["{tmp}/pki/ca.pem", "--name", "partner", "--dir", "{tmp}/pki"],
+    "pki revoke": ["vera", "--dir", "{tmp}/pki"],
     "module health": [],
     "module aas": ["laser-cutter-a1", "--out", "{tmp}/aas.json"],
     "module maintenance": [

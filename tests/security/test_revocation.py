@@ -1,6 +1,7 @@
 """Revocation on the wire, without a restart: after ``pnp pki revoke`` a planner's next
-call is refused, a module's session is cut at its next heartbeat so it is lost within
-its lease, and its registration is refused; both name the revocation."""
+call is refused (gRPC and the console), a module's session is cut at its next heartbeat
+so it is lost within its lease, and its registration is refused; each names the
+revocation. A module holding the list refuses a revoked orchestrator over OPC UA."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 from pnp.orchestrator.security import pki
 from pnp.orchestrator.security.identities import PlannerRole
 from pnp.orchestrator.security.revocation import revoke
+from pnp.orchestrator.web.server import start_console
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from tests.conftest import start_factory
 from tests.security.calls import register
 from tests.security.conftest import (
     MODULE_A,
@@ -26,6 +29,7 @@ from tests.security.conftest import (
     open_secure_factory,
 )
 from tests.security.test_opcua_security import link_connects, secured_module
+from tests.web.test_console_roles import call, holding
 
 pytestmark = pytest.mark.servers
 
@@ -118,3 +122,27 @@ async def test_a_module_with_the_list_refuses_a_revoked_orchestrator_over_opc_ua
         assert await link_connects(own_pki, "laser-a", module.endpoint, 15)
         revoke(own_pki.root, "orchestrator")
         assert not await link_connects(own_pki, "laser-a", module.endpoint, 3)
+
+
+async def test_the_console_refuses_a_revoked_planner_and_audits_the_others(tmp_path, own_pki):
+    running = await start_factory(tmp_path)
+    console = await start_console(running.factory, "127.0.0.1:0", tls=own_pki.files(ORCHESTRATOR))
+    try:
+        module = await running.plug_in("paint-booth", "A3")
+        drain = console.url + f"api/modules/{module.module_id}/drain"
+        assert (await call(console.url + "api/status", holding(own_pki, PLANNER)))[0] == 200
+
+        revoke(own_pki.root, "vera")
+        refused, body = await call(console.url + "api/status", holding(own_pki, VIEWER))
+        drained, _ = await call(drain, holding(own_pki, PLANNER), {})
+        await running.factory.events.flush()
+        events = [e async for e in running.factory.events.watch(0, follow=False)]
+    finally:
+        await console.stop()
+        await running.close()
+
+    assert refused == 403
+    assert body["error"].startswith("the certificate of planner vera (viewer) (serial ")
+    assert drained == 200
+    [draining] = [e for e in events if e.kind == "module.draining"]
+    assert draining.actor == "planner anna (planner)"

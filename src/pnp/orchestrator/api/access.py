@@ -28,7 +28,7 @@ from pnp.orchestrator.security.identities import (
     planner_role_from_uris,
 )
 from pnp.orchestrator.security.permissions import Caller, call_refusal, may_act_for_module
-from pnp.orchestrator.security.revocation import RevocationList, format_serial
+from pnp.orchestrator.security.revocation import RevocationList, revocation_reason
 from pnp.orchestrator.security.tls_files import certificate_hosts, certificate_uris
 
 
@@ -51,15 +51,11 @@ class Access:
         certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
         if not certificates:
             return None
-        serial = _serial_of(certificates[0])
+        serial = serial_of(certificates[0])
         since = self.revocations.revoked_since(serial)
         if since is None:
             return None
-        who = self.caller(context) or "this caller"
-        return (
-            f"the certificate of {who} (serial {format_serial(serial)}) was revoked on "
-            f"{since:%Y-%m-%d %H:%M} UTC (pnp pki revoke); issue a new one to come back"
-        )
+        return revocation_reason(self.caller(context) or "this caller", serial, since)
 
     def caller(self, context: grpc.aio.ServicerContext) -> Identity | None:
         """The identity in the client's certificate (gRPC verified it against the CA)."""
@@ -120,7 +116,7 @@ def caller_of(pem: bytes) -> Caller | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _serial_of(pem: bytes) -> int:
+def serial_of(pem: bytes) -> int:
     return x509.load_pem_x509_certificate(pem).serial_number
 
 

@@ -14,7 +14,7 @@ class Event:
     subject: str  # the module, order or operation it is about
     message: str
     # Who asked for it (audit): "planner anna (admin)", "module laser-7", "anonymous"
-    # or "local" without TLS; "" for what the orchestrator did on its own.
+    # without TLS; "" for what the orchestrator did on its own.
     actor: str = ""
 
 

@@ -114,7 +114,7 @@ class AuditRecord(_Strict):
     kind: str = Field(description="what: order.submitted or order.cancelled")
     actor: str = Field(
         description="who: the caller's certificate identity and role (planner anna "
-        "(planner)); anonymous for a call without TLS; local for one on this machine"
+        "(planner)); anonymous for a call without TLS"
     )
     message: str
 

@@ -7,9 +7,7 @@ without any factory method passing it along. Outside a call it is empty: the eve
 the orchestrator's own doing (a lease that ran out, a plan it revised).
 
 The words: ``str(Caller)`` with TLS (``planner anna (admin)``, ``module laser-7``);
-``anonymous`` for a call without TLS, where nobody can be told apart; ``local`` for
-what a command does on this machine without an orchestrator between (an in-process
-factory).
+``anonymous`` for a call without TLS, where nobody can be told apart.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 ANONYMOUS = "anonymous"
-LOCAL = "local"
 SYSTEM = ""
 
 current_actor: ContextVar[str] = ContextVar("pnp_actor", default=SYSTEM)

@@ -56,6 +56,14 @@ def format_serial(serial: int) -> str:
     return f"{serial:X}"
 
 
+def revocation_reason(who: object, serial: int, since: datetime) -> str:
+    """What a refused caller is told (gRPC and the console say the same)."""
+    return (
+        f"the certificate of {who} (serial {format_serial(serial)}) was revoked on "
+        f"{since:%Y-%m-%d %H:%M} UTC (pnp pki revoke); issue a new one to come back"
+    )
+
+
 def revoke(root: Path, what: str, *, now: datetime | None = None) -> Revoked:
     """Adds the certificate ``what`` names (an identity's name, or a serial in hex) to the
     CRL in ``root`` and signs the list again with the factory CA."""

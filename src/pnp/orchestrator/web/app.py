@@ -35,12 +35,13 @@ from pnp.orchestrator.errors import (
     Violation,
 )
 from pnp.orchestrator.security.limits import MAX_WHAT_IF_CHANGES
+from pnp.orchestrator.security.revocation import RevocationList
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.service.twin import TwinService
 from pnp.orchestrator.web import documents
 from pnp.orchestrator.web.aas_routes import aas_routes
 from pnp.orchestrator.web.event_stream import StreamCursors, event_stream, first_sequence
-from pnp.orchestrator.web.identity import caller_in
+from pnp.orchestrator.web.identity import caller_in, serial_in
 from pnp.orchestrator.web.metrics import CONTENT_TYPE, ConsoleMetrics
 from pnp.orchestrator.web.roles import RoleGate
 
@@ -72,9 +73,11 @@ def error_response(error: PnpError) -> JSONResponse:
     )
 
 
-def console_app(factory: Factory, secured: bool = False) -> Starlette:
+def console_app(
+    factory: Factory, secured: bool = False, revocations: RevocationList | None = None
+) -> Starlette:
     """The console for ``factory``; ``secured``: served over TLS with client
-    certificates, each request checked against its caller's role."""
+    certificates, each request checked against its caller's role and ``revocations``."""
     cursors = StreamCursors()
     metrics = ConsoleMetrics(factory, cursors)
 
@@ -189,9 +192,16 @@ def console_app(factory: Factory, secured: bool = False) -> Starlette:
             *aas_routes(TwinService(factory)),
         ],
         exception_handlers={PnpError: pnp_error},
-        middleware=[Middleware(RoleGate, caller_in=caller_in, refuse=error_response)]
-        if secured
-        else [],
+        middleware=[
+            Middleware(
+                RoleGate,
+                caller_in=caller_in,
+                serial_in=serial_in,
+                refuse=error_response,
+                secured=secured,
+                revocations=revocations,
+            )
+        ],
     )
     app.state.streams = cursors
     return app

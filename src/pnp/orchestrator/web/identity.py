@@ -16,7 +16,7 @@ import ssl
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from pnp.orchestrator.api.access import caller_of
+from pnp.orchestrator.api.access import caller_of, serial_of
 from pnp.orchestrator.security.permissions import Caller
 
 
@@ -40,7 +40,17 @@ class IdentifyingH11Protocol(H11Protocol):
         self.app = with_certificate
 
 
+def _chain(scope) -> list[str]:
+    return ((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_chain") or []
+
+
 def caller_in(scope) -> Caller | None:
     """The caller whose certificate the connection presented; None without one."""
-    chain = ((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_chain") or []
+    chain = _chain(scope)
     return caller_of(chain[0].encode("ascii")) if chain else None
+
+
+def serial_in(scope) -> int | None:
+    """The serial number of the certificate the connection presented; None without one."""
+    chain = _chain(scope)
+    return serial_of(chain[0].encode("ascii")) if chain else None

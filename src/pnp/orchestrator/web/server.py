@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from pnp.orchestrator.errors import BadInput, Violation
+from pnp.orchestrator.security.revocation import RevocationList
 from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.web.app import console_app
@@ -88,7 +89,11 @@ async def start_console(
     """Serves the console for ``factory`` on ``listen`` until ``stop()``: HTTPS with
     roles if ``tls``, else plain HTTP on loopback (anywhere only if ``insecure``)."""
     sock = bind(listen, secured=tls is not None, insecure=insecure)
-    app = console_app(factory, secured=tls is not None)
+    app = console_app(
+        factory,
+        secured=tls is not None,
+        revocations=RevocationList.beside(tls.ca) if tls is not None else None,
+    )
     https = {}
     if tls is not None:
         https = {
