@@ -160,6 +160,14 @@ def test_a_module_moves_from_factory_a_to_b_with_its_history(tmp_path):
         )
         assert imported.returncode == 0, imported.stderr
         assert json.loads(imported.stdout)["issuer"] == "CN=Factory A CA"
+        shown = planner(address_b, tls_b, "events", "--json")
+        assert shown.returncode == 0, shown.stderr
+        [audited] = [
+            e
+            for e in map(json.loads, shown.stdout.splitlines())
+            if e["kind"] == "module.passport_imported"
+        ]
+        assert (audited["subject"], audited["actor"]) == (MODULE, "planner anna (planner)")
 
         module = run_module(address_b, tls_b)
         try:

@@ -211,19 +211,24 @@ class TwinService:
             document, PASSPORT_KIND, self.keys.trusted() or self._no_issuers(), self._now()
         )
         passport = _passport(verified.content)
-        stored = await asyncio.to_thread(
-            self.factory.store.twin.add_passport,
-            StoredPassport(
-                request_id=request_id,
-                module_id=passport.identity.module_id,
-                vendor=passport.identity.vendor,
-                serial=passport.identity.serial,
-                signer=verified.signer,
-                issuer=verified.issuer,
-                imported_at=self._now(),
-                signed_json=json.dumps(document),
-            ),
+        imported = StoredPassport(
+            request_id=request_id,
+            module_id=passport.identity.module_id,
+            vendor=passport.identity.vendor,
+            serial=passport.identity.serial,
+            signer=verified.signer,
+            issuer=verified.issuer,
+            imported_at=self._now(),
+            signed_json=json.dumps(document),
         )
+        stored = await asyncio.to_thread(self.factory.store.twin.add_passport, imported)
+        if stored.imported_at == imported.imported_at:  # not a retry of an earlier import
+            # In the event log for the audit trail: it changes what this factory trusts.
+            self.factory.events.emit(
+                "module.passport_imported",
+                stored.module_id,
+                f"{stored.vendor} {stored.serial}, signed by {stored.signer} ({stored.issuer})",
+            )
         return passport, stored
 
     # -- signed order data -------------------------------------------------------------
