@@ -124,6 +124,13 @@ async def test_a_module_with_the_list_refuses_a_revoked_orchestrator_over_opc_ua
         assert not await link_connects(own_pki, "laser-a", module.endpoint, 3)
 
 
+async def test_the_orchestrator_refuses_a_revoked_modules_opc_ua_server(own_pki):
+    async with secured_module(own_pki) as module:
+        assert await link_connects(own_pki, "laser-a", module.endpoint, 15)
+        revoke(own_pki.root, "laser-a")
+        assert not await link_connects(own_pki, "laser-a", module.endpoint, 3)
+
+
 async def test_the_console_refuses_a_revoked_planner_and_audits_the_others(tmp_path, own_pki):
     running = await start_factory(tmp_path)
     console = await start_console(running.factory, "127.0.0.1:0", tls=own_pki.files(ORCHESTRATOR))

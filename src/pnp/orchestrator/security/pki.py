@@ -151,7 +151,7 @@ def issue(
         )
     _check_days(valid_days)
     pki = PkiDirectory(root)
-    ca_certificate, ca_key = _load_ca(pki)
+    ca_certificate, ca_key = load_ca(pki)
     certificate_path, key_path = pki.certificate(identity), pki.key(identity)
     _refuse_overwrite([certificate_path, key_path], force)
     now = now or datetime.now(UTC)
@@ -230,7 +230,7 @@ def _check_days(valid_days: int) -> None:
         raise BadInput("validity too short", [Violation("days", "must be at least 1 day")])
 
 
-def _load_ca(pki: PkiDirectory):
+def load_ca(pki: PkiDirectory):
     if not pki.ca_certificate.is_file() or not pki.ca_key.is_file():
         raise NotFound(
             f"no factory CA in {pki.root}; create one with `pnp pki init --dir {pki.root}`"
@@ -257,14 +257,14 @@ def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_atomically(path, pem, 0o600)
+    write_atomically(path, pem, 0o600)
 
 
 def _write_certificate(path: Path, certificate: x509.Certificate) -> None:
-    _write_atomically(path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_atomically(path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
-def _write_atomically(path: Path, content: bytes, mode: int) -> None:
+def write_atomically(path: Path, content: bytes, mode: int) -> None:
     # The file is created with its final mode (never readable by others, not even for a
     # moment) and renamed into place, so a crash leaves the old file or the new one.
     temporary = path.with_name(f".{path.name}.tmp")

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from pnp.orchestrator.errors import BadInput, NotFound, Violation
 from pnp.orchestrator.security.identities import Identity, Role
-from pnp.orchestrator.security.pki import PkiDirectory, _load_ca, _write_atomically
+from pnp.orchestrator.security.pki import PkiDirectory, load_ca, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def revoke(root: Path, what: str, *, now: datetime | None = None) -> Revoked:
     """Adds the certificate ``what`` names (an identity's name, or a serial in hex) to the
     CRL in ``root`` and signs the list again with the factory CA."""
     pki = PkiDirectory(root)
-    ca_certificate, ca_key = _load_ca(pki)
+    ca_certificate, ca_key = load_ca(pki)
     serial, subject = _find(pki, what)
     path = crl_path(pki.ca_certificate)
     entries = _read_entries(path, ca_certificate)
@@ -86,7 +86,7 @@ def revoke(root: Path, what: str, *, now: datetime | None = None) -> Revoked:
             x509.RevokedCertificateBuilder().serial_number(number).revocation_date(when).build()
         )
     crl = builder.sign(ca_key, hashes.SHA256())
-    _write_atomically(path, crl.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_atomically(path, crl.public_bytes(serialization.Encoding.PEM), 0o644)
     return Revoked(serial, subject, path, already)
 
 
