@@ -4,6 +4,7 @@ lists the CA signed."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from pnp.orchestrator.security import pki
 from pnp.orchestrator.security.identities import Identity, Role
 from pnp.orchestrator.security.revocation import RevocationList, format_serial, revoke
 from pnp.sdk.security import UntrustedCertificate, verify_not_revoked
+from tests.cli.pnp_process import pnp_here
 
 LASER = Identity(Role.MODULE, "laser-7")
 ANNA = Identity(Role.PLANNER, "anna")
@@ -126,3 +128,26 @@ def test_a_module_refuses_a_revoked_certificate_once_it_has_the_list(root):
     revoke(root, "laser-7", now=WHEN)
     with pytest.raises(UntrustedCertificate, match="was revoked on 2026-03-02 08:00 UTC"):
         verify_not_revoked(certificate, ca_of(root), crl)
+
+
+def test_pnp_pki_revoke_says_whose_certificate_and_where_the_list_is(root):
+    told = pnp_here("pki", "revoke", "laser-7", "--tls-dir", str(root))
+    assert told.returncode == 0, told.stderr
+    serial = format_serial(serial_of(root, LASER))
+    assert told.stdout.split() == (
+        f"module laser-7, serial {serial} revoked: {root / 'crl.pem'}".split()
+    )
+
+    again = pnp_here("pki", "revoke", serial, "--dir", str(root), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {
+        "serial": serial,
+        "subject": None,
+        "crl": str(root / "crl.pem"),
+        "already_revoked": True,
+    }
+
+    unknown = pnp_here("pki", "revoke", "nobody-here", "--dir", str(root))
+    assert unknown.returncode == 1
+    assert "no certificate named 'nobody-here'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
