@@ -80,7 +80,12 @@ def _check_length(path: Path, header: bytes, size: int) -> None:
 
 
 def _check_contents(path: Path, size: int, quick_check_max_bytes: int) -> None:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # With no WAL beside it the file holds everything and no one has it open: read it
+    # as immutable, which creates no -wal or -shm. With one, a read-only connection
+    # shares the WAL index with whoever writes it (a standby taking over).
+    wal = Path(f"{path}-wal").exists()
+    mode = "mode=ro" if wal else "mode=ro&immutable=1"
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
         tables = {
             name
