@@ -1,9 +1,13 @@
 """Enforcing ``security.permissions`` on calls: the caller's identity (and a planner's
 role) from its TLS certificate, a role check per method (an interceptor), a module-id
-check per request.
+check per request, and the revocation list (``security.revocation``) on every call.
+
+Every call runs as its caller (``security.audit.acting_as``), so the events it causes
+name who asked: the audit trail.
 
 Without TLS (local development) there is no identity: ``Access(enforced=False)`` lets
-everything through, and ``pnp serve`` says so loudly at start.
+everything through (its calls are ``anonymous`` in the event log), and ``pnp serve``
+says so loudly at start.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from cryptography import x509
 
 from pnp.orchestrator.api.status import abort_with
 from pnp.orchestrator.errors import PermissionDenied
+from pnp.orchestrator.security.audit import ANONYMOUS, acting_as
 from pnp.orchestrator.security.identities import (
     Identity,
     Role,
@@ -23,12 +28,38 @@ from pnp.orchestrator.security.identities import (
     planner_role_from_uris,
 )
 from pnp.orchestrator.security.permissions import Caller, call_refusal, may_act_for_module
+from pnp.orchestrator.security.revocation import RevocationList, format_serial
 from pnp.orchestrator.security.tls_files import certificate_hosts, certificate_uris
 
 
 class Access:
-    def __init__(self, enforced: bool) -> None:
+    def __init__(self, enforced: bool, revocations: RevocationList | None = None) -> None:
         self.enforced = enforced
+        self.revocations = revocations
+
+    def actor(self, context: grpc.aio.ServicerContext) -> str:
+        """Who the event log says made this call (``security.audit``)."""
+        if not self.enforced:
+            return ANONYMOUS
+        caller = self.caller_with_role(context)
+        return str(caller) if caller is not None else "a certificate naming nobody"
+
+    def revocation(self, context: grpc.aio.ServicerContext) -> str | None:
+        """Why the caller's certificate may no longer be used, or None while it may."""
+        if not self.enforced or self.revocations is None:
+            return None
+        certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
+        if not certificates:
+            return None
+        serial = _serial_of(certificates[0])
+        since = self.revocations.revoked_since(serial)
+        if since is None:
+            return None
+        who = self.caller(context) or "this caller"
+        return (
+            f"the certificate of {who} (serial {format_serial(serial)}) was revoked on "
+            f"{since:%Y-%m-%d %H:%M} UTC (pnp pki revoke); issue a new one to come back"
+        )
 
     def caller(self, context: grpc.aio.ServicerContext) -> Identity | None:
         """The identity in the client's certificate (gRPC verified it against the CA)."""
@@ -53,6 +84,13 @@ class Access:
             return frozenset()
         certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
         return _hosts_of(certificates[0]) if certificates else frozenset()
+
+    def require_unrevoked(self, context: grpc.aio.ServicerContext) -> None:
+        """For long calls (a module's session lives for hours): checked when the call
+        opened, and again on each message, so a revocation cuts it at the next one."""
+        reason = self.revocation(context)
+        if reason is not None:
+            raise PermissionDenied(reason)
 
     def require_module(self, context: grpc.aio.ServicerContext, module_id: str) -> None:
         if not self.enforced:
@@ -82,12 +120,19 @@ def caller_of(pem: bytes) -> Caller | None:
 
 
 @functools.lru_cache(maxsize=1024)
+def _serial_of(pem: bytes) -> int:
+    return x509.load_pem_x509_certificate(pem).serial_number
+
+
+@functools.lru_cache(maxsize=1024)
 def _hosts_of(pem: bytes) -> frozenset[str]:
     return certificate_hosts(x509.load_pem_x509_certificate(pem))
 
 
 class RoleInterceptor(grpc.aio.ServerInterceptor):
-    """Refuses, with PERMISSION_DENIED naming the role needed, calls the caller may not make."""
+    """Refuses, with PERMISSION_DENIED naming the role needed or the revocation, calls the
+    caller may not make; runs each call as its caller (the audit trail). Without TLS it
+    only does the latter, as ``anonymous``."""
 
     def __init__(self, access: Access) -> None:
         self.access = access
@@ -101,25 +146,33 @@ class RoleInterceptor(grpc.aio.ServerInterceptor):
 
 
 async def _check(context, service: str, method: str, access: Access) -> None:
-    reason = call_refusal(access.caller_with_role(context), service, method)
+    if not access.enforced:
+        return
+    reason = access.revocation(context) or call_refusal(
+        access.caller_with_role(context), service, method
+    )
     if reason is not None:
         await abort_with(context, PermissionDenied(reason))
 
 
 def _guard(behaviour, service: str, method: str, access: Access):
-    """``behaviour`` run only after the role check; same shape (coroutine or generator)."""
+    """``behaviour`` run only after the checks, as its caller; same shape (coroutine or
+    generator)."""
+
     if inspect.isasyncgenfunction(behaviour):
 
         async def streaming(request, context):
             await _check(context, service, method, access)
-            async for item in behaviour(request, context):
-                yield item
+            with acting_as(access.actor(context)):
+                async for item in behaviour(request, context):
+                    yield item
 
         return streaming
 
     async def unary(request, context):
         await _check(context, service, method, access)
-        return await behaviour(request, context)
+        with acting_as(access.actor(context)):
+            return await behaviour(request, context)
 
     return unary
 

@@ -353,4 +353,5 @@ def event_to_proto(event: Event) -> event_pb2.Event:
         kind=event.kind,
         subject=event.subject,
         message=event.message,
+        actor=event.actor,
     )

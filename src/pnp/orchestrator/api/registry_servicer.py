@@ -130,6 +130,7 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     break
                 kind = message.WhichOneof("message")
                 if kind == "heartbeat":
+                    self.access.require_unrevoked(context)  # revoked: cut, then lost
                     remaining = self.factory.heartbeat(module_id, epoch, token)
                     outbox.put_nowait(
                         registry_pb2.SessionResponse(

@@ -26,6 +26,7 @@ from pnp.orchestrator.security.limits import (
     MAX_RECEIVE_MESSAGE_BYTES,
     MAX_SEND_MESSAGE_BYTES,
 )
+from pnp.orchestrator.security.revocation import RevocationList
 from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.service.twin import FactoryKeys, TwinService
@@ -66,10 +67,14 @@ async def start_server(
     factory: Factory, listen: str = "127.0.0.1:50051", tls: TlsFiles | None = None
 ) -> RunningServer:
     """Starts serving on ``listen`` (port 0 picks a free port), with mutual TLS if given."""
-    access = Access(enforced=tls is not None)
+    access = Access(
+        enforced=tls is not None,
+        revocations=RevocationList.beside(tls.ca) if tls is not None else None,
+    )
     server = grpc.aio.server(
-        # Without TLS there are no identities to check: no interceptor, no cost per call.
-        interceptors=[RoleInterceptor(access)] if access.enforced else [],
+        # Without TLS there are no identities to check, but calls are still audited
+        # (as anonymous): the interceptor runs every call as its caller.
+        interceptors=[RoleInterceptor(access)],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         options=[
             ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),

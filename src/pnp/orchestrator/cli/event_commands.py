@@ -63,6 +63,7 @@ def _print(event, as_json: bool) -> None:
             f"{event.sequence:>6} {when} ",
             (f"{event.kind:<24}", "bold"),
             f" {event.subject}: {event.message}",
+            (f"  [by {event.actor}]" if event.actor else "", "dim"),
         ),
         soft_wrap=True,
     )

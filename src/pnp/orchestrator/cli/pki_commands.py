@@ -7,6 +7,7 @@
     pnp pki issue module laser-7 --host 10.0.4.17       a module (gRPC + OPC UA server)
     pnp pki issue planner anna                          a planner (the CLI, the console)
     pnp pki issue planner vera --role viewer            one who may only look
+    pnp pki revoke laser-7                              laser-7's certificate: refused from now
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import click
 from pnp.orchestrator.cli.app import cli, json_option
 from pnp.orchestrator.cli.output import console, emit_json, styled
 from pnp.orchestrator.cli.tls_options import ENV_TLS_DIR
-from pnp.orchestrator.security import pki
+from pnp.orchestrator.security import pki, revocation
 from pnp.orchestrator.security.identities import Identity, PlannerRole, Role
 from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME
 
@@ -125,6 +126,43 @@ def issue_planner(name, role, directory, days, force, as_json) -> None:
 def issue_orchestrator(name, directory, hosts, days, force, as_json) -> None:
     """For the orchestrator: its gRPC server and its OPC UA client certificate."""
     _issue(Identity(Role.ORCHESTRATOR, name), directory, hosts, days, force, as_json)
+
+
+@pki_group.command("revoke")
+@click.argument("what", metavar="NAME|SERIAL")
+@dir_option
+@click.option(
+    "--tls-dir",
+    "tls_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Same as --dir (the name pnp serve and the other commands use).",
+)
+@json_option
+def revoke(what: str, directory: Path, tls_dir: Path | None, as_json: bool) -> None:
+    """Revoke the certificate of NAME (a module, planner or orchestrator) or with serial
+    SERIAL (hex): it goes on the CRL (crl.pem, beside ca.pem, signed by the CA).
+
+    A running orchestrator reads the CRL again when it changes: a revoked module's
+    session is cut and it is lost within one lease; a revoked planner is refused at its
+    next call. Copy crl.pem to other machines whose folders hold the CA (modules, the
+    console) so they refuse the certificate too.
+    """
+    revoked = revocation.revoke(tls_dir or directory, what)
+    serial = revocation.format_serial(revoked.serial)
+    if as_json:
+        emit_json(
+            {
+                "serial": serial,
+                "subject": revoked.subject or None,
+                "crl": str(revoked.crl),
+                "already_revoked": revoked.already,
+            }
+        )
+        return
+    whose = f"{revoked.subject}, serial {serial}" if revoked.subject else f"serial {serial}"
+    state = "was already revoked" if revoked.already else "revoked"
+    console.print(styled((whose, "bold"), f" {state}: {revoked.crl}"), soft_wrap=True)
 
 
 def _issue(identity, directory, hosts, days, force, as_json, role=None) -> None:

@@ -13,6 +13,9 @@ class Event:
     kind: str  # dotted: module.registered, module.lost, order.completed, plan.updated...
     subject: str  # the module, order or operation it is about
     message: str
+    # Who asked for it (audit): "planner anna (admin)", "module laser-7", "anonymous"
+    # or "local" without TLS; "" for what the orchestrator did on its own.
+    actor: str = ""
 
 
 @dataclass(frozen=True)

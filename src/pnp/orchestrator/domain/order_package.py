@@ -106,6 +106,19 @@ class OrderRecordOut(_Strict):
     recipe_yaml: str = Field(description="the recipe file exactly as submitted")
 
 
+class AuditRecord(_Strict):
+    """Who asked for something done to the order: the event the call left in the log."""
+
+    sequence: int = Field(ge=1, description="the event's number in the event log")
+    time: datetime = Field(description="when, on the factory's clock")
+    kind: str = Field(description="what: order.submitted or order.cancelled")
+    actor: str = Field(
+        description="who: the caller's certificate identity and role (planner anna "
+        "(planner)); anonymous for a call without TLS; local for one on this machine"
+    )
+    message: str
+
+
 class OrderPackage(_Strict):
     """The data package of one order."""
 
@@ -123,6 +136,11 @@ class OrderPackage(_Strict):
     )
     operations: list[OperationRecord] = Field(
         description="what ran: every operation with every attempt, its module and times"
+    )
+    audit: list[AuditRecord] = Field(
+        default_factory=list,
+        description="the audit trail: who submitted and who cancelled the order, oldest "
+        "first (empty for orders from before pnp recorded callers)",
     )
 
 

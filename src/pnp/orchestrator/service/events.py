@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from pnp.orchestrator.clock import Clock
 from pnp.orchestrator.domain.events import Event
 from pnp.orchestrator.errors import PnpError
+from pnp.orchestrator.security.audit import current_actor
 from pnp.orchestrator.store.database import EventStore
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,10 @@ class EventLog:
 
     def emit(self, kind: str, subject: str, message: str) -> Event:
         self._sequence += 1
-        event = Event(self._sequence, self._clock.now(), kind, subject, message)
+        # The caller of the call being served, if any (security.audit): the audit trail.
+        event = Event(
+            self._sequence, self._clock.now(), kind, subject, message, current_actor.get()
+        )
         self._pending.append(event)
         self._recent.append(event)
         self._flush_wanted.set()

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
+from pnp.orchestrator.domain.events import Event
 from pnp.orchestrator.domain.order_package import (
     AttemptRecord,
+    AuditRecord,
     LineEdgeRecord,
     LineGraphRecord,
     LineNodeRecord,
@@ -37,6 +39,11 @@ class _Recorded:
     leases: dict[tuple[str, int], StoredLease]
     current_descriptors: dict[tuple[str, int], str]
     samples: list[TelemetrySample]
+    audit: list[Event]
+
+
+# What callers do to an order, whose events carry the caller (``security.audit``).
+AUDITED_ORDER_KINDS = ("order.submitted", "order.cancelled")
 
 
 def read_recorded(store: Store, order_id: str) -> _Recorded:
@@ -57,6 +64,7 @@ def read_recorded(store: Store, order_id: str) -> _Recorded:
             if m.module_id in modules
         },
         samples=store.telemetry.of_executions([a.execution_id for a in attempts]),
+        audit=store.events.latest_about(order_id, AUDITED_ORDER_KINDS)[::-1],
     )
 
 
@@ -128,6 +136,12 @@ def build_package(
                 ],
             )
             for op in operations
+        ],
+        audit=[
+            AuditRecord(
+                sequence=e.sequence, time=e.time, kind=e.kind, actor=e.actor, message=e.message
+            )
+            for e in recorded.audit
         ],
     )
 

@@ -453,6 +453,7 @@ class EventStore:
                         "kind": e.kind,
                         "subject": e.subject,
                         "message": e.message,
+                        "actor": e.actor,
                     }
                     for e in events
                 ],
@@ -466,10 +467,7 @@ class EventStore:
                 .order_by(schema.events.c.sequence)
                 .limit(limit)
             )
-            return [
-                Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
-                for r in rows
-            ]
+            return [_event_of(r) for r in rows]
 
     def latest_about(self, subject: str, kinds: Collection[str], limit: int = 20) -> list[Event]:
         """The newest events of ``kinds`` about ``subject``, newest first."""
@@ -480,10 +478,7 @@ class EventStore:
                 .order_by(schema.events.c.sequence.desc())
                 .limit(limit)
             )
-            return [
-                Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
-                for r in rows
-            ]
+            return [_event_of(r) for r in rows]
 
     def latest_about_each(
         self, subjects: Collection[str], kinds: Collection[str], limit: int = 20
@@ -499,10 +494,7 @@ class EventStore:
                     .order_by(schema.events.c.sequence.desc())
                     .limit(limit)
                 )
-                found[subject] = [
-                    Event(r.sequence, datetime.fromisoformat(r.time), r.kind, r.subject, r.message)
-                    for r in rows
-                ]
+                found[subject] = [_event_of(r) for r in rows]
             return found
 
     def last_sequence(self) -> int:
@@ -568,4 +560,15 @@ def _order(row) -> StoredOrder:
         recipe_yaml=row.recipe_yaml,
         state=row.state,
         submitted_at=datetime.fromisoformat(row.submitted_at),
+    )
+
+
+def _event_of(row) -> Event:
+    return Event(
+        row.sequence,
+        datetime.fromisoformat(row.time),
+        row.kind,
+        row.subject,
+        row.message,
+        row.actor,
     )

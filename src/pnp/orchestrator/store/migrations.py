@@ -44,6 +44,15 @@ def _index_events_by_subject(connection: Connection) -> None:
     )
 
 
+def _events_actor(connection: Connection) -> None:
+    # Additive: events written before version 6 were by nobody in particular (""). A
+    # database created now has the column already (version 1 creates today's table).
+    columns = {column["name"] for column in inspect(connection).get_columns("events")}
+    if "actor" in columns:
+        return
+    connection.execute(text("ALTER TABLE events ADD COLUMN actor VARCHAR(200) NOT NULL DEFAULT ''"))
+
+
 def _leadership(connection: Connection) -> None:
     schema.leadership.create(connection)
     schema.replicas.create(connection)
@@ -83,6 +92,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _create(schema.module_passports, schema.maintenance_windows),
     ),
     Migration(5, "events indexed by subject and kind", _index_events_by_subject),
+    Migration(6, "events carry who asked for them (audit)", _events_actor),
 )
 LATEST = MIGRATIONS[-1].version
 _MIGRATION_LOCK = 0x706E70  # "pnp": the advisory lock key migrations hold on PostgreSQL

@@ -60,6 +60,8 @@ events = Table(
     Column("kind", String(64), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("message", Text, nullable=False),
+    # version 6: who asked for it (audit); "" for the orchestrator's own decisions
+    Column("actor", String(200), nullable=False, server_default=""),
 )
 
 # -- version 2 ---------------------------------------------------------------------------
