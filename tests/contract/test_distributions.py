@@ -88,7 +88,7 @@ def test_the_sdk_wheel_holds_the_sdk_and_the_contract_only(wheels):
 def test_the_full_wheel_ships_the_examples_the_demo_needs(wheels):
     names = _names(wheels["pnp_factory"])
     subpackages = {name.split("/")[1] for name in names if name.startswith("pnp/")}
-    assert subpackages == {"orchestrator", "scheduler", "examples"}
+    assert subpackages == {"orchestrator", "scheduler", "examples", "mtp"}
     assert "pnp/examples/layouts/demo-factory.yaml" in names
     shipped_orders = {Path(n).name for n in names if n.startswith("pnp/examples/orders/")}
     in_clone = {p.name for p in (REPO / "src/pnp/examples/orders").glob("*.yaml")}

@@ -23,13 +23,6 @@ pytestmark = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry/leases.py Registry.admission builds the new ModuleEntry of a "
-    "re-registration without the previous entry's draining/released flags (it carries "
-    "registered_at, session_open, item_state and session_token over for the same epoch, "
-    "but not those), so a drained module that reconnects gets new work",
-)
 async def test_a_drained_module_stays_drained_after_its_connection_is_reset(tmp_path):
     async with ProxiedFloor(tmp_path, CELLS, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
         for n in range(ORDERS):

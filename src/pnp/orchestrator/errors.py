@@ -6,6 +6,7 @@ an exit code (``pnp.orchestrator.cli.main``)::
 
     PnpError                  gRPC status            exit
     ├── BadInput              INVALID_ARGUMENT       2   bad recipe, descriptor, layout, request
+    │   └── DamagedDatabase   INVALID_ARGUMENT       2   --db is not a pnp database, or is damaged
     ├── NotFound              NOT_FOUND              1   no such order, module or dock
     ├── Conflict              FAILED_PRECONDITION    1   clashes with what exists (dock taken)
     │   ├── AlreadyExists     ALREADY_EXISTS         1   that identity exists already
@@ -15,7 +16,8 @@ an exit code (``pnp.orchestrator.cli.main``)::
     ├── ResourceExhausted     RESOURCE_EXHAUSTED     1   over a rate or size limit (retryable later)
     ├── Unsupported           UNIMPLEMENTED          1   not built yet; the message says when
     ├── Unavailable           UNAVAILABLE            1   orchestrator or module unreachable
-    │   └── Deposed           UNAVAILABLE            1   this replica lost the lead to a newer term
+    │   ├── Deposed           UNAVAILABLE            1   this replica lost the lead to a newer term
+    │   └── StorageFull       UNAVAILABLE            1   the database's disk is full (retry later)
     └── Internal              INTERNAL               1   a bug: please report it
 
 Messages say what was wrong, where, and what to do.
@@ -64,6 +66,11 @@ class BadInput(PnpError):
         if not self.violations:
             return self.message
         return "\n".join(str(v) for v in self.violations)
+
+
+class DamagedDatabase(BadInput):
+    """The database file named by ``--db`` is not a pnp database, or is truncated or
+    damaged. Found at start, before anything is written: the file is left as it is."""
 
 
 class NotFound(PnpError):
@@ -115,6 +122,11 @@ class Unavailable(PnpError):
 class Deposed(Unavailable):
     """This orchestrator replica no longer leads: another took over with a newer term, so
     its writes are refused and it steps down. Clients retry on the leader."""
+
+
+class StorageFull(Unavailable):
+    """The database's disk is full: the write was refused whole (nothing of it stored,
+    nothing acknowledged). Calls succeed again once space is freed, no restart needed."""
 
 
 class Internal(PnpError):

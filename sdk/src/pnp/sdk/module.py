@@ -78,6 +78,7 @@ class Module:
         journal: str | Path | None = None,
         opcua_cache: Path | bool = True,
         advertised_endpoint: str | None = None,
+        replace: bool = False,
     ) -> None:
         """``journal``: a file this module appends one JSON line to for every execution it
         accepts (id, capability, boot): the module's own record of what it ran.
@@ -85,7 +86,10 @@ class Module:
         (True: the per-user default, see ``pnp.sdk.opcua_cache``; False: no cache).
         ``advertised_endpoint``: the OPC UA endpoint the orchestrator is told to dial,
         when it reaches the module by another address than the one served (a port
-        forward, NAT, a fault-injecting proxy in a test); None: the served one."""
+        forward, NAT, a fault-injecting proxy in a test); None: the served one.
+        ``replace``: a deliberate swap: take the module id over from another unit that
+        holds it under a live lease (without it, ``run()`` ends in ``RegistrationRefused``
+        with ALREADY_EXISTS naming the holder)."""
         self.module_type = module_type
         self.security = security
         self.module_id = module_id
@@ -129,6 +133,7 @@ class Module:
                 seed=seed,
                 credentials=security.channel_credentials() if security else None,
                 leader_term=self.leader_term,
+                replace=replace,
             )
 
     # -- declaring skills ---------------------------------------------------------------

@@ -93,8 +93,13 @@ class RegistryClient:
         seed: int | None = None,
         credentials: grpc.ChannelCredentials | None = None,
         leader_term: LeaderTerm | None = None,
+        replace: bool = False,
     ) -> None:
+        """``replace``: ask the first registration to take the id over from another unit
+        holding it (a deliberate swap); later ones (reconnects) do not, so two modules
+        started with it cannot take the id from each other back and forth."""
         self.target = target
+        self._replace = replace
         self.seeker = LeaderSeeker(parse_addresses(target))
         # The fence, shared with the module's OPC UA server (default: its own).
         self.leader_term = leader_term or LeaderTerm()
@@ -138,9 +143,11 @@ class RegistryClient:
                             descriptor=self.descriptor,
                             boot_id=self.boot_id,
                             request_id=self._request_id,
+                            replace=self._replace,
                         ),
                         timeout=self._rpc_timeout,
                     )
+                    self._replace = False  # taken over: from now on it is ours
                     if not self.leader_term.admits(registration.leader_term):
                         raise Deposed(registration.leader_term, self.leader_term.highest)
                     self.registration = registration

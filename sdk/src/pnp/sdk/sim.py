@@ -44,6 +44,7 @@ class SimulatedModuleConfig:
     opcua_cache: Path | bool = True  # the OPC UA address-space cache: see pnp.sdk.opcua_cache
     advertised_endpoint: str | None = None  # what the orchestrator dials; None: the served one
     wear: WearProfile | None = None  # None: no condition telemetry, never wears out
+    replace: bool = False  # take the id over from another unit holding it (a deliberate swap)
 
     @property
     def resolved_module_id(self) -> str:
@@ -71,6 +72,7 @@ class SimulatedModule(Module):
             security=config.security,
             opcua_cache=config.opcua_cache,
             advertised_endpoint=config.advertised_endpoint,
+            replace=config.replace,
         )
         self.config = config
         self.rng = random.Random(config.seed)

@@ -26,37 +26,37 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from pnp.v1 import module_pb2 as pnp_dot_v1_dot_module__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pnp/v1/registry.proto\x12\x06pnp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x13pnp/v1/module.proto\"j\n\x15RegisterModuleRequest\x12,\n\ndescriptor\x18\x01 \x01(\x0b\x32\x18.pnp.v1.ModuleDescriptor\x12\x0f\n\x07\x62oot_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xb4\x01\n\x16RegisterModuleResponse\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12,\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x12heartbeat_interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bleader_term\x18\x05 \x01(\x04\"\x90\x01\n\x0eSessionRequest\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.pnp.v1.SessionHelloH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.pnp.v1.HeartbeatH\x00\x12$\n\x05state\x18\x03 \x01(\x0b\x32\x13.pnp.v1.StateReportH\x00\x42\t\n\x07message\"0\n\x0cSessionHello\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\"\x1d\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"4\n\x0bStateReport\x12%\n\nitem_state\x18\x01 \x01(\x0e\x32\x11.pnp.v1.ItemState\"s\n\x0fSessionResponse\x12-\n\rheartbeat_ack\x18\x01 \x01(\x0b\x32\x14.pnp.v1.HeartbeatAckH\x00\x12&\n\tdirective\x18\x02 \x01(\x0b\x32\x11.pnp.v1.DirectiveH\x00\x42\t\n\x07message\"i\n\x0cHeartbeatAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x32\n\x0flease_remaining\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bleader_term\x18\x03 \x01(\x04\"\x80\x01\n\tDirective\x12#\n\x04kind\x18\x01 \x01(\x0e\x32\x15.pnp.v1.DirectiveKind\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x1a\n\x12\x63onfiguration_json\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0bleader_term\x18\x05 \x01(\x04\"O\n\x17\x44\x65registerModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x1a\n\x18\x44\x65registerModuleResponse*\x9d\x01\n\rDirectiveKind\x12\x1e\n\x1a\x44IRECTIVE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44IRECTIVE_KIND_CONFIGURE\x10\x01\x12\x18\n\x14\x44IRECTIVE_KIND_DRAIN\x10\x02\x12\x1a\n\x16\x44IRECTIVE_KIND_RELEASE\x10\x03\x12\x18\n\x14\x44IRECTIVE_KIND_ABORT\x10\x04\x32\xf8\x01\n\x0eModuleRegistry\x12O\n\x0eRegisterModule\x12\x1d.pnp.v1.RegisterModuleRequest\x1a\x1e.pnp.v1.RegisterModuleResponse\x12>\n\x07Session\x12\x16.pnp.v1.SessionRequest\x1a\x17.pnp.v1.SessionResponse(\x01\x30\x01\x12U\n\x10\x44\x65registerModule\x12\x1f.pnp.v1.DeregisterModuleRequest\x1a .pnp.v1.DeregisterModuleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pnp/v1/registry.proto\x12\x06pnp.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x13pnp/v1/module.proto\"{\n\x15RegisterModuleRequest\x12,\n\ndescriptor\x18\x01 \x01(\x0b\x32\x18.pnp.v1.ModuleDescriptor\x12\x0f\n\x07\x62oot_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x0f\n\x07replace\x18\x04 \x01(\x08\"\xb4\x01\n\x16RegisterModuleResponse\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12,\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x12heartbeat_interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bleader_term\x18\x05 \x01(\x04\"\x90\x01\n\x0eSessionRequest\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.pnp.v1.SessionHelloH\x00\x12&\n\theartbeat\x18\x02 \x01(\x0b\x32\x11.pnp.v1.HeartbeatH\x00\x12$\n\x05state\x18\x03 \x01(\x0b\x32\x13.pnp.v1.StateReportH\x00\x42\t\n\x07message\"0\n\x0cSessionHello\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\"\x1d\n\tHeartbeat\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"4\n\x0bStateReport\x12%\n\nitem_state\x18\x01 \x01(\x0e\x32\x11.pnp.v1.ItemState\"s\n\x0fSessionResponse\x12-\n\rheartbeat_ack\x18\x01 \x01(\x0b\x32\x14.pnp.v1.HeartbeatAckH\x00\x12&\n\tdirective\x18\x02 \x01(\x0b\x32\x11.pnp.v1.DirectiveH\x00\x42\t\n\x07message\"i\n\x0cHeartbeatAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x32\n\x0flease_remaining\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bleader_term\x18\x03 \x01(\x04\"\x80\x01\n\tDirective\x12#\n\x04kind\x18\x01 \x01(\x0e\x32\x15.pnp.v1.DirectiveKind\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x1a\n\x12\x63onfiguration_json\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0bleader_term\x18\x05 \x01(\x04\"O\n\x17\x44\x65registerModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x1a\n\x18\x44\x65registerModuleResponse*\x9d\x01\n\rDirectiveKind\x12\x1e\n\x1a\x44IRECTIVE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44IRECTIVE_KIND_CONFIGURE\x10\x01\x12\x18\n\x14\x44IRECTIVE_KIND_DRAIN\x10\x02\x12\x1a\n\x16\x44IRECTIVE_KIND_RELEASE\x10\x03\x12\x18\n\x14\x44IRECTIVE_KIND_ABORT\x10\x04\x32\xf8\x01\n\x0eModuleRegistry\x12O\n\x0eRegisterModule\x12\x1d.pnp.v1.RegisterModuleRequest\x1a\x1e.pnp.v1.RegisterModuleResponse\x12>\n\x07Session\x12\x16.pnp.v1.SessionRequest\x1a\x17.pnp.v1.SessionResponse(\x01\x30\x01\x12U\n\x10\x44\x65registerModule\x12\x1f.pnp.v1.DeregisterModuleRequest\x1a .pnp.v1.DeregisterModuleResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pnp.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIRECTIVEKIND']._serialized_start=1124
-  _globals['_DIRECTIVEKIND']._serialized_end=1281
+  _globals['_DIRECTIVEKIND']._serialized_start=1141
+  _globals['_DIRECTIVEKIND']._serialized_end=1298
   _globals['_REGISTERMODULEREQUEST']._serialized_start=86
-  _globals['_REGISTERMODULEREQUEST']._serialized_end=192
-  _globals['_REGISTERMODULERESPONSE']._serialized_start=195
-  _globals['_REGISTERMODULERESPONSE']._serialized_end=375
-  _globals['_SESSIONREQUEST']._serialized_start=378
-  _globals['_SESSIONREQUEST']._serialized_end=522
-  _globals['_SESSIONHELLO']._serialized_start=524
-  _globals['_SESSIONHELLO']._serialized_end=572
-  _globals['_HEARTBEAT']._serialized_start=574
-  _globals['_HEARTBEAT']._serialized_end=603
-  _globals['_STATEREPORT']._serialized_start=605
-  _globals['_STATEREPORT']._serialized_end=657
-  _globals['_SESSIONRESPONSE']._serialized_start=659
-  _globals['_SESSIONRESPONSE']._serialized_end=774
-  _globals['_HEARTBEATACK']._serialized_start=776
-  _globals['_HEARTBEATACK']._serialized_end=881
-  _globals['_DIRECTIVE']._serialized_start=884
-  _globals['_DIRECTIVE']._serialized_end=1012
-  _globals['_DEREGISTERMODULEREQUEST']._serialized_start=1014
-  _globals['_DEREGISTERMODULEREQUEST']._serialized_end=1093
-  _globals['_DEREGISTERMODULERESPONSE']._serialized_start=1095
-  _globals['_DEREGISTERMODULERESPONSE']._serialized_end=1121
-  _globals['_MODULEREGISTRY']._serialized_start=1284
-  _globals['_MODULEREGISTRY']._serialized_end=1532
+  _globals['_REGISTERMODULEREQUEST']._serialized_end=209
+  _globals['_REGISTERMODULERESPONSE']._serialized_start=212
+  _globals['_REGISTERMODULERESPONSE']._serialized_end=392
+  _globals['_SESSIONREQUEST']._serialized_start=395
+  _globals['_SESSIONREQUEST']._serialized_end=539
+  _globals['_SESSIONHELLO']._serialized_start=541
+  _globals['_SESSIONHELLO']._serialized_end=589
+  _globals['_HEARTBEAT']._serialized_start=591
+  _globals['_HEARTBEAT']._serialized_end=620
+  _globals['_STATEREPORT']._serialized_start=622
+  _globals['_STATEREPORT']._serialized_end=674
+  _globals['_SESSIONRESPONSE']._serialized_start=676
+  _globals['_SESSIONRESPONSE']._serialized_end=791
+  _globals['_HEARTBEATACK']._serialized_start=793
+  _globals['_HEARTBEATACK']._serialized_end=898
+  _globals['_DIRECTIVE']._serialized_start=901
+  _globals['_DIRECTIVE']._serialized_end=1029
+  _globals['_DEREGISTERMODULEREQUEST']._serialized_start=1031
+  _globals['_DEREGISTERMODULEREQUEST']._serialized_end=1110
+  _globals['_DEREGISTERMODULERESPONSE']._serialized_start=1112
+  _globals['_DEREGISTERMODULERESPONSE']._serialized_end=1138
+  _globals['_MODULEREGISTRY']._serialized_start=1301
+  _globals['_MODULEREGISTRY']._serialized_end=1549
 # @@protoc_insertion_point(module_scope)

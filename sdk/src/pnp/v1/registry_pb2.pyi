@@ -24,14 +24,16 @@ DIRECTIVE_KIND_RELEASE: DirectiveKind
 DIRECTIVE_KIND_ABORT: DirectiveKind
 
 class RegisterModuleRequest(_message.Message):
-    __slots__ = ("descriptor", "boot_id", "request_id")
+    __slots__ = ("descriptor", "boot_id", "request_id", "replace")
     DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
     BOOT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_FIELD_NUMBER: _ClassVar[int]
     descriptor: _module_pb2.ModuleDescriptor
     boot_id: str
     request_id: str
-    def __init__(self, descriptor: _Optional[_Union[_module_pb2.ModuleDescriptor, _Mapping]] = ..., boot_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    replace: bool
+    def __init__(self, descriptor: _Optional[_Union[_module_pb2.ModuleDescriptor, _Mapping]] = ..., boot_id: _Optional[str] = ..., request_id: _Optional[str] = ..., replace: _Optional[bool] = ...) -> None: ...
 
 class RegisterModuleResponse(_message.Message):
     __slots__ = ("module_id", "epoch", "lease_ttl", "heartbeat_interval", "leader_term")

@@ -69,7 +69,11 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
         description = await self.endpoints.check(
             description, self.factory.layout, self.access.caller_hosts(context)
         )
-        entry = await self.factory.register_module(description, request.boot_id)
+        # Under mutual TLS the certificate is the identity: its holder may take its id
+        # over wherever it is plugged in. Without, another unit needs ``replace``.
+        entry = await self.factory.register_module(
+            description, request.boot_id, replace=request.replace or self.access.enforced
+        )
         settings = self.factory.settings
         return registry_pb2.RegisterModuleResponse(
             module_id=entry.module_id,

@@ -28,6 +28,7 @@ from pnp.orchestrator.errors import (
     PermissionDenied,
     PnpError,
     ResourceExhausted,
+    StorageFull,
     Unavailable,
     Unsupported,
     Violation,
@@ -58,6 +59,7 @@ _TO_CODE: tuple[tuple[type[PnpError], grpc.StatusCode], ...] = (
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unsupported, grpc.StatusCode.UNIMPLEMENTED),
+    (StorageFull, grpc.StatusCode.UNAVAILABLE),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (Internal, grpc.StatusCode.INTERNAL),
 )

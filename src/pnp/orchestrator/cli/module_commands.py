@@ -148,6 +148,12 @@ def catalog(as_json: bool) -> None:
     "--json", "as_json", is_flag=True, help="Announce serving and registration as JSON lines."
 )
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="A deliberate swap: take the module id over from another unit that holds it "
+    "(without it, an id held by a live module of another serial, kind or dock is refused).",
+)
+@click.option(
     "--standalone",
     is_flag=True,
     help="Serve OPC UA only, without registering (e.g. for `pnp module check`).",
@@ -166,6 +172,7 @@ def run_module(
     advertised_endpoint: str | None,
     journal: str | None,
     as_json: bool,
+    replace: bool,
     standalone: bool,
     tls_dir,
     ca,
@@ -204,6 +211,7 @@ def run_module(
                 journal=journal,
                 security=security,
                 advertised_endpoint=advertised_endpoint,
+                replace=replace,
             )
         )
     except UnknownKind as error:

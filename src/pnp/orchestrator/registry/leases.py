@@ -17,7 +17,7 @@ No I/O here: the service persists epochs and calls ``expire`` on a timer.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypedDict, Unpack
@@ -25,7 +25,15 @@ from typing import TypedDict, Unpack
 from pnp.orchestrator.clock import Clock
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.modules import ModuleDescription
-from pnp.orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound, Violation
+from pnp.orchestrator.errors import (
+    AlreadyExists,
+    BadInput,
+    Conflict,
+    Fenced,
+    LeaseExpired,
+    NotFound,
+    Violation,
+)
 
 
 class Liveness(enum.Enum):
@@ -81,8 +89,10 @@ class Registry:
         heartbeat_interval: float,
         layout: Layout | None = None,
         known_epochs: Mapping[str, tuple[int, str]] | None = None,
+        known_drains: Iterable[str] = (),
     ) -> None:
-        """``known_epochs``: module id -> (last epoch, its boot id), from the store."""
+        """``known_epochs``: module id -> (last epoch, its boot id), from the store;
+        ``known_drains``: modules drained before a restart (they register draining)."""
         if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
             raise ValueError("need 0 < heartbeat_interval < lease_ttl")
         self.clock = clock
@@ -91,6 +101,7 @@ class Registry:
         self.layout = layout
         self._entries: dict[str, ModuleEntry] = {}
         self._epochs: dict[str, tuple[int, str]] = dict(known_epochs or {})
+        self._drained_before: set[str] = set(known_drains)  # until they register again
         # The dock index: dock -> the module occupying it (alive or suspect), so that a
         # registration checks its dock in one look-up, not a scan of the floor.
         self._occupant: dict[str, str] = {}
@@ -104,23 +115,38 @@ class Registry:
         description: ModuleDescription,
         boot_id: str,
         claimed: Mapping[str, str] | None = None,
+        *,
+        replace: bool = False,
     ) -> ModuleEntry:
-        """The entry a registration would get (checks the dock, picks the epoch).
+        """The entry a registration would get (checks identity and dock, picks the epoch).
 
         Nothing changes until ``record`` is called with it: the caller persists the
         epoch in between, so an epoch is never visible before it is durable.
         ``claimed``: docks promised to other admissions not recorded yet (dock -> module
-        id), when several are persisted together.
+        id), when several are persisted together. ``replace``: a deliberate swap, which
+        takes the id over from another unit that still holds it (``_check_identity``).
         """
         if not boot_id or len(boot_id) > 128:
             raise BadInput(
                 "boot_id is required",
                 [Violation("boot_id", "must be a non-empty id of at most 128 characters")],
             )
+        previous = self._entries.get(description.module_id)
+        if not replace:
+            self._check_identity(previous, description, boot_id)
         self._check_dock(description, claimed or {})
         last_epoch, last_boot = self._epochs.get(description.module_id, (0, ""))
         epoch = last_epoch if boot_id == last_boot else last_epoch + 1
-        previous = self._entries.get(description.module_id)
+        # A drain is the planner's decision about the module id: a reconnect or a reboot
+        # of the same unit does not undo it; only leaving (deregistration) or a swap does.
+        drained = (
+            previous is not None
+            and previous.liveness is not Liveness.GONE
+            and (previous.epoch == epoch or _same_unit(previous.description, description))
+        )
+        draining = (drained and previous is not None and previous.draining) or (
+            previous is None and description.module_id in self._drained_before
+        )
         entry = ModuleEntry(
             description=description,
             epoch=epoch,
@@ -137,9 +163,8 @@ class Registry:
             if previous and previous.epoch == epoch
             else "NotAvailable",
             session_token=previous.session_token if previous and previous.epoch == epoch else 0,
-            # The same unit registering again is still draining, or released.
-            draining=bool(previous and previous.epoch == epoch and previous.draining),
-            released=bool(previous and previous.epoch == epoch and previous.released),
+            draining=draining,
+            released=drained and previous is not None and previous.released,
         )
         return entry
 
@@ -158,6 +183,34 @@ class Registry:
     def admit(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
         """Admission and record in one step (for callers that persist nothing)."""
         return self.record(self.admission(description, boot_id))
+
+    def _check_identity(
+        self, holder: ModuleEntry | None, description: ModuleDescription, boot_id: str
+    ) -> None:
+        """An id held under a live lease is not taken over by another unit by accident.
+
+        A registration of the same boot is a retry; a new boot of the same unit (serial,
+        kind and dock) takes over by epoch once the holder's session has dropped (it
+        crashed or restarted). Anything else while the lease lives is refused: another
+        unit (a wrong ``--id``), or a second process of the same unit next to a live one.
+        """
+        if (
+            holder is None
+            or not holder.liveness.occupies_dock
+            or holder.lease_deadline <= self.clock.monotonic()
+            or holder.boot_id == boot_id
+        ):
+            return
+        held = holder.description
+        if _same_unit(held, description) and not (
+            holder.session_open and holder.liveness is Liveness.ALIVE
+        ):
+            return  # the unit rebooted: its old session is gone
+        what = held.kind or held.model
+        raise AlreadyExists(
+            f"{held.module_id} is held by a live {what} on dock {held.dock} "
+            f"(serial {held.serial}); drain and deregister it, or register with --replace"
+        )
 
     def _check_dock(self, description: ModuleDescription, claimed: Mapping[str, str]) -> None:
         dock = description.dock
@@ -349,3 +402,8 @@ class Registry:
         if entry.liveness.occupies_dock:
             self._occupant[dock] = module_id
             self._indexed_dock[module_id] = dock
+
+
+def _same_unit(held: ModuleDescription, other: ModuleDescription) -> bool:
+    """The same physical unit in the same place: serial, kind and dock all agree."""
+    return (held.serial, held.kind, held.dock) == (other.serial, other.kind, other.dock)

@@ -9,23 +9,32 @@ Watchers only ever see committed events. An event still queued when the process 
 killed is lost together with its number (the next start numbers on from the store),
 so no one was ever shown a sequence number that later means something else, and the
 stored log has no gaps.
+
+A batch the store refuses (the disk is full, the database unreachable) stays pending,
+in order, ahead of anything emitted since; the writer tries again every
+``RETRY_SECONDS`` without waiting for a new event, so the log catches up by itself
+once space returns, and the stored sequence still has no gaps. Watchers meanwhile see
+what was committed before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
 
 from pnp.orchestrator.clock import Clock
 from pnp.orchestrator.domain.events import Event
+from pnp.orchestrator.errors import PnpError
 from pnp.orchestrator.security.audit import current_actor
 from pnp.orchestrator.store.database import EventStore
 
 log = logging.getLogger(__name__)
 
 RECENT = 10_000  # events kept in memory for live watchers that fall a little behind
+RETRY_SECONDS = 0.5  # how soon a refused batch is tried again
 
 
 class EventLog:
@@ -91,18 +100,33 @@ class EventLog:
                 self._changed.notify_all()
 
     async def _write(self) -> None:
+        refused = False
         while True:
             await self._flush_wanted.wait()
             self._flush_wanted.clear()
             try:
                 await self.flush()
+            except PnpError as error:  # full disk, lost lead: kept, tried again below
+                if not refused:
+                    log.warning("events kept in memory, not yet stored: %s", error.message)
+                refused = True
             except Exception:  # keep the log going; the next flush retries nothing lost
                 log.exception("could not store events")
-            await asyncio.sleep(0.05)  # batch the next burst
+                refused = True
+            else:
+                if refused:
+                    log.warning("stored the events kept while the store refused them")
+                refused = False
+            if refused:
+                self._flush_wanted.set()  # retry without waiting for a new event
+                await asyncio.sleep(RETRY_SECONDS)
+            else:
+                await asyncio.sleep(0.05)  # batch the next burst
 
     async def watch(self, after: int = 0, follow: bool = True) -> AsyncIterator[Event]:
         """Events after ``after`` in order; with ``follow``, then live ones as they come."""
-        await self.flush()
+        with contextlib.suppress(PnpError):  # not storable now: replay what is stored
+            await self.flush()
         cursor = after
         while True:
             stored = await asyncio.to_thread(self._store.after, cursor)

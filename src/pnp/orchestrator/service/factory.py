@@ -55,7 +55,11 @@ from pnp.orchestrator.service.what_if_docks import check_what_if_docks
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 from pnp.orchestrator.store.history import HistoryStore
-from pnp.orchestrator.store.registrations import Registration, save_registrations
+from pnp.orchestrator.store.registrations import (
+    Registration,
+    save_registrations,
+    stored_drains,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +130,7 @@ class Factory:
             heartbeat_interval=settings.heartbeat_interval,
             layout=layout,
             known_epochs=known,
+            known_drains=stored_drains(store.engine) if stored_modules else (),
         )
         # Only open orders and the attempts that can still change are loaded: a takeover
         # costs the open work, not the factory's history, which stays in the store.
@@ -238,14 +243,18 @@ class Factory:
 
     # -- modules ----------------------------------------------------------------------
 
-    async def register_module(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+    async def register_module(
+        self, description: ModuleDescription, boot_id: str, *, replace: bool = False
+    ) -> ModuleEntry:
+        """``replace``: a deliberate swap, taking the id over from another unit that holds
+        it under a live lease (without it that is refused, ``Registry.admission``)."""
         problems = validate_module(description)
         if problems:
             raise BadInput(f"module descriptor {description.module_id!r} is invalid", problems)
         # The epoch is chosen, persisted, and only then made current and answered, so
         # epochs never go backwards, not even across a restart; registrations that
         # arrive together are committed together (``group_commit``).
-        return await self.registrations.register(description, boot_id)
+        return await self.registrations.register(description, boot_id, replace=replace)
 
     def _persist_registrations(self, admitted: Sequence[tuple[ModuleEntry, ModuleDescription]]):
         """One transaction for a group of registrations (in a worker thread)."""

@@ -34,6 +34,7 @@ Admitted = tuple[ModuleEntry, ModuleDescription]
 class _Waiting:
     description: ModuleDescription
     boot_id: str
+    replace: bool  # a deliberate swap (``Registry.admission``)
     answer: asyncio.Future[ModuleEntry]
 
 
@@ -53,11 +54,14 @@ class GroupCommit:
         self._writer: asyncio.Task[None] | None = None
         self.groups = 0  # groups written so far (for the logs and the benchmarks)
 
-    async def register(self, description: ModuleDescription, boot_id: str) -> ModuleEntry:
+    async def register(
+        self, description: ModuleDescription, boot_id: str, *, replace: bool = False
+    ) -> ModuleEntry:
         """Admits, persists and records the registration with whatever else arrives
-        meanwhile; answers once it is durable and current (or refused)."""
+        meanwhile; answers once it is durable and current (or refused: each one of a
+        group on its own, the others go through)."""
         answer: asyncio.Future[ModuleEntry] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(description, boot_id, answer))
+        self._waiting.append(_Waiting(description, boot_id, replace, answer))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_groups(), name="registrations")
         # Shielded: a caller that gives up mid-commit must not leave store and memory
@@ -88,7 +92,9 @@ class GroupCommit:
                 later.append(waiting)
                 continue
             try:
-                entry = self._registry.admission(waiting.description, waiting.boot_id, claimed)
+                entry = self._registry.admission(
+                    waiting.description, waiting.boot_id, claimed, replace=waiting.replace
+                )
             except PnpError as refused:
                 _refuse(waiting, refused)
                 continue

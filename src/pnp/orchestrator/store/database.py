@@ -30,6 +30,7 @@ from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.store import schema
 from pnp.orchestrator.store.engines import Database, database_target, open_engine
 from pnp.orchestrator.store.fencing import WriteFence
+from pnp.orchestrator.store.integrity import check_database_file
 from pnp.orchestrator.store.leadership import Leadership
 from pnp.orchestrator.store.migrations import SchemaTooNew, migrate
 from pnp.orchestrator.store.plans import PlanStore
@@ -111,7 +112,7 @@ class Store:
         )
         self.migrated_from, self.schema_version = migrate(engine)
         self.leadership = Leadership(engine)
-        self.fence = WriteFence(engine, self.leadership)
+        self.fence = WriteFence(engine, self.leadership, str(self.database))
         writes = self.fence.begin
         self._writes = writes
         self.attempts = AttemptStore(engine, writes)
@@ -140,7 +141,9 @@ class Store:
         idle_transaction_seconds: float = 10.0,
     ) -> Store:
         """Opens the store at ``target``: a path or sqlite:/// URL (SQLite, created when
-        missing) or postgresql://USER@HOST:PORT/DB; BadInput if it cannot.
+        missing or empty) or postgresql://USER@HOST:PORT/DB; BadInput if it cannot, and
+        ``DamagedDatabase`` (file untouched) for a file that is not a sound pnp database
+        (store/integrity.py).
 
         ``synchronous`` (SQLite only) stays FULL in production (a commit survives a
         power cut); bench/durability.py measures what NORMAL would save, for comparison
@@ -150,6 +153,9 @@ class Store:
             if isinstance(target, Database)
             else database_target(target, password_file=password_file)
         )
+        if database.path is not None:
+            # Before anything writes: a damaged or foreign file is refused, untouched.
+            check_database_file(database.path)
         engine = open_engine(
             database, synchronous=synchronous, idle_transaction_seconds=idle_transaction_seconds
         )

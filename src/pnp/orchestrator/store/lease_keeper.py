@@ -9,6 +9,15 @@ is unreachable, or the whole process was frozen and has just woken), it declares
 lease lost without asking anyone. A renewal refused because the term moved on
 (``Deposed``) is lost too. Either way ``on_lost`` is called once, from the keeper's
 thread.
+
+A full disk under the database is not a loss: no one can take the lease over while
+the disk is full (a takeover is a write to the same database), so the leader keeps
+trying to renew and does not step down. Once its lease has run out by its own clock,
+its writes are refused as ``StorageFull`` (UNAVAILABLE, retryable) rather than as
+``Deposed``; the first renewal after space returns restores them, or, if a standby
+took the lease meanwhile, is refused with ``Deposed`` and the leader steps down as
+usual. Every write still checks the term inside its transaction (store/fencing.py),
+and no module is commanded without a stored attempt first, so two leaders never act.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pnp.orchestrator.errors import Deposed
+from pnp.orchestrator.errors import Deposed, StorageFull
+from pnp.orchestrator.store.disk_full import storage_full
 from pnp.orchestrator.store.leadership import Leadership, Lease, Replica
 
 log = logging.getLogger(__name__)
@@ -91,6 +101,8 @@ class LeaseKeeper:
         self._monotonic = monotonic
         self.valid_until = acquired_at + settings.ttl
         self.lost: str | None = None
+        # Why the last renewal failed, when it failed for a full disk (None otherwise).
+        self.disk_full: StorageFull | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
 
@@ -98,12 +110,16 @@ class LeaseKeeper:
         self._thread.start()
 
     def lapsed(self) -> str | None:
-        """Why the lease has run out by this process's clock, or None while it holds."""
+        """Why the lease has run out by this process's clock, or None while it holds;
+        ``StorageFull`` when it ran out only because the disk is full (see above)."""
         if self.lost is not None:
             return self.lost
         late = self._monotonic() - self.valid_until
         if late <= 0:
             return None
+        full = self.disk_full
+        if full is not None:
+            raise StorageFull(f"{full.message} (the leader lease awaits its renewal)")
         return f"the lease of term {self.term} ran out {late:.1f} s ago (this process was stalled)"
 
     def stop(self) -> None:
@@ -115,7 +131,7 @@ class LeaseKeeper:
         self._heartbeat()
         while not self._stopping.wait(self.settings.renew_every):
             asked = self._monotonic()
-            if asked + self.settings.renew_every >= self.valid_until:
+            if self.disk_full is None and asked + self.settings.renew_every >= self.valid_until:
                 late = asked - (self.valid_until - self.settings.ttl)
                 self._lose(
                     f"the lease of term {self.term} ran out: no renewal for {late:.1f} s "
@@ -128,8 +144,16 @@ class LeaseKeeper:
                 self._lose(deposed.message)
                 return
             except Exception as error:
-                log.warning("could not renew the leader lease (term %d): %s", self.term, error)
+                full = storage_full(error, str(self.leadership.engine.url.database or ""))
+                if full is not None and self.disk_full is None:
+                    log.warning("leader lease kept through a full disk: %s", full.message)
+                elif full is None:
+                    log.warning("could not renew the leader lease (term %d): %s", self.term, error)
+                self.disk_full = full
                 continue
+            if self.disk_full is not None:
+                log.warning("leader lease renewed: the database's disk has space again")
+            self.disk_full = None
             self.valid_until = asked + self.settings.ttl
             self._heartbeat()
 

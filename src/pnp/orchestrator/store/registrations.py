@@ -16,8 +16,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from pnp.orchestrator.store import schema
 
@@ -160,3 +160,33 @@ def _keyed(row: dict) -> dict:
 def _many(connection: Connection, statement, rows: list[dict]) -> None:
     if rows:
         connection.execute(statement, rows)
+
+
+DRAIN_EVENTS = ("module.draining", "module.deregistered")
+
+
+def stored_drains(engine: Engine) -> set[str]:
+    """The modules drained and not deregistered since, read from the event log: a drain
+    is the planner's decision and outlives an orchestrator restart."""
+    with engine.connect() as connection:
+        return _drained(connection)
+
+
+def _drained(connection: Connection) -> set[str]:
+    events = schema.events
+    last_drain_event = (
+        select(events.c.subject, func.max(events.c.sequence).label("sequence"))
+        .where(events.c.kind.in_(DRAIN_EVENTS))
+        .group_by(events.c.subject)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(events.c.subject)
+        .join(
+            last_drain_event,
+            (events.c.subject == last_drain_event.c.subject)
+            & (events.c.sequence == last_drain_event.c.sequence),
+        )
+        .where(events.c.kind == "module.draining")
+    )
+    return set(rows.scalars())
