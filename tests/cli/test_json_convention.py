@@ -120,7 +120,6 @@ NOT_CHECKED_YET = {
     "module passport import": "needs a passport signed by another factory's trusted key",
     "module import-mtp": "needs an MTP manifest",
     "module run-mtp": "long-running: a PEA from an MTP manifest",
-    "pki revoke": "needs a factory PKI folder with an issued certificate",
 }
 CHECKED_ELSEWHERE = {
     "demo": "tests/cli/test_factory_processes.py runs `pnp demo --json` and checks it",
