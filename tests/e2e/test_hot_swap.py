@@ -178,6 +178,9 @@ async def test_a_module_plugged_in_mid_run_receives_work(floor):
 
 @pytest.mark.slow
 async def test_a_new_boot_of_a_module_fences_the_old_session(floor):
+    """A new boot that takes the id over (here explicitly, with ``replace``: while the
+    old process still holds a live session, another unit is refused) gets the next
+    epoch, and the old session is fenced: its next heartbeat is refused and it stops."""
     module_id = floor.plug_in("laser-cutter", "A1")
     descriptor = to_proto(
         load_catalog().module_type("laser-cutter"),
@@ -189,7 +192,9 @@ async def test_a_new_boot_of_a_module_fences_the_old_session(floor):
     async with grpc.aio.insecure_channel(floor.address) as channel:
         registry = registry_pb2_grpc.ModuleRegistryStub(channel)
         reboot = await registry.RegisterModule(
-            registry_pb2.RegisterModuleRequest(descriptor=descriptor, boot_id="second-boot"),
+            registry_pb2.RegisterModuleRequest(
+                descriptor=descriptor, boot_id="second-boot", replace=True
+            ),
             timeout=5,
         )
     assert reboot.epoch == 2
