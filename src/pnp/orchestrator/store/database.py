@@ -34,6 +34,7 @@ from pnp.orchestrator.store.integrity import check_database_file
 from pnp.orchestrator.store.leadership import Leadership
 from pnp.orchestrator.store.migrations import SchemaTooNew, migrate
 from pnp.orchestrator.store.plans import PlanStore
+from pnp.orchestrator.store.registrations import Registration, save_registrations
 from pnp.orchestrator.store.telemetry import TelemetryStore
 from pnp.orchestrator.store.twin_records import TwinRecords
 
@@ -306,47 +307,17 @@ class Store:
         lease_ttl_seconds: float = 0.0,
     ) -> None:
         """Records a registration: the module's current row and its lease for this epoch,
-        in one transaction (an epoch is never visible before it is durable)."""
-        values = {
-            "epoch": epoch,
-            "boot_id": boot_id,
-            "descriptor_json": descriptor_json,
-            "registered_at": registered_at.isoformat(),
-        }
-        with self._writes() as connection:
-            changed = connection.execute(
-                update(schema.modules)
-                .where(schema.modules.c.module_id == module_id)
-                .values(**values)
-            ).rowcount
-            if not changed:
-                connection.execute(insert(schema.modules).values(module_id=module_id, **values))
-            leases = schema.leases
-            connection.execute(
-                update(leases)
-                .where(leases.c.module_id == module_id)
-                .where(leases.c.epoch != epoch)
-                .where(leases.c.ended_at.is_(None))
-                .values(ended_at=values["registered_at"], end_reason=f"superseded by epoch {epoch}")
-            )
-            lease = {
-                "boot_id": boot_id,
-                "descriptor_json": descriptor_json,
-                "granted_at": values["registered_at"],
-                "ttl_seconds": lease_ttl_seconds,
-                "ended_at": None,
-                "end_reason": "",
-            }
-            # The same boot registering again (a retry, or back after its lease ran out)
-            # keeps its epoch: the lease is granted anew.
-            renewed = connection.execute(
-                update(leases)
-                .where(leases.c.module_id == module_id)
-                .where(leases.c.epoch == epoch)
-                .values(**lease)
-            ).rowcount
-            if not renewed:
-                connection.execute(insert(leases).values(module_id=module_id, epoch=epoch, **lease))
+        in one transaction (an epoch is never visible before it is durable). A group of
+        one for ``save_registrations``, which the factory's group commit calls."""
+        registration = Registration(
+            module_id=module_id,
+            epoch=epoch,
+            boot_id=boot_id,
+            descriptor_json=descriptor_json,
+            registered_at=registered_at,
+            lease_ttl_seconds=lease_ttl_seconds,
+        )
+        save_registrations(self._writes, [registration])
 
     def end_lease(self, module_id: str, epoch: int, ended_at: datetime, reason: str) -> None:
         """Marks the lease of ``epoch`` as over (deregistered, lost); first reason wins."""
@@ -471,14 +442,7 @@ class EventStore:
 
     def latest_about(self, subject: str, kinds: Collection[str], limit: int = 20) -> list[Event]:
         """The newest events of ``kinds`` about ``subject``, newest first."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.events)
-                .where(schema.events.c.subject == subject, schema.events.c.kind.in_(kinds))
-                .order_by(schema.events.c.sequence.desc())
-                .limit(limit)
-            )
-            return [_event_of(r) for r in rows]
+        return self.latest_about_each([subject], kinds, limit)[subject]
 
     def latest_about_each(
         self, subjects: Collection[str], kinds: Collection[str], limit: int = 20
