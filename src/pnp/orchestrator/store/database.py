@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
 from pnp.orchestrator.domain.events import Event
@@ -386,20 +387,10 @@ class AttemptStore:
             )
 
     def all(self) -> list[Attempt]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.attempts).order_by(schema.attempts.c.started_at)
-            )
-            return [_attempt(row) for row in rows]
+        return attempts_where(self.engine)
 
     def of_order(self, order_id: str) -> list[Attempt]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.attempts)
-                .where(schema.attempts.c.order_id == order_id)
-                .order_by(schema.attempts.c.started_at)
-            )
-            return [_attempt(row) for row in rows]
+        return attempts_where(self.engine, schema.attempts.c.order_id == order_id)
 
 
 class EventStore:
@@ -496,6 +487,15 @@ def _attempt_row(attempt: Attempt) -> dict:
         "results_json": json.dumps(attempt.results, default=str),
         "error": attempt.error,
     }
+
+
+def attempts_where(engine: Engine, *conditions: ColumnElement[bool]) -> list[Attempt]:
+    """The attempts that meet every condition, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(schema.attempts).where(*conditions).order_by(schema.attempts.c.started_at)
+        )
+        return [_attempt(row) for row in rows]
 
 
 def _attempt(row) -> Attempt:

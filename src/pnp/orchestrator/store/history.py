@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
 from pnp.orchestrator.store import schema
-from pnp.orchestrator.store.database import StoredOrder, _attempt, _order
+from pnp.orchestrator.store.database import StoredOrder, _attempt, _order, attempts_where
 
 ACTIVE_ATTEMPT_STATES = tuple(s.value for s in AttemptState if s.is_active)
 
@@ -90,22 +90,10 @@ class HistoryStore:
             return _attempt(row) if row is not None else None
 
     def attempts_of_operation(self, operation_id: str) -> list[Attempt]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.attempts)
-                .where(schema.attempts.c.operation_id == operation_id)
-                .order_by(schema.attempts.c.started_at)
-            )
-            return [_attempt(row) for row in rows]
+        return attempts_where(self.engine, schema.attempts.c.operation_id == operation_id)
 
     def attempts_of_module(self, module_id: str) -> list[Attempt]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.attempts)
-                .where(schema.attempts.c.module_id == module_id)
-                .order_by(schema.attempts.c.started_at)
-            )
-            return [_attempt(row) for row in rows]
+        return attempts_where(self.engine, schema.attempts.c.module_id == module_id)
 
     def done_operations(
         self, order_ids: Iterable[str] | None = None
