@@ -18,9 +18,8 @@ from pnp.orchestrator.api.access import Access, RoleInterceptor
 from pnp.orchestrator.api.endpoint_guard import EndpointGuard, module_networks
 from pnp.orchestrator.api.orchestrator_servicer import OrchestratorServicer
 from pnp.orchestrator.api.registry_servicer import ModuleRegistryServicer
-from pnp.orchestrator.api.tls import server_credentials
+from pnp.orchestrator.api.tls import listen_on
 from pnp.orchestrator.api.twin_servicer import DigitalTwinServicer
-from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.limits import (
     MAX_CONCURRENT_RPCS,
     MAX_RECEIVE_MESSAGE_BYTES,
@@ -99,16 +98,7 @@ async def start_server(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    try:
-        if tls is None:
-            port = server.add_insecure_port(listen)
-        else:
-            port = server.add_secure_port(listen, server_credentials(tls))
-    except RuntimeError as error:
-        raise BadInput(
-            f"cannot listen on {listen}",
-            [Violation("listen", f"cannot listen on {listen}: {error}")],
-        ) from None
+    port = listen_on(server, listen, tls)
     await server.start()
     for name in (*SERVICE_NAMES, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from pnp.orchestrator.api.tls import server_credentials
-from pnp.orchestrator.errors import BadInput, Violation
+from pnp.orchestrator.api.tls import listen_on
 from pnp.orchestrator.security.limits import MAX_RECEIVE_MESSAGE_BYTES
 from pnp.orchestrator.security.tls_files import TlsFiles
 from pnp.v1.cluster import LEADER_METADATA_KEY
@@ -64,15 +63,6 @@ async def start_standby_server(
         ]
     )
     server.add_generic_rpc_handlers((_RedirectEverything(leader),))
-    try:
-        if tls is None:
-            port = server.add_insecure_port(listen)
-        else:
-            port = server.add_secure_port(listen, server_credentials(tls))
-    except RuntimeError as error:
-        raise BadInput(
-            f"cannot listen on {listen}",
-            [Violation("listen", f"cannot listen on {listen}: {error}")],
-        ) from None
+    port = listen_on(server, listen, tls)
     await server.start()
     return StandbyServer(server, port)
