@@ -5,8 +5,11 @@ Real processes: two `pnp serve` on the session's throwaway PostgreSQL (lease TTL
 eight `pnp module run` simulated modules keeping journals, and thirty orders submitted
 over time. At seeded moments the current leader is SIGKILLed (five times) or SIGSTOPped
 past its lease and then continued (twice); like systemd would, a supervisor starts a
-new replica for each one that exits, so a standby is always there. Clients reach the
-leader through ``LeaderProxy`` (see there why). Afterwards:
+new replica for each one that exits, on the port it had, so a standby is always there.
+The modules and the submitting client are given the replicas' address list
+(``--orchestrator 127.0.0.1:A,127.0.0.1:B``) and find the leader themselves: a standby
+names it, a dead replica refuses the connection, a frozen one answers nothing until its
+session's lease or the call's deadline runs out. Afterwards:
 
 - every acknowledged order completed: thirty requests, thirty orders;
 - the independent history checker holds;
@@ -41,8 +44,8 @@ from tests.cli.pnp_process import Running
 from tests.conftest import DEMO_LAYOUT
 from tests.e2e.history_checker import check_history
 from tests.e2e.test_factory_run import FLOOR, floor_processes, journal_path, order_files
-from tests.ha.leader_proxy import LeaderProxy
 from tests.ha.replica_logs import unexpected_tracebacks
+from tests.replicas import free_port
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("floors")]
 
@@ -57,37 +60,46 @@ GAP = (1.0, 6.0)  # seconds between a standby being ready and the next blow
 
 @dataclass
 class Replicas:
-    """Keeps two `pnp serve` replicas running: one that exits is replaced."""
+    """Keeps two `pnp serve` replicas running, each on a port of its own: one that exits
+    is replaced by a new process on the same port, as a supervisor restarting a unit
+    would, so the address list clients were given stays true."""
 
     url: str
     folder: Path
-    running: list[Running] = field(default_factory=list)
+    ports: tuple[int, ...] = field(default_factory=lambda: (free_port(), free_port()))
+    running: dict[int, Running] = field(default_factory=dict)  # by port
     lives: list[tuple[int, int, str]] = field(default_factory=list)  # pid, exit code, stderr
 
+    @property
+    def addresses(self) -> str:
+        """The list clients are given: every replica, standby or leader."""
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports)
+
     def start_one(self) -> Running:
+        [port, *_] = [port for port in self.ports if port not in self.running]
         process = Running(
-            "serve", "--db", self.url, "--listen", "127.0.0.1:0",
+            "serve", "--db", self.url, "--listen", f"127.0.0.1:{port}",
             "--layout", str(DEMO_LAYOUT), "--time-scale", TIME_SCALE,
             "--solve-time-limit", "1",
             "--leader-lease-ttl", str(LEASE_TTL), "--leader-renew-every", "1",
         )  # fmt: skip
-        self.running.append(process)
+        self.running[port] = process
         return process
 
     def replace_the_exited(self) -> None:
-        for process in list(self.running):
+        for port, process in list(self.running.items()):
             if process.process.poll() is not None:
-                self.running.remove(process)
+                del self.running[port]
                 code, stderr = process.stop()
                 self.lives.append((process.process.pid, code, stderr))
                 self.start_one()
 
     def by_pid(self, pid: int) -> Running:
-        [process] = [p for p in self.running if p.process.pid == pid]
+        [process] = [p for p in self.running.values() if p.process.pid == pid]
         return process
 
     def stop_all(self) -> None:
-        for process in self.running:
+        for process in self.running.values():
             process.kill(signal.SIGCONT)
             code, stderr = process.stop()
             self.lives.append((process.process.pid, code, stderr))
@@ -127,18 +139,19 @@ async def _until_standby_ready(leadership: Leadership, replicas: Replicas) -> No
         await asyncio.sleep(0.2)
 
 
-async def _submit(address: str, files: list[Path], acknowledged: dict, rng: random.Random):
-    """Submits each file once, retrying (same request id) while no leader answers."""
-    for n, path in enumerate(files):
-        request_id = f"chaos-{n:02d}"
-        while request_id not in acknowledged:
-            try:
-                async with OrchestratorClient(address, deadline=5) as client:
+async def _submit(addresses: str, files: list[Path], acknowledged: dict, rng: random.Random):
+    """Submits each file once, retrying (same request id) while no leader answers; one
+    client for the whole run, so it stays with the leader it found last."""
+    async with OrchestratorClient(addresses, deadline=5) as client:
+        for n, path in enumerate(files):
+            request_id = f"chaos-{n:02d}"
+            while request_id not in acknowledged:
+                try:
                     order = await client.submit_order(path.read_text(), path.name, request_id)
-                acknowledged[request_id] = order.order_id
-            except PnpError:  # unavailable, deadline: a takeover is under way
-                await asyncio.sleep(0.3)
-        await asyncio.sleep(rng.uniform(0.5, 3.0))  # orders arrive over time
+                    acknowledged[request_id] = order.order_id
+                except PnpError:  # unavailable, deadline: a takeover is under way
+                    await asyncio.sleep(0.3)
+            await asyncio.sleep(rng.uniform(0.5, 3.0))  # orders arrive over time
 
 
 @pytest.mark.timeout(900)
@@ -147,7 +160,6 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
     engine = open_engine(database_target(postgres_url))
     leadership = Leadership(engine)
     replicas = Replicas(postgres_url, tmp_path)
-    proxy = LeaderProxy(postgres_url)
     journals = {
         f"{kind}-{dock}".lower(): journal_path(tmp_path, kind, dock) for kind, dock in FLOOR
     }
@@ -161,14 +173,13 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
         replicas.start_one()
         lease = await _until_led(leadership, replicas, above=0)
         replicas.start_one()
-        await proxy.start()
-        modules = floor_processes(proxy.address, journal_dir=tmp_path)
+        modules = floor_processes(replicas.addresses, journal_dir=tmp_path)
         for module in modules:
             await asyncio.to_thread(module.wait_for_line, r"registered on dock", 90)
 
         acknowledged: dict[str, str] = {}
         submitting = asyncio.create_task(
-            _submit(proxy.address, order_files(tmp_path, ORDERS), acknowledged, rng)
+            _submit(replicas.addresses, order_files(tmp_path, ORDERS), acknowledged, rng)
         )
         for blow in blows:
             await _until_standby_ready(leadership, replicas)
@@ -188,7 +199,7 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
         await asyncio.wait_for(submitting, timeout=240)
         assert len(acknowledged) == ORDERS
 
-        async with OrchestratorClient(proxy.address, deadline=10) as client:
+        async with OrchestratorClient(replicas.addresses, deadline=10) as client:
             deadline = time.monotonic() + 300
             while True:
                 replicas.replace_the_exited()
@@ -218,7 +229,6 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
         for (kind, dock), module in zip(FLOOR, modules, strict=False):
             _, module_stderr = module.stop()
             (tmp_path / f"{kind}-{dock}.stderr".lower()).write_text(module_stderr)
-        await proxy.stop()
         replicas.stop_all()
         engine.dispose()
 

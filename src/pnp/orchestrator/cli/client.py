@@ -5,7 +5,8 @@ The address may list several orchestrator replicas (``host:port,host:port``). Th
 client finds the leader itself (``pnp.v1.leader``): when a call fails with UNAVAILABLE
 it follows the leader a standby named, or goes on to the next address, backing off once
 every address has failed, all within the call's deadline; then it stays with the
-replica that answered. One address that cannot be reached fails at once, as it always
+replica that answered. A call whose deadline ran out fails, and the next call starts at
+the next address (a frozen replica answers nothing). One address that cannot be reached fails at once, as it always
 did; an event stream reopens on the new leader from the last event it delivered.
 """
 
@@ -124,6 +125,11 @@ class OrchestratorClient:
         is no matter of finding the leader, or there is no time or place left to try."""
         redirect = leader_hint(error)
         single = len(self.seeker.addresses) == 1 and redirect is None
+        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED and not single:
+            # A replica frozen mid-call (SIGSTOP, a VM stall) accepts connections and
+            # answers nothing: the next call starts at another one (a standby sends it
+            # back here if this one still leads).
+            self.seeker.failed()
         if error.code() is not grpc.StatusCode.UNAVAILABLE or single:
             raise self._failure(error) from None
         loop = asyncio.get_running_loop()
