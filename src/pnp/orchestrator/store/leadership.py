@@ -7,11 +7,19 @@ its holder is a dead process on this very host: a crashed orchestrator restarted
 own machine need not wait a lease out). The leader renews the lease with a write that
 succeeds only while the term is still its own. Every write transaction of the store
 checks the term inside the same transaction (``check_term``, used by
-``store/fencing.py``): on PostgreSQL by reading the row ``FOR SHARE``, which a takeover's
-update must wait for, on SQLite by a no-op update of the row, which takes the
-database's write lock. So a write either commits before a takeover or sees the new term
-and fails with ``Deposed``; no write of a deposed leader lands after its successor has
-read the state.
+``store/fencing.py``): on PostgreSQL by reading the row ``FOR KEY SHARE``, which a
+takeover's ``SELECT ... FOR UPDATE`` must wait for, on SQLite by a no-op update of the
+row, which takes the database's write lock. So a write either commits before a takeover
+or sees the new term and fails with ``Deposed``; no write of a deposed leader lands
+after its successor has read the state.
+
+On PostgreSQL the renewal is a plain ``UPDATE`` of columns no key covers (its row lock
+is ``FOR NO KEY UPDATE``), which ``FOR KEY SHARE`` does not block: a renewal never
+queues behind the leader's own write transactions, however long a CPU-starved writer
+keeps one open. (With ``FOR SHARE`` it did: renewals waited out every open write, hit
+their statement timeout under load, and healthy leaders stepped down.) Only a takeover
+(``FOR UPDATE``) and another renewal exclude it. On SQLite one write lock serves all,
+and a renewal waits for the write in progress (short: SQLite writes are local).
 
 Lease times are on the database's clock, never a replica's: PostgreSQL's
 ``clock_timestamp()``, or on SQLite the clock of the one machine that holds the file.
@@ -30,7 +38,16 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, literal_column, select, text, update
+from sqlalchemy import (
+    Connection,
+    create_engine,
+    delete,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -118,6 +135,16 @@ class Leadership:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def on_connections_of_its_own(self) -> Leadership:
+        """The same lease on a pool of its own (same database, same connection settings):
+        for the lease keeper, whose renewals must never wait for a connection that the
+        store's writers hold. ``close`` it when done."""
+        pool = self.engine.pool.recreate()  # same connect function and events, no connections
+        return Leadership(create_engine(self.engine.url, pool=pool))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
     # -- reading ------------------------------------------------------------------------
 
     def read(self) -> Lease:
@@ -167,9 +194,11 @@ class Leadership:
         try:
             with self.engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
-                    # Writes of the old leader hold the row FOR SHARE; wait for them a
-                    # little, not forever (a frozen one is ended by the server).
+                    # Writes of the old leader hold the row FOR KEY SHARE, which a plain
+                    # UPDATE of these columns would not wait for: FOR UPDATE does. Wait
+                    # for them a little, not forever (a frozen one is ended by the server).
                     connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    connection.execute(select(table.c.term).where(_ROW).with_for_update())
                 now = database_now(connection)
                 taken = connection.execute(
                     update(table)
@@ -198,7 +227,8 @@ class Leadership:
         table = schema.leadership
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                # A renewal stuck behind a lock is no renewal: give up in time to say so.
+                # Only a takeover or a stuck earlier renewal can hold it up (see above);
+                # a renewal stuck behind a lock is no renewal: give up in time to say so.
                 connection.execute(text(f"SET LOCAL statement_timeout = {int(ttl * 500)}"))
             now = database_now(connection)
             renewed = connection.execute(
@@ -234,8 +264,9 @@ class Leadership:
         no takeover can commit until this transaction ends."""
         table = schema.leadership
         if connection.dialect.name == "postgresql":
+            # KEY SHARE: blocks a takeover (FOR UPDATE), not a renewal (see above).
             current = connection.execute(
-                select(table.c.term).where(_ROW).with_for_update(read=True)
+                select(table.c.term).where(_ROW).with_for_update(read=True, key_share=True)
             ).scalar_one()
             if current != term:
                 raise _deposed(connection, term)

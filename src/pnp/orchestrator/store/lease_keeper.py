@@ -3,8 +3,18 @@ renewals, each on a thread of its own.
 
 Renewal runs on a plain thread, not on the event loop: a loop busy with a burst of
 registrations, or a long garbage collection, must not let the lease run out under a
-healthy leader. The keeper counts the lease on the process's monotonic clock from the
-moment each renewal was sent; when the next renewal could come too late (the database
+healthy leader. (A thread gets the interpreter from a loop running Python code within
+the switch interval, 5 ms; only one long C call holding it, such as a full collection,
+delays it, which is why the runtime freezes what lives for good out of the collector's
+sight.) The renewals go over connections of their own, never waiting for one the
+store's writers hold, and on PostgreSQL they do not wait for the writers' open
+transactions either (store/leadership.py). They run at a fixed rate, each
+``renew_every`` after the previous one was sent, however long that one took; a renewal
+that finds the lease more than half spent is logged as late, with by how much, so a
+starved leader shows in its log before it has to step down.
+
+The keeper counts the lease on the process's monotonic clock from the moment each
+renewal was sent; when the next renewal could come too late (the database
 is unreachable, or the whole process was frozen and has just woken), it declares the
 lease lost without asking anyone. A renewal refused because the term moved on
 (``Deposed``) is lost too. Either way ``on_lost`` is called once, from the keeper's
@@ -100,13 +110,16 @@ class LeaseKeeper:
         self._on_lost = on_lost
         self._monotonic = monotonic
         self.valid_until = acquired_at + settings.ttl
+        self.renewals = 0  # how many succeeded
         self.lost: str | None = None
         # Why the last renewal failed, when it failed for a full disk (None otherwise).
         self.disk_full: StorageFull | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+        self._own: Leadership | None = None  # the lease on connections of its own
 
     def start(self) -> None:
+        self._own = self.leadership.on_connections_of_its_own()
         self._thread.start()
 
     def lapsed(self) -> str | None:
@@ -126,10 +139,17 @@ class LeaseKeeper:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+        if self._own is not None and not self._thread.is_alive():
+            self._own.close()
 
     def _run(self) -> None:
-        self._heartbeat()
-        while not self._stopping.wait(self.settings.renew_every):
+        own = self._own
+        assert own is not None, "start() first"
+        self._heartbeat(own)
+        asked = self.valid_until - self.settings.ttl
+        while not self._stopping.wait(
+            max(0.0, asked + self.settings.renew_every - self._monotonic())
+        ):
             asked = self._monotonic()
             if self.disk_full is None and asked + self.settings.renew_every >= self.valid_until:
                 late = asked - (self.valid_until - self.settings.ttl)
@@ -139,7 +159,7 @@ class LeaseKeeper:
                 )
                 return
             try:
-                self.leadership.renew(self.term, self.settings.ttl)
+                own.renew(self.term, self.settings.ttl)
             except Deposed as deposed:
                 self._lose(deposed.message)
                 return
@@ -154,12 +174,26 @@ class LeaseKeeper:
             if self.disk_full is not None:
                 log.warning("leader lease renewed: the database's disk has space again")
             self.disk_full = None
+            self._note_if_late(left=self.valid_until - self._monotonic())
             self.valid_until = asked + self.settings.ttl
-            self._heartbeat()
+            self.renewals += 1
+            self._heartbeat(own)
 
-    def _heartbeat(self) -> None:
+    def _note_if_late(self, left: float) -> None:
+        """A renewal that lands with less than half the lease left was late: say so."""
+        ttl = self.settings.ttl
+        if left < ttl / 2:
+            log.warning(
+                "leader lease renewed late (term %d): %.1f s of its %.1f s were left; this "
+                "process or the database is slow, and at 0 s it steps down",
+                self.term,
+                max(0.0, left),
+                ttl,
+            )
+
+    def _heartbeat(self, own: Leadership) -> None:
         try:
-            self.leadership.heartbeat(self.me, "leader", self.term)
+            own.heartbeat(self.me, "leader", self.term)
         except Exception as error:
             log.warning("could not record this replica's heartbeat: %s", error)
 
@@ -167,5 +201,5 @@ class LeaseKeeper:
         self.lost = why
         log.error("stepping down: %s", why)
         with contextlib.suppress(Exception):  # best effort: it only informs cluster status
-            self.leadership.heartbeat(self.me, "deposed", self.term)
+            (self._own or self.leadership).heartbeat(self.me, "deposed", self.term)
         self._on_lost(why)
