@@ -31,7 +31,7 @@ from pnp.v1 import order_pb2 as pnp_dot_v1_dot_order__pb2
 from pnp.v1 import plan_pb2 as pnp_dot_v1_dot_plan__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pnp/v1/orchestrator.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14pnp/v1/attempt.proto\x1a\x12pnp/v1/event.proto\x1a\x13pnp/v1/layout.proto\x1a\x13pnp/v1/module.proto\x1a\x12pnp/v1/order.proto\x1a\x11pnp/v1/plan.proto\"M\n\x12SubmitOrderRequest\x12\x13\n\x0brecipe_yaml\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"3\n\x13SubmitOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"W\n\x10GetOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\x12%\n\nline_graph\x18\x02 \x01(\x0b\x32\x11.pnp.v1.LineGraph\"\x13\n\x11ListOrdersRequest\"3\n\x12ListOrdersResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.pnp.v1.Order\":\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"3\n\x13\x43\x61ncelOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\"\x14\n\x12ListModulesRequest\"h\n\x13ListModulesResponse\x12\x1f\n\x07modules\x18\x01 \x03(\x0b\x32\x0e.pnp.v1.Module\x12\x30\n\x0c\x66\x61\x63tory_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x10GetModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\"3\n\x11GetModuleResponse\x12\x1e\n\x06module\x18\x01 \x01(\x0b\x32\x0e.pnp.v1.Module\";\n\x12\x44rainModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"5\n\x13\x44rainModuleResponse\x12\x1e\n\x06module\x18\x01 \x01(\x0b\x32\x0e.pnp.v1.Module\"*\n\x0eGetPlanRequest\x12\x18\n\x10wait_for_current\x18\x01 \x01(\x08\"-\n\x0fGetPlanResponse\x12\x1a\n\x04plan\x18\x01 \x01(\x0b\x32\x0c.pnp.v1.Plan\"u\n\rWhatIfRequest\x12\x1a\n\x12without_module_ids\x18\x01 \x03(\t\x12\x14\n\x0cwith_modules\x18\x02 \x03(\t\x12\x32\n\x10with_descriptors\x18\x03 \x03(\x0b\x32\x18.pnp.v1.ModuleDescriptor\"\x92\x01\n\x08PlanKpis\x12\x16\n\x0eorders_planned\x18\x01 \x01(\r\x12\x16\n\x0eorders_on_time\x18\x02 \x01(\r\x12\x18\n\x10orders_unplanned\x18\x03 \x01(\r\x12\"\n\x1aweighted_tardiness_seconds\x18\x04 \x01(\x01\x12\x18\n\x10makespan_seconds\x18\x05 \x01(\x01\"\xa6\x01\n\x0eWhatIfResponse\x12\x1d\n\x07\x63urrent\x18\x01 \x01(\x0b\x32\x0c.pnp.v1.Plan\x12!\n\x0b\x61lternative\x18\x02 \x01(\x0b\x32\x0c.pnp.v1.Plan\x12&\n\x0c\x63urrent_kpis\x18\x03 \x01(\x0b\x32\x10.pnp.v1.PlanKpis\x12*\n\x10\x61lternative_kpis\x18\x04 \x01(\x0b\x32\x10.pnp.v1.PlanKpis\",\n\x12WatchEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\"3\n\x13WatchEventsResponse\x12\x1c\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.pnp.v1.Event\"*\n\x16\x45xportOrderDataRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"/\n\x17\x45xportOrderDataResponse\x12\x14\n\x0cpackage_json\x18\x01 \x01(\t\"\'\n\x13ListAttemptsRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"k\n\x14ListAttemptsResponse\x12!\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\x0f.pnp.v1.Attempt\x12\x30\n\x0c\x66\x61\x63tory_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x12\n\x10GetLayoutRequest\":\n\x11GetLayoutResponse\x12%\n\x06layout\x18\x01 \x01(\x0b\x32\x15.pnp.v1.FactoryLayout2\x94\x07\n\x0cOrchestrator\x12\x46\n\x0bSubmitOrder\x12\x1a.pnp.v1.SubmitOrderRequest\x1a\x1b.pnp.v1.SubmitOrderResponse\x12=\n\x08GetOrder\x12\x17.pnp.v1.GetOrderRequest\x1a\x18.pnp.v1.GetOrderResponse\x12\x43\n\nListOrders\x12\x19.pnp.v1.ListOrdersRequest\x1a\x1a.pnp.v1.ListOrdersResponse\x12\x46\n\x0b\x43\x61ncelOrder\x12\x1a.pnp.v1.CancelOrderRequest\x1a\x1b.pnp.v1.CancelOrderResponse\x12\x46\n\x0bListModules\x12\x1a.pnp.v1.ListModulesRequest\x1a\x1b.pnp.v1.ListModulesResponse\x12@\n\tGetModule\x12\x18.pnp.v1.GetModuleRequest\x1a\x19.pnp.v1.GetModuleResponse\x12\x46\n\x0b\x44rainModule\x12\x1a.pnp.v1.DrainModuleRequest\x1a\x1b.pnp.v1.DrainModuleResponse\x12:\n\x07GetPlan\x12\x16.pnp.v1.GetPlanRequest\x1a\x17.pnp.v1.GetPlanResponse\x12\x37\n\x06WhatIf\x12\x15.pnp.v1.WhatIfRequest\x1a\x16.pnp.v1.WhatIfResponse\x12H\n\x0bWatchEvents\x12\x1a.pnp.v1.WatchEventsRequest\x1a\x1b.pnp.v1.WatchEventsResponse0\x01\x12R\n\x0f\x45xportOrderData\x12\x1e.pnp.v1.ExportOrderDataRequest\x1a\x1f.pnp.v1.ExportOrderDataResponse\x12I\n\x0cListAttempts\x12\x1b.pnp.v1.ListAttemptsRequest\x1a\x1c.pnp.v1.ListAttemptsResponse\x12@\n\tGetLayout\x12\x18.pnp.v1.GetLayoutRequest\x1a\x19.pnp.v1.GetLayoutResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pnp/v1/orchestrator.proto\x12\x06pnp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14pnp/v1/attempt.proto\x1a\x12pnp/v1/event.proto\x1a\x13pnp/v1/layout.proto\x1a\x13pnp/v1/module.proto\x1a\x12pnp/v1/order.proto\x1a\x11pnp/v1/plan.proto\"M\n\x12SubmitOrderRequest\x12\x13\n\x0brecipe_yaml\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"3\n\x13SubmitOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"W\n\x10GetOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\x12%\n\nline_graph\x18\x02 \x01(\x0b\x32\x11.pnp.v1.LineGraph\":\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"L\n\x12ListOrdersResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.pnp.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"3\n\x13\x43\x61ncelOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.pnp.v1.Order\"\x14\n\x12ListModulesRequest\"h\n\x13ListModulesResponse\x12\x1f\n\x07modules\x18\x01 \x03(\x0b\x32\x0e.pnp.v1.Module\x12\x30\n\x0c\x66\x61\x63tory_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x10GetModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\"3\n\x11GetModuleResponse\x12\x1e\n\x06module\x18\x01 \x01(\x0b\x32\x0e.pnp.v1.Module\";\n\x12\x44rainModuleRequest\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"5\n\x13\x44rainModuleResponse\x12\x1e\n\x06module\x18\x01 \x01(\x0b\x32\x0e.pnp.v1.Module\"*\n\x0eGetPlanRequest\x12\x18\n\x10wait_for_current\x18\x01 \x01(\x08\"-\n\x0fGetPlanResponse\x12\x1a\n\x04plan\x18\x01 \x01(\x0b\x32\x0c.pnp.v1.Plan\"u\n\rWhatIfRequest\x12\x1a\n\x12without_module_ids\x18\x01 \x03(\t\x12\x14\n\x0cwith_modules\x18\x02 \x03(\t\x12\x32\n\x10with_descriptors\x18\x03 \x03(\x0b\x32\x18.pnp.v1.ModuleDescriptor\"\x92\x01\n\x08PlanKpis\x12\x16\n\x0eorders_planned\x18\x01 \x01(\r\x12\x16\n\x0eorders_on_time\x18\x02 \x01(\r\x12\x18\n\x10orders_unplanned\x18\x03 \x01(\r\x12\"\n\x1aweighted_tardiness_seconds\x18\x04 \x01(\x01\x12\x18\n\x10makespan_seconds\x18\x05 \x01(\x01\"\xa6\x01\n\x0eWhatIfResponse\x12\x1d\n\x07\x63urrent\x18\x01 \x01(\x0b\x32\x0c.pnp.v1.Plan\x12!\n\x0b\x61lternative\x18\x02 \x01(\x0b\x32\x0c.pnp.v1.Plan\x12&\n\x0c\x63urrent_kpis\x18\x03 \x01(\x0b\x32\x10.pnp.v1.PlanKpis\x12*\n\x10\x61lternative_kpis\x18\x04 \x01(\x0b\x32\x10.pnp.v1.PlanKpis\",\n\x12WatchEventsRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04\"3\n\x13WatchEventsResponse\x12\x1c\n\x05\x65vent\x18\x01 \x01(\x0b\x32\r.pnp.v1.Event\"*\n\x16\x45xportOrderDataRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"/\n\x17\x45xportOrderDataResponse\x12\x14\n\x0cpackage_json\x18\x01 \x01(\t\"\'\n\x13ListAttemptsRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"k\n\x14ListAttemptsResponse\x12!\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\x0f.pnp.v1.Attempt\x12\x30\n\x0c\x66\x61\x63tory_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x12\n\x10GetLayoutRequest\":\n\x11GetLayoutResponse\x12%\n\x06layout\x18\x01 \x01(\x0b\x32\x15.pnp.v1.FactoryLayout2\x94\x07\n\x0cOrchestrator\x12\x46\n\x0bSubmitOrder\x12\x1a.pnp.v1.SubmitOrderRequest\x1a\x1b.pnp.v1.SubmitOrderResponse\x12=\n\x08GetOrder\x12\x17.pnp.v1.GetOrderRequest\x1a\x18.pnp.v1.GetOrderResponse\x12\x43\n\nListOrders\x12\x19.pnp.v1.ListOrdersRequest\x1a\x1a.pnp.v1.ListOrdersResponse\x12\x46\n\x0b\x43\x61ncelOrder\x12\x1a.pnp.v1.CancelOrderRequest\x1a\x1b.pnp.v1.CancelOrderResponse\x12\x46\n\x0bListModules\x12\x1a.pnp.v1.ListModulesRequest\x1a\x1b.pnp.v1.ListModulesResponse\x12@\n\tGetModule\x12\x18.pnp.v1.GetModuleRequest\x1a\x19.pnp.v1.GetModuleResponse\x12\x46\n\x0b\x44rainModule\x12\x1a.pnp.v1.DrainModuleRequest\x1a\x1b.pnp.v1.DrainModuleResponse\x12:\n\x07GetPlan\x12\x16.pnp.v1.GetPlanRequest\x1a\x17.pnp.v1.GetPlanResponse\x12\x37\n\x06WhatIf\x12\x15.pnp.v1.WhatIfRequest\x1a\x16.pnp.v1.WhatIfResponse\x12H\n\x0bWatchEvents\x12\x1a.pnp.v1.WatchEventsRequest\x1a\x1b.pnp.v1.WatchEventsResponse0\x01\x12R\n\x0f\x45xportOrderData\x12\x1e.pnp.v1.ExportOrderDataRequest\x1a\x1f.pnp.v1.ExportOrderDataResponse\x12I\n\x0cListAttempts\x12\x1b.pnp.v1.ListAttemptsRequest\x1a\x1c.pnp.v1.ListAttemptsResponse\x12@\n\tGetLayout\x12\x18.pnp.v1.GetLayoutRequest\x1a\x19.pnp.v1.GetLayoutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,51 +47,51 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETORDERRESPONSE']._serialized_start=362
   _globals['_GETORDERRESPONSE']._serialized_end=449
   _globals['_LISTORDERSREQUEST']._serialized_start=451
-  _globals['_LISTORDERSREQUEST']._serialized_end=470
-  _globals['_LISTORDERSRESPONSE']._serialized_start=472
-  _globals['_LISTORDERSRESPONSE']._serialized_end=523
-  _globals['_CANCELORDERREQUEST']._serialized_start=525
-  _globals['_CANCELORDERREQUEST']._serialized_end=583
-  _globals['_CANCELORDERRESPONSE']._serialized_start=585
-  _globals['_CANCELORDERRESPONSE']._serialized_end=636
-  _globals['_LISTMODULESREQUEST']._serialized_start=638
-  _globals['_LISTMODULESREQUEST']._serialized_end=658
-  _globals['_LISTMODULESRESPONSE']._serialized_start=660
-  _globals['_LISTMODULESRESPONSE']._serialized_end=764
-  _globals['_GETMODULEREQUEST']._serialized_start=766
-  _globals['_GETMODULEREQUEST']._serialized_end=803
-  _globals['_GETMODULERESPONSE']._serialized_start=805
-  _globals['_GETMODULERESPONSE']._serialized_end=856
-  _globals['_DRAINMODULEREQUEST']._serialized_start=858
-  _globals['_DRAINMODULEREQUEST']._serialized_end=917
-  _globals['_DRAINMODULERESPONSE']._serialized_start=919
-  _globals['_DRAINMODULERESPONSE']._serialized_end=972
-  _globals['_GETPLANREQUEST']._serialized_start=974
-  _globals['_GETPLANREQUEST']._serialized_end=1016
-  _globals['_GETPLANRESPONSE']._serialized_start=1018
-  _globals['_GETPLANRESPONSE']._serialized_end=1063
-  _globals['_WHATIFREQUEST']._serialized_start=1065
-  _globals['_WHATIFREQUEST']._serialized_end=1182
-  _globals['_PLANKPIS']._serialized_start=1185
-  _globals['_PLANKPIS']._serialized_end=1331
-  _globals['_WHATIFRESPONSE']._serialized_start=1334
-  _globals['_WHATIFRESPONSE']._serialized_end=1500
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=1502
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=1546
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1548
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=1599
-  _globals['_EXPORTORDERDATAREQUEST']._serialized_start=1601
-  _globals['_EXPORTORDERDATAREQUEST']._serialized_end=1643
-  _globals['_EXPORTORDERDATARESPONSE']._serialized_start=1645
-  _globals['_EXPORTORDERDATARESPONSE']._serialized_end=1692
-  _globals['_LISTATTEMPTSREQUEST']._serialized_start=1694
-  _globals['_LISTATTEMPTSREQUEST']._serialized_end=1733
-  _globals['_LISTATTEMPTSRESPONSE']._serialized_start=1735
-  _globals['_LISTATTEMPTSRESPONSE']._serialized_end=1842
-  _globals['_GETLAYOUTREQUEST']._serialized_start=1844
-  _globals['_GETLAYOUTREQUEST']._serialized_end=1862
-  _globals['_GETLAYOUTRESPONSE']._serialized_start=1864
-  _globals['_GETLAYOUTRESPONSE']._serialized_end=1922
-  _globals['_ORCHESTRATOR']._serialized_start=1925
-  _globals['_ORCHESTRATOR']._serialized_end=2841
+  _globals['_LISTORDERSREQUEST']._serialized_end=509
+  _globals['_LISTORDERSRESPONSE']._serialized_start=511
+  _globals['_LISTORDERSRESPONSE']._serialized_end=587
+  _globals['_CANCELORDERREQUEST']._serialized_start=589
+  _globals['_CANCELORDERREQUEST']._serialized_end=647
+  _globals['_CANCELORDERRESPONSE']._serialized_start=649
+  _globals['_CANCELORDERRESPONSE']._serialized_end=700
+  _globals['_LISTMODULESREQUEST']._serialized_start=702
+  _globals['_LISTMODULESREQUEST']._serialized_end=722
+  _globals['_LISTMODULESRESPONSE']._serialized_start=724
+  _globals['_LISTMODULESRESPONSE']._serialized_end=828
+  _globals['_GETMODULEREQUEST']._serialized_start=830
+  _globals['_GETMODULEREQUEST']._serialized_end=867
+  _globals['_GETMODULERESPONSE']._serialized_start=869
+  _globals['_GETMODULERESPONSE']._serialized_end=920
+  _globals['_DRAINMODULEREQUEST']._serialized_start=922
+  _globals['_DRAINMODULEREQUEST']._serialized_end=981
+  _globals['_DRAINMODULERESPONSE']._serialized_start=983
+  _globals['_DRAINMODULERESPONSE']._serialized_end=1036
+  _globals['_GETPLANREQUEST']._serialized_start=1038
+  _globals['_GETPLANREQUEST']._serialized_end=1080
+  _globals['_GETPLANRESPONSE']._serialized_start=1082
+  _globals['_GETPLANRESPONSE']._serialized_end=1127
+  _globals['_WHATIFREQUEST']._serialized_start=1129
+  _globals['_WHATIFREQUEST']._serialized_end=1246
+  _globals['_PLANKPIS']._serialized_start=1249
+  _globals['_PLANKPIS']._serialized_end=1395
+  _globals['_WHATIFRESPONSE']._serialized_start=1398
+  _globals['_WHATIFRESPONSE']._serialized_end=1564
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=1566
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=1610
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=1612
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=1663
+  _globals['_EXPORTORDERDATAREQUEST']._serialized_start=1665
+  _globals['_EXPORTORDERDATAREQUEST']._serialized_end=1707
+  _globals['_EXPORTORDERDATARESPONSE']._serialized_start=1709
+  _globals['_EXPORTORDERDATARESPONSE']._serialized_end=1756
+  _globals['_LISTATTEMPTSREQUEST']._serialized_start=1758
+  _globals['_LISTATTEMPTSREQUEST']._serialized_end=1797
+  _globals['_LISTATTEMPTSRESPONSE']._serialized_start=1799
+  _globals['_LISTATTEMPTSRESPONSE']._serialized_end=1906
+  _globals['_GETLAYOUTREQUEST']._serialized_start=1908
+  _globals['_GETLAYOUTREQUEST']._serialized_end=1926
+  _globals['_GETLAYOUTRESPONSE']._serialized_start=1928
+  _globals['_GETLAYOUTRESPONSE']._serialized_end=1986
+  _globals['_ORCHESTRATOR']._serialized_start=1989
+  _globals['_ORCHESTRATOR']._serialized_end=2905
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,8 @@ from pnp.orchestrator.api.status import maps_errors
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.limits import MAX_WHAT_IF_CHANGES
 from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.service.order_pages import OrderPage
+from pnp.orchestrator.store.database import StoredOrder
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 
@@ -35,8 +37,17 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def ListOrders(self, request, context):
+        page = OrderPage.of_request(request.page_size, request.page_token)
+        next_token = ""
+
+        def chosen() -> list[StoredOrder]:  # in the factory's worker thread
+            nonlocal next_token
+            orders, next_token = page.select(self.factory.store)
+            return orders
+
+        views = await self.factory.order_views(chosen)
         return orchestrator_pb2.ListOrdersResponse(
-            orders=[convert.order_to_proto(v) for v in await self.factory.order_views()]
+            orders=[convert.order_to_proto(v) for v in views], next_page_token=next_token
         )
 
     @maps_errors

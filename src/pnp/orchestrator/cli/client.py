@@ -6,8 +6,9 @@ client finds the leader itself (``pnp.v1.leader``): when a call fails with UNAVA
 it follows the leader a standby named, or goes on to the next address, backing off once
 every address has failed, all within the call's deadline; then it stays with the
 replica that answered. A call whose deadline ran out fails, and the next call starts at
-the next address (a frozen replica answers nothing). One address that cannot be reached fails at once, as it always
-did; an event stream reopens on the new leader from the last event it delivered.
+the next address (a frozen replica answers nothing). One address that cannot be reached
+fails at once, as it always did; an event stream reopens on the new leader from the
+last event it delivered.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pnp.v1.leader import AddressError, LeaderSeeker, leader_hint, parse_address
 DEFAULT_ORCHESTRATOR = "127.0.0.1:50051"
 ENV_ORCHESTRATOR = "PNP_ORCHESTRATOR"
 DEFAULT_DEADLINE = 10.0
+ORDERS_PAGE = 500  # orders asked for per ListOrders call
 # Pauses between rounds over every address (a takeover takes the lease TTL and seconds).
 FIRST_PAUSE, LONGEST_PAUSE = 0.1, 1.0
 
@@ -156,8 +158,20 @@ class OrchestratorClient:
     async def get_order(self, order_id: str) -> orchestrator_pb2.GetOrderResponse:
         return await self._call("GetOrder", orchestrator_pb2.GetOrderRequest(order_id=order_id))
 
-    async def list_orders(self):
-        return (await self._call("ListOrders", orchestrator_pb2.ListOrdersRequest())).orders
+    async def list_orders(self, limit: int | None = None) -> list:
+        """Every order (or the ``limit`` newest), oldest first: ListOrders followed page
+        by page, newest first, until the last page or the limit."""
+        newest_first: list = []
+        token = ""
+        while limit is None or len(newest_first) < limit:
+            wanted = ORDERS_PAGE if limit is None else min(ORDERS_PAGE, limit - len(newest_first))
+            request = orchestrator_pb2.ListOrdersRequest(page_size=wanted, page_token=token)
+            response = await self._call("ListOrders", request)
+            newest_first.extend(response.orders)
+            token = response.next_page_token
+            if not token:
+                break
+        return newest_first[::-1]
 
     async def cancel_order(self, order_id: str, request_id: str):
         request = orchestrator_pb2.CancelOrderRequest(order_id=order_id, request_id=request_id)

@@ -85,12 +85,18 @@ def content_request_id(text: str) -> str:
 
 
 @cli.command("orders")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the N most recently submitted orders. [default: every order]",
+)
 @json_option
 @click.pass_obj
-def list_orders(obj: CliContext, as_json: bool) -> None:
-    """List all orders."""
+def list_orders(obj: CliContext, limit: int | None, as_json: bool) -> None:
+    """List the orders, oldest first (fetched a page at a time, newest first)."""
 
-    orders = ask(obj, lambda c: c.list_orders())
+    orders = ask(obj, lambda c: c.list_orders(limit))
     if as_json:
         emit_json({"orders": [as_dict(o) for o in orders]})
     else:

@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -522,22 +522,30 @@ class Factory:
         """Every order, oldest first (the history read on the caller's thread)."""
         return self._views(*self._read_history(self.book.open_ids(), self.book.closed_cached()))
 
-    async def order_views(self) -> list[OrderView]:
-        """As ``orders``, with the store reads and parsing off the event loop."""
+    async def order_views(
+        self, chosen: Callable[[], list[StoredOrder]] | None = None
+    ) -> list[OrderView]:
+        """As ``orders``, with the store reads and parsing off the event loop; ``chosen``
+        reads which stored orders, in which order (default: every one, oldest first)."""
         history = await asyncio.to_thread(
-            self._read_history, self.book.open_ids(), self.book.closed_cached()
+            self._read_history, self.book.open_ids(), self.book.closed_cached(), chosen
         )
         return self._views(*history)
 
     def _read_history(
-        self, open_ids: frozenset[str], cached: dict[str, OrderRecord]
+        self,
+        open_ids: frozenset[str],
+        cached: dict[str, OrderRecord],
+        chosen: Callable[[], list[StoredOrder]] | None = None,
     ) -> tuple[list[StoredOrder], dict[str, OrderRecord], dict[str, tuple[int, datetime | None]]]:
-        """Every stored order, the closed ones parsed, and their done counts. Touches no
-        state of the factory (safe in a worker thread)."""
-        stored = self.store.orders()
+        """The stored orders (every one, or those ``chosen`` reads), the closed ones
+        parsed, and their done counts. Touches no state of the factory (safe in a
+        worker thread)."""
+        stored = self.store.orders() if chosen is None else chosen()
         closed = [s for s in stored if s.order_id not in open_ids and s.order_id not in cached]
         parsed = {r.order_id: r for r in self.book.load_many(closed)}
-        return stored, {**cached, **parsed}, self.history.done_operations()
+        ids = None if chosen is None else [s.order_id for s in stored]
+        return stored, {**cached, **parsed}, self.history.done_operations(ids)
 
     def _views(
         self,

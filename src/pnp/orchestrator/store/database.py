@@ -282,6 +282,34 @@ class Store:
             rows = connection.execute(select(schema.orders).order_by(schema.orders.c.seq))
             return [_order(row) for row in rows]
 
+    def orders_before(self, before_seq: int | None, limit: int) -> list[tuple[int, StoredOrder]]:
+        """Up to ``limit`` orders submitted before the one numbered ``before_seq`` (any,
+        for None), newest first, each with its submission number: one keyset page."""
+        orders = schema.orders
+        query = select(orders).order_by(orders.c.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(orders.c.seq < before_seq)
+        with self.engine.connect() as connection:
+            return [(row.seq, _order(row)) for row in connection.execute(query)]
+
+    def open_and_recent_orders(
+        self, open_states: Collection[str], closed: int
+    ) -> list[StoredOrder]:
+        """Every order in one of ``open_states`` and the ``closed`` most recently submitted
+        others, oldest first."""
+        orders = schema.orders
+        with self.engine.connect() as connection:
+            rows = [
+                *connection.execute(select(orders).where(orders.c.state.in_(open_states))),
+                *connection.execute(
+                    select(orders)
+                    .where(orders.c.state.not_in(open_states))
+                    .order_by(orders.c.seq.desc())
+                    .limit(closed)
+                ),
+            ]
+        return [_order(row) for row in sorted(rows, key=lambda row: row.seq)]
+
     def set_order_state(self, order_id: str, state: str) -> None:
         with self._writes() as connection:
             connection.execute(
