@@ -4,6 +4,8 @@ paging input refused by name."""
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 
@@ -11,6 +13,7 @@ from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.errors import BadInput
 from pnp.orchestrator.service import order_pages
 from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, order_pb2
+from tests.cli.factory_scenes import run_pnp
 from tests.conftest import RECIPES
 
 BIKE = (RECIPES / "orders" / "city-bike-frame.yaml").read_text()
@@ -91,3 +94,13 @@ async def test_bad_paging_input_is_refused_naming_the_field(running_factory, siz
         with pytest.raises(BadInput) as refused:
             await _page(client, size, token)
     assert [v.field for v in refused.value.violations] == [field]
+
+
+async def test_pnp_orders_limit_lists_the_newest_oldest_first(running_factory):
+    async with OrchestratorClient(running_factory.address) as client:
+        submitted = await _submit(client, 3)
+    listed = await run_pnp(running_factory.address, "orders", "--limit", "2", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [o["order_id"] for o in json.loads(listed.stdout)["orders"]] == submitted[1:]
+    refused = await run_pnp(running_factory.address, "orders", "--limit", "0")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
