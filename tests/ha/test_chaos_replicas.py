@@ -175,7 +175,10 @@ async def test_orders_survive_leaders_killed_and_frozen_on_postgresql(tmp_path, 
         replicas.start_one()
         modules = floor_processes(replicas.addresses, journal_dir=tmp_path)
         for module in modules:
-            await asyncio.to_thread(module.wait_for_line, r"registered on dock", 90)
+            # Eight processes and two replicas starting at once: on a loaded 2-core
+            # machine their imports alone take a minute (measured: one module 25 s at
+            # load average 24). A bound on starting, not on failing over.
+            await asyncio.to_thread(module.wait_for_line, r"registered on dock", 240)
 
         acknowledged: dict[str, str] = {}
         submitting = asyncio.create_task(
