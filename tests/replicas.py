@@ -15,6 +15,7 @@ not for anything a user runs alone.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from pathlib import Path
 
@@ -28,10 +29,30 @@ from pnp.v1.cluster import LEADER_METADATA_KEY
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on (now): a replica that died, or is yet to come."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nothing listens on (now): a replica that died, or is yet to come.
+
+    Drawn below the kernel's ephemeral range, not with ``bind(0)``: a port from that
+    range can be handed to any other socket bound to port 0 before the replica binds
+    it, and a client that keeps dialling a dead ephemeral port on loopback can end up
+    connected to itself on it (TCP simultaneous open), so the replica's bind fails.
+    """
+    low = _ephemeral_range()[0]
+    for port in random.sample(range(max(1024, low - 12_000), low), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 class Standby:
