@@ -94,7 +94,7 @@ async def test_a_stopped_orchestrator_names_what_it_left_running_and_the_next_st
         assert "Traceback" not in stderr
         left = [line for line in stdout.splitlines() if line.startswith("left running: ")]
         assert (
-            f"left running: {running.order_id}/{running.operation_id} on {running.module_id} "
+            f"left running: {running.operation_id} on {running.module_id} "
             f"as {running.execution_id} (running)"
         ) in left
         assert "left running" in stderr  # the closing line counts them

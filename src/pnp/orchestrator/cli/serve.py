@@ -249,18 +249,21 @@ async def _serve(
             )
             console.file.flush()
 
+    leads = asyncio.Event()  # set once it leads: from then on, a stop is _lead's own
     leading = asyncio.ensure_future(
-        _lead(db_path, listen, layout, settings, as_json, tls, web, replica, standing_by, stop)
+        _lead(
+            db_path, listen, layout, settings, as_json, tls, web, replica, standing_by, stop, leads
+        )
     )
     waiting = asyncio.ensure_future(stop.requested.wait())
-    done, _ = await asyncio.wait({leading, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({leading, waiting}, return_when=asyncio.FIRST_COMPLETED)
     left_running: list[Attempt] = []
-    if leading not in done:  # stopped while standing by (or still starting)
+    if not leading.done() and not leads.is_set():  # stopped while standing by or starting
         leading.cancel()
         await asyncio.gather(leading, return_exceptions=True)
     else:
         waiting.cancel()
-        deposed_because, left_running = leading.result()
+        deposed_because, left_running = await leading
         if deposed_because:
             raise Deposed(f"stepped down: {deposed_because}")
     _say_stopped(db_path, left_running, as_json)
@@ -277,6 +280,7 @@ async def _lead(
     replica: ReplicaOptions,
     standing_by,
     stop: GracefulStop,
+    leads: asyncio.Event,
 ) -> tuple[str, list[Attempt]]:
     """Leads until stopped (returns "" and the attempts it left in flight) or deposed
     (returns why)."""
@@ -298,6 +302,7 @@ async def _lead(
         on_standby=standing_by,
     ) as orchestrator:
         stop.at_once(orchestrator.halt)
+        leads.set()
         web_console = (
             await start_console(orchestrator.factory, web.listen, tls=tls, insecure=web.insecure)
             if web
@@ -355,8 +360,8 @@ def _say_stopped(db_path: Database, left_running: list[Attempt], as_json: bool) 
     else:
         for attempt in left_running:
             console.print(
-                f"left running: {attempt.order_id}/{attempt.operation_id} on "
-                f"{attempt.module_id} as {attempt.execution_id} ({attempt.state.value})",
+                f"left running: {_operation(attempt)} on {attempt.module_id} as "
+                f"{attempt.execution_id} ({attempt.state.value})",
                 soft_wrap=True,
             )
         console.file.flush()
@@ -369,6 +374,13 @@ def _say_stopped(db_path: Database, left_running: list[Attempt], as_json: bool) 
         )
     else:
         errors.print("pnp orchestrator stopped")
+
+
+def _operation(attempt: Attempt) -> str:
+    """order/operation: an operation's id names its order already (``ord-00001/weld``)."""
+    if attempt.operation_id.startswith(f"{attempt.order_id}/"):
+        return attempt.operation_id
+    return f"{attempt.order_id}/{attempt.operation_id}"
 
 
 def _announce(
