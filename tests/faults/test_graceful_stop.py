@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.pnp_process import ENV, Running
+from tests.cli.pnp_process import ENV, Running, serve
 from tests.conftest import DEMO_LAYOUT
 from tests.faults.floor import COMPLETE, ProxiedFloor
 
@@ -173,3 +173,14 @@ async def test_a_module_stopped_mid_execution_exits_0_without_a_traceback(tmp_pa
     assert code == 0, module.stderr
     assert f"module {module.module_id} stopped" in module.stderr
     assert floor.tracebacks() == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_status_watch_ends_quietly_on_sigint_and_sigterm(tmp_path, signum):
+    server, address = serve(tmp_path / "pnp.db")
+    watcher = Running("--orchestrator", address, "status", "--watch", "--json", "--interval", "0.2")
+    watcher.wait_for_line(r"^\{")
+    code, stderr = watcher.stop(signum)
+    server.stop()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
