@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import os
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from pnp.orchestrator.service.solver_processes import _serve as solver_worker
 from tests.cli.pnp_process import ENV, Running, serve
 from tests.conftest import DEMO_LAYOUT
 from tests.faults.floor import COMPLETE, ProxiedFloor
@@ -184,3 +187,21 @@ def test_a_status_watch_ends_quietly_on_sigint_and_sigterm(tmp_path, signum):
     server.stop()
     assert code == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_a_solver_worker_ignores_ctrl_c_and_sigterm_and_ends_with_its_pipe(capfd):
+    """Ctrl-C reaches the whole process group: the orchestrator's solver workers leave
+    the stop to it (they are killed by it, or end when their pipe closes)."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    worker = context.Process(target=solver_worker, args=(theirs,))
+    worker.start()
+    theirs.close()
+    assert ours.recv() == ("ready", None)
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGINT)
+    os.kill(worker.pid, signal.SIGTERM)
+    ours.close()
+    worker.join(60)
+    assert worker.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from pnp.orchestrator.cli.app import cli, quiet_libraries, run
+from pnp.orchestrator.cli.app import EXIT_OK, cli, quiet_libraries, run
 from pnp.orchestrator.cli.interrupts import GracefulStop
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
@@ -267,6 +271,7 @@ async def _serve(
         if deposed_because:
             raise Deposed(f"stepped down: {deposed_because}")
     _say_stopped(db_path, left_running, as_json)
+    _exit_without_waiting_for_threads()
 
 
 async def _lead(
@@ -374,6 +379,20 @@ def _say_stopped(db_path: Database, left_running: list[Attempt], as_json: bool) 
         )
     else:
         errors.print("pnp orchestrator stopped")
+
+
+def _exit_without_waiting_for_threads() -> None:
+    """Everything is stopped, stored, checkpointed and said: the process ends now, 0.
+
+    Leaving normally would wait for every worker thread, and a replan running in one
+    (the first after a start runs in a thread, not in a solver process) cannot be
+    interrupted: its plan is no longer wanted, yet it would hold the exit for up to
+    --solve-time-limit, beyond the 5 s a stop may take."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_OK)
 
 
 def _operation(attempt: Attempt) -> str:
