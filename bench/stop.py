@@ -41,7 +41,7 @@ DOCKS = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
 TIME_SCALE = "20"  # a weld takes 21 real seconds: still running when the stop comes
 SERVE = (
     "--layout", str(REPO / "recipes" / "layouts" / "demo-factory.yaml"),
-    "--lease-ttl", "3", "--heartbeat-interval", "0.5", "--solve-time-limit", "1",
+    "--lease-ttl", "3", "--heartbeat-interval", "0.5",
 )  # fmt: skip
 WELD_ORDER = """\
 apiVersion: pnp/v1
@@ -98,12 +98,13 @@ async def trial(floor: ProxiedFloor, modules: int) -> dict:
     }
 
 
-async def bench(trials: int, modules: int) -> dict:
+async def bench(trials: int, modules: int, solve_time_limit: float) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="pnp-bench-stop-"))
     cells = [("welding-cell", dock) for dock in DOCKS[:modules]]
     orders = modules * (trials + 1)
     results = []
-    async with ProxiedFloor(folder, cells, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
+    serve = (*SERVE, "--solve-time-limit", str(solve_time_limit))
+    async with ProxiedFloor(folder, cells, time_scale=TIME_SCALE, serve_options=serve) as floor:
         for n in range(orders):
             await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:03d}.yaml", f"weld-{n}")
         for number in range(trials):
@@ -124,6 +125,7 @@ async def bench(trials: int, modules: int) -> dict:
         "benchmark": "stop",
         "trials": trials,
         "modules": modules,
+        "solve_time_limit_seconds": solve_time_limit,
         "in_flight_per_trial": statistics.mean(r["in_flight"] for r in results),
         "p50_seconds": percentile(seconds, 0.5),
         "p95_seconds": percentile(seconds, 0.95),
@@ -143,13 +145,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--modules", type=int, default=4, help="welding cells (in flight)")
+    parser.add_argument(
+        "--solve-time-limit",
+        type=float,
+        default=1.0,
+        help="pnp serve's --solve-time-limit (its default is 5: a replan then takes longer)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     if not 1 <= args.modules <= len(DOCKS):
         parser.error(f"--modules: 1 to {len(DOCKS)}")
     logs_to_file("stop", args.verbose)
     stop_on_sigterm()
-    result = asyncio.run(bench(args.trials, args.modules))
+    result = asyncio.run(bench(args.trials, args.modules, args.solve_time_limit))
     table = Table(title="graceful stop: SIGTERM to exit of pnp serve", title_justify="left")
     for column in ("in flight", "p50 s", "p95 s", "max s", "bound s", "clean", "checker"):
         table.add_column(column)
