@@ -2,7 +2,8 @@
 
 With work in flight, a stopped orchestrator:
 
-- sends no Start after the signal (every execution id a module accepted is recorded);
+- sends no Start after the signal (every execution id a module accepted is recorded;
+  in process, a halted executor starts nothing the plan holds);
 - leaves the attempts in flight in the store as they were, and names each one
   (order/operation, module, execution id), as text or as one JSON object;
 - checkpoints its SQLite database: no -wal or -shm file is left beside it;
@@ -29,9 +30,17 @@ from pathlib import Path
 
 import pytest
 
+from pnp.orchestrator.execution.memory_link import MemoryLinks, MemoryModule
 from pnp.orchestrator.service.solver_processes import _serve as solver_worker
 from tests.cli.pnp_process import ENV, Running, serve
 from tests.conftest import DEMO_LAYOUT
+from tests.execution.test_executor_on_memory_modules import (
+    CUT,
+    CUT_ONLY,
+    plug_in,
+    running_factory,
+    until,
+)
 from tests.faults.floor import COMPLETE, ProxiedFloor
 
 pytestmark = [
@@ -205,3 +214,18 @@ def test_a_solver_worker_ignores_ctrl_c_and_sigterm_and_ends_with_its_pipe(capfd
     worker.join(60)
     assert worker.exitcode == 0
     assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_a_halted_executor_sends_no_start_though_the_plan_has_work(tmp_path):
+    """The first signal halts dispatch there and then: a pass after it starts nothing."""
+    laser = MemoryModule("laser-a", [CUT])
+    async with running_factory(tmp_path / "pnp.db", MemoryLinks(laser)) as factory:
+        await plug_in(factory, laser, "A1")
+        links = factory.executor.links
+        await until(lambda: "laser-a" in links and links["laser-a"][0].connected.is_set())
+        factory.executor.halt()
+        await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")
+        assert [a.module_id for a in (await factory.plans.current()).assignments] == ["laser-a"]
+        await factory.executor.reconcile()
+        assert laser.skills[CUT].started == []
+        assert factory.executor.in_flight() == []
