@@ -48,6 +48,7 @@ class Running:
         self.process = subprocess.Popen(
             [PNP, *args], stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=ENV
         )
+        self.last_stdout = ""
 
     def wait_for_line(self, pattern: str, timeout: float = 30) -> re.Match:
         deadline = time.monotonic() + timeout
@@ -67,12 +68,13 @@ class Running:
     def kill(self, signum: int = signal.SIGKILL) -> None:
         self.process.send_signal(signum)
 
-    def stop(self) -> tuple[int, str]:
-        """Stops the process as Ctrl-C or systemd would; returns its exit code and stderr."""
+    def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str]:
+        """Stops the process as Ctrl-C (SIGINT) or systemd (SIGTERM) would; returns its
+        exit code and stderr (what it printed on stdout meanwhile: ``last_stdout``)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
         try:
-            self.process.communicate(timeout=15)
+            self.last_stdout, _ = self.process.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.communicate()

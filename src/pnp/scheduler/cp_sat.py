@@ -59,6 +59,10 @@ class CpSatRun:
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic() - margin)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
+        # CP-SAT's own Ctrl-C handler is put back to SIG_DFL when a solve ends, leaving
+        # the orchestrator to be killed by the next Ctrl-C instead of stopping gracefully
+        # (issue 14); stopping a solve is the caller's business (``stop``).
+        solver.parameters.catch_sigint_signal = False
         solver.best_bound_callback = self._incumbent.raise_bound
         callback = _Reader(self._problem, self._built, self._incumbent, self)
         if self._stopped.is_set():

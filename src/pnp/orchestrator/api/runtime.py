@@ -3,7 +3,11 @@
 It opens the store, takes the leader lease (store/leadership.py), starts the factory
 (event log, plan keeper, executor, lease sweeper) and then the gRPC server, and on the
 way out stops them in reverse order: the server first (no new calls), then the
-factory, then gives the lease back and closes the store. ``pnp serve``, ``pnp demo``,
+factory, then gives the lease back (a standby takes over at once) and closes the store
+(an SQLite file checkpointed: no -wal or -shm file left). A graceful stop (``pnp
+serve`` on SIGINT/SIGTERM) calls ``halt`` first, so that no Start goes out while the
+rest stops; attempts in flight (``in_flight``) stay in the store as they are, and the
+next start asks their modules about them, as after a crash. ``pnp serve``, ``pnp demo``,
 the test fixtures and the benchmarks all start an orchestrator this way::
 
     async with open_orchestrator("pnp.db", listen="127.0.0.1:0") as orchestrator:
@@ -37,6 +41,7 @@ from pathlib import Path
 from pnp.orchestrator.api.server import RunningServer, start_server
 from pnp.orchestrator.api.standby import start_standby_server
 from pnp.orchestrator.clock import Clock
+from pnp.orchestrator.domain.attempts import Attempt
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.errors import Deposed
 from pnp.orchestrator.execution.link import LinkFactory
@@ -70,6 +75,16 @@ class RunningOrchestrator:
     @property
     def port(self) -> int:
         return self.server.port
+
+    def halt(self) -> None:
+        """A graceful stop begins: no Start is sent from now on (synchronous, for a
+        signal's callback); the block's end then stops the rest."""
+        self.factory.executor.halt()
+
+    def in_flight(self) -> list[Attempt]:
+        """The attempts starting or running, which a stop leaves in the store for the
+        next start to ask their modules about (QueryExecution)."""
+        return self.factory.executor.in_flight()
 
     @property
     def database(self) -> Database:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
-import signal
+import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from pnp.orchestrator.cli.app import cli, quiet_libraries, run
+from pnp.orchestrator.cli.app import EXIT_OK, cli, quiet_libraries, run
+from pnp.orchestrator.cli.interrupts import GracefulStop
 from pnp.orchestrator.cli.output import console, emit_json_line, errors
 from pnp.orchestrator.cli.tls_options import TlsChoice, tls_options
 from pnp.orchestrator.cli.web_options import WebOptions, check_web_address, web_insecure_option
@@ -23,6 +27,7 @@ from pnp.orchestrator.security.tls_files import DEFAULT_ORCHESTRATOR_NAME, TlsFi
 from pnp.orchestrator.service.settings import FactorySettings
 
 if TYPE_CHECKING:
+    from pnp.orchestrator.domain.attempts import Attempt
     from pnp.orchestrator.store.engines import Database
     from pnp.orchestrator.web.server import RunningConsole
 
@@ -230,10 +235,12 @@ async def _serve(
     web: WebOptions | None = None,
     replica: ReplicaOptions = ReplicaOptions(),
 ) -> None:
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopped.set)
+    # Before anything is served (let alone announced): a signal from then on stops
+    # gracefully, a second one forces the process out.
+    stop = GracefulStop(
+        "pnp orchestrator: stop forced by a second signal; the next start recovers as after a crash"
+    )
+    stop.install()
 
     def standing_by(address: str) -> None:
         if as_json:
@@ -246,21 +253,25 @@ async def _serve(
             )
             console.file.flush()
 
-    deposed_because = ""
+    leads = asyncio.Event()  # set once it leads: from then on, a stop is _lead's own
     leading = asyncio.ensure_future(
-        _lead(db_path, listen, layout, settings, as_json, tls, web, replica, standing_by, stopped)
+        _lead(
+            db_path, listen, layout, settings, as_json, tls, web, replica, standing_by, stop, leads
+        )
     )
-    waiting = asyncio.ensure_future(stopped.wait())
-    done, _ = await asyncio.wait({leading, waiting}, return_when=asyncio.FIRST_COMPLETED)
-    if leading not in done:  # stopped while standing by
+    waiting = asyncio.ensure_future(stop.requested.wait())
+    await asyncio.wait({leading, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    left_running: list[Attempt] = []
+    if not leading.done() and not leads.is_set():  # stopped while standing by or starting
         leading.cancel()
         await asyncio.gather(leading, return_exceptions=True)
     else:
         waiting.cancel()
-        deposed_because = leading.result()
-    if deposed_because:
-        raise Deposed(f"stepped down: {deposed_because}")
-    errors.print("pnp orchestrator stopped")
+        deposed_because, left_running = await leading
+        if deposed_because:
+            raise Deposed(f"stepped down: {deposed_because}")
+    _say_stopped(db_path, left_running, as_json)
+    _exit_without_waiting_for_threads()
 
 
 async def _lead(
@@ -273,9 +284,11 @@ async def _lead(
     web: WebOptions | None,
     replica: ReplicaOptions,
     standing_by,
-    stopped: asyncio.Event,
-) -> str:
-    """Leads until stopped (returns "") or deposed (returns why)."""
+    stop: GracefulStop,
+    leads: asyncio.Event,
+) -> tuple[str, list[Attempt]]:
+    """Leads until stopped (returns "" and the attempts it left in flight) or deposed
+    (returns why)."""
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
     from pnp.orchestrator.api.runtime import open_orchestrator
@@ -293,6 +306,8 @@ async def _lead(
         advertise=replica.advertise,
         on_standby=standing_by,
     ) as orchestrator:
+        stop.at_once(orchestrator.halt)
+        leads.set()
         web_console = (
             await start_console(orchestrator.factory, web.listen, tls=tls, insecure=web.insecure)
             if web
@@ -310,7 +325,7 @@ async def _lead(
             )  # fmt: skip
             await asyncio.wait(
                 {
-                    asyncio.ensure_future(stopped.wait()),
+                    asyncio.ensure_future(stop.requested.wait()),
                     asyncio.ensure_future(orchestrator.deposed.wait()),
                 },
                 return_when=asyncio.FIRST_COMPLETED,
@@ -322,7 +337,69 @@ async def _lead(
             if web_console:
                 await web_console.stop()
     await asyncio.sleep(0)  # the reason is noted by a task of the runtime
-    return orchestrator.deposed_because if orchestrator.deposed.is_set() else ""
+    if orchestrator.deposed.is_set():
+        return orchestrator.deposed_because, []
+    # Halted before the rest stopped: what was in flight then is what the store keeps.
+    return "", orchestrator.in_flight()
+
+
+def _say_stopped(db_path: Database, left_running: list[Attempt], as_json: bool) -> None:
+    """What a graceful stop left running: one line per attempt, or one JSON object."""
+    if as_json:
+        emit_json_line(
+            {
+                "stopped": True,
+                "database": str(db_path),
+                "left_running": [
+                    {
+                        "order_id": attempt.order_id,
+                        "operation_id": attempt.operation_id,
+                        "module_id": attempt.module_id,
+                        "execution_id": attempt.execution_id,
+                        "state": attempt.state.value,
+                    }
+                    for attempt in left_running
+                ],
+            }
+        )
+    else:
+        for attempt in left_running:
+            console.print(
+                f"left running: {_operation(attempt)} on {attempt.module_id} as "
+                f"{attempt.execution_id} ({attempt.state.value})",
+                soft_wrap=True,
+            )
+        console.file.flush()
+    if left_running:
+        count = len(left_running)
+        errors.print(
+            f"pnp orchestrator stopped: {count} attempt{'s' if count > 1 else ''} left "
+            "running; the next start asks their modules about them",
+            soft_wrap=True,
+        )
+    else:
+        errors.print("pnp orchestrator stopped")
+
+
+def _exit_without_waiting_for_threads() -> None:
+    """Everything is stopped, stored, checkpointed and said: the process ends now, 0.
+
+    Leaving normally would wait for every worker thread, and a replan running in one
+    (the first after a start runs in a thread, not in a solver process) cannot be
+    interrupted: its plan is no longer wanted, yet it would hold the exit for up to
+    --solve-time-limit, beyond the 5 s a stop may take."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_OK)
+
+
+def _operation(attempt: Attempt) -> str:
+    """order/operation: an operation's id names its order already (``ord-00001/weld``)."""
+    if attempt.operation_id.startswith(f"{attempt.order_id}/"):
+        return attempt.operation_id
+    return f"{attempt.order_id}/{attempt.operation_id}"
 
 
 def _announce(

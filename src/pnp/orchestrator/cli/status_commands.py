@@ -18,6 +18,7 @@ from pnp.orchestrator.api.status import error_from_rpc
 from pnp.orchestrator.api.status_snapshot import FactoryStatus, factory_status
 from pnp.orchestrator.cli.app import CliContext, cli, json_option, run
 from pnp.orchestrator.cli.client import OrchestratorClient
+from pnp.orchestrator.cli.interrupts import until_interrupted
 from pnp.orchestrator.cli.json_style import words
 from pnp.orchestrator.cli.output import (
     console,
@@ -59,11 +60,9 @@ def status(obj: CliContext, watch: bool, interval: float, events_shown: int, as_
 
     With --json: one JSON document (with --watch, one per line and refresh).
     """
-    try:
-        run(_status(obj.orchestrator, watch, interval, events_shown, as_json))
-    except KeyboardInterrupt:  # Ctrl-C is how a watch ends: not an error
-        if not watch:
-            raise
+    work = _status(obj.orchestrator, watch, interval, events_shown, as_json)
+    # Ctrl-C (or SIGTERM) is how a watch ends: not an error.
+    run(until_interrupted(work) if watch else work)
 
 
 async def _status(address: str, watch: bool, interval: float, shown: int, as_json: bool) -> None:

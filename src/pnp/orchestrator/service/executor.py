@@ -155,6 +155,7 @@ class Executor:
         self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
         self._failures_seen = False  # an attempt failed this pass: the replan is a repair
         self._started = 0.0
+        self._halted = False
 
     def start(self) -> None:
         self._started = self._clock.monotonic()
@@ -164,6 +165,18 @@ class Executor:
         """No module is declared lost for its in-flight work until every module has had
         time to re-register after an orchestrator (re)start."""
         return self._clock.monotonic() - self._started < self._restart_grace
+
+    def halt(self) -> None:
+        """A graceful stop begins: from now on no Start is sent and nothing is settled.
+        Synchronous, so that the signal's callback calls it before any other task runs;
+        what is in flight stays recorded as it is, for the next start to ask about."""
+        self._halted = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def in_flight(self) -> list[Attempt]:
+        """The attempts starting or running: what a stop leaves to the next start."""
+        return sorted(self.ledger.active(), key=lambda a: (a.order_id, a.operation_id))
 
     async def stop(self) -> None:
         tasks = [task for _, task in self.links.values()]
@@ -442,6 +455,8 @@ class Executor:
                 return
 
     async def _send_start(self, link: Link, attempt: Attempt) -> bool:
+        if self._halted:
+            return False  # stopping: the next start asks the module about it instead
         parameters = {**attempt.parameters, UNITS_KEY: attempt.units}
         try:
             accepted = await link.start(attempt.capability, attempt.execution_id, parameters)
@@ -546,7 +561,7 @@ class Executor:
     async def _start(self, spec: OperationSpec, module_id: str) -> bool:
         entry = self._floor.get(module_id)
         link = self._link(module_id)
-        if link is None:
+        if link is None or self._halted:
             return False
         attempt = Attempt(
             execution_id=f"x-{uuid.uuid4().hex[:16]}",

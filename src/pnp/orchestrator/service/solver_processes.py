@@ -22,6 +22,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -36,7 +39,14 @@ SOLVER_NICENESS = 5  # ordinary solves: CPU weight a third of the orchestrator's
 def _serve(connection: Connection) -> None:
     """The worker process: solve what comes, answer with the plan or the error. When
     the orchestrator is gone (killed, even while this worker was starting), the pipe
-    breaks: the worker ends quietly, since nobody is left to answer."""
+    breaks: the worker ends quietly, since nobody is left to answer.
+
+    Ctrl-C on a terminal reaches the whole process group, and a service manager's
+    SIGTERM may too: a worker ignores both (no KeyboardInterrupt traceback of its own),
+    since its life is the orchestrator's business: it is killed when the orchestrator
+    stops, and finds its pipe closed if the orchestrator is forced out."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError, EOFError):
         _solve_what_comes(connection)
 
@@ -164,7 +174,8 @@ class SolverProcesses:
         process = self._context.Process(
             target=_serve, args=(theirs,), name="pnp-solver", daemon=True
         )
-        process.start()
+        with _ignoring_interrupts():
+            process.start()
         theirs.close()
         worker = _Worker(process, ours)
         try:
@@ -174,6 +185,23 @@ class SolverProcesses:
             worker.kill()
             raise
         return worker
+
+
+@contextlib.contextmanager
+def _ignoring_interrupts() -> Iterator[None]:
+    """SIGINT ignored while a worker is started: an ignored signal stays ignored across
+    exec, and Python leaves it so, so a Ctrl-C that comes while the worker is still
+    importing (a second or more) cannot print a KeyboardInterrupt traceback there
+    either. (A Ctrl-C within these few milliseconds is lost to the orchestrator too;
+    the next one stops it.) Only the main thread may change a signal's handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 async def _receive(connection: Connection) -> tuple[str, object]:

@@ -29,7 +29,7 @@ from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.recipes import Recipe
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.store import schema
-from pnp.orchestrator.store.engines import Database, database_target, open_engine
+from pnp.orchestrator.store.engines import Database, close_engine, database_target, open_engine
 from pnp.orchestrator.store.fencing import WriteFence
 from pnp.orchestrator.store.integrity import check_database_file
 from pnp.orchestrator.store.leadership import Leadership
@@ -180,7 +180,7 @@ class Store:
         return cls.open(Database(path=Path(path)), synchronous=synchronous)
 
     def close(self) -> None:
-        self.engine.dispose()
+        close_engine(self.engine)
 
     def last_recorded_time(self) -> datetime | None:
         """The latest factory time anything was recorded at (events, attempts, plans):

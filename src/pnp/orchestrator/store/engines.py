@@ -9,15 +9,18 @@ itself (``PGPASSWORD``, ``~/.pgpass``). A URL that carries one is refused.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from pnp.orchestrator.errors import BadInput, Violation
+
+log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "PNP_DB_PASSWORD"
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -124,3 +127,19 @@ def open_engine(
             "application_name": "pnp",
         },
     )
+
+
+def close_engine(engine: Engine) -> None:
+    """Closes ``engine``'s connections; on SQLite, first folds the write-ahead log into
+    the database file and empties it (``wal_checkpoint(TRUNCATE)``), so that a stopped
+    orchestrator leaves one self-contained file (SQLite then deletes the -wal and -shm
+    files as the last connection closes). PostgreSQL needs nothing: its server keeps
+    its own log. A checkpoint that cannot run (a reader still open elsewhere, a full
+    disk) is skipped: the log stays and the next open replays it, as after a crash."""
+    if engine.dialect.name == "sqlite":
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except DBAPIError as error:
+            log.warning("could not checkpoint the database on close: %s", error.orig)
+    engine.dispose()
