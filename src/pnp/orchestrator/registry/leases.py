@@ -249,9 +249,11 @@ class Registry:
         if entry is None or entry.liveness is Liveness.GONE:
             raise NotFound(f"module {module_id} is not registered; register it first")
         if epoch != entry.epoch:
+            held = entry.description  # named, so that a unit swapped out knows by whom
             raise Fenced(
                 f"module {module_id}: epoch {epoch} is stale, the current registration has "
-                f"epoch {entry.epoch}; register again"
+                f"epoch {entry.epoch} ({held.kind or held.model} on dock {held.dock}, serial "
+                f"{held.serial}); register again"
             )
         if entry.liveness is Liveness.LOST:
             raise LeaseExpired(f"module {module_id}: its lease expired; register again")
@@ -324,6 +326,16 @@ class Registry:
         if entry is None or entry.liveness is not Liveness.ALIVE:
             return None
         return self._put(entry, liveness=Liveness.SUSPECT)
+
+    def lose(self, module_id: str, epoch: int) -> ModuleEntry | None:
+        """The module may not stay (its certificate was revoked): LOST now, not when its
+        lease runs out. None when that epoch is not on the floor any more."""
+        entry = self._entries.get(module_id)
+        if entry is None or entry.epoch != epoch or not entry.liveness.occupies_dock:
+            return None
+        return self._put(
+            entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
+        )
 
     def expire(self) -> list[ModuleEntry]:
         """Marks every module whose lease has run out as LOST; returns those."""

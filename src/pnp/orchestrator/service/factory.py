@@ -340,6 +340,18 @@ class Factory:
             self.events.emit("module.suspect", module_id, "OPC UA connection dropped")
             self.executor.poke()
 
+    async def module_revoked(self, module_id: str, epoch: int) -> None:
+        """The module's certificate was revoked: it is lost at once (its work replanned,
+        the executor's OPC UA link to it closed on the next pass), not a lease later."""
+        if self.registry.lose(module_id, epoch) is None:
+            return
+        self.events.emit("module.lost", module_id, "certificate revoked")
+        self.executor.poke()
+        await self.plans.inputs_changed(urgent=True)
+        await asyncio.to_thread(
+            self.store.end_lease, module_id, epoch, self.clock.now(), "certificate revoked"
+        )
+
     async def deregister_module(self, module_id: str, epoch: int) -> None:
         if self.registry.deregister(module_id, epoch) is not None:
             self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
