@@ -32,7 +32,9 @@ def module_run(address: str, *args: str) -> list[str]:
 def registered(address: str, module_id: str) -> dict:
     listed = pnp("--orchestrator", address, "modules", "--json")
     assert listed.returncode == 0, listed.stderr
-    found = [m for m in json.loads(listed.stdout)["modules"] if m["descriptor"]["module_id"] == module_id]
+    found = [
+        m for m in json.loads(listed.stdout)["modules"] if m["descriptor"]["module_id"] == module_id
+    ]
     assert len(found) == 1, listed.stdout
     return found[0]
 
@@ -70,8 +72,9 @@ def test_a_live_module_id_is_refused_to_other_units_and_replace_takes_it_over(tm
         welder.process.wait(timeout=30)  # fenced: the old unit leaves by itself
         old_code, old_stderr = welder.stop()
         assert old_code != 0
-        assert "epoch 1 is stale, the current registration has epoch 2 (welding-cell on dock A2" in (
-            old_stderr
+        assert (
+            "epoch 1 is stale, the current registration has epoch 2 (welding-cell on dock A2"
+            in (old_stderr)
         ), old_stderr
         assert "Traceback" not in old_stderr
         assert registered(address, WELDER)["epoch"] == 2

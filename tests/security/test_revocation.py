@@ -184,9 +184,7 @@ async def stubborn_session(channel, module_id: str, epoch: int, interval: float)
         await asyncio.gather(beating, return_exceptions=True)
 
 
-async def test_a_revoked_modules_open_connections_are_closed_within_one_lease(
-    tmp_path, own_pki
-):
+async def test_a_revoked_modules_open_connections_are_closed_within_one_lease(tmp_path, own_pki):
     """Both links: its gRPC session is cut at its next heartbeat, and the orchestrator's
     already-open OPC UA connection to its server is closed when its lease runs out,
     though the module keeps serving and never hangs up itself."""
