@@ -39,7 +39,7 @@ class PlanArchive:
         self._retry_first = retry_first
         self._retry_longest = retry_longest
         self._newest: Plan | None = None  # not stored yet
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._notice = FullDiskNotice("storing plans")
         self._stopping = asyncio.Event()
 
