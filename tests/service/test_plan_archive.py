@@ -59,8 +59,8 @@ async def test_a_full_disk_delays_plans_with_one_warning_and_stores_the_newest_a
     assert disk.stored == [1, 3]  # the newest; v2 was overtaken while it waited
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
-        "storing plans waits for space, retrying: the database's disk is full: "
-        "database or disk is full",
+        "storing plans waits for space (the newest is stored when it returns): "
+        "the database's disk is full: database or disk is full",
         "storing plans goes on: the database's disk has space again",
     ]
     assert all(r.exc_info is None for r in caplog.records)  # no traceback

@@ -156,7 +156,7 @@ class Executor:
         self._configuration: dict[str, dict[str, str]] = {}  # module id -> parameter -> value
         self._failures_seen = False  # an attempt failed this pass: the replan is a repair
         self._started = 0.0
-        self._full_disk = FullDiskNotice("the executor")
+        self._full_disk = FullDiskNotice("the executor", "its pass is tried again each tick")
 
     def start(self) -> None:
         self._started = self._clock.monotonic()

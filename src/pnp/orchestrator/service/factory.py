@@ -32,7 +32,14 @@ from pnp.orchestrator.domain.order_package import OrderPackage
 from pnp.orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from pnp.orchestrator.domain.recipe_loader import load_recipe
 from pnp.orchestrator.domain.recipes import Recipe
-from pnp.orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
+from pnp.orchestrator.errors import (
+    AlreadyExists,
+    BadInput,
+    Conflict,
+    NotFound,
+    StorageFull,
+    Violation,
+)
 from pnp.orchestrator.execution.link import LinkFactory
 from pnp.orchestrator.execution.opcua_link import ModuleLink
 from pnp.orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
@@ -43,6 +50,7 @@ from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.full_disk_notice import FullDiskNotice
 from pnp.orchestrator.service.group_commit import GroupCommit
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.maintenance import MaintenanceBook
@@ -155,6 +163,9 @@ class Factory:
         self._saved_plan_version = initial.version
         # Plan versions are stored in the background; a full disk delays them only.
         self.plan_archive = PlanArchive(self._store_plan)
+        self._lease_records = FullDiskNotice(
+            "recording ended leases", "their rows stay open until the modules register again"
+        )
         self._solver = SolverProcesses() if settings.solve_in_processes else None
         self.plans = PlanKeeper(
             self._planning_input,
@@ -332,9 +343,20 @@ class Factory:
         self.events.emit("module.lost", module_id, "certificate revoked")
         self.executor.poke()
         await self.plans.inputs_changed(urgent=True)
-        await asyncio.to_thread(
-            self.store.end_lease, module_id, epoch, self.clock.now(), "certificate revoked"
-        )
+        await self._record_lease_end(module_id, epoch, "certificate revoked")
+
+    async def _record_lease_end(self, module_id: str, epoch: int, reason: str) -> None:
+        """The record follows the decision (already in memory and the event log). A full
+        disk leaves the lease's row open, said once, instead of stopping the lease sweeper;
+        the module's next registration ends it."""
+        try:
+            await asyncio.to_thread(
+                self.store.end_lease, module_id, epoch, self.clock.now(), reason
+            )
+        except StorageFull as full:
+            self._lease_records.full(full)
+        else:
+            self._lease_records.cleared()
 
     async def deregister_module(self, module_id: str, epoch: int) -> None:
         if self.registry.deregister(module_id, epoch) is not None:
@@ -409,11 +431,8 @@ class Factory:
             await self.plans.inputs_changed(urgent=True)
             # The record of the lease follows the decision (which is already in memory
             # and in the event log); the repair above must not wait on the disk.
-            now = self.clock.now()
             for entry in lost:
-                await asyncio.to_thread(
-                    self.store.end_lease, entry.module_id, entry.epoch, now, "lease expired"
-                )
+                await self._record_lease_end(entry.module_id, entry.epoch, "lease expired")
 
     def _check_breaker_reset(self) -> None:
         entries = self.registry.entries()

@@ -16,15 +16,17 @@ log = logging.getLogger(__name__)
 
 
 class FullDiskNotice:
-    def __init__(self, what: str) -> None:
-        """``what``: the work that waits, as the warning names it ("the executor")."""
+    def __init__(self, what: str, meanwhile: str) -> None:
+        """``what``: the work that waits, as the warning names it ("the executor");
+        ``meanwhile``: what happens until space returns."""
         self.what = what
+        self.meanwhile = meanwhile
         self.waiting = False
 
     def full(self, error: StorageFull) -> None:
         if not self.waiting:
             self.waiting = True
-            log.warning("%s waits for space, retrying: %s", self.what, error.message)
+            log.warning("%s waits for space (%s): %s", self.what, self.meanwhile, error.message)
 
     def cleared(self) -> None:
         if self.waiting:

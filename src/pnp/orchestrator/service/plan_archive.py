@@ -40,7 +40,7 @@ class PlanArchive:
         self._retry_longest = retry_longest
         self._newest: Plan | None = None  # not stored yet
         self._task: asyncio.Task[None] | None = None
-        self._notice = FullDiskNotice("storing plans")
+        self._notice = FullDiskNotice("storing plans", "the newest is stored when it returns")
         self._stopping = asyncio.Event()
 
     @property
