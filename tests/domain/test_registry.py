@@ -210,3 +210,14 @@ def test_a_dropped_opcua_connection_changes_nothing_for_a_lost_or_unknown_module
     assert r.connection_dropped("l1") is None
     assert r.get("l1").liveness is Liveness.LOST
     assert r.connection_dropped("ghost") is None
+
+
+def test_a_revoked_module_is_lost_at_once_and_only_its_current_epoch():
+    r = registry()
+    r.admit(laser("l1", 20), "boot-a")
+    assert r.lose("l1", epoch=2) is None  # not that registration: nothing changes
+    lost = r.lose("l1", epoch=1)
+    assert lost is not None and lost.liveness is Liveness.LOST and not lost.session_open
+    assert r.lose("l1", epoch=1) is None  # already off the floor
+    with pytest.raises(LeaseExpired):
+        r.heartbeat("l1", 1, token=0)

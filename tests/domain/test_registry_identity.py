@@ -108,3 +108,17 @@ def test_a_drain_from_before_a_restart_holds_when_the_module_registers_again():
         .admit(WELDER, "boot-1")
         .draining
     )
+
+
+def test_a_release_from_before_a_restart_holds_for_the_same_boot_only():
+    """The same boot comes back released; a new boot of it is drained, and is released
+    again (told so) once the executor finds it idle."""
+    restarted = dict(
+        known_epochs={"welding-cell-a2": (3, "boot-1")},
+        known_drains={"welding-cell-a2"},
+        known_releases={"welding-cell-a2"},
+    )
+    same = registry(**restarted).admit(WELDER, "boot-1")
+    assert (same.draining, same.released) == (True, True)
+    rebooted = registry(**restarted).admit(WELDER, "boot-2")
+    assert (rebooted.draining, rebooted.released) == (True, False)

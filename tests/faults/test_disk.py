@@ -9,7 +9,8 @@
    database's disk is full" for every order that could not be stored, and every order
    it acknowledged is in the database; the ballast is deleted; the refused orders are
    submitted again and all orders, the earlier ones included, complete, with no
-   restart of anything; the event log has no gap in its sequence.
+   restart of anything; the event log has no gap in its sequence; and no process
+   printed a traceback meanwhile (the orchestrator warns that the disk is full).
 """
 
 from __future__ import annotations
@@ -173,3 +174,6 @@ async def test_a_real_full_disk_refuses_orders_and_the_factory_carries_on(tmp_pa
             assert verdict.ok, verdict.problems
         sequences = event_sequences(floor.db)
         assert sequences == list(range(1, len(sequences) + 1))  # no gap in the event log
+    # A full disk is the operator's problem, not a bug: warnings that say so, no traces.
+    assert not floor.tracebacks(), floor.first_traceback()
+    assert "the database's disk is full" in floor.server_stderr

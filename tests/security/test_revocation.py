@@ -1,11 +1,13 @@
 """Revocation on the wire, without a restart: after ``pnp pki revoke`` a planner's next
-call is refused (gRPC and the console), a module's session is cut at its next heartbeat
-so it is lost within its lease, and its registration is refused; each names the
-revocation. A module holding the list refuses a revoked orchestrator over OPC UA."""
+call is refused (gRPC and the console), a module is lost at its next heartbeat (its
+session cut, the orchestrator's open OPC UA connection to it closed) and its
+registration is refused; each names the revocation. A module holding the list refuses
+a revoked orchestrator over OPC UA."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import grpc
 import pytest
@@ -16,7 +18,7 @@ from pnp.orchestrator.security.revocation import revoke
 from pnp.orchestrator.web.server import start_console
 from pnp.sdk.security import ModuleSecurity
 from pnp.sdk.sim import SimulatedModule, SimulatedModuleConfig
-from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from pnp.v1 import orchestrator_pb2, orchestrator_pb2_grpc, registry_pb2, registry_pb2_grpc
 from tests.conftest import start_factory
 from tests.security.calls import register
 from tests.security.conftest import (
@@ -97,7 +99,6 @@ async def test_a_revoked_module_loses_its_session_and_cannot_register_again(tmp_
             after = running.factory.events.last_sequence
 
             revoke(own_pki.root, "laser-a")
-            cut = await next_event(running.factory, after, "module.suspect", "laser-a")
             lost = await next_event(running.factory, after, "module.lost", "laser-a")
 
             async with running.channel(MODULE_A) as channel:
@@ -108,8 +109,7 @@ async def test_a_revoked_module_loses_its_session_and_cannot_register_again(tmp_
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    assert cut.message == "session dropped"
-    assert lost.message == "lease expired"
+    assert lost.message == "certificate revoked"  # at its next heartbeat, not a lease later
     assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
     assert refused.details().startswith("the certificate of module laser-a (serial ")
     assert "was revoked on" in refused.details()
@@ -153,3 +153,72 @@ async def test_the_console_refuses_a_revoked_planner_and_audits_the_others(tmp_p
     assert drained == 200
     [draining] = [e for e in events if e.kind == "module.draining"]
     assert draining.actor == "planner anna (planner)"
+
+
+async def stubborn_session(channel, module_id: str, epoch: int, interval: float) -> None:
+    """A module that does not give up its OPC UA server when revoked (a stolen unit, a
+    device that ignores the refusal): it heartbeats until the orchestrator ends the
+    session, and its OPC UA server stays up after that."""
+    call = registry_pb2_grpc.ModuleRegistryStub(channel).Session()
+    await call.write(
+        registry_pb2.SessionRequest(
+            hello=registry_pb2.SessionHello(module_id=module_id, epoch=epoch)
+        )
+    )
+
+    async def beat() -> None:
+        for sequence in itertools.count(1):
+            await call.write(
+                registry_pb2.SessionRequest(heartbeat=registry_pb2.Heartbeat(sequence=sequence))
+            )
+            await asyncio.sleep(interval)
+
+    beating = asyncio.create_task(beat())
+    try:
+        while (await call.read()) is not grpc.aio.EOF:
+            pass
+    except grpc.aio.AioRpcError:
+        pass  # the cut
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+
+
+async def test_a_revoked_modules_open_connections_are_closed_within_one_lease(tmp_path, own_pki):
+    """Both links: its gRPC session is cut at its next heartbeat, and the orchestrator's
+    already-open OPC UA connection to its server is closed when its lease runs out,
+    though the module keeps serving and never hangs up itself."""
+    async with (
+        open_secure_factory(tmp_path, own_pki) as running,
+        secured_module(own_pki) as server,
+        running.channel(MODULE_A) as channel,
+    ):
+        factory = running.factory
+        answer = await registry_pb2_grpc.ModuleRegistryStub(channel).RegisterModule(
+            registry_pb2.RegisterModuleRequest(
+                descriptor=server.descriptor(), boot_id="boot-1", request_id="r-laser-a"
+            ),
+            timeout=5,
+        )
+        session = asyncio.create_task(
+            stubborn_session(channel, "laser-a", answer.epoch, factory.settings.heartbeat_interval)
+        )
+        connections = server.opcua.server.bserver.clients  # the server's open connections
+        async with asyncio.timeout(30):
+            while not (
+                "laser-a" in factory.executor.links
+                and factory.executor.links["laser-a"][0].connected.is_set()
+            ):
+                await asyncio.sleep(0.05)
+        assert len(connections) == 1  # the orchestrator's link
+        after = factory.events.last_sequence
+
+        revoke(own_pki.root, "laser-a")
+        lost = await next_event(factory, after, "module.lost", "laser-a")
+        await asyncio.wait_for(session, 10)  # the session's stream ended
+        async with asyncio.timeout(30):
+            while connections:
+                await asyncio.sleep(0.05)
+        assert "laser-a" not in factory.executor.links
+
+    assert lost.message == "certificate revoked"

@@ -81,13 +81,6 @@ class Access:
         certificates = (context.auth_context() or {}).get("x509_pem_cert") or []
         return _hosts_of(certificates[0]) if certificates else frozenset()
 
-    def require_unrevoked(self, context: grpc.aio.ServicerContext) -> None:
-        """For long calls (a module's session lives for hours): checked when the call
-        opened, and again on each message, so a revocation cuts it at the next one."""
-        reason = self.revocation(context)
-        if reason is not None:
-            raise PermissionDenied(reason)
-
     def require_module(self, context: grpc.aio.ServicerContext, module_id: str) -> None:
         if not self.enforced:
             return

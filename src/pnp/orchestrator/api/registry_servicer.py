@@ -25,7 +25,13 @@ from pnp.orchestrator.api.access import Access
 from pnp.orchestrator.api.endpoint_guard import EndpointGuard
 from pnp.orchestrator.api.status import abort_with, maps_errors
 from pnp.orchestrator.domain.events import Directive
-from pnp.orchestrator.errors import BadInput, PnpError, ResourceExhausted, Violation
+from pnp.orchestrator.errors import (
+    BadInput,
+    PermissionDenied,
+    PnpError,
+    ResourceExhausted,
+    Violation,
+)
 from pnp.orchestrator.security.limits import REGISTRATION_RATE
 from pnp.orchestrator.security.rate_limits import PeerRateLimiter
 from pnp.orchestrator.service.factory import Factory
@@ -130,7 +136,10 @@ class ModuleRegistryServicer(registry_pb2_grpc.ModuleRegistryServicer):
                     break
                 kind = message.WhichOneof("message")
                 if kind == "heartbeat":
-                    self.access.require_unrevoked(context)  # revoked: cut, then lost
+                    revoked = self.access.revocation(context)
+                    if revoked is not None:  # lost now, and its links closed, then cut
+                        await self.factory.module_revoked(module_id, epoch)
+                        raise PermissionDenied(revoked)
                     remaining = self.factory.heartbeat(module_id, epoch, token)
                     outbox.put_nowait(
                         registry_pb2.SessionResponse(

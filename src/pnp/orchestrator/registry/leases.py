@@ -90,9 +90,12 @@ class Registry:
         layout: Layout | None = None,
         known_epochs: Mapping[str, tuple[int, str]] | None = None,
         known_drains: Iterable[str] = (),
+        known_releases: Iterable[str] = (),
     ) -> None:
         """``known_epochs``: module id -> (last epoch, its boot id), from the store;
-        ``known_drains``: modules drained before a restart (they register draining)."""
+        ``known_drains``: modules drained before a restart (they register draining);
+        ``known_releases``: those of them already released (the same boot registers
+        released; a new one is released again once idle)."""
         if heartbeat_interval <= 0 or lease_ttl <= heartbeat_interval:
             raise ValueError("need 0 < heartbeat_interval < lease_ttl")
         self.clock = clock
@@ -102,6 +105,7 @@ class Registry:
         self._entries: dict[str, ModuleEntry] = {}
         self._epochs: dict[str, tuple[int, str]] = dict(known_epochs or {})
         self._drained_before: set[str] = set(known_drains)  # until they register again
+        self._released_before: set[str] = set(known_releases)
         # The dock index: dock -> the module occupying it (alive or suspect), so that a
         # registration checks its dock in one look-up, not a scan of the floor.
         self._occupant: dict[str, str] = {}
@@ -147,6 +151,11 @@ class Registry:
         draining = (drained and previous is not None and previous.draining) or (
             previous is None and description.module_id in self._drained_before
         )
+        released = (drained and previous is not None and previous.released) or (
+            previous is None
+            and boot_id == last_boot
+            and description.module_id in self._released_before
+        )
         entry = ModuleEntry(
             description=description,
             epoch=epoch,
@@ -164,7 +173,7 @@ class Registry:
             else "NotAvailable",
             session_token=previous.session_token if previous and previous.epoch == epoch else 0,
             draining=draining,
-            released=drained and previous is not None and previous.released,
+            released=released,
         )
         return entry
 
@@ -249,9 +258,11 @@ class Registry:
         if entry is None or entry.liveness is Liveness.GONE:
             raise NotFound(f"module {module_id} is not registered; register it first")
         if epoch != entry.epoch:
+            held = entry.description  # named, so that a unit swapped out knows by whom
             raise Fenced(
                 f"module {module_id}: epoch {epoch} is stale, the current registration has "
-                f"epoch {entry.epoch}; register again"
+                f"epoch {entry.epoch} ({held.kind or held.model} on dock {held.dock}, serial "
+                f"{held.serial}); register again"
             )
         if entry.liveness is Liveness.LOST:
             raise LeaseExpired(f"module {module_id}: its lease expired; register again")
@@ -324,6 +335,16 @@ class Registry:
         if entry is None or entry.liveness is not Liveness.ALIVE:
             return None
         return self._put(entry, liveness=Liveness.SUSPECT)
+
+    def lose(self, module_id: str, epoch: int) -> ModuleEntry | None:
+        """The module may not stay (its certificate was revoked): LOST now, not when its
+        lease runs out. None when that epoch is not on the floor any more."""
+        entry = self._entries.get(module_id)
+        if entry is None or entry.epoch != epoch or not entry.liveness.occupies_dock:
+            return None
+        return self._put(
+            entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
+        )
 
     def expire(self) -> list[ModuleEntry]:
         """Marks every module whose lease has run out as LOST; returns those."""

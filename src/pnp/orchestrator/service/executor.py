@@ -48,7 +48,7 @@ from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.modules import ModuleDescription
 from pnp.orchestrator.domain.operations import OperationSpec
 from pnp.orchestrator.domain.orders import OrderState
-from pnp.orchestrator.errors import NotFound
+from pnp.orchestrator.errors import NotFound, StorageFull
 from pnp.orchestrator.execution.dispatch import PlannedOperation, next_dispatches
 from pnp.orchestrator.execution.link import CommandRefused, Link, LinkDown, LinkFactory
 from pnp.orchestrator.execution.settlement import (
@@ -74,6 +74,7 @@ from pnp.orchestrator.execution.settlement import (
     tidy_after,
 )
 from pnp.orchestrator.registry import Liveness, ModuleEntry
+from pnp.orchestrator.service.full_disk_notice import FullDiskNotice
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.ports import (
     BreakerState,
@@ -156,6 +157,7 @@ class Executor:
         self._failures_seen = False  # an attempt failed this pass: the replan is a repair
         self._started = 0.0
         self._halted = False
+        self._full_disk = FullDiskNotice("the executor", "its pass is tried again each tick")
 
     def start(self) -> None:
         self._started = self._clock.monotonic()
@@ -202,6 +204,9 @@ class Executor:
             self._poked.clear()
             try:
                 await self.reconcile()
+                self._full_disk.cleared()
+            except StorageFull as full:  # the operator's to fix, not a bug: one line
+                self._full_disk.full(full)
             except Exception:  # a bug in one pass must not stop production
                 log.exception("executor pass failed; retrying on the next tick")
 

@@ -13,13 +13,12 @@ import functools
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from pnp.orchestrator.clock import Clock, ScaledClock, SystemClock, wall_now
 from pnp.orchestrator.domain.attempts import Attempt
-from pnp.orchestrator.domain.drain_marks import MARK_KINDS, RELEASED, drain_marks
 from pnp.orchestrator.domain.events import Directive
 from pnp.orchestrator.domain.layout import Layout
 from pnp.orchestrator.domain.matching import Unmatched, unmatched_steps
@@ -33,7 +32,14 @@ from pnp.orchestrator.domain.order_package import OrderPackage
 from pnp.orchestrator.domain.orders import OrderRecord, OrderState, open_order_state
 from pnp.orchestrator.domain.recipe_loader import load_recipe
 from pnp.orchestrator.domain.recipes import Recipe
-from pnp.orchestrator.errors import AlreadyExists, BadInput, Conflict, NotFound, Violation
+from pnp.orchestrator.errors import (
+    AlreadyExists,
+    BadInput,
+    Conflict,
+    NotFound,
+    StorageFull,
+    Violation,
+)
 from pnp.orchestrator.execution.link import LinkFactory
 from pnp.orchestrator.execution.opcua_link import ModuleLink
 from pnp.orchestrator.planning import LineGraph, Plan, PlanningInput, PlanStatus, plan_factory
@@ -44,10 +50,12 @@ from pnp.orchestrator.registry.breaker import CircuitBreaker
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
+from pnp.orchestrator.service.full_disk_notice import FullDiskNotice
 from pnp.orchestrator.service.group_commit import GroupCommit
 from pnp.orchestrator.service.ledger import AttemptLedger
 from pnp.orchestrator.service.maintenance import MaintenanceBook
 from pnp.orchestrator.service.order_book import CLOSED_CACHE, OPEN_STATES, OrderBook
+from pnp.orchestrator.service.plan_archive import PlanArchive
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
 from pnp.orchestrator.service.solver_processes import SolverProcesses
@@ -56,7 +64,9 @@ from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.database import StoredOperation, StoredOrder
 from pnp.orchestrator.store.history import HistoryStore
 from pnp.orchestrator.store.registrations import (
+    RELEASED,
     Registration,
+    StoredDrains,
     save_registrations,
     stored_drains,
 )
@@ -122,15 +132,16 @@ class Factory:
             m.module_id: description_from_dict(json.loads(m.descriptor_json))
             for m in stored_modules
         }
-        # Registered since this process started: a drain from before is restored once.
-        self._registered_this_life: set[str] = set()
+        # Drains and releases from before this start: modules register with them again.
+        drains = stored_drains(store.engine) if stored_modules else StoredDrains()
         self.registry = Registry(
             self.clock,
             lease_ttl=settings.lease_ttl,
             heartbeat_interval=settings.heartbeat_interval,
             layout=layout,
             known_epochs=known,
-            known_drains=stored_drains(store.engine) if stored_modules else (),
+            known_drains=drains.draining,
+            known_releases=drains.released,
         )
         # Only open orders and the attempts that can still change are loaded: a takeover
         # costs the open work, not the factory's history, which stays in the store.
@@ -150,7 +161,11 @@ class Factory:
         self._closed_line_graphs: OrderedDict[str, LineGraph] = OrderedDict()
         self._keep_line_graphs(initial.line_graphs)
         self._saved_plan_version = initial.version
-        self._background: set[asyncio.Task] = set()
+        # Plan versions are stored in the background; a full disk delays them only.
+        self.plan_archive = PlanArchive(self._store_plan)
+        self._lease_records = FullDiskNotice(
+            "recording ended leases", "their rows stay open until the modules register again"
+        )
         self._solver = SolverProcesses() if settings.solve_in_processes else None
         self.plans = PlanKeeper(
             self._planning_input,
@@ -215,24 +230,10 @@ class Factory:
         self._sweeper = asyncio.create_task(self._expire_leases(), name="lease-sweeper")
         await self.plans.inputs_changed()
 
-    def _in_background(self, work: Awaitable, name: str) -> None:
-        """Runs store writes nobody waits for (plan versions); failures are logged."""
-
-        async def run() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("%s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     async def stop(self) -> None:
         await self.registrations.stop()
         await self.executor.stop()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.plan_archive.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -275,12 +276,6 @@ class Factory:
 
     async def _registered(self, recorded: Sequence[tuple[ModuleEntry, ModuleDescription]]):
         """A group of registrations is durable and current: told once, replanned once."""
-        # Modules first seen in this process's life may have been drained or released
-        # before our restart: their marks come back from the event log.
-        returning = [e for e, _ in recorded if e.module_id not in self._registered_this_life]
-        self._registered_this_life.update(e.module_id for e in returning)
-        if returning:
-            await self._restore_drains(returning)
         for entry, description in recorded:
             self._known_modules[entry.module_id] = description
             self.events.emit(
@@ -340,6 +335,29 @@ class Factory:
             self.events.emit("module.suspect", module_id, "OPC UA connection dropped")
             self.executor.poke()
 
+    async def module_revoked(self, module_id: str, epoch: int) -> None:
+        """The module's certificate was revoked: it is lost at once (its work replanned,
+        the executor's OPC UA link to it closed on the next pass), not a lease later."""
+        if self.registry.lose(module_id, epoch) is None:
+            return
+        self.events.emit("module.lost", module_id, "certificate revoked")
+        self.executor.poke()
+        await self.plans.inputs_changed(urgent=True)
+        await self._record_lease_end(module_id, epoch, "certificate revoked")
+
+    async def _record_lease_end(self, module_id: str, epoch: int, reason: str) -> None:
+        """The record follows the decision (already in memory and the event log). A full
+        disk leaves the lease's row open, said once, instead of stopping the lease sweeper;
+        the module's next registration ends it."""
+        try:
+            await asyncio.to_thread(
+                self.store.end_lease, module_id, epoch, self.clock.now(), reason
+            )
+        except StorageFull as full:
+            self._lease_records.full(full)
+        else:
+            self._lease_records.cleared()
+
     async def deregister_module(self, module_id: str, epoch: int) -> None:
         if self.registry.deregister(module_id, epoch) is not None:
             self.events.emit("module.deregistered", module_id, f"epoch {epoch}")
@@ -365,21 +383,6 @@ class Factory:
         self.registry.set_released(module_id)
         self.events.emit(RELEASED, module_id, "drained: it may be unplugged")
         self.send_directive(module_id, "release", "drained: you may unplug")
-
-    async def _restore_drains(self, entries: Sequence[ModuleEntry]) -> None:
-        """The drain or release each module had before our restart, if it is the same
-        unit (one store read for the group)."""
-        await self.events.flush()
-
-        recent = await asyncio.to_thread(
-            self.store.events.latest_about_each, [e.module_id for e in entries], MARK_KINDS
-        )
-        for entry in entries:
-            marks = drain_marks(recent[entry.module_id], entry.epoch)
-            if marks.draining:
-                self.registry.set_draining(entry.module_id)
-            if marks.released:
-                self.registry.set_released(entry.module_id)
 
     def modules(self) -> list[ModuleView]:
         return [self._module_view(e) for e in self.registry.entries()]
@@ -428,11 +431,8 @@ class Factory:
             await self.plans.inputs_changed(urgent=True)
             # The record of the lease follows the decision (which is already in memory
             # and in the event log); the repair above must not wait on the disk.
-            now = self.clock.now()
             for entry in lost:
-                await asyncio.to_thread(
-                    self.store.end_lease, entry.module_id, entry.epoch, now, "lease expired"
-                )
+                await self._record_lease_end(entry.module_id, entry.epoch, "lease expired")
 
     def _check_breaker_reset(self) -> None:
         entries = self.registry.entries()
@@ -796,19 +796,17 @@ class Factory:
         graph = self._line_graphs.get(order_id) or self._closed_line_graphs.get(order_id)
         return graph if graph is not None else LineGraph(order_id)
 
+    def _store_plan(self, plan: Plan) -> None:
+        """In a worker thread: encoding a large plan takes a while."""
+        self.store.plans.add(plan.version, plan.created_at, plan.status.value, plan_to_json(plan))
+
     def _plan_made(self, plan: Plan) -> None:
         # A completed order leaves the plan; its line, as it last stood, stays shown
         # (for the most recently closed orders: older lines are not kept).
         self._keep_line_graphs(plan.line_graphs)
         if plan.version > self._saved_plan_version:  # a failed solve re-announces the old one
             self._saved_plan_version = plan.version
-
-            def save() -> None:  # encoding a large plan takes a while: not on the loop
-                self.store.plans.add(
-                    plan.version, plan.created_at, plan.status.value, plan_to_json(plan)
-                )
-
-            self._in_background(asyncio.to_thread(save), f"save plan v{plan.version}")
+            self.plan_archive.add(plan)
         self.events.emit(
             "plan.updated",
             f"v{plan.version}",

@@ -154,9 +154,12 @@ class AttemptLedger:
         self._put(attempt)
 
     async def update(self, attempt: Attempt) -> None:
-        """A changed attempt: known here at once, then stored."""
-        self._put(attempt)
+        """A changed attempt: stored, then known here. A write refused (a full disk)
+        changes nothing, so the executor's next pass decides it again and stores it
+        then; known first, a refused change would stay in memory only, and be lost from
+        the history once its order closed."""
         await asyncio.to_thread(self._records.update, attempt)
+        self._put(attempt)
 
     def pin(self, execution_id: str) -> None:
         """Keep this attempt in memory even once its order closes (until ``unpin``)."""

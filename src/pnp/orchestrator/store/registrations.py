@@ -162,31 +162,42 @@ def _many(connection: Connection, statement, rows: list[dict]) -> None:
         connection.execute(statement, rows)
 
 
-DRAIN_EVENTS = ("module.draining", "module.deregistered")
+DRAINED, RELEASED, DEREGISTERED = "module.draining", "module.released", "module.deregistered"
 
 
-def stored_drains(engine: Engine) -> set[str]:
-    """The modules drained and not deregistered since, read from the event log: a drain
-    is the planner's decision and outlives an orchestrator restart."""
+@dataclass(frozen=True)
+class StoredDrains:
+    """The modules drained before a restart, and of those the ones already released."""
+
+    draining: frozenset[str] = frozenset()
+    released: frozenset[str] = frozenset()
+
+
+def stored_drains(engine: Engine) -> StoredDrains:
+    """The modules drained (or released) and not deregistered since, read from the event
+    log: a drain is the planner's decision and outlives an orchestrator restart."""
     with engine.connect() as connection:
         return _drained(connection)
 
 
-def _drained(connection: Connection) -> set[str]:
+def _drained(connection: Connection) -> StoredDrains:
     events = schema.events
     last_drain_event = (
         select(events.c.subject, func.max(events.c.sequence).label("sequence"))
-        .where(events.c.kind.in_(DRAIN_EVENTS))
+        .where(events.c.kind.in_((DRAINED, RELEASED, DEREGISTERED)))
         .group_by(events.c.subject)
         .subquery()
     )
     rows = connection.execute(
-        select(events.c.subject)
+        select(events.c.subject, events.c.kind)
         .join(
             last_drain_event,
             (events.c.subject == last_drain_event.c.subject)
             & (events.c.sequence == last_drain_event.c.sequence),
         )
-        .where(events.c.kind == "module.draining")
+        .where(events.c.kind != DEREGISTERED)
+    ).all()
+    return StoredDrains(
+        draining=frozenset(subject for subject, _ in rows),
+        released=frozenset(subject for subject, kind in rows if kind == RELEASED),
     )
-    return set(rows.scalars())
