@@ -229,7 +229,10 @@ def _scored_moves(
                     if (
                         monotone
                         and start + d + to_jobs > makespan
-                        and (best_over is None or start + d + to_jobs > best_over[0])
+                        and (
+                            kept_under
+                            or (best_over is not None and start + d + to_jobs > best_over[0])
+                        )
                     ):
                         break
                     after = to_jobs
