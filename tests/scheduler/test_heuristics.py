@@ -16,8 +16,14 @@ from pnp.scheduler import (
     schedule_violations,
 )
 from pnp.scheduler.heuristics import squeaky_wheel
+from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph
 from pnp.scheduler.heuristics.dispatch import dispatch
-from pnp.scheduler.heuristics.local_search import improve, local_search_applies
+from pnp.scheduler.heuristics.local_search import (
+    _Move,
+    _scored_moves,
+    improve,
+    local_search_applies,
+)
 from pnp.scheduler.metrics import makespan, weighted_tardiness
 
 from .instances import machines, op, random_problem, with_factory_features
@@ -125,3 +131,29 @@ def test_squeaky_wheel_pushes_a_late_heavy_job_ahead():
     assert tardiness[0] == 45
     assert min(tardiness) == 0
     assert all(schedule_violations(problem, plan) == [] for plan in plans)
+
+
+def test_local_search_scores_every_non_lengthening_move_and_each_modes_best():
+    """Skipping insertion points (to score fewer) loses none the search could take
+    first: every point that does not lengthen the estimated makespan, and for an
+    operation and mode without one, a point with its lowest estimate."""
+    for seed in range(40):
+        rng = random.Random(seed)
+        problem = random_problem(rng, operation_range=(15, 40))
+        schedule = dispatch(problem)
+        assert schedule is not None, seed
+        graph = DisjunctiveGraph(problem)
+        sequencing = graph.sequencing_of(schedule)
+        timing = graph.timing(sequencing)
+        assert timing is not None, seed
+        kept, _ = _scored_moves(graph, sequencing, timing, random.Random(0))
+        every, _ = _scored_moves(graph, sequencing, timing, random.Random(0), every_point=True)
+
+        def points(moves: list[_Move]) -> set[tuple[int, int, int, int]]:
+            return {(estimate, v, k, after) for estimate, _, v, k, _, _, after in moves}
+
+        under = {p for p in points(every) if p[0] <= timing.makespan}
+        assert under <= points(kept), seed
+        for v, k in {(p[1], p[2]) for p in points(every)} - {(p[1], p[2]) for p in under}:
+            lowest = min(p[0] for p in points(every) if (p[1], p[2]) == (v, k))
+            assert lowest in {p[0] for p in points(kept) if (p[1], p[2]) == (v, k)}, seed

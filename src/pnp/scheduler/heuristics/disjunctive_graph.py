@@ -65,6 +65,9 @@ class DisjunctiveGraph:
             else None
             for m in problem.machines
         ]
+        self._precedence_count = [len(p) for p in self.predecessors]
+        # Neither transport nor changeovers: timing takes its fast path.
+        self._plain = self.transport is None and all(t is None for t in self.setups)
 
     def sequencing_of(self, schedule: tuple[ScheduledOperation, ...]) -> Sequencing:
         problem = self.problem
@@ -102,11 +105,70 @@ class DisjunctiveGraph:
         for sequence in s.sequences:
             for a, b in itertools.pairwise(sequence):
                 following[a], previous[b] = b, a
-        indegree = [len(self.predecessors[i]) + (previous[i] >= 0) for i in range(n)]
+        indegree = list(self._precedence_count)
+        for b in range(n):
+            if previous[b] >= 0:
+                indegree[b] += 1
         order = [i for i in range(n) if indegree[i] == 0]
+        if self._plain:
+            head, tail = self._plain_heads_and_tails(s, order, indegree, following)
+        else:
+            head, tail = self._heads_and_tails(s, order, indegree, following)
+        if len(order) < n:
+            return None  # a cycle: a machine order contradicts a precedence
+        rank = [0] * n
+        for position, i in enumerate(order):
+            rank[i] = position
+        duration = s.duration
+        makespan = max((head[i] + duration[i] for i in range(n)), default=0)
+        return Timing(head, tail, rank, previous, following, makespan)
+
+    def _plain_heads_and_tails(
+        self, s: Sequencing, order: list[int], indegree: list[int], following: list[int]
+    ) -> tuple[list[int], list[int]]:
+        """``_heads_and_tails`` without transport and changeovers: the local search's
+        hot loop on plain job shops, without their lookups."""
+        successors, duration = self.successors, s.duration
         head = list(self.release)
-        # The hot loop of the local search: lookups are bound to locals, and the plain
-        # job shop (no transport, no changeovers) skips those lookups altogether.
+        for i in order:  # the list grows while we walk it
+            end = head[i] + duration[i]
+            for j, delay in successors[i]:
+                if head[j] < end + delay:
+                    head[j] = end + delay
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+            j = following[i]
+            if j >= 0:
+                if head[j] < end:
+                    head[j] = end
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    order.append(j)
+        tail = [0] * len(head)
+        if len(order) < len(head):
+            return head, tail
+        for i in reversed(order):
+            longest = 0
+            for j, delay in successors[i]:
+                t = delay + duration[j] + tail[j]
+                if t > longest:
+                    longest = t
+            j = following[i]
+            if j >= 0:
+                t = duration[j] + tail[j]
+                if t > longest:
+                    longest = t
+            tail[i] = longest
+        return head, tail
+
+    def _heads_and_tails(
+        self, s: Sequencing, order: list[int], indegree: list[int], following: list[int]
+    ) -> tuple[list[int], list[int]]:
+        """Earliest starts (walking ``order``, a topological order it completes) and
+        tails; ``order`` stays short of every operation when there is a cycle."""
+        head = list(self.release)
+        # The hot loop of the local search: lookups are bound to locals.
         transport, setups, successors = self.transport, self.setups, self.successors
         machine, duration, family = s.machine, s.duration, s.family
         for i in order:  # the list grows while we walk it
@@ -130,9 +192,9 @@ class DisjunctiveGraph:
                 indegree[j] -= 1
                 if indegree[j] == 0:
                     order.append(j)
-        if len(order) < n:
-            return None  # a cycle: a machine order contradicts a precedence
-        tail = [0] * n
+        tail = [0] * len(head)
+        if len(order) < len(head):
+            return head, tail
         for i in reversed(order):
             longest = 0
             for j, delay in successors[i]:
@@ -149,11 +211,7 @@ class DisjunctiveGraph:
                 if t > longest:
                     longest = t
             tail[i] = longest
-        rank = [0] * n
-        for position, i in enumerate(order):
-            rank[i] = position
-        makespan = max((head[i] + duration[i] for i in range(n)), default=0)
-        return Timing(head, tail, rank, previous, following, makespan)
+        return head, tail
 
     def schedule(self, s: Sequencing, timing: Timing) -> tuple[ScheduledOperation, ...]:
         return tuple(
