@@ -663,11 +663,11 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
         ),
         ("load generator RSS (MiB)", " + ".join(f"{g['rss_mb']:.1f}" for g in generators)),
         ("host CPU, every process (% of one core)", f"{raw['host_cpu']:.1f} of {cores * 100}"),
-        ),
         ("  of which processes not of this run", f"{raw['others_cpu']:.1f}"),
         (
             "load average (1 min) at the window's start / end",
             "{:.1f} / {:.1f}".format(*raw["load_average"]),
+        ),
         ("listed / alive afterwards", f"{raw['listed']} / {alive}"),
         ("orchestrator exit code", f"{server_exit}"),
     ]
