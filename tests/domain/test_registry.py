@@ -198,6 +198,17 @@ def test_stalls_excused_one_after_another_add_up():
     assert [e.module_id for e in r.expire()] == ["l1"]
 
 
+def test_a_lease_runs_from_when_the_registration_is_recorded_not_admitted():
+    clock = ManualClock()
+    r = registry(clock)  # lease 5 s
+    entry = r.admission(laser("l1", 20), "boot")
+    clock.advance(6)  # storing the registration took longer than a lease
+    r.record(entry)
+    assert r.expire() == []
+    clock.advance(5)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
 def test_the_pause_detector_reports_only_lateness_beyond_its_tolerance():
     clock = ManualClock()
     detector = PauseDetector(clock, interval=0.05, tolerance=0.05)

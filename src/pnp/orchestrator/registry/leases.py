@@ -180,7 +180,10 @@ class Registry:
                 f"module {entry.module_id}: epoch {entry.epoch} was overtaken by epoch "
                 f"{last_epoch}; register again"
             )
-        self._put(entry)
+        # The lease runs from now, not from the admission: persisting a herd of
+        # registrations on a busy machine can take longer than a lease, and a module
+        # must not be lost before it has even been told it is registered.
+        entry = self._put(entry, lease_deadline=self._renewed_deadline())
         self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
         return entry
 
