@@ -111,6 +111,9 @@ class Registry:
         self._indexed_dock: dict[str, str] = {}  # module id -> its dock in the index
         self._sorted_ids: list[str] = []  # module ids in order; rebuilt when one joins
         self._excused = 0.0  # seconds of our own stalls excused so far (``excuse_pause``)
+        # Counts every change to an entry but a lease renewal: whoever scans the floor
+        # (the executor, four times a second) scans again only when it has moved.
+        self.changes = 0
 
     # -- registration ---------------------------------------------------------------
 
@@ -407,6 +410,7 @@ class Registry:
     def _put(self, entry: ModuleEntry, **changes: Unpack[_EntryChanges]) -> ModuleEntry:
         updated = replace(entry, **changes) if changes else entry
         self._entries[entry.module_id] = updated
+        self.changes += 1
         self._index_dock(updated)
         return updated
 
