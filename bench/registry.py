@@ -401,6 +401,12 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
+def progress(line: str) -> None:
+    """Where a long run is, on stderr (5000 modules take minutes on a busy machine)."""
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"[{time.strftime('%H:%M:%S')}, load average {load}] {line}", file=sys.stderr)
+
+
 def sleep_until(at: float) -> None:
     time.sleep(max(0.0, at - time.monotonic()))
 
@@ -500,7 +506,12 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
             process = context.Process(target=load_generator, args=(spec, child_end))
             process.start()
             workers.append((process, parent_end))
+        progress(f"registering {args.modules} modules from {args.clients} load generator(s)")
         ready = [conn.recv() for _, conn in workers]
+        progress(
+            f"registered and established in {max(r['established_s'] for r in ready):.1f} s; "
+            f"{args.warmup:g} s warm-up, then a {args.seconds:g} s window"
+        )
         stop_profile(registering)
         registering = None
         start = time.monotonic() + args.warmup
@@ -510,6 +521,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
         sleep_until(start)
         spy = profile(server.pid, args.seconds, args.profile) if args.profile else None
         host_before = machine_sample()
+        load_before = os.getloadavg()[0]
         before = [cpu_sample(server.pid), main_thread_sample(server.pid)]
         before += [cpu_sample(p.pid) for p, _ in workers] + [cpu_sample(os.getpid())]
         waits = [run_queue_wait(server.pid)]  # at start, start + 1 s, ...
@@ -519,6 +531,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
         after = [cpu_sample(server.pid), main_thread_sample(server.pid)]
         after += [cpu_sample(p.pid) for p, _ in workers] + [cpu_sample(os.getpid())]
         host_after = machine_sample()
+        load_after = os.getloadavg()[0]
         memory = [memory_mb(server.pid)] + [memory_mb(p.pid) for p, _ in workers]
         sleep_until(end + GRACE_SECONDS)
         listed, alive = count_alive(target)  # while every session is still open
@@ -542,6 +555,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
         "window_start": start,
         "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
         "host_cpu": host_cores,
+        "load_average": (load_before, load_after),  # 1-minute, at the window's start and end
         "others_cpu": max(0.0, host_cores - ours),
         "ready": ready,
         "results": results,
@@ -650,6 +664,10 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
         ("load generator RSS (MiB)", " + ".join(f"{g['rss_mb']:.1f}" for g in generators)),
         ("host CPU, every process (% of one core)", f"{raw['host_cpu']:.1f} of {cores * 100}"),
         ("  of which processes not of this run", f"{raw['others_cpu']:.1f}"),
+        (
+            "load average (1 min) at the window's start / end",
+            "{:.1f} / {:.1f}".format(*raw["load_average"]),
+        ),
         ("listed / alive afterwards", f"{raw['listed']} / {alive}"),
         ("orchestrator exit code", f"{server_exit}"),
     ]
@@ -706,6 +724,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
                 },
                 "load_generators": generators,
                 "host_cpu_percent": round(raw["host_cpu"], 1),
+                "load_average_1min": [round(v, 2) for v in raw["load_average"]],
                 "other_processes_cpu_percent": round(raw["others_cpu"], 1),
                 "listed": raw["listed"],
                 "alive": alive,
@@ -721,6 +740,8 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pnp-registry-bench-"))
+    # A SIGTERM (``timeout``) unwinds like Ctrl-C, so the orchestrator is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server, target = start_orchestrator(workdir)
     try:
         raw = measure(args, server, target)

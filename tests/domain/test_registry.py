@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from pnp.orchestrator.clock import ManualClock
@@ -172,6 +174,39 @@ def test_lost_and_gone_modules_are_not_touched_by_an_excused_stall():
     before = r.get("l1")
     r.excuse_pause(10)
     assert r.get("l1") == before
+
+
+def test_an_excused_stall_shows_in_the_lease_expiry_reported_to_operators():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")  # lease until 5 s
+    clock.advance(3)  # stalled from 2 s to 3 s
+    r.excuse_pause(1)
+    assert r.lease_expires_at(r.get("l1")) == clock.now() + timedelta(seconds=3)
+
+
+def test_stalls_excused_one_after_another_add_up():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")  # lease until 5 s
+    for _ in range(4):  # four stalls of 1 s each, from 1 s to 9 s
+        clock.advance(1)
+        clock.advance(1)
+        r.excuse_pause(1)
+    assert r.expire() == []  # 4 s of listening: 1 s left
+    clock.advance(1)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
+def test_a_lease_runs_from_when_the_registration_is_recorded_not_admitted():
+    clock = ManualClock()
+    r = registry(clock)  # lease 5 s
+    entry = r.admission(laser("l1", 20), "boot")
+    clock.advance(6)  # storing the registration took longer than a lease
+    r.record(entry)
+    assert r.expire() == []
+    clock.advance(5)
+    assert [e.module_id for e in r.expire()] == ["l1"]
 
 
 def test_the_pause_detector_reports_only_lateness_beyond_its_tolerance():

@@ -15,9 +15,10 @@ from pnp.orchestrator.security.rate_limits import RateLimit
 MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
 # Responses (plans, order lists) may be larger than requests.
 MAX_SEND_MESSAGE_BYTES = 16 * 1024 * 1024
-# Hundreds of modules each hold one Session stream, planners follow events: this is
-# room for a large factory and a cap on what a flood of streams can tie up.
-MAX_CONCURRENT_RPCS = 4096
+# Each module holds one Session stream, planners follow events, and after a takeover
+# every module registers again while its old stream may not have closed yet: room for
+# 5000 modules (the HA issue's bound) twice over, and a cap on what a flood can tie up.
+MAX_CONCURRENT_RPCS = 12288
 # A what-if plans the whole factory again: this many modules added or taken out at most.
 MAX_WHAT_IF_CHANGES = 64
 # A module registers once per boot and after outages, with backoff (0.1 s, 0.2 s, ...).

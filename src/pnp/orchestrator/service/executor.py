@@ -130,6 +130,7 @@ class Executor:
         ``on_link_lost``: told the id of a module whose established link dropped."""
         self.ledger = ledger
         self._floor = floor
+        self._links_synced_at = -1  # ``floor.changes`` when the links were last synced
         self._breaker = breaker
         self._events = events
         self._plans = plans
@@ -226,6 +227,9 @@ class Executor:
             await self._plans.inputs_changed(urgent=urgent)
 
     def _sync_links(self) -> None:
+        if self._floor.changes == self._links_synced_at:
+            return  # the floor is as it was: with thousands of modules, not worth a scan
+        self._links_synced_at = self._floor.changes
         wanted = {
             entry.module_id: entry.description.opcua_endpoint
             for entry in self._floor.entries()

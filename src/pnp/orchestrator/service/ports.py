@@ -27,6 +27,11 @@ class Floor(Protocol):
         """Raises NotFound for a module not registered (since our start)."""
         ...
 
+    @property
+    def changes(self) -> int:
+        """Rises with every change to the floor but a lease renewal."""
+        ...
+
 
 class BreakerState(Protocol):
     @property
