@@ -166,7 +166,11 @@ class ProxiedFloor:
     async def __aexit__(self, *exc_info) -> None:
         for module in self.modules:
             module.heal()  # so that each says goodbye (deregisters) on its way out
-        await asyncio.gather(*(asyncio.to_thread(m.stop) for m in self.modules))
+        # Every module and the orchestrator are stopped even when one of them will not
+        # stop in time (it is killed then): a failed run leaves no process behind.
+        stops = await asyncio.gather(
+            *(asyncio.to_thread(m.stop) for m in self.modules), return_exceptions=True
+        )
         for module in self.modules:
             await module.grpc.close()
             await module.opcua.close()
@@ -175,6 +179,9 @@ class ProxiedFloor:
         (self.folder / "orchestrator.stderr").write_text(self.server_stderr)
         for module in self.modules:
             (self.folder / f"{module.module_id}.stderr").write_text(module.stderr)
+        for failed in stops:
+            if isinstance(failed, BaseException):
+                raise failed
 
     def _host_port(self) -> tuple[str, int]:
         host, port = self.address.rsplit(":", 1)
