@@ -177,7 +177,9 @@ class ProxiedFloor:
         for module in self.modules:
             (self.folder / f"{module.module_id}.stderr").write_text(module.stderr)
 
-    async def add_module(self, kind: str, dock: str, time_scale: str | None = None) -> ProxiedModule:
+    async def add_module(
+        self, kind: str, dock: str, time_scale: str | None = None
+    ) -> ProxiedModule:
         """One more module process, started and registered while the floor runs;
         ``time_scale``: its own, when it should work faster or slower than the floor."""
         n = len(self.modules)

@@ -130,9 +130,17 @@ async def come_back_after_a_rerun(tmp_path, *, restart_while_in_doubt: bool):
 async def test_a_module_back_with_its_execution_complete_is_not_re_run_elsewhere(
     tmp_path, restart_while_in_doubt
 ):
-    order_id, first, rerun, results, verdict, victim, slow, reclaimed, superseded = (
-        await come_back_after_a_rerun(tmp_path, restart_while_in_doubt=restart_while_in_doubt)
-    )
+    (
+        order_id,
+        first,
+        rerun,
+        results,
+        verdict,
+        victim,
+        slow,
+        reclaimed,
+        superseded,
+    ) = await come_back_after_a_rerun(tmp_path, restart_while_in_doubt=restart_while_in_doubt)
     assert rerun.execution_id != first.execution_id
     assert verdict.problems == []  # once in the history; no execution id accepted twice
     weld = {a.execution_id: a for a in verdict.attempts if a.operation_id == f"{order_id}/weld"}
