@@ -156,7 +156,7 @@ def main() -> None:
     load_after = os.getloadavg()[0]
 
     rows, worse = [], []
-    print(f"{'benchmark':<11} {'figure':<32} {'baseline':>9} {'now':>9} {'allowed':>9}  verdict")
+    print(f"{'benchmark':<11} {'figure':<40} {'baseline':>9} {'now':>9} {'allowed':>9}  verdict")
     for run in RUNS:
         if wanted and run.name not in wanted:
             continue
@@ -176,7 +176,7 @@ def main() -> None:
                 worse.append(f"{run.name}.{figure}: {now} against {shown} (allowed {allowed})")
             rows.append({"figure": f"{run.name}.{figure}", "now": now, "verdict": judged})
             print(
-                f"{run.name:<11} {figure:<32} {shown:>9} {'-' if now is None else f'{now:g}':>9}"
+                f"{run.name:<11} {figure:<40} {shown:>9} {'-' if now is None else f'{now:g}':>9}"
                 f" {allowed:>9}  {judged}"
             )
     print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
