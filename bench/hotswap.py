@@ -27,10 +27,12 @@ import contextlib
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -216,25 +218,23 @@ async def one_trial(factory, clock, processes, address, mode, rng) -> dict:
 
 
 def exit_watch(process: subprocess.Popen) -> asyncio.Future:
-    """Resolves with the monotonic time the process has exited (a pidfd turns readable)."""
+    """Resolves with the monotonic time the process has exited (its pidfd turns
+    readable). Stamped by a thread waiting on the pidfd, not by our event loop: a loop
+    that is late (it is what is measured) would stamp the exit late too."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future = loop.create_future()
     fd = os.pidfd_open(process.pid)
 
-    def exited() -> None:
-        loop.remove_reader(fd)
-        os.close(fd)
-        if not done.done():
-            done.set_result(time.monotonic())
-
-    loop.add_reader(fd, exited)
-
-    def cancelled(future: asyncio.Future) -> None:
-        if future.cancelled():
-            loop.remove_reader(fd)
+    def wait() -> None:
+        try:
+            select.select([fd], [], [])
+            exited_at = time.monotonic()
+        finally:
             os.close(fd)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(exited_at))
 
-    done.add_done_callback(cancelled)
+    threading.Thread(target=wait, name=f"exit-{process.pid}", daemon=True).start()
     return done
 
 

@@ -9,7 +9,9 @@ Runs, each as its own process, shortened so that the whole takes a few minutes:
 - Brandimarte at 10 s (`fjsp.py`, mk01-mk10 without the peer): mean deviation from
   the best known; skipped, with a line saying so, when the shared benchmark folder is
   absent;
-- false loss (`false_loss.py`, 60 s under 2 CPU hogs): healthy modules lost per hour.
+- false loss (`false_loss.py`, 60 s under 2 CPU hogs): healthy modules lost per hour,
+  silent -> lost under that load, and the orchestrator's share of dropped -> suspect
+  (from the killed process's exit, worst of 5 kills).
 
 Each figure is compared with `bench/baseline.json` within its stated tolerance (an
 allowed worsening, relative or absolute, and in which direction worse lies). Prints
@@ -100,6 +102,8 @@ RUNS = [
         lambda out: {
             "false_losses_per_hour": out["false_losses_per_hour"],
             "silent_detect_under_load_ms": out.get("silent_detect_ms"),
+            # The orchestrator's share of dropped -> suspect (from the killed process's exit).
+            "dropped_exit_to_suspect_under_load_ms": out.get("dropped_detect_ms"),
         },
     ),
 ]
@@ -152,7 +156,7 @@ def main() -> None:
     load_after = os.getloadavg()[0]
 
     rows, worse = [], []
-    print(f"{'benchmark':<11} {'figure':<32} {'baseline':>9} {'now':>9} {'allowed':>9}  verdict")
+    print(f"{'benchmark':<11} {'figure':<40} {'baseline':>9} {'now':>9} {'allowed':>9}  verdict")
     for run in RUNS:
         if wanted and run.name not in wanted:
             continue
@@ -172,7 +176,7 @@ def main() -> None:
                 worse.append(f"{run.name}.{figure}: {now} against {shown} (allowed {allowed})")
             rows.append({"figure": f"{run.name}.{figure}", "now": now, "verdict": judged})
             print(
-                f"{run.name:<11} {figure:<32} {shown:>9} {'-' if now is None else f'{now:g}':>9}"
+                f"{run.name:<11} {figure:<40} {shown:>9} {'-' if now is None else f'{now:g}':>9}"
                 f" {allowed:>9}  {judged}"
             )
     print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")

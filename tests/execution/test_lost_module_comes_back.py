@@ -173,3 +173,29 @@ async def test_a_re_run_that_completed_first_counts_and_the_late_result_is_super
                 if states == ["complete", "superseded"]:
                     break
                 await asyncio.sleep(0.05)
+
+
+async def test_an_attempt_in_doubt_is_still_asked_about_after_a_restart(tmp_path):
+    """The orchestrator restarts while the lost module's attempt is in doubt and its
+    re-run is running elsewhere: the stored attempt says it is in doubt, so the module
+    that comes back is still asked, its result is taken and the re-run superseded."""
+    lasers = [MemoryModule("laser-a", [CUT]), MemoryModule("laser-b", [CUT])]
+    async with floor(tmp_path / "pnp.db", *lasers) as (factory, beats):
+        order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
+        await until(lambda: active(factory) is not None)
+        first = active(factory)
+        lost = next(m for m in lasers if m.module_id == first.module_id)
+        other = next(m for m in lasers if m is not lost)
+        await until(lambda: lost.skills[CUT].state is PackMLState.EXECUTE)
+        await lose_and_bring_back(factory, beats, lost)
+        await until(lambda: other.skills[CUT].state is PackMLState.EXECUTE)
+        [rerun] = other.skills[CUT].started
+
+    lost.skills[CUT].complete({"units": 1})  # while the orchestrator was down
+    async with floor(tmp_path / "pnp.db", other, lost) as (factory, _):
+        await until(lambda: factory.order(order.order_id).state is OrderState.COMPLETED)
+        stored = {a.execution_id: a.state for a in factory.store.attempts.all()}
+        assert stored == {first.execution_id: AttemptState.COMPLETE, rerun: AttemptState.SUPERSEDED}
+        assert factory.ledger.get(first.execution_id).results == {"units": 1}
+        assert lost.skills[CUT].started == [first.execution_id]
+        assert factory.order(order.order_id).operations_done == 1

@@ -8,7 +8,7 @@ must give exactly the decision in the row. No modules, no sockets, no clock.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +31,7 @@ from pnp.orchestrator.execution.settlement import (
     Wait,
     after_start,
     by_report,
+    in_doubt_for,
     is_finished,
     is_idle,
     on_return,
@@ -133,7 +134,7 @@ SETTLE = [
     pytest.param(
         RUNNING,
         facts(module=ModuleStanding.DEREGISTERED),
-        Fail("module laser lost"),
+        Fail("module laser deregistered"),
         id="a_deregistered_module_fails_its_attempt_for_good",
     ),
     pytest.param(
@@ -520,3 +521,47 @@ def test_on_return(
         assert waits(decision), decision
     else:
         assert decision == expected
+
+
+ENDED = datetime(2026, 12, 1, 8, 5, tzinfo=UTC)
+LOST_THERE = dataclasses.replace(
+    RUNNING, state=AttemptState.FAILED, ended_at=ENDED, error="module laser lost"
+)
+IN_DOUBT_AFTER_A_RESTART = [
+    pytest.param(LOST_THERE, 20, 40.0, id="lost_20_s_ago_40_s_of_a_60_s_grace_are_left"),
+    pytest.param(LOST_THERE, 61, 0.0, id="lost_longer_ago_than_the_grace_no_more_in_doubt"),
+    pytest.param(
+        dataclasses.replace(LOST_THERE, error="skill aborted"),
+        1,
+        0.0,
+        id="seen_to_fail_not_in_doubt",
+    ),
+    pytest.param(
+        dataclasses.replace(LOST_THERE, error="module laser deregistered"),
+        1,
+        0.0,
+        id="failed_with_a_deregistered_module_not_in_doubt",
+    ),
+    pytest.param(
+        dataclasses.replace(LOST_THERE, state=AttemptState.COMPLETE),
+        1,
+        0.0,
+        id="reclaimed_already_not_in_doubt",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stored", "seconds_later", "left"), IN_DOUBT_AFTER_A_RESTART)
+def test_a_restart_finds_what_is_in_doubt_in_the_stored_attempt(
+    stored: Attempt, seconds_later: float, left: float
+) -> None:
+    assert in_doubt_for(stored, ENDED + timedelta(seconds=seconds_later), 60.0) == left
+
+
+def test_what_a_lost_module_fails_its_attempt_with_marks_it_in_doubt() -> None:
+    decision = settle(RUNNING, facts(module=ModuleStanding.LOST))
+    assert isinstance(decision, Fail) and decision.in_doubt
+    failed = dataclasses.replace(
+        RUNNING, state=AttemptState.FAILED, ended_at=ENDED, error=decision.error
+    )
+    assert in_doubt_for(failed, ENDED, 60.0) == 60.0

@@ -49,6 +49,7 @@ class ProxiedModule:
     process: Running | None = None
     stderr: str = ""
     starts: int = 0
+    served: str = ""  # the OPC UA endpoint the process serves, behind ``opcua``
 
     @property
     def module_id(self) -> str:
@@ -78,7 +79,7 @@ class ProxiedModule:
         serving = await asyncio.to_thread(
             self.process.wait_for_line, r"^(\{.*opcua_endpoint.*)$", 120
         )
-        served = json.loads(serving[1])["opcua_endpoint"]
+        self.served = served = json.loads(serving[1])["opcua_endpoint"]
         host, port = served.removeprefix("opc.tcp://").rsplit(":", 1)
         self.opcua.set_upstream(host, int(port))
         await asyncio.to_thread(self.process.wait_for_line, r'"epoch"', 120)
@@ -182,6 +183,20 @@ class ProxiedFloor:
         for failed in stops:
             if isinstance(failed, BaseException):
                 raise failed
+
+    async def add_module(
+        self, kind: str, dock: str, time_scale: str | None = None
+    ) -> ProxiedModule:
+        """One more module process, started and registered while the floor runs;
+        ``time_scale``: its own, when it should work faster or slower than the floor."""
+        n = len(self.modules)
+        module = ProxiedModule(kind, dock, self.folder / f"journal-{kind}-{dock}.jsonl".lower(), n)
+        await module.grpc.start()
+        module.grpc.set_upstream(*self._host_port())
+        await module.opcua.start()
+        self.modules.append(module)
+        await module.start(time_scale or self.time_scale)
+        return module
 
     def _host_port(self) -> tuple[str, int]:
         host, port = self.address.rsplit(":", 1)

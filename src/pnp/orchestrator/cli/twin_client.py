@@ -7,11 +7,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pnp.orchestrator.api.convert import timestamp
+from google.protobuf import timestamp_pb2
+
 from pnp.orchestrator.cli.app import CliContext, run
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.errors import Unsupported
 from pnp.v1 import twin_pb2, twin_pb2_grpc
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    # Not api.convert's: importing it loads the planner (OR-Tools, pandas) into every
+    # `pnp` process, `pnp module run` too, which then starts slower and dies slower.
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
 
 
 class TwinClient:

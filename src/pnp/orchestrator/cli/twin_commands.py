@@ -34,7 +34,7 @@ from pnp.orchestrator.cli.twin_client import ask_twin
 from pnp.orchestrator.domain.yaml_source import read_text_capped
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.pki import PkiDirectory
-from pnp.orchestrator.service.twin import TRUSTED_ISSUERS_FOLDER, trusted_issuer_files
+from pnp.orchestrator.security.tls_files import TRUSTED_ISSUERS_FOLDER, trusted_issuer_files
 from pnp.orchestrator.twin import signing
 from pnp.orchestrator.twin.order_terms import ORDER_PACKAGE_KIND, check_terms, terms_of
 from pnp.orchestrator.views.formats import write_atomically

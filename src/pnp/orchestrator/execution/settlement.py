@@ -25,13 +25,16 @@ An attempt failed because its module was lost stays *in doubt* for a while (``Fa
 with ``in_doubt``): the module may only have been cut off. If it comes back and says
 (QueryExecution) that it finished the execution after all, ``on_return`` reclaims the
 attempt with the module's results, and a re-run made elsewhere meanwhile is superseded
-(it does not count: the work is counted once).
+(it does not count: the work is counted once). What marks an attempt in doubt is
+stored with it (its error and end), so a restart within the grace still asks
+(``in_doubt_for``).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
@@ -142,10 +145,9 @@ def settle(attempt: Attempt, facts: SettlementFacts) -> Decision:
     if facts.module is not ModuleStanding.PLUGGED_IN:
         if facts.breaker_tripped and facts.module is not ModuleStanding.NOT_REGISTERED:
             return Wait("circuit breaker tripped: we may be the ones cut off")
-        return Fail(
-            f"module {attempt.module_id} lost",
-            in_doubt=facts.module is not ModuleStanding.DEREGISTERED,
-        )
+        if facts.module is ModuleStanding.DEREGISTERED:
+            return Fail(f"module {attempt.module_id} deregistered")
+        return Fail(lost_error(attempt.module_id), in_doubt=True)
     if facts.module_epoch != attempt.epoch:
         return Fail("module restarted (new epoch)")
     if not facts.connected:
@@ -189,6 +191,23 @@ def by_report(attempt: Attempt, report: ExecutionReport, skill: SkillView | None
     if attempt.state is AttemptState.STARTING:
         return SendStart()  # recorded, but Start never reached the module: send it now
     return Fail("the module does not know this execution")
+
+
+def lost_error(module_id: str) -> str:
+    """The error an attempt is failed with, in doubt, when its module is lost: as stored,
+    it is what marks the attempt in doubt for a restart (``in_doubt_for``)."""
+    return f"module {module_id} lost"
+
+
+def in_doubt_for(attempt: Attempt, now: datetime, return_grace: float) -> float:
+    """Seconds the attempt, as the store has it, stays in doubt: it failed because its
+    module was lost (not seen to fail) less than ``return_grace`` ago. 0 when not (any
+    more). A restart has only the store to go by; the module it asks when it is back."""
+    if attempt.state is not AttemptState.FAILED or attempt.ended_at is None:
+        return 0.0
+    if attempt.error != lost_error(attempt.module_id):
+        return 0.0
+    return max(0.0, return_grace - (now - attempt.ended_at).total_seconds())
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,12 @@ def certificate_hosts(certificate: x509.Certificate) -> frozenset[str]:
 
 def certificate_uris(certificate: x509.Certificate) -> list[str]:
     return _alternative_names(certificate).get_values_for_type(x509.UniformResourceIdentifier)
+
+
+# Issuers of other factories' certificates this factory believes (`pnp pki trust`).
+TRUSTED_ISSUERS_FOLDER = "trusted-issuers"  # next to the factory's ca.pem
+
+
+def trusted_issuer_files(ca_file: Path) -> list[Path]:
+    folder = ca_file.parent / TRUSTED_ISSUERS_FOLDER
+    return sorted(folder.glob("*.pem")) if folder.is_dir() else []

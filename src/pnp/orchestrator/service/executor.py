@@ -18,7 +18,8 @@ An attempt failed because its module was lost stays in doubt for ``return_grace`
 seconds: if the module comes back meanwhile (same boot: it was only cut off) and says
 (QueryExecution) that it finished the execution, its result counts, and a re-run made
 elsewhere meanwhile is marked SUPERSEDED (aborted if it is still running), so the
-operation is done once, by the first attempt.
+operation is done once, by the first attempt. A restart within that time finds the
+doubt in the stored attempt (its error and end, ``settlement.in_doubt_for``).
 
 After a restart, attempts that were in flight are not guessed at from skill states:
 the first time each one's module is reachable, the module is asked (QueryExecution)
@@ -66,6 +67,7 @@ from pnp.orchestrator.execution.settlement import (
     StartAnswer,
     after_start,
     by_report,
+    in_doubt_for,
     is_finished,
     is_idle,
     on_return,
@@ -147,6 +149,11 @@ class Executor:
         # Attempts failed because their module was lost: execution id -> until when
         # (monotonic) the module is asked about it should it come back.
         self._in_doubt: dict[str, float] = {}
+        for attempt in ledger:  # taken over from the store: still in doubt after a restart?
+            left = in_doubt_for(attempt, clock.now(), return_grace)
+            if left > 0:
+                self._in_doubt[attempt.execution_id] = clock.monotonic() + left
+                ledger.pin(attempt.execution_id)
         self.links: dict[str, tuple[Link, asyncio.Task[None]]] = {}
         # Executions a previous run left in flight: their modules are asked about them
         # (QueryExecution) before anything else is done with them.

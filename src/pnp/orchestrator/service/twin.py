@@ -31,7 +31,12 @@ from pnp.orchestrator.errors import (
     Violation,
 )
 from pnp.orchestrator.security.identities import identity_from_uris
-from pnp.orchestrator.security.tls_files import TlsFiles, certificate_uris
+from pnp.orchestrator.security.tls_files import (
+    TRUSTED_ISSUERS_FOLDER,
+    TlsFiles,
+    certificate_uris,
+    trusted_issuer_files,
+)
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.store import Store
 from pnp.orchestrator.store.twin_records import StoredChannel, StoredMaintenance, StoredPassport
@@ -66,7 +71,6 @@ from pnp.orchestrator.twin.passport import (
 from pnp.orchestrator.twin.records import DrainMark, LeaseSpan, Period, PowerSample
 
 PASSPORT_KIND = "module-passport"
-TRUSTED_ISSUERS_FOLDER = "trusted-issuers"  # next to the factory's ca.pem
 
 
 @dataclass(frozen=True)
@@ -97,11 +101,6 @@ class FactoryKeys:
             return []
         files = [self.ca_file, *trusted_issuer_files(self.ca_file)]
         return signing.load_trusted([f.read_bytes() for f in files])
-
-
-def trusted_issuer_files(ca_file: Path) -> list[Path]:
-    folder = ca_file.parent / TRUSTED_ISSUERS_FOLDER
-    return sorted(folder.glob("*.pem")) if folder.is_dir() else []
 
 
 @dataclass(frozen=True)
