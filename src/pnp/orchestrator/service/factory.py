@@ -348,13 +348,17 @@ class Factory:
     async def _record_lease_end(self, module_id: str, epoch: int, reason: str) -> None:
         """The record follows the decision (already in memory and the event log). A full
         disk leaves the lease's row open, said once, instead of stopping the lease sweeper;
-        the module's next registration ends it."""
+        the module's next registration ends it. Any other store error (a database
+        restarting, a locked file) is logged with its traceback and the sweeper goes on:
+        it must never die, or no module would ever be marked lost again."""
         try:
             await asyncio.to_thread(
                 self.store.end_lease, module_id, epoch, self.clock.now(), reason
             )
         except StorageFull as full:
             self._lease_records.full(full)
+        except Exception:
+            log.exception("recording the end of %s's lease (epoch %d) failed", module_id, epoch)
         else:
             self._lease_records.cleared()
 
