@@ -295,6 +295,8 @@ class Factory:
         self.events.emit("module.session_opened", module_id, f"epoch {epoch}")
         if entry.draining:  # a draining module that reconnects is told again
             self.send_directive(module_id, "drain", "draining")
+        if entry.released:  # and so is its release, which may have found no session open
+            self.send_directive(module_id, "release", "drained: you may unplug")
         return handle
 
     def send_directive(
