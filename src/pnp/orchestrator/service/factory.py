@@ -240,7 +240,10 @@ class Factory:
         await self.plans.stop()
         if self._solver is not None:
             await self._solver.stop()
-        await self.events.stop()
+        try:
+            await self.events.stop()
+        except StorageFull as full:  # the stop goes on: the events are lost, and said so
+            log.warning("%d events not stored on stop: %s", self.events.unstored, full.message)
 
     # -- modules ----------------------------------------------------------------------
 
