@@ -233,11 +233,13 @@ class Factory:
     async def stop(self) -> None:
         await self.registrations.stop()
         await self.executor.stop()
-        await self.plan_archive.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
+        # Plans first: a solve finishing meanwhile still reaches the archive, which then
+        # stores it before the store is closed (and refuses anything later).
         await self.plans.stop()
+        await self.plan_archive.stop()
         if self._solver is not None:
             await self._solver.stop()
         try:
