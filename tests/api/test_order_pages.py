@@ -4,6 +4,7 @@ paging input refused by name."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import grpc
@@ -81,12 +82,20 @@ async def test_a_client_that_does_not_page_gets_the_open_orders_and_the_newest_c
     assert [o.state in closed for o in old_style.orders] == [False, True, False, True]
 
 
+def token_with_number(number: str) -> str:
+    """A token as this server writes them, around any text where the number goes."""
+    text = base64.urlsafe_b64decode(order_pages.token_before(3)).decode()
+    return base64.urlsafe_b64encode(f"{text.removesuffix('3')}{number}".encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("size", "token", "field"),
     [
         (-1, "", "page_size"),
         (2, "not-a-token", "page_token"),
         (2, order_pages.token_before(3)[:-4], "page_token"),  # a token cut short
+        (2, token_with_number("²"), "page_token"),  # a digit to str.isdigit, not to int()
+        (2, order_pages.token_before(10**30), "page_token"),  # beyond a 64-bit integer
     ],
 )
 async def test_bad_paging_input_is_refused_naming_the_field(running_factory, size, token, field):

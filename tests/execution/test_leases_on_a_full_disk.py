@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import OperationalError
+
 from pnp.orchestrator.errors import StorageFull
 from pnp.orchestrator.execution.memory_link import MemoryLinks, MemoryModule
 from pnp.orchestrator.registry import Liveness
@@ -40,3 +42,31 @@ async def test_leases_expire_while_the_disk_is_full(tmp_path, caplog):
         "register again): the database's disk is full: database or disk is full"
     ]
     assert all(r.exc_info is None for r in caplog.records)
+
+
+async def test_the_sweeper_outlives_any_other_store_error(tmp_path, caplog):
+    """A database that restarts or a locked file is logged with its traceback, and the
+    next lease that runs out is still decided."""
+    lasers = [MemoryModule(f"laser-{n}", [CUT]) for n in range(2)]
+    factory = Factory(
+        Store.open_sqlite(tmp_path / "pnp.db"), settings=SHORT, link_factory=MemoryLinks(*lasers)
+    )
+    await factory.start()
+
+    def database_restarting(*_args) -> None:
+        raise OperationalError("UPDATE leases", {}, Exception("server closed the connection"))
+
+    factory.store.end_lease = database_restarting  # type: ignore[method-assign]
+    try:
+        for n, laser in enumerate(lasers):
+            await factory.register_module(laser.describe(dock=f"A{n + 1}"), "b1")
+            await until(lambda m=laser: factory.registry.get(m.module_id).liveness is Liveness.LOST)
+    finally:
+        await factory.stop()
+        factory.store.close()
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in failures] == [
+        "recording the end of laser-0's lease (epoch 1) failed",
+        "recording the end of laser-1's lease (epoch 1) failed",
+    ]
+    assert all(r.exc_info is not None for r in failures)

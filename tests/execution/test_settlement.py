@@ -565,3 +565,20 @@ def test_what_a_lost_module_fails_its_attempt_with_marks_it_in_doubt() -> None:
         RUNNING, state=AttemptState.FAILED, ended_at=ENDED, error=decision.error
     )
     assert in_doubt_for(failed, ENDED, 60.0) == 60.0
+
+
+@pytest.mark.parametrize(
+    ("factory_seconds_later", "left"),
+    [
+        pytest.param(600, 30.0, id="half_the_grace_in_real_time_left"),
+        pytest.param(1200, 0.0, id="the_whole_grace_in_real_time_gone"),
+        pytest.param(-100, 60.0, id="a_clock_set_back_never_extends_the_grace"),
+    ],
+)
+def test_a_return_grace_in_real_seconds_is_measured_in_real_seconds_under_a_time_scale(
+    factory_seconds_later: float, left: float
+) -> None:
+    """Factory time (``--time-scale 20``) runs 20 times faster than the grace, which is
+    real seconds: 600 factory seconds are 30 real ones."""
+    now = ENDED + timedelta(seconds=factory_seconds_later)
+    assert in_doubt_for(LOST_THERE, now, 60.0, time_scale=20) == left

@@ -154,9 +154,16 @@ STUCK_STOP = textwrap.dedent(
 )
 
 
-def test_a_second_signal_while_stopping_forces_the_process_out_quietly():
+# A stop step that blocks the loop (a thread join, the lease given back, a checkpoint).
+BLOCKED_STOP = STUCK_STOP.replace(
+    "await asyncio.Event().wait()  # a stop that never ends", "__import__('time').sleep(3600)"
+)
+
+
+@pytest.mark.parametrize("stuck", [STUCK_STOP, BLOCKED_STOP], ids=["awaiting", "loop-blocked"])
+def test_a_second_signal_while_stopping_forces_the_process_out_quietly(stuck):
     process = subprocess.Popen(
-        [sys.executable, "-c", STUCK_STOP],
+        [sys.executable, "-c", stuck],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -75,3 +75,17 @@ async def test_stop_does_not_wait_for_space_that_never_returns(caplog):
     await archive.stop()  # not after 60 s: the wait ends with the stop
     assert disk.stored == []
     assert "plan v7 not stored on stop" in caplog.text
+
+
+async def test_a_plan_added_after_the_stop_is_not_written():
+    """A solve that finishes once the archive has stopped must not write after the store
+    is closed and the lease given back: it is dropped, and a warning says which."""
+    disk = Disk()
+    archive = PlanArchive(disk.store_plan)
+    archive.add(plan(1))
+    await archive.stop()
+
+    archive.add(plan(2))
+
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "plan-archive"]
+    assert disk.stored == [1]

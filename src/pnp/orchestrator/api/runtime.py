@@ -216,8 +216,14 @@ async def _stand_by(
         except asyncio.CancelledError:
             stop.set()
             await asyncio.wait({waiting})
+            # Stopped just as the lease was taken: given back, or the next standby
+            # would wait out a lease that nobody uses.
+            acquired = None if waiting.exception() is not None else waiting.result()
+            term = acquired[0] if acquired is not None else 0
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(store.leadership.heartbeat, me, "stopped", 0)
+                if term:
+                    await asyncio.to_thread(store.leadership.release, term)
+                await asyncio.to_thread(store.leadership.heartbeat, me, "stopped", term)
             raise
         assert led is not None
         term, asked = led

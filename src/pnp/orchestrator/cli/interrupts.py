@@ -70,8 +70,18 @@ class GracefulStop:
         if self.requested.is_set():
             _force_exit(self._forced_message)
         self.requested.set()
+        # The second signal must act at once, and the stop blocks the loop in steps that
+        # are synchronous (joining the lease keeper, giving the lease back, the store's
+        # checkpoint): a loop callback would wait for them. A plain handler runs in the
+        # main thread between bytecodes (this callback runs there too: asyncio's signal
+        # handlers are the main thread's).
+        for signum in self.SIGNALS:
+            signal.signal(signum, self._forced)
         for action in self._actions:
             action()
+
+    def _forced(self, _signum: int, _frame: object) -> None:
+        _force_exit(self._forced_message)
 
 
 def _force_exit(message: str) -> None:

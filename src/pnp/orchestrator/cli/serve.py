@@ -337,8 +337,9 @@ async def _lead(
             if web_console:
                 await web_console.stop()
     await asyncio.sleep(0)  # the reason is noted by a task of the runtime
-    if orchestrator.deposed.is_set():
+    if orchestrator.deposed.is_set() and orchestrator.deposed_because:
         return orchestrator.deposed_because, []
+    # Not deposed, or deposed during the stop with no reason noted: a stop, listed as one.
     # Halted before the rest stopped: what was in flight then is what the store keeps.
     return "", orchestrator.in_flight()
 

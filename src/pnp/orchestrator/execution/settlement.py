@@ -199,15 +199,20 @@ def lost_error(module_id: str) -> str:
     return f"module {module_id} lost"
 
 
-def in_doubt_for(attempt: Attempt, now: datetime, return_grace: float) -> float:
-    """Seconds the attempt, as the store has it, stays in doubt: it failed because its
-    module was lost (not seen to fail) less than ``return_grace`` ago. 0 when not (any
-    more). A restart has only the store to go by; the module it asks when it is back."""
+def in_doubt_for(
+    attempt: Attempt, now: datetime, return_grace: float, time_scale: float = 1.0
+) -> float:
+    """Real seconds the attempt, as the store has it, stays in doubt: it failed because
+    its module was lost (not seen to fail) less than ``return_grace`` (real seconds) ago.
+    0 when not (any more). A restart has only the store to go by; the module it asks
+    when it is back. ``now`` and the stored end are factory time, which runs
+    ``time_scale`` times faster than real time (``ScaledClock.scale``)."""
     if attempt.state is not AttemptState.FAILED or attempt.ended_at is None:
         return 0.0
     if attempt.error != lost_error(attempt.module_id):
         return 0.0
-    return max(0.0, return_grace - (now - attempt.ended_at).total_seconds())
+    real_seconds_since = (now - attempt.ended_at).total_seconds() / time_scale
+    return min(return_grace, max(0.0, return_grace - real_seconds_since))
 
 
 @dataclass(frozen=True)

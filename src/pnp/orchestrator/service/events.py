@@ -54,6 +54,11 @@ class EventLog:
     def last_sequence(self) -> int:
         return self._sequence
 
+    @property
+    def unstored(self) -> int:
+        """Events emitted and not (yet) committed to the store."""
+        return len(self._pending)
+
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write(), name="event-writer")
 

@@ -150,7 +150,9 @@ class Executor:
         # (monotonic) the module is asked about it should it come back.
         self._in_doubt: dict[str, float] = {}
         for attempt in ledger:  # taken over from the store: still in doubt after a restart?
-            left = in_doubt_for(attempt, clock.now(), return_grace)
+            left = in_doubt_for(
+                attempt, clock.now(), return_grace, time_scale=getattr(clock, "scale", 1.0)
+            )
             if left > 0:
                 self._in_doubt[attempt.execution_id] = clock.monotonic() + left
                 ledger.pin(attempt.execution_id)

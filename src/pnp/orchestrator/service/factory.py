@@ -233,14 +233,19 @@ class Factory:
     async def stop(self) -> None:
         await self.registrations.stop()
         await self.executor.stop()
-        await self.plan_archive.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
+        # Plans first: a solve finishing meanwhile still reaches the archive, which then
+        # stores it before the store is closed (and refuses anything later).
         await self.plans.stop()
+        await self.plan_archive.stop()
         if self._solver is not None:
             await self._solver.stop()
-        await self.events.stop()
+        try:
+            await self.events.stop()
+        except StorageFull as full:  # the stop goes on: the events are lost, and said so
+            log.warning("%d events not stored on stop: %s", self.events.unstored, full.message)
 
     # -- modules ----------------------------------------------------------------------
 
@@ -295,6 +300,8 @@ class Factory:
         self.events.emit("module.session_opened", module_id, f"epoch {epoch}")
         if entry.draining:  # a draining module that reconnects is told again
             self.send_directive(module_id, "drain", "draining")
+        if entry.released:  # and so is its release, which may have found no session open
+            self.send_directive(module_id, "release", "drained: you may unplug")
         return handle
 
     def send_directive(
@@ -348,13 +355,17 @@ class Factory:
     async def _record_lease_end(self, module_id: str, epoch: int, reason: str) -> None:
         """The record follows the decision (already in memory and the event log). A full
         disk leaves the lease's row open, said once, instead of stopping the lease sweeper;
-        the module's next registration ends it."""
+        the module's next registration ends it. Any other store error (a database
+        restarting, a locked file) is logged with its traceback and the sweeper goes on:
+        it must never die, or no module would ever be marked lost again."""
         try:
             await asyncio.to_thread(
                 self.store.end_lease, module_id, epoch, self.clock.now(), reason
             )
         except StorageFull as full:
             self._lease_records.full(full)
+        except Exception:
+            log.exception("recording the end of %s's lease (epoch %d) failed", module_id, epoch)
         else:
             self._lease_records.cleared()
 

@@ -60,13 +60,19 @@ def token_before(seq: int) -> str:
     return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{seq}".encode()).decode()
 
 
+def _is_token_number(number: str) -> bool:
+    return number.isascii() and number.isdigit() and len(number) <= 18
+
+
 def _read_token(token: str) -> int:
     try:
         text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
     number = text.removeprefix(_TOKEN_PREFIX)
-    if not text.startswith(_TOKEN_PREFIX) or not number.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int() refuses it), and few enough of
+    # them for the database's 64-bit integers.
+    if not text.startswith(_TOKEN_PREFIX) or not _is_token_number(number):
         raise BadInput(
             f"page_token {token!r} is not one this server gave",
             [Violation("page_token", "send back a next_page_token as it came, or none")],

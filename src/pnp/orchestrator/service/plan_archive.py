@@ -49,7 +49,11 @@ class PlanArchive:
 
     def add(self, plan: Plan) -> None:
         """Stores ``plan`` soon (in the background); an older plan still waiting is
-        replaced by it."""
+        replaced by it. Once stopping, nothing more is taken: a write then could land
+        after the store is closed and the lease given back."""
+        if self._stopping.is_set():
+            log.warning("plan v%d not stored: the orchestrator is stopping", plan.version)
+            return
         self._newest = plan
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -47,8 +49,31 @@ def _serve(connection: Connection) -> None:
     stops, and finds its pipe closed if the orchestrator is forced out."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    _die_with_parent()
     with contextlib.suppress(BrokenPipeError, ConnectionResetError, EOFError):
         _solve_what_comes(connection)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """On Linux, the kernel kills this worker when the orchestrator ends, however it
+    ends: a forced exit (``os._exit``, which skips multiprocessing's clean-up) or a
+    SIGKILL would otherwise leave a busy solve running out its time limit, since the
+    worker ignores SIGINT and SIGTERM and reads its pipe only between solves. (The
+    signal comes when the thread that started the worker ends: the event loop's.)
+    Elsewhere this does nothing, and a worker finds its pipe closed after its solve."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(0)  # the orchestrator died before the request was made: follow it now
 
 
 def _solve_what_comes(connection: Connection) -> None:
