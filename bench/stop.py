@@ -34,7 +34,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.bench_logs import logs_to_file, stop_on_sigterm  # noqa: E402
-from tests.faults.floor import RUNNING, ProxiedFloor  # noqa: E402
+from tests.faults.floor import RUNNING, ProxiedFloor, weld_order  # noqa: E402
 
 BOUND_SECONDS = 5.0
 DOCKS = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
@@ -43,19 +43,6 @@ SERVE = (
     "--layout", str(REPO / "recipes" / "layouts" / "demo-factory.yaml"),
     "--lease-ttl", "3", "--heartbeat-interval", "0.5",
 )  # fmt: skip
-WELD_ORDER = """\
-apiVersion: pnp/v1
-kind: Order
-metadata: {{name: bracket-{n:03d}}}
-spec:
-  product: bracket
-  quantity: 1
-  due: 2030-01-01T00:00:00Z
-  steps:
-    - id: weld
-      capability: joining.welding
-      parameters: {{process: TIG, material: aluminium-6061}}
-"""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -106,7 +93,7 @@ async def bench(trials: int, modules: int, solve_time_limit: float) -> dict:
     serve = (*SERVE, "--solve-time-limit", str(solve_time_limit))
     async with ProxiedFloor(folder, cells, time_scale=TIME_SCALE, serve_options=serve) as floor:
         for n in range(orders):
-            await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:03d}.yaml", f"weld-{n}")
+            await floor.submit(weld_order(n), f"bracket-{n:03d}.yaml", f"weld-{n}")
         for number in range(trials):
             results.append(await trial(floor, modules))
             print(f"trial {number + 1}: {results[-1]}", file=sys.stderr, flush=True)

@@ -34,6 +34,25 @@ COMPLETED = order_pb2.ORDER_STATE_COMPLETED
 COMPLETE = attempt_pb2.ATTEMPT_STATE_COMPLETE
 RUNNING = attempt_pb2.ATTEMPT_STATE_RUNNING
 
+_WELD_ORDER = """\
+apiVersion: pnp/v1
+kind: Order
+metadata: {{name: bracket-{n:02d}}}
+spec:
+  product: bracket
+  quantity: 1
+  due: 2030-01-01T00:00:00Z
+  steps:
+    - id: weld
+      capability: joining.welding
+      parameters: {{process: TIG, material: aluminium-6061}}
+"""
+
+
+def weld_order(n: int) -> str:
+    """Order ``bracket-NN``: one TIG weld, the fault tests' unit of work."""
+    return _WELD_ORDER.format(n=n)
+
 
 @dataclass
 class ProxiedModule:

@@ -28,31 +28,18 @@ from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.orchestrator.errors import StorageFull
 from tests.cli.pnp_process import pnp
 from tests.conftest import DEMO_LAYOUT
-from tests.faults.floor import ProxiedFloor
+from tests.faults.floor import ProxiedFloor, weld_order
 from tests.store.full_disk import FullDisk
 
 pytestmark = [pytest.mark.servers, pytest.mark.timeout(300)]
 
-WELD_ORDER = """\
-apiVersion: pnp/v1
-kind: Order
-metadata: {{name: bracket-{n:02d}}}
-spec:
-  product: bracket
-  quantity: 1
-  due: 2030-01-01T00:00:00Z
-  steps:
-    - id: weld
-      capability: joining.welding
-      parameters: {{process: TIG, material: aluminium-6061}}
-"""
 # A comment large enough that storing the order needs space a full disk does not have.
 PADDING = "# " + "x" * 150_000 + "\n"
 
 
 async def test_submit_on_a_full_disk_is_unavailable_and_stores_nothing(running_factory):
     disk = FullDisk(running_factory.factory.store.engine)
-    recipe = PADDING + WELD_ORDER.format(n=1)
+    recipe = PADDING + weld_order(1)
     async with OrchestratorClient(running_factory.address, deadline=10) as client:
         disk.fill()
         with pytest.raises(StorageFull) as refused:
@@ -130,7 +117,7 @@ async def test_a_real_full_disk_refuses_orders_and_the_factory_carries_on(tmp_pa
         async with floor, contextlib.AsyncExitStack() as cleanup:
             cleanup.callback(ballast.unlink, missing_ok=True)  # whatever happens below
             for n in range(2):
-                await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:02d}.yaml", f"weld-{n}")
+                await floor.submit(weld_order(n), f"bracket-{n:02d}.yaml", f"weld-{n}")
             await floor.running_attempt()
 
             await asyncio.to_thread(fill, ballast)
@@ -138,7 +125,7 @@ async def test_a_real_full_disk_refuses_orders_and_the_factory_carries_on(tmp_pa
             refused: list[tuple[str, Path]] = []
             for n in range(2, 40):
                 path = recipes / f"bracket-{n:02d}.yaml"
-                path.write_text(PADDING + WELD_ORDER.format(n=n))
+                path.write_text(PADDING + weld_order(n))
                 key = f"weld-{n}"
                 result = await asyncio.to_thread(
                     pnp, "--orchestrator", floor.address, "order", "submit", str(path),

@@ -12,8 +12,8 @@ import asyncio
 
 import pytest
 
-from tests.faults.floor import ProxiedFloor
-from tests.faults.test_network_faults import CELLS, ORDERS, SERVE, TIME_SCALE, WELD_ORDER
+from tests.faults.floor import ProxiedFloor, weld_order
+from tests.faults.test_network_faults import CELLS, ORDERS, SERVE, TIME_SCALE
 
 pytestmark = [
     pytest.mark.servers,
@@ -26,7 +26,7 @@ pytestmark = [
 async def test_a_drained_module_stays_drained_after_its_connection_is_reset(tmp_path):
     async with ProxiedFloor(tmp_path, CELLS, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
         for n in range(ORDERS):
-            await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:02d}.yaml", f"weld-{n}")
+            await floor.submit(weld_order(n), f"bracket-{n:02d}.yaml", f"weld-{n}")
         running = await floor.running_attempt()
         drained = floor.module(running.module_id)
         async with floor.client() as client:

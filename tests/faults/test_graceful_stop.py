@@ -41,7 +41,7 @@ from tests.execution.test_executor_on_memory_modules import (
     running_factory,
     until,
 )
-from tests.faults.floor import COMPLETE, ProxiedFloor
+from tests.faults.floor import COMPLETE, ProxiedFloor, weld_order
 
 pytestmark = [
     pytest.mark.servers,
@@ -55,20 +55,6 @@ SERVE = (
     "--layout", str(DEMO_LAYOUT), "--lease-ttl", "3",
     "--heartbeat-interval", "0.5", "--solve-time-limit", "1",
 )  # fmt: skip
-
-WELD_ORDER = """\
-apiVersion: pnp/v1
-kind: Order
-metadata: {{name: bracket-{n:02d}}}
-spec:
-  product: bracket
-  quantity: 1
-  due: 2030-01-01T00:00:00Z
-  steps:
-    - id: weld
-      capability: joining.welding
-      parameters: {{process: TIG, material: aluminium-6061}}
-"""
 
 
 def leftovers(db: Path) -> list[str]:
@@ -97,7 +83,7 @@ async def test_a_stopped_orchestrator_names_what_it_left_running_and_the_next_st
     cells = [("welding-cell", "A2"), ("welding-cell", "B3")]
     async with ProxiedFloor(tmp_path, cells, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
         for n in range(2):
-            await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:02d}.yaml", f"weld-{n}")
+            await floor.submit(weld_order(n), f"bracket-{n:02d}.yaml", f"weld-{n}")
         running = await floor.running_attempt()
 
         code, stdout, stderr = await asyncio.to_thread(stop_orchestrator, floor, signal.SIGINT)
@@ -183,7 +169,7 @@ def test_a_second_signal_while_stopping_forces_the_process_out_quietly(stuck):
 async def test_a_module_stopped_mid_execution_exits_0_without_a_traceback(tmp_path, signum):
     cells = [("welding-cell", "A2")]
     async with ProxiedFloor(tmp_path, cells, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
-        await floor.submit(WELD_ORDER.format(n=0), "bracket-00.yaml", "weld-0")
+        await floor.submit(weld_order(0), "bracket-00.yaml", "weld-0")
         await floor.running_attempt()
         [module] = floor.modules
         assert module.process is not None

@@ -29,7 +29,7 @@ from pnp.orchestrator.execution.opcua_link import ModuleLink
 from pnp.v1 import attempt_pb2, module_pb2
 from pnp.v1.opcua import ExecutionOutcome, PackMLState
 from tests.conftest import DEMO_LAYOUT
-from tests.faults.floor import COMPLETE, ProxiedFloor, ProxiedModule
+from tests.faults.floor import COMPLETE, ProxiedFloor, ProxiedModule, weld_order
 
 pytestmark = [
     pytest.mark.servers,
@@ -48,20 +48,6 @@ SERVE = (
     "--layout", str(DEMO_LAYOUT), "--lease-ttl", str(LEASE_TTL),
     "--heartbeat-interval", "0.5", "--solve-time-limit", "1",
 )  # fmt: skip
-
-WELD_ORDER = """\
-apiVersion: pnp/v1
-kind: Order
-metadata: {name: bracket}
-spec:
-  product: bracket
-  quantity: 1
-  due: 2030-01-01T00:00:00Z
-  steps:
-    - id: weld
-      capability: joining.welding
-      parameters: {process: TIG, material: aluminium-6061}
-"""
 
 
 @contextlib.asynccontextmanager
@@ -104,7 +90,7 @@ async def come_back_after_a_rerun(tmp_path, *, restart_while_in_doubt: bool):
     async with ProxiedFloor(
         tmp_path, [("welding-cell", "A2")], time_scale=TIME_SCALE, serve_options=SERVE
     ) as floor:
-        order_id = await floor.submit(WELD_ORDER, "bracket.yaml", "weld-once")
+        order_id = await floor.submit(weld_order(0), "bracket.yaml", "weld-once")
         first = await floor.running_attempt()
         [victim] = floor.modules
         slow = await floor.add_module("welding-cell", "B3", time_scale=SLOW_TIME_SCALE)

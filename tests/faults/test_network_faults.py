@@ -25,7 +25,7 @@ import pytest
 from pnp.v1 import attempt_pb2
 from tests.conftest import DEMO_LAYOUT
 from tests.faultproxy import Direction
-from tests.faults.floor import COMPLETE, ProxiedFloor, ProxiedModule, Verdict
+from tests.faults.floor import COMPLETE, ProxiedFloor, ProxiedModule, Verdict, weld_order
 
 pytestmark = [
     pytest.mark.servers,
@@ -45,20 +45,6 @@ SERVE = (
     "--heartbeat-interval", "0.5", "--solve-time-limit", "1",
 )  # fmt: skip
 
-WELD_ORDER = """\
-apiVersion: pnp/v1
-kind: Order
-metadata: {{name: bracket-{n:02d}}}
-spec:
-  product: bracket
-  quantity: 1
-  due: 2030-01-01T00:00:00Z
-  steps:
-    - id: weld
-      capability: joining.welding
-      parameters: {{process: TIG, material: aluminium-6061}}
-"""
-
 
 Fault = Callable[[ProxiedModule], None]
 
@@ -68,7 +54,7 @@ async def weld_under_fault(tmp_path, fault: Fault, seconds: float):
     attempt that was running when the fault began."""
     async with ProxiedFloor(tmp_path, CELLS, time_scale=TIME_SCALE, serve_options=SERVE) as floor:
         for n in range(ORDERS):
-            await floor.submit(WELD_ORDER.format(n=n), f"bracket-{n:02d}.yaml", f"weld-{n}")
+            await floor.submit(weld_order(n), f"bracket-{n:02d}.yaml", f"weld-{n}")
         interrupted = await floor.running_attempt()
         victim = floor.module(interrupted.module_id)
         other = next(m for m in floor.modules if m is not victim)
@@ -81,7 +67,7 @@ async def weld_under_fault(tmp_path, fault: Fault, seconds: float):
         # Rejoined for real: with the other cell drained, new work goes to the victim.
         async with floor.client() as client:
             await client.drain_module(other.module_id)
-        last = await floor.submit(WELD_ORDER.format(n=99), "bracket-99.yaml", "weld-last")
+        last = await floor.submit(weld_order(99), "bracket-99.yaml", "weld-last")
         await floor.all_completed(ORDERS + 1)
         verdict = await floor.verdict()
         lost = [subject for subject, _ in floor.events("module.lost")]
@@ -218,7 +204,7 @@ async def test_a_partition_outlasting_the_rerun_keeps_the_rerun_its_successor_us
         other = next(m for m in floor.modules[:2] if m is not victim)
         async with floor.client() as client:
             await client.drain_module(other.module_id)
-        await floor.submit(WELD_ORDER.format(n=1), "bracket-01.yaml", "weld-after")
+        await floor.submit(weld_order(1), "bracket-01.yaml", "weld-after")
         await floor.all_completed(2)
         verdict = await floor.verdict()
     assert inspect.operation_id == f"{order_id}/inspect"
