@@ -57,10 +57,15 @@ async def test_the_sweeper_outlives_any_other_store_error(tmp_path, caplog):
         raise OperationalError("UPDATE leases", {}, Exception("server closed the connection"))
 
     factory.store.end_lease = database_restarting  # type: ignore[method-assign]
+
+    def failure_logged(module_id: str) -> bool:  # logged just after the module is lost
+        return any(module_id in r.getMessage() for r in caplog.records)
+
     try:
         for n, laser in enumerate(lasers):
             await factory.register_module(laser.describe(dock=f"A{n + 1}"), "b1")
             await until(lambda m=laser: factory.registry.get(m.module_id).liveness is Liveness.LOST)
+            await until(lambda m=laser: failure_logged(m.module_id))
     finally:
         await factory.stop()
         factory.store.close()
