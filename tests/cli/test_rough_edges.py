@@ -89,6 +89,9 @@ async def test_ctrl_c_ends_events_follow_quietly_with_exit_0(tmp_path):
         follower = Running("--orchestrator", running.address, "events", "--follow")
         await asyncio.to_thread(follower.wait_for_line, r"module\.registered|laser-cutter-a1")
         follower.kill(signal.SIGINT)
+        # Ends by itself: ``stop`` would send a SIGTERM of its own to a process still
+        # on its way out.
+        await asyncio.to_thread(follower.process.wait, 30)
         code, stderr = await asyncio.to_thread(follower.stop)
     finally:
         await running.close()

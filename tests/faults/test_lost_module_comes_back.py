@@ -85,6 +85,20 @@ async def lost(floor: ProxiedFloor, module_id: str) -> None:
             await asyncio.sleep(0.1)
 
 
+async def stored_events(
+    floor: ProxiedFloor, kind: str, naming: str, within: float = 30.0
+) -> list[tuple[str, str]]:
+    """The stored events of ``kind``, once one names ``naming`` (or ``within`` s passed)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        events = floor.events(kind)
+        if any(naming in message for _, message in events):
+            return events
+        if asyncio.get_running_loop().time() > deadline:
+            return events
+        await asyncio.sleep(0.1)
+
+
 async def come_back_after_a_rerun(tmp_path, *, restart_while_in_doubt: bool):
     """The scenario of the module's docstring; returns what the test checks."""
     async with ProxiedFloor(
@@ -106,8 +120,9 @@ async def come_back_after_a_rerun(tmp_path, *, restart_while_in_doubt: bool):
 
         await floor.all_completed(1, timeout=120)
         verdict = await floor.verdict()
-        reclaimed = floor.events("operation.reclaimed")
-        superseded = floor.events("operation.superseded")
+        # Events are stored in batches, just after the attempts they tell of.
+        reclaimed = await stored_events(floor, "operation.reclaimed", first.execution_id)
+        superseded = await stored_events(floor, "operation.superseded", rerun.execution_id)
     assert floor.tracebacks() == [], floor.first_traceback()
     return order_id, first, rerun, results, verdict, victim, slow, reclaimed, superseded
 
