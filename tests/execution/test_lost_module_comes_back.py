@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from pnp.orchestrator.domain.attempts import AttemptState
-from pnp.orchestrator.domain.orders import OrderState
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState
+from pnp.orchestrator.domain.orders import OrderRecord, OrderState
 from pnp.orchestrator.execution.memory_link import MemoryLinks, MemoryModule
 from pnp.orchestrator.registry import Liveness
 from pnp.orchestrator.service.factory import Factory
@@ -84,6 +84,24 @@ async def comes_back(factory: Factory, beats: Heartbeats, module: MemoryModule) 
     beats.keep(module.module_id)
 
 
+async def re_run_elsewhere(
+    factory: Factory, beats: Heartbeats, lasers: list[MemoryModule]
+) -> tuple[OrderRecord, Attempt, MemoryModule, MemoryModule]:
+    """An order's cut starts on one of two lasers, which is cut off until it is lost;
+    the re-run starts on the other. Returns the order, the first attempt, the lost
+    laser and the other."""
+    order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
+    await until(lambda: active(factory) is not None)
+    first = active(factory)
+    assert first is not None
+    lost = next(m for m in lasers if m.module_id == first.module_id)
+    other = next(m for m in lasers if m is not lost)
+    await until(lambda: lost.skills[CUT].state is PackMLState.EXECUTE)
+    await lose_and_bring_back(factory, beats, lost)
+    await until(lambda: other.skills[CUT].state is PackMLState.EXECUTE)  # the re-run
+    return order, first, lost, other
+
+
 async def test_a_module_back_with_its_execution_complete_is_not_re_run(tmp_path):
     laser = MemoryModule("laser-a", [CUT])
     async with floor(tmp_path / "pnp.db", laser) as (factory, beats):
@@ -109,15 +127,7 @@ async def test_a_module_back_with_its_execution_complete_is_not_re_run(tmp_path)
 async def test_a_re_run_still_running_elsewhere_is_aborted_and_superseded(tmp_path):
     lasers = [MemoryModule("laser-a", [CUT]), MemoryModule("laser-b", [CUT])]
     async with floor(tmp_path / "pnp.db", *lasers) as (factory, beats):
-        order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
-        await until(lambda: active(factory) is not None)
-        first = active(factory)
-        lost = next(m for m in lasers if m.module_id == first.module_id)
-        other = next(m for m in lasers if m is not lost)
-        await until(lambda: lost.skills[CUT].state is PackMLState.EXECUTE)
-
-        await lose_and_bring_back(factory, beats, lost)
-        await until(lambda: other.skills[CUT].state is PackMLState.EXECUTE)  # the re-run
+        order, first, lost, other = await re_run_elsewhere(factory, beats, lasers)
         [rerun] = other.skills[CUT].started
         lost.skills[CUT].complete({"units": 1})
         await comes_back(factory, beats, lost)
@@ -143,15 +153,7 @@ async def test_a_re_run_that_completed_first_counts_and_the_late_result_is_super
     and the module that came back with the same work done is superseded and tidied."""
     lasers = [MemoryModule("laser-a", [CUT]), MemoryModule("laser-b", [CUT])]
     async with floor(tmp_path / "pnp.db", *lasers) as (factory, beats):
-        order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
-        await until(lambda: active(factory) is not None)
-        first = active(factory)
-        lost = next(m for m in lasers if m.module_id == first.module_id)
-        other = next(m for m in lasers if m is not lost)
-        await until(lambda: lost.skills[CUT].state is PackMLState.EXECUTE)
-
-        await lose_and_bring_back(factory, beats, lost)
-        await until(lambda: other.skills[CUT].state is PackMLState.EXECUTE)
+        order, _, lost, other = await re_run_elsewhere(factory, beats, lasers)
         other.skills[CUT].complete({"units": 1})
         await until(lambda: factory.order(order.order_id).state is OrderState.COMPLETED)
         lost.skills[CUT].complete({"units": 1})
@@ -181,14 +183,7 @@ async def test_an_attempt_in_doubt_is_still_asked_about_after_a_restart(tmp_path
     that comes back is still asked, its result is taken and the re-run superseded."""
     lasers = [MemoryModule("laser-a", [CUT]), MemoryModule("laser-b", [CUT])]
     async with floor(tmp_path / "pnp.db", *lasers) as (factory, beats):
-        order = (await factory.submit_order(CUT_ONLY, "plate.yaml", "r1")).record
-        await until(lambda: active(factory) is not None)
-        first = active(factory)
-        lost = next(m for m in lasers if m.module_id == first.module_id)
-        other = next(m for m in lasers if m is not lost)
-        await until(lambda: lost.skills[CUT].state is PackMLState.EXECUTE)
-        await lose_and_bring_back(factory, beats, lost)
-        await until(lambda: other.skills[CUT].state is PackMLState.EXECUTE)
+        order, first, lost, other = await re_run_elsewhere(factory, beats, lasers)
         [rerun] = other.skills[CUT].started
 
     lost.skills[CUT].complete({"units": 1})  # while the orchestrator was down
