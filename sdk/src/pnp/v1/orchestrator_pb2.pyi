@@ -186,18 +186,26 @@ class ExportOrderDataResponse(_message.Message):
     def __init__(self, package_json: _Optional[str] = ...) -> None: ...
 
 class ListAttemptsRequest(_message.Message):
-    __slots__ = ("order_id",)
+    __slots__ = ("order_id", "page_size", "page_token", "module_id")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     order_id: str
-    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    module_id: str
+    def __init__(self, order_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class ListAttemptsResponse(_message.Message):
-    __slots__ = ("attempts", "factory_time")
+    __slots__ = ("attempts", "factory_time", "next_page_token")
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     FACTORY_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     attempts: _containers.RepeatedCompositeFieldContainer[_attempt_pb2.Attempt]
     factory_time: _timestamp_pb2.Timestamp
-    def __init__(self, attempts: _Optional[_Iterable[_Union[_attempt_pb2.Attempt, _Mapping]]] = ..., factory_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, attempts: _Optional[_Iterable[_Union[_attempt_pb2.Attempt, _Mapping]]] = ..., factory_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetLayoutRequest(_message.Message):
     __slots__ = ()

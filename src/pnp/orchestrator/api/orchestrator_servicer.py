@@ -8,6 +8,7 @@ from pnp.orchestrator.api.layout_convert import layout_to_proto
 from pnp.orchestrator.api.status import maps_errors
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.security.limits import MAX_WHAT_IF_CHANGES
+from pnp.orchestrator.service.attempt_pages import AttemptPage
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.service.order_pages import OrderPage
 from pnp.orchestrator.store.database import StoredOrder
@@ -115,12 +116,14 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def ListAttempts(self, request, context):
+        page = AttemptPage.of_request(request.page_size, request.page_token)
+        attempts, next_token = await self.factory.attempts_page(
+            page, request.order_id, request.module_id
+        )
         return orchestrator_pb2.ListAttemptsResponse(
-            attempts=[
-                convert.attempt_to_proto(a)
-                for a in await self.factory.attempts_of(request.order_id)
-            ],
+            attempts=[convert.attempt_to_proto(a) for a in attempts],
             factory_time=convert.timestamp(self.factory.clock.now()),
+            next_page_token=next_token,
         )
 
     @maps_errors

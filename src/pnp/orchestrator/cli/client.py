@@ -30,6 +30,7 @@ DEFAULT_ORCHESTRATOR = "127.0.0.1:50051"
 ENV_ORCHESTRATOR = "PNP_ORCHESTRATOR"
 DEFAULT_DEADLINE = 10.0
 ORDERS_PAGE = 500  # orders asked for per ListOrders call
+ATTEMPTS_PAGE = 1000  # attempts asked for per ListAttempts call (the server's largest page)
 # Pauses between rounds over every address (a takeover takes the lease TTL and seconds).
 FIRST_PAUSE, LONGEST_PAUSE = 0.1, 1.0
 
@@ -171,7 +172,10 @@ class OrchestratorClient:
             token = response.next_page_token
             if not token:
                 break
-        return newest_first[::-1]
+        # Sorted rather than reversed: a server older than paging ignores page_size and
+        # answers every order (the open ones and the recent), oldest first, at once.
+        oldest_first = sorted(newest_first, key=_submission)
+        return oldest_first[-limit:] if limit else oldest_first
 
     async def cancel_order(self, order_id: str, request_id: str):
         request = orchestrator_pb2.CancelOrderRequest(order_id=order_id, request_id=request_id)
@@ -208,9 +212,38 @@ class OrchestratorClient:
         return (await self.list_attempts_response(order_id)).attempts
 
     async def list_attempts_response(self, order_id: str = ""):
-        """The attempts and the factory time they were seen at (for running ones)."""
+        """The attempts and the factory time they were seen at (for running ones): the
+        whole order, or without one the server's unpaged default (what is in flight or
+        of open orders, and the most recent)."""
         request = orchestrator_pb2.ListAttemptsRequest(order_id=order_id)
         return await self._call("ListAttempts", request)
+
+    async def every_attempt(
+        self, order_id: str = "", limit: int | None = None
+    ) -> orchestrator_pb2.ListAttemptsResponse:
+        """Every attempt (or the ``limit`` that started last), oldest first, with the
+        factory time of the last answer: ListAttempts followed page by page, newest first,
+        until the last page or the limit."""
+        newest_first: list = []
+        token = ""
+        while True:
+            left = None if limit is None else limit - len(newest_first)
+            wanted = ATTEMPTS_PAGE if left is None else min(ATTEMPTS_PAGE, left)
+            request = orchestrator_pb2.ListAttemptsRequest(
+                order_id=order_id, page_size=wanted, page_token=token
+            )
+            response = await self._call("ListAttempts", request)
+            newest_first.extend(response.attempts)
+            token = response.next_page_token
+            if not token or (limit is not None and len(newest_first) >= limit):
+                break
+        # Sorted rather than reversed: a server older than paging ignores page_size and
+        # answers everything, oldest first, in one response.
+        oldest_first = sorted(newest_first, key=_attempt_start)
+        return orchestrator_pb2.ListAttemptsResponse(
+            attempts=oldest_first[-limit:] if limit else oldest_first,
+            factory_time=response.factory_time,
+        )
 
     async def get_layout(self):
         """The factory layout, or None on an open floor."""
@@ -272,3 +305,13 @@ class EventStream:
         if response is grpc.aio.EOF:
             raise StopAsyncIteration
         return response
+
+
+def _attempt_start(attempt) -> tuple[int, int, str]:
+    return (attempt.started_at.seconds, attempt.started_at.nanos, attempt.execution_id)
+
+
+def _submission(order) -> tuple[int, str]:
+    # Order ids are the submission number, zero-padded to five digits ("ord-00042"):
+    # by length first, so ord-100000 follows ord-99999.
+    return (len(order.order_id), order.order_id)

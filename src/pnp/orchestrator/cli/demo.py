@@ -362,7 +362,7 @@ async def _order_plan_and_run(
             if directing is not None:
                 directing.cancel()
                 await asyncio.gather(directing, return_exceptions=True)
-        history = await client.list_attempts_response()
+        history = await client.every_attempt()
         modules = await client.list_modules()
         written += _draw(
             history_chart(history.attempts, history.factory_time, "", live_module_ids(modules)),

@@ -22,18 +22,27 @@ from pnp.v1 import attempt_pb2
     help="Also draw the attempts as a Gantt chart: FILE.html (interactive page), .svg or .png. "
     "Failed or interrupted attempts are hatched with a red outline; running ones dotted.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the N attempts that started last. [default: every attempt]",
+)
 @json_option
 @click.pass_obj
-def history(obj: CliContext, order_id: str, gantt_file: str | None, as_json: bool) -> None:
+def history(
+    obj: CliContext, order_id: str, gantt_file: str | None, limit: int | None, as_json: bool
+) -> None:
     """Show every attempt at an operation: module, times, outcome (what really happened).
 
     An operation interrupted by a lost module is run again elsewhere: both attempts show.
+    Oldest first; fetched a page at a time, newest first.
     """
     if gantt_file:
         picture_format(gantt_file, "--gantt")  # a bad name fails before any call
 
     async def fetch(client):
-        response = await client.list_attempts_response(order_id)
+        response = await client.every_attempt(order_id, limit)
         modules = await client.list_modules() if gantt_file else []
         return response, modules
 

@@ -47,6 +47,7 @@ from pnp.orchestrator.planning.kpis import PlanKpis, plan_kpis
 from pnp.orchestrator.planning.plan_codec import plan_from_json, plan_to_json
 from pnp.orchestrator.registry import ModuleEntry, PauseDetector, Registry
 from pnp.orchestrator.registry.breaker import CircuitBreaker
+from pnp.orchestrator.service.attempt_pages import AttemptPage
 from pnp.orchestrator.service.events import EventLog
 from pnp.orchestrator.service.executor import Executor
 from pnp.orchestrator.service.export import build_package, read_recorded
@@ -621,6 +622,22 @@ class Factory:
             await asyncio.to_thread(self._require_order, order_id)
         stored = await asyncio.to_thread(self.ledger.stored, order_id)
         return self.ledger.merged(stored, order_id)
+
+    async def attempts_page(
+        self, page: AttemptPage, order_id: str = "", module_id: str = ""
+    ) -> tuple[list[Attempt], str]:
+        """ListAttempts: a page of attempts and the next page's token, or unpaged what
+        ``service.attempt_pages`` says; only the order's or the module's when named."""
+        if order_id and page.size is None:
+            attempts = await self.attempts_of(order_id)
+            return [a for a in attempts if not module_id or a.module_id == module_id], ""
+        if order_id:
+            if not self.book.is_open(order_id):
+                await asyncio.to_thread(self._require_order, order_id)
+            return await page.select_of_order(
+                self.ledger, self.history, order_id, module_id=module_id
+            )
+        return await page.select(self.ledger, self.history, module_id=module_id)
 
     async def attempt_outcomes(self) -> dict[str, int]:
         """How many attempts stand in each state (from the store)."""

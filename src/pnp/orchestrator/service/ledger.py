@@ -83,6 +83,10 @@ class AttemptLedger:
     def __len__(self) -> int:
         return len(self._attempts)
 
+    def held(self, execution_id: str) -> Attempt | None:
+        """The attempt if it is held in memory (newer there than the store, perhaps)."""
+        return self._attempts.get(execution_id)
+
     def get(self, execution_id: str) -> Attempt | None:
         """Any attempt: held ones at once, a settled one from the store."""
         held = self._attempts.get(execution_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
@@ -88,6 +88,38 @@ class HistoryStore:
                 select(schema.attempts).where(schema.attempts.c.execution_id == execution_id)
             ).first()
             return _attempt(row) if row is not None else None
+
+    def attempts_before(
+        self,
+        before: tuple[datetime, str] | None,
+        limit: int,
+        *,
+        order_id: str = "",
+        module_id: str = "",
+    ) -> list[Attempt]:
+        """Up to ``limit`` attempts that started before ``before`` (a start and, for
+        attempts that started at the same moment, an execution id; any, for None), newest
+        first, only the order's or the module's when one is named: one keyset page."""
+        attempts = schema.attempts
+        query = (
+            select(attempts)
+            .order_by(attempts.c.started_at.desc(), attempts.c.execution_id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            started, execution_id = before[0].isoformat(), before[1]
+            query = query.where(
+                or_(
+                    attempts.c.started_at < started,
+                    and_(attempts.c.started_at == started, attempts.c.execution_id < execution_id),
+                )
+            )
+        if order_id:
+            query = query.where(attempts.c.order_id == order_id)
+        if module_id:
+            query = query.where(attempts.c.module_id == module_id)
+        with self.engine.connect() as connection:
+            return [_attempt(row) for row in connection.execute(query)]
 
     def attempts_of_operation(self, operation_id: str) -> list[Attempt]:
         return attempts_where(self.engine, schema.attempts.c.operation_id == operation_id)

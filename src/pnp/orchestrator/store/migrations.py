@@ -74,6 +74,17 @@ def _leadership(connection: Connection) -> None:
     )
 
 
+def _index_attempts_by_start(connection: Connection) -> None:
+    # What ListAttempts pages by (newest first), over all attempts and over one
+    # module's; without them each page sorts the whole history.
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS attempts_by_start ON attempts (started_at, execution_id)")
+    )
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS attempts_by_module ON attempts (module_id, started_at)")
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -93,6 +104,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(5, "events indexed by subject and kind", _index_events_by_subject),
     Migration(6, "events carry who asked for them (audit)", _events_actor),
+    Migration(
+        7, "attempts indexed by start and by module (paged ListAttempts)", _index_attempts_by_start
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 _MIGRATION_LOCK = 0x706E70  # "pnp": the advisory lock key migrations hold on PostgreSQL

@@ -16,6 +16,8 @@ from google.protobuf.json_format import MessageToDict
 from pnp.orchestrator.api import convert
 from pnp.orchestrator.api.layout_convert import layout_to_proto
 from pnp.orchestrator.api.status_snapshot import FactoryStatus, OrderStatus, factory_status
+from pnp.orchestrator.domain.attempts import Attempt
+from pnp.orchestrator.service.attempt_pages import UNPAGED
 from pnp.orchestrator.service.factory import Factory
 from pnp.orchestrator.service.twin import TwinService
 from pnp.v1 import orchestrator_pb2
@@ -47,7 +49,7 @@ async def snapshot(factory: Factory) -> FactoryStatus:
         modules=[convert.module_to_proto(v) for v in factory.modules()], factory_time=now
     )
     attempts = orchestrator_pb2.ListAttemptsResponse(
-        attempts=[convert.attempt_to_proto(a) for a in await factory.attempts_of()],
+        attempts=[convert.attempt_to_proto(a) for a in await _recent_attempts(factory)],
         factory_time=now,
     )
     orders = [convert.order_to_proto(v) for v in await factory.order_views()]
@@ -99,7 +101,7 @@ async def status_document(factory: Factory) -> dict:
 async def gantt_document(factory: Factory) -> dict:
     """The plan and what ran: one lane per module still on the floor."""
     plan = plain(await current_plan(factory))
-    attempts = [plain(convert.attempt_to_proto(a)) for a in await factory.attempts_of()]
+    attempts = [plain(convert.attempt_to_proto(a)) for a in await _recent_attempts(factory)]
     lanes = sorted(v.entry.module_id for v in factory.modules() if v.entry.liveness.value != "gone")
     for module_id in {a["module_id"] for a in attempts} | {
         a["module_id"] for a in plan.get("assignments", [])
@@ -132,7 +134,7 @@ async def order_document(factory: Factory, order_id: str) -> dict:
 
 async def module_document(factory: Factory, module_id: str) -> dict:
     view = factory.module(module_id)  # NotFound names the module
-    attempts = [a for a in await factory.attempts_of() if a.module_id == module_id]
+    attempts = await _recent_attempts(factory, module_id)
     status = next(m for m in (await snapshot(factory)).modules if m.module_id == module_id)
     return {
         "factory_time": stamp(factory.clock.now()),
@@ -144,6 +146,14 @@ async def module_document(factory: Factory, module_id: str) -> dict:
         "attempts": [plain(convert.attempt_to_proto(a)) for a in attempts],
         "telemetry": await _telemetry(factory, [a.execution_id for a in attempts[-3:]]),
     }
+
+
+async def _recent_attempts(factory: Factory, module_id: str = "") -> list[Attempt]:
+    """What an unpaged ListAttempts answers (those in flight or of open orders, and the
+    most recent), oldest first: a console page costs the same however long the factory
+    has run."""
+    attempts, _ = await factory.attempts_page(UNPAGED, module_id=module_id)
+    return attempts
 
 
 async def _telemetry(factory: Factory, execution_ids: list[str]) -> dict[str, list]:
