@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,17 +37,15 @@ from pnp.orchestrator.security.tls_files import (
     trusted_issuer_files,
 )
 from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.service.module_health import read_module_health
 from pnp.orchestrator.store import Store
-from pnp.orchestrator.store.twin_records import StoredChannel, StoredMaintenance, StoredPassport
+from pnp.orchestrator.store.twin_records import StoredMaintenance, StoredPassport
 from pnp.orchestrator.twin import signing
 from pnp.orchestrator.twin.aas import ModuleTwin, Shell, build_shell
 from pnp.orchestrator.twin.health import (
-    CONDITION_CHANNELS,
-    ExecutionSample,
     Health,
     HealthSettings,
     Proposal,
-    health_of,
     propose,
 )
 from pnp.orchestrator.twin.metering import (
@@ -110,8 +107,6 @@ class _History:
     modules: dict[str, tuple[int, ModuleDescription]]
     records: UsageRecords
     passports: list[StoredPassport]
-    # Per execution id, the mean of each condition channel it reported.
-    conditions: dict[str, dict[str, float]]
 
 
 class TwinService:
@@ -129,15 +124,18 @@ class TwinService:
 
     async def shells(self) -> list[Shell]:
         history = await self._history()
-        return [self._shell(module_id, history) for module_id in sorted(history.modules)]
+        healths = await asyncio.to_thread(self._read_healths, history.modules)
+        return [self._shell(history, health) for health in healths]
 
     async def shell(self, module_id: str) -> Shell:
         history = await self._history()
         if module_id not in history.modules:
             raise NotFound(f"no module {module_id!r} is known to this factory")
-        return self._shell(module_id, history)
+        [health] = await asyncio.to_thread(self._read_healths, history.modules, module_id)
+        return self._shell(history, health)
 
-    def _shell(self, module_id: str, history: _History) -> Shell:
+    def _shell(self, history: _History, health: Health) -> Shell:
+        module_id = health.module_id
         epoch, description = history.modules[module_id]
         return build_shell(
             ModuleTwin(
@@ -146,7 +144,7 @@ class TwinService:
                 epoch=epoch,
                 standing=self._standing(module_id),
                 history=self._earlier_sites(description, history),
-                health=self._health(module_id, history).score,
+                health=health.score,
             )
         )
 
@@ -241,14 +239,11 @@ class TwinService:
     # -- health and maintenance --------------------------------------------------------
 
     async def health(self) -> list[tuple[Health, Proposal | None]]:
-        """Each known module's health, and the window proposed for it (if any)."""
-        history = await self._history()
-        now = history.records.now
-        answers = []
-        for module_id in sorted(history.modules):
-            health = self._health(module_id, history)
-            answers.append((health, propose(health, now, self.health_settings)))
-        return answers
+        """Each known module's health, and the window proposed for it (if any). Reads
+        what the scores look at, not the whole history (``service.module_health``)."""
+        now = self._now()
+        healths = await asyncio.to_thread(self._read_healths)
+        return [(health, propose(health, now, self.health_settings)) for health in healths]
 
     async def schedule_maintenance(
         self,
@@ -259,12 +254,12 @@ class TwinService:
         request_id: str,
         accept_proposal: bool = False,
     ) -> StoredMaintenance:
-        history = await self._history()
-        if module_id not in history.modules:
+        modules = await asyncio.to_thread(_known_modules, self.factory.store)
+        if module_id not in modules:
             raise NotFound(f"no module {module_id!r} is known to this factory")
         if accept_proposal:
-            health = self._health(module_id, history)
-            proposal = propose(health, history.records.now, self.health_settings)
+            [health] = await asyncio.to_thread(self._read_healths, modules, module_id)
+            proposal = propose(health, self._now(), self.health_settings)
             if proposal is None:
                 raise Conflict(
                     f"no maintenance is proposed for {module_id} (health "
@@ -295,23 +290,20 @@ class TwinService:
         await self.factory.plans.inputs_changed()
         return window
 
-    def _health(self, module_id: str, history: _History) -> Health:
-        _, description = history.modules[module_id]
-        samples = []
-        for attempt in history.records.attempts:
-            if attempt.module_id != module_id or attempt.ended_at is None:
-                continue
-            if attempt.state not in (AttemptState.COMPLETE, AttemptState.FAILED):
-                continue
-            offer = description.capability(attempt.capability)
-            expected = offer.time_model.duration_seconds(attempt.units) if offer else 0
-            features = dict(history.conditions.get(attempt.execution_id, {}))
-            if expected > 0 and attempt.state is AttemptState.COMPLETE:
-                took = (attempt.ended_at - attempt.started_at).total_seconds()
-                features["duration_ratio"] = took / expected
-            if features:
-                samples.append(ExecutionSample(attempt.ended_at, features))
-        return health_of(module_id, samples, self.health_settings)
+    def _read_healths(
+        self,
+        modules: dict[str, tuple[int, ModuleDescription]] | None = None,
+        only: str | None = None,
+    ) -> list[Health]:
+        """The health of every known module (or of ``only``), by module id; reads the
+        store (run it off the loop)."""
+        store = self.factory.store
+        known = _known_modules(store) if modules is None else modules
+        return [
+            read_module_health(store, module_id, known[module_id][1], self.health_settings)
+            for module_id in sorted(known)
+            if only is None or module_id == only
+        ]
 
     # -- reading -----------------------------------------------------------------------
 
@@ -360,11 +352,16 @@ class TwinService:
         return self.factory.clock.now()
 
 
-def _read_history(store: Store, now: datetime) -> _History:
-    modules = {
+def _known_modules(store: Store) -> dict[str, tuple[int, ModuleDescription]]:
+    """Every module this factory has seen, with its current epoch and description."""
+    return {
         m.module_id: (m.epoch, description_from_dict(json.loads(m.descriptor_json)))
         for m in store.modules()
     }
+
+
+def _read_history(store: Store, now: datetime) -> _History:
+    modules = _known_modules(store)
     leases = [
         LeaseSpan(
             module_id=lease.module_id,
@@ -389,20 +386,7 @@ def _read_history(store: Store, now: datetime) -> _History:
             ],
         ),
         passports=store.twin.passports(),
-        conditions=_means(
-            store.twin.channels([a.execution_id for a in attempts], CONDITION_CHANNELS)
-        ),
     )
-
-
-def _means(readings: list[StoredChannel]) -> dict[str, dict[str, float]]:
-    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for reading in readings:
-        values[reading.execution_id][reading.name].append(reading.value)
-    return {
-        execution_id: {name: sum(v) / len(v) for name, v in channels.items()}
-        for execution_id, channels in values.items()
-    }
 
 
 def _passport(content: Any) -> Passport:

@@ -23,12 +23,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from pnp.orchestrator.domain.attempts import Attempt, AttemptState
+from pnp.orchestrator.domain.attempts import Attempt
 from pnp.orchestrator.domain.events import Event
 from pnp.orchestrator.domain.operations import OperationSpec, expand_order
 from pnp.orchestrator.domain.recipes import Recipe
 from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.store import schema
+from pnp.orchestrator.store.attempt_rows import attempt_of, attempt_row
 from pnp.orchestrator.store.engines import Database, close_engine, database_target, open_engine
 from pnp.orchestrator.store.fencing import WriteFence
 from pnp.orchestrator.store.integrity import check_database_file
@@ -402,10 +403,10 @@ class AttemptStore:
 
     def add(self, attempt: Attempt) -> None:
         with self._writes() as connection:
-            connection.execute(insert(schema.attempts).values(**_attempt_row(attempt)))
+            connection.execute(insert(schema.attempts).values(**attempt_row(attempt)))
 
     def update(self, attempt: Attempt) -> None:
-        row = _attempt_row(attempt)
+        row = attempt_row(attempt)
         execution_id = row.pop("execution_id")
         with self._writes() as connection:
             connection.execute(
@@ -499,49 +500,13 @@ def _operation_row(operation: StoredOperation) -> dict:
     }
 
 
-def _attempt_row(attempt: Attempt) -> dict:
-    return {
-        "execution_id": attempt.execution_id,
-        "operation_id": attempt.operation_id,
-        "order_id": attempt.order_id,
-        "module_id": attempt.module_id,
-        "epoch": attempt.epoch,
-        "capability": attempt.capability,
-        "parameters_json": json.dumps(attempt.parameters),
-        "units": attempt.units,
-        "state": attempt.state.value,
-        "started_at": attempt.started_at.isoformat(),
-        "ended_at": attempt.ended_at.isoformat() if attempt.ended_at else None,
-        "results_json": json.dumps(attempt.results, default=str),
-        "error": attempt.error,
-    }
-
-
 def attempts_where(engine: Engine, *conditions: ColumnElement[bool]) -> list[Attempt]:
     """The attempts that meet every condition, oldest first."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(schema.attempts).where(*conditions).order_by(schema.attempts.c.started_at)
         )
-        return [_attempt(row) for row in rows]
-
-
-def _attempt(row) -> Attempt:
-    return Attempt(
-        execution_id=row.execution_id,
-        operation_id=row.operation_id,
-        order_id=row.order_id,
-        module_id=row.module_id,
-        epoch=row.epoch,
-        capability=row.capability,
-        parameters=json.loads(row.parameters_json),
-        units=row.units,
-        state=AttemptState(row.state),
-        started_at=datetime.fromisoformat(row.started_at),
-        ended_at=datetime.fromisoformat(row.ended_at) if row.ended_at else None,
-        results=json.loads(row.results_json or "{}"),
-        error=row.error or "",
-    )
+        return [attempt_of(row) for row in rows]
 
 
 def _order(row) -> StoredOrder:

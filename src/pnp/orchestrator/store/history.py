@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from pnp.orchestrator.domain.attempts import Attempt, AttemptState
 from pnp.orchestrator.store import schema
-from pnp.orchestrator.store.database import StoredOrder, _attempt, _order, attempts_where
+from pnp.orchestrator.store.attempt_rows import attempt_of
+from pnp.orchestrator.store.database import StoredOrder, _order, attempts_where
 
 ACTIVE_ATTEMPT_STATES = tuple(s.value for s in AttemptState if s.is_active)
 
@@ -80,14 +81,14 @@ class HistoryStore:
                 )
                 .order_by(attempts.c.started_at)
             )
-            return [_attempt(row) for row in rows]
+            return [attempt_of(row) for row in rows]
 
     def attempt(self, execution_id: str) -> Attempt | None:
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(schema.attempts).where(schema.attempts.c.execution_id == execution_id)
             ).first()
-            return _attempt(row) if row is not None else None
+            return attempt_of(row) if row is not None else None
 
     def attempts_before(
         self,
@@ -119,7 +120,7 @@ class HistoryStore:
         if module_id:
             query = query.where(attempts.c.module_id == module_id)
         with self.engine.connect() as connection:
-            return [_attempt(row) for row in connection.execute(query)]
+            return [attempt_of(row) for row in connection.execute(query)]
 
     def attempts_of_operation(self, operation_id: str) -> list[Attempt]:
         return attempts_where(self.engine, schema.attempts.c.operation_id == operation_id)

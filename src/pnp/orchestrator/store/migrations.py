@@ -83,6 +83,10 @@ def _index_attempts_by_start(connection: Connection) -> None:
     connection.execute(
         text("CREATE INDEX IF NOT EXISTS attempts_by_module ON attempts (module_id, started_at)")
     )
+    # What a module's health score reads: its first and its latest settled executions.
+    connection.execute(
+        text("CREATE INDEX IF NOT EXISTS attempts_by_module_end ON attempts (module_id, ended_at)")
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -105,7 +109,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "events indexed by subject and kind", _index_events_by_subject),
     Migration(6, "events carry who asked for them (audit)", _events_actor),
     Migration(
-        7, "attempts indexed by start and by module (paged ListAttempts)", _index_attempts_by_start
+        7,
+        "attempts indexed by start and by module (paged ListAttempts, health)",
+        _index_attempts_by_start,
     ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -10,10 +10,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.engine import Engine
 
+from pnp.orchestrator.domain.attempts import Attempt, AttemptState
 from pnp.orchestrator.store import schema
+from pnp.orchestrator.store.attempt_rows import attempt_of
+
+SETTLED = (AttemptState.COMPLETE.value, AttemptState.FAILED.value)
 
 DRAIN_EVENT = "module.draining"
 POWER_CHANNEL = "PowerKw"
@@ -82,6 +86,41 @@ class TwinRecords:
                 .order_by(table.c.sequence)
             )
             return [StoredDrain(r.subject, datetime.fromisoformat(r.time)) for r in rows]
+
+    def settled_ends(self, module_id: str, first: int, last: int) -> tuple[list[Attempt], int]:
+        """The module's settled executions (completed or failed, with an end), by end:
+        all of them when there are at most ``first + last``, else the ``first`` that
+        ended first and the ``last`` that ended last; and how many there are. What a
+        health score reads (a baseline and a recent window), in three indexed queries
+        however long the module has worked."""
+        attempts = schema.attempts
+        settled = (
+            attempts.c.module_id == module_id,
+            attempts.c.state.in_(SETTLED),
+            attempts.c.ended_at.is_not(None),
+        )
+        by_end = (attempts.c.ended_at, attempts.c.execution_id)
+        with self.engine.connect() as connection:
+            count = connection.execute(select(func.count()).where(*settled)).scalar_one()
+            if count <= first + last:
+                rows = list(connection.execute(select(attempts).where(*settled).order_by(*by_end)))
+            else:
+                rows = [
+                    *connection.execute(
+                        select(attempts).where(*settled).order_by(*by_end).limit(first)
+                    ),
+                    *reversed(
+                        list(
+                            connection.execute(
+                                select(attempts)
+                                .where(*settled)
+                                .order_by(*(column.desc() for column in by_end))
+                                .limit(last)
+                            )
+                        )
+                    ),
+                ]
+        return [attempt_of(row) for row in rows], count
 
     def power(self, execution_ids: list[str]) -> list[StoredPower]:
         """The PowerKw readings recorded during these executions."""
