@@ -29,7 +29,7 @@ from pnp.orchestrator.twin.health import (
 
 # Executions read beyond the baseline and the window, for those without features (an
 # execution that failed without condition telemetry says nothing about wear).
-SPARE_EXECUTIONS = 100
+SPARE_EXECUTIONS = 25
 
 
 def read_module_health(
