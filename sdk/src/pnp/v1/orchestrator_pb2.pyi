@@ -162,10 +162,12 @@ class WhatIfResponse(_message.Message):
     def __init__(self, current: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ..., alternative: _Optional[_Union[_plan_pb2.Plan, _Mapping]] = ..., current_kpis: _Optional[_Union[PlanKpis, _Mapping]] = ..., alternative_kpis: _Optional[_Union[PlanKpis, _Mapping]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("after_sequence",)
+    __slots__ = ("after_sequence", "tail")
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TAIL_FIELD_NUMBER: _ClassVar[int]
     after_sequence: int
-    def __init__(self, after_sequence: _Optional[int] = ...) -> None: ...
+    tail: int
+    def __init__(self, after_sequence: _Optional[int] = ..., tail: _Optional[int] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
     __slots__ = ("event",)

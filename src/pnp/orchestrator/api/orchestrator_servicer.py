@@ -111,7 +111,10 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     @maps_errors
     async def WatchEvents(self, request, context):
-        async for event in self.factory.events.watch(request.after_sequence, follow=True):
+        after = request.after_sequence
+        if not after and request.tail:  # only the latest events, not the whole log
+            after = max(0, self.factory.events.last_sequence - request.tail)
+        async for event in self.factory.events.watch(after, follow=True):
             yield orchestrator_pb2.WatchEventsResponse(event=convert.event_to_proto(event))
 
     @maps_errors

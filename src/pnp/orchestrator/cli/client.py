@@ -177,6 +177,11 @@ class OrchestratorClient:
         oldest_first = sorted(newest_first, key=_submission)
         return oldest_first[-limit:] if limit else oldest_first
 
+    async def open_and_recent_orders(self) -> list:
+        """The open orders and the 100 most recently submitted closed ones, oldest first
+        (an unpaged ListOrders): what a status view shows, in one call."""
+        return list((await self._call("ListOrders", orchestrator_pb2.ListOrdersRequest())).orders)
+
     async def cancel_order(self, order_id: str, request_id: str):
         request = orchestrator_pb2.CancelOrderRequest(order_id=order_id, request_id=request_id)
         return (await self._call("CancelOrder", request)).order
@@ -204,9 +209,10 @@ class OrchestratorClient:
         )
         return await self._call("WhatIf", request)
 
-    def watch_events(self, after_sequence: int = 0) -> EventStream:
-        """A server stream of events (no deadline: it follows until cancelled)."""
-        return EventStream(self, after_sequence)
+    def watch_events(self, after_sequence: int = 0, tail: int = 0) -> EventStream:
+        """A server stream of events (no deadline: it follows until cancelled); with
+        ``tail`` (and no ``after_sequence``) it starts at the latest ``tail`` events."""
+        return EventStream(self, after_sequence, tail)
 
     async def list_attempts(self, order_id: str = ""):
         return (await self.list_attempts_response(order_id)).attempts
@@ -265,9 +271,10 @@ class EventStream:
     next one, after the last event it delivered, within the client's deadline; other
     failures are raised as ``grpc.aio.AioRpcError``, as a plain stream would."""
 
-    def __init__(self, client: OrchestratorClient, after_sequence: int) -> None:
+    def __init__(self, client: OrchestratorClient, after_sequence: int, tail: int = 0) -> None:
         self._client = client
         self._after = after_sequence
+        self._tail = tail  # until the first event is read: then it goes on after that
         self._call: Any = None
 
     async def read(self):
@@ -276,7 +283,9 @@ class EventStream:
         pause = FIRST_PAUSE
         while True:
             if self._call is None:
-                request = orchestrator_pb2.WatchEventsRequest(after_sequence=self._after)
+                request = orchestrator_pb2.WatchEventsRequest(
+                    after_sequence=self._after, tail=0 if self._after else self._tail
+                )
                 self._call = self._client._stub().WatchEvents(request)
             try:
                 response = await self._call.read()

@@ -120,7 +120,7 @@ async def _pause(interval: float, follower: asyncio.Task) -> None:
 async def snapshot_of(client: OrchestratorClient, events) -> FactoryStatus:
     modules, orders, plan, attempts, health = await asyncio.gather(
         client.list_modules_response(),
-        client.list_orders(),
+        client.open_and_recent_orders(),
         client.get_plan(wait_for_current=False),
         client.list_attempts_response(),
         health_scores(client),
@@ -129,8 +129,9 @@ async def snapshot_of(client: OrchestratorClient, events) -> FactoryStatus:
 
 
 async def _read_events(client: OrchestratorClient, tail, follow: bool) -> None:
-    """Replays the event log into ``tail`` (keeping the newest); follows it when asked."""
-    stream = client.watch_events(0)
+    """Replays the latest events into ``tail`` (as many as it keeps); follows the log
+    when asked."""
+    stream = client.watch_events(0, tail=tail.maxlen or 0)  # not the whole log
     try:
         while True:
             if follow:

@@ -55,6 +55,9 @@ class OrderPage:
         return [order for _, order in page], token_before(page[-1][0]) if more else ""
 
 
+UNPAGED_ORDERS = OrderPage(None, None)  # a request with no page size or token
+
+
 def token_before(seq: int) -> str:
     """The token of the page that starts below submission number ``seq``."""
     return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{seq}".encode()).decode()

@@ -19,6 +19,7 @@ from pnp.orchestrator.api.status_snapshot import FactoryStatus, OrderStatus, fac
 from pnp.orchestrator.domain.attempts import Attempt
 from pnp.orchestrator.service.attempt_pages import UNPAGED
 from pnp.orchestrator.service.factory import Factory
+from pnp.orchestrator.service.order_pages import UNPAGED_ORDERS
 from pnp.orchestrator.service.twin import TwinService
 from pnp.v1 import orchestrator_pb2
 
@@ -52,7 +53,10 @@ async def snapshot(factory: Factory) -> FactoryStatus:
         attempts=[convert.attempt_to_proto(a) for a in await _recent_attempts(factory)],
         factory_time=now,
     )
-    orders = [convert.order_to_proto(v) for v in await factory.order_views()]
+    # What an unpaged ListOrders answers (open orders and the 100 most recent closed),
+    # as `pnp status` asks for it: a refresh costs the same however long the factory ran.
+    recent = await factory.order_views(lambda: UNPAGED_ORDERS.select(factory.store)[0])
+    orders = [convert.order_to_proto(v) for v in recent]
     plan = await current_plan(factory)
     health = {
         h.module_id: h.score for h, _ in await TwinService(factory).health() if h.score is not None
