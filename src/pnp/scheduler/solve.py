@@ -27,11 +27,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypedDict
 
 from ortools.sat.python import cp_model
 
-from pnp.scheduler import metrics
+from pnp.scheduler import lns, metrics
 from pnp.scheduler.cp_sat import CpSatRun
 from pnp.scheduler.heuristics import local_search, squeaky_wheel
 from pnp.scheduler.heuristics.dispatch import dispatch
@@ -89,11 +90,25 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
         improve_share=options.improve_share,
         use_improve_phase=options.use_improve_phase,
     )
-    built = build_model(problem, least_makespan) if strategy.use_cp_sat else None
+    neighbourhoods = _uses_neighbourhood_search(problem, strategy)
+    built = None
+    if strategy.use_cp_sat and not neighbourhoods:
+        built = build_model(problem, least_makespan)
 
     statuses: list[cp_model.CpSolverStatus] = []
     if strategy.heuristic is not Heuristic.NONE and greedy is not None:
-        statuses.append(_improve(problem, built, incumbent, options, strategy, started))
+        statuses.append(
+            _improve(problem, built, incumbent, options, strategy, started, neighbourhoods)
+        )
+    if neighbourhoods and incumbent.best is not None and not incumbent.proven_optimal:
+        lns.improve(
+            problem,
+            weights,
+            incumbent,
+            seed=options.seed,
+            deadline=deadline - _margin(problem),
+            workers=options.workers,
+        )
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.
     least = max(0.05, 2e-4 * len(problem.operations))
@@ -112,6 +127,25 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     return _result(problem, weights, incumbent, statuses, time.monotonic() - started)
 
 
+# From this many operations on, a factory problem (not a pure makespan one) gets
+# CP-SAT through the large-neighbourhood search (``lns``) instead of one model of
+# everything: on bench/scale.py's 1800-operation factory that model's presolve did
+# not end within a minute on two workers, so CP-SAT contributed no plan; up to here
+# (bench/replan.py's 1000 operations) the whole model stays.
+LNS_OPERATIONS = 1500
+
+
+def _uses_neighbourhood_search(problem: Problem, strategy: Strategy) -> bool:
+    return (
+        strategy.heuristic is Heuristic.SQUEAKY_WHEEL and len(problem.operations) >= LNS_OPERATIONS
+    )
+
+
+def _margin(problem: Problem) -> float:
+    """Seconds kept back from the deadline for CP-SAT's overshoot and the result."""
+    return 0.02 + 2e-5 * len(problem.operations)
+
+
 def _improve(
     problem: Problem,
     built: BuiltModel | None,
@@ -119,8 +153,10 @@ def _improve(
     options: SolveOptions,
     strategy: Strategy,
     started: float,
+    neighbourhoods: bool,
 ) -> cp_model.CpSolverStatus:
-    """A heuristic in this thread, CP-SAT on the other workers.
+    """A heuristic in this thread, CP-SAT on the other workers (on large factories,
+    the large-neighbourhood search: ``lns``).
 
     The heuristic hands over between the strategy's floor and ceiling, as soon as no
     better plan has come for its patience, but only once CP-SAT has produced a plan of
@@ -135,7 +171,18 @@ def _improve(
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
-    if run is not None and options.workers > 1:
+    search = None
+    if neighbourhoods and options.workers > 1:
+        search = lns.LargeNeighbourhoodSearch(problem, incumbent.weights, incumbent, options.seed)
+        helper = threading.Thread(
+            target=partial(
+                search.run, deadline=deadline - _margin(problem), workers=options.workers - 1
+            ),
+            name="scheduler-lns",
+            daemon=True,
+        )
+        helper.start()
+    elif run is not None and options.workers > 1:
         hint = incumbent.best.schedule if options.use_dispatch_hint else None
         helper = threading.Thread(
             target=lambda: status.append(
@@ -176,8 +223,11 @@ def _improve(
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
         )
-    if helper is not None and run is not None:
-        run.stop()
+    if helper is not None:
+        if run is not None:
+            run.stop()
+        if search is not None:
+            search.stop()
         helper.join()
     return status[0] if status else cp_model.UNKNOWN
 
