@@ -49,18 +49,20 @@ def searched(problem: Problem, plan, rounds: int, seed: int = 0):
         return keep(schedule, found_by)
 
     incumbent.offer = offer  # type: ignore[method-assign]
-    search = LargeNeighbourhoodSearch(problem, weights, incumbent, seed)
+    # Sub-problems this small are solved to optimality long before this limit: the
+    # outcome does not depend on the machine's speed.
+    search = LargeNeighbourhoodSearch(problem, weights, incumbent, seed, sub_limit=30)
     search.run(deadline=NO_DEADLINE, workers=1, rounds=rounds)
     return incumbent, offered, search
 
 
 def test_every_plan_it_offers_is_valid_and_better_on_factory_problems():
-    for seed in range(20):
+    for seed in range(12):
         rng = random.Random(seed)
         problem = with_factory_features(rng, random_problem(rng, operation_range=(10, 25)))
         plan = dispatch(problem)
         assert plan is not None, seed
-        incumbent, offered, search = searched(problem, plan, rounds=6, seed=seed)
+        incumbent, offered, search = searched(problem, plan, rounds=4, seed=seed)
         assert search.rejected == 0, seed
         values = [incumbent.value_of(plan)]
         for schedule in offered:
@@ -84,7 +86,7 @@ def test_it_groups_colours_on_booths_to_save_changeovers():
     operations = tuple(painted(f"p{i}", i, c) for i, c in enumerate(colours))
     problem = Problem(booths, tuple(Job(f"j{i}") for i in range(8)), operations)
     alternating, t = [], [0, 0]
-    for i, colour in enumerate(colours):
+    for i in range(len(colours)):
         booth = (i // 2) % 2  # red, blue on B0; red, blue on B1; ...
         alternating.append(ScheduledOperation(i, booth, t[booth], t[booth] + 10))
         t[booth] += 40

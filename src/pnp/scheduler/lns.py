@@ -36,6 +36,7 @@ Pisinger and Ropke, "Large neighborhood search", Handbook of Metaheuristics (201
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 import threading
 import time
@@ -95,9 +96,15 @@ class LargeNeighbourhoodSearch:
     """One search over one problem; ``stop`` may be called from another thread."""
 
     def __init__(
-        self, problem: Problem, weights: ObjectiveWeights, incumbent: Incumbent, seed: int
+        self,
+        problem: Problem,
+        weights: ObjectiveWeights,
+        incumbent: Incumbent,
+        seed: int,
+        sub_limit: float = _SUB_LIMIT,
     ) -> None:
         self._problem = problem
+        self._sub_limit = sub_limit  # seconds per sub-problem
         self._weights = weights
         self._incumbent = incumbent
         self._fixed = _Fixed.of(problem)
@@ -109,6 +116,11 @@ class LargeNeighbourhoodSearch:
         self._size = float(_FIRST_SIZE)
         self._cursor = 0  # position of the next sweep slice, in start order
         self._sweeps = 0
+        self.kinds: tuple[str, ...] = ("end", "sweep", "end", "trouble")
+        self._group_of = _machine_groups(problem)
+        self._setup_slack = max(
+            (c.seconds for m in problem.machines for c in m.changeovers), default=0
+        )
         self.sub_problems = 0  # solved (for tests and benchmarks)
         self.improvements = 0  # kept plans, better by the objective or by the sum of ends
         self.rejected = 0  # plans that failed the check (a bug if ever above 0)
@@ -126,30 +138,34 @@ class LargeNeighbourhoodSearch:
         if best is None:
             return
         plan, key = best.schedule, self._key(best.schedule)
+        seen = plan
         while not self._stopped.is_set() and (rounds is None or self.sub_problems < rounds):
             left = deadline - time.monotonic()
             if left < _LEAST_SECONDS:
                 return
             latest = self._incumbent.best
             assert latest is not None
-            if latest.schedule is not plan and self._key(latest.schedule) < key:
-                plan, key = latest.schedule, self._key(latest.schedule)  # found elsewhere
+            if latest.schedule is not plan and latest.schedule is not seen:
+                seen = latest.schedule  # found elsewhere (or by this search)
+                if self._key(seen) < key:
+                    plan, key = seen, self._key(seen)
             freed = self._neighbourhood(plan)
             if not freed:
                 return
-            found = self._solve_slice(plan, freed, min(_SUB_LIMIT, left), workers)
-            if found is None:
+            found = self._solve_slice(plan, freed, min(self._sub_limit, left), workers)
+            if found is None or found == plan:
+                continue
+            candidate = self._key(found)
+            if candidate >= key:
                 continue
             if schedule_violations(self._problem, found):
                 # A bug in this module's model: never hand out such a plan, and do not
                 # fail the solve over it either (the plans so far are sound).
                 self.rejected += 1
                 continue
-            candidate = self._key(found)
-            if candidate < key:
-                plan, key = found, candidate
-                self.improvements += 1
-                self._incumbent.offer(found, FOUND_BY)
+            plan, key = found, candidate
+            self.improvements += 1
+            self._incumbent.offer(found, FOUND_BY)
 
     def _key(self, schedule: Sequence[ScheduledOperation]) -> tuple[int, int]:
         """The ranking this search keeps plans by: objective, then sum of ends."""
@@ -165,41 +181,95 @@ class LargeNeighbourhoodSearch:
         if not movable:
             return []
         size = min(len(movable), max(1, round(self._size)))
-        if self._sweeps % 2 == 1:
-            centre = self._troublemaker(plan)
-            position = bisect.bisect_left(movable, (plan[centre].start, centre))
-            first = max(0, min(len(movable) - size, position - size // 2))
-        else:
-            if self._cursor >= len(movable):
-                self._cursor = 0
-            first = max(0, min(len(movable) - size, self._cursor))
-            # Overlapping slices: what one slice moved gets moved again with its followers.
-            self._cursor = first + max(1, size // 2)
+        kind = self.kinds[self._sweeps % len(self.kinds)]
         self._sweeps += 1
+        if kind == "trouble":
+            return self._group_slice(plan, size, self._troublemaker(plan))
+        if kind == "end":
+            # Anywhere on the kind of module that runs the plan's last operation.
+            machines = self._group_of[max(plan, key=lambda s: s.end).machine]
+            there = [s.operation for s in plan if s.machine in machines]
+            return self._group_slice(plan, size, self._rng.choice(there))
+        if self._cursor >= len(movable):
+            self._cursor = 0
+        first = max(0, min(len(movable) - size, self._cursor))
+        # Overlapping slices: what one slice moved gets moved again with its followers.
+        self._cursor = first + max(1, size // 2)
         freed = [i for _, i in movable[first : first + size]]
         return self._without_split_sequences(plan, freed)
 
+    def _group_slice(self, plan: _Schedule, size: int, around: int) -> list[int]:
+        """Consecutive operations around ``around`` on the machines of its kind (those
+        connected to its machine by operations that may run on either), with their
+        direct predecessors, which may then feed them earlier."""
+        problem = self._problem
+        machines = self._group_of[plan[around].machine]
+        mine = sorted(
+            (s.start, s.operation)
+            for s in plan
+            if s.machine in machines and problem.operations[s.operation].frozen is None
+        )
+        share = max(1, size * 2 // 3)
+        position = bisect.bisect_left(mine, (plan[around].start, around))
+        first = max(0, min(len(mine) - share, position - share // 2))
+        freed = [i for _, i in mine[first : first + share]]
+        chosen = set(freed)
+        for i in list(freed):
+            for before, _ in self._fixed.predecessors[i]:
+                if before not in chosen and problem.operations[before].frozen is None:
+                    chosen.add(before)
+                    freed.append(before)
+        return self._without_split_sequences(plan, freed)
+
     def _troublemaker(self, plan: _Schedule) -> int:
-        """An operation worth freeing: the last one of a late job or one that ends last."""
+        """An operation worth freeing: the last one of a late job, or one on the
+        critical path (the chain of operations, each waiting for the one before on its
+        job or its machine, that ends at the makespan)."""
         problem = self._problem
         completion: dict[int, ScheduledOperation] = {}
         for s in plan:
             j = problem.operations[s.operation].job
             if j not in completion or s.end > completion[j].end:
                 completion[j] = s
-        makespan = max(s.end for s in plan)
         late = [
             s.operation
             for j, s in completion.items()
-            if problem.operations[s.operation].frozen is None
-            and (
-                (j in self._fixed.scored and s.end > (problem.jobs[j].due or 0))
-                or s.end == makespan
-            )
+            if j in self._fixed.scored and s.end > (problem.jobs[j].due or 0)
         ]
-        if late:
-            return self._rng.choice(late)
+        candidates = [*late, *self._critical_path(plan)]
+        candidates = [i for i in candidates if problem.operations[i].frozen is None]
+        if candidates:
+            return self._rng.choice(candidates)
         return self._rng.randrange(len(plan))
+
+    def _critical_path(self, plan: _Schedule) -> list[int]:
+        problem = self._problem
+        before_on_machine: dict[int, ScheduledOperation] = {}
+        by_machine: dict[int, list[ScheduledOperation]] = defaultdict(list)
+        for s in plan:
+            by_machine[s.machine].append(s)
+        for placed in by_machine.values():
+            placed.sort(key=lambda s: (s.start, s.end))
+            for a, b in itertools.pairwise(placed):
+                before_on_machine[b.operation] = a
+        path = []
+        current: ScheduledOperation | None = max(plan, key=lambda s: s.end)
+        while current is not None and len(path) < len(plan):
+            path.append(current.operation)
+            waited_for = None
+            for before, delay in self._fixed.predecessors[current.operation]:
+                placed = plan[before]
+                transport = problem.transport_time(placed.machine, current.machine)
+                if placed.end + delay + transport == current.start:
+                    waited_for = placed
+                    break
+            if waited_for is None:
+                previous = before_on_machine.get(current.operation)
+                # Within a changeover of the one before on the machine: it waited for it.
+                if previous is not None and current.start - previous.end <= self._setup_slack:
+                    waited_for = previous
+            current = waited_for
+        return path
 
     def _without_split_sequences(self, plan: _Schedule, freed: list[int]) -> list[int]:
         """On a machine with changeovers the freed operations must be consecutive (the
@@ -254,6 +324,26 @@ class LargeNeighbourhoodSearch:
         elif status != cp_model.OPTIMAL and (found is None or found == plan):
             self._size = max(_SMALLEST, self._size * 0.8)
         return found
+
+
+def _machine_groups(problem: Problem) -> list[frozenset[int]]:
+    """Per machine, the machines connected to it by operations that may run on both."""
+    parent = list(range(len(problem.machines)))
+
+    def root(m: int) -> int:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for op in problem.operations:
+        first, *others = (mode.machine for mode in op.modes)
+        for m in others:
+            parent[root(m)] = root(first)
+    members: dict[int, set[int]] = defaultdict(set)
+    for m in range(len(problem.machines)):
+        members[root(m)].add(m)
+    return [frozenset(members[root(m)]) for m in range(len(problem.machines))]
 
 
 def _mode_of(problem: Problem, s: ScheduledOperation) -> Mode:
@@ -393,7 +483,10 @@ class _SubModel:
         on_machine: dict[int, list[ScheduledOperation]] = defaultdict(list)
         for s in self.plan:
             mine = s.operation not in is_freed and s.machine in intervals
-            if mine and s.end > s.start and s.end > earliest and s.start < horizon:
+            # A zero-length operation takes no capacity on a batch machine, but on a
+            # unit machine nothing may run across it (it may only touch others).
+            takes_room = s.end > s.start or problem.machines[s.machine].capacity == 1
+            if mine and takes_room and s.end >= earliest and s.start <= horizon:
                 on_machine[s.machine].append(s)
         for machine, free in intervals.items():
             spec = problem.machines[machine]

@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TypedDict
 
 from ortools.sat.python import cp_model
@@ -135,6 +134,11 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
 LNS_OPERATIONS = 1500
 
 
+# Squeaky wheel hands over to the neighbourhood search after this share of the budget
+# without a better plan (on the 10,002-operation factory no pass beat the first).
+_SQUEAKY_PATIENCE_BEFORE_LNS = 0.1
+
+
 def _uses_neighbourhood_search(problem: Problem, strategy: Strategy) -> bool:
     return (
         strategy.heuristic is Heuristic.SQUEAKY_WHEEL and len(problem.operations) >= LNS_OPERATIONS
@@ -155,34 +159,28 @@ def _improve(
     started: float,
     neighbourhoods: bool,
 ) -> cp_model.CpSolverStatus:
-    """A heuristic in this thread, CP-SAT on the other workers (on large factories,
-    the large-neighbourhood search: ``lns``).
+    """A heuristic in this thread, CP-SAT on the other workers.
 
     The heuristic hands over between the strategy's floor and ceiling, as soon as no
     better plan has come for its patience, but only once CP-SAT has produced a plan of
     its own (at least the hint, which it reports when its presolve is done): on large
     models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
+
+    On large factories (``neighbourhoods``) squeaky wheel runs alone and hands over to
+    the large-neighbourhood search as soon as no job is late any more (pushing late
+    jobs is all it does) or it stagnates: run side by side, the two Python searches
+    shared one interpreter lock, and squeaky wheel made 40 % fewer passes.
     """
     assert incumbent.best is not None
     deadline = started + options.time_limit
     floor = started + options.time_limit * strategy.min_share
     ceiling = started + options.time_limit * strategy.max_share
     patience = options.time_limit * strategy.patience_share
+    lns_patience = options.time_limit * _SQUEAKY_PATIENCE_BEFORE_LNS
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
-    search = None
-    if neighbourhoods and options.workers > 1:
-        search = lns.LargeNeighbourhoodSearch(problem, incumbent.weights, incumbent, options.seed)
-        helper = threading.Thread(
-            target=partial(
-                search.run, deadline=deadline - _margin(problem), workers=options.workers - 1
-            ),
-            name="scheduler-lns",
-            daemon=True,
-        )
-        helper.start()
-    elif run is not None and options.workers > 1:
+    if run is not None and options.workers > 1:
         hint = incumbent.best.schedule if options.use_dispatch_hint else None
         helper = threading.Thread(
             target=lambda: status.append(
@@ -203,9 +201,13 @@ def _improve(
         now = time.monotonic() + next_step_seconds
         if incumbent.proven_optimal or now >= deadline:
             return True
+        stagnated = now - incumbent.improved_at >= patience
+        if neighbourhoods:
+            assert incumbent.best is not None
+            on_time = metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
+            return now >= ceiling or on_time or now - incumbent.improved_at >= lns_patience
         if helper is not None and run is not None and run.solutions == 0:
             return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
-        stagnated = now - incumbent.improved_at >= patience
         return now >= ceiling or (now >= floor and stagnated)
 
     if strategy.heuristic is Heuristic.TABU:
@@ -223,11 +225,8 @@ def _improve(
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
         )
-    if helper is not None:
-        if run is not None:
-            run.stop()
-        if search is not None:
-            search.stop()
+    if helper is not None and run is not None:
+        run.stop()
         helper.join()
     return status[0] if status else cp_model.UNKNOWN
 
