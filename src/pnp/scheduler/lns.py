@@ -248,11 +248,11 @@ class LargeNeighbourhoodSearch:
         by_machine: dict[int, list[ScheduledOperation]] = defaultdict(list)
         for s in plan:
             by_machine[s.machine].append(s)
-        for placed in by_machine.values():
-            placed.sort(key=lambda s: (s.start, s.end))
-            for a, b in itertools.pairwise(placed):
+        for on_machine in by_machine.values():
+            on_machine.sort(key=lambda s: (s.start, s.end))
+            for a, b in itertools.pairwise(on_machine):
                 before_on_machine[b.operation] = a
-        path = []
+        path: list[int] = []
         current: ScheduledOperation | None = max(plan, key=lambda s: s.end)
         while current is not None and len(path) < len(plan):
             path.append(current.operation)
@@ -650,12 +650,12 @@ def _lexicographic(
     """``ranked`` (value, largest value), most important first, as one weighted sum in
     which a unit of a part outweighs everything ranked below it; and the weight a part
     ranked above all of them would need."""
-    expression: cp_model.LinearExprT = 0
+    terms: list[cp_model.LinearExprT] = []
     weight = 1
     for value, most in reversed(ranked):
-        expression += weight * value
+        terms.append(weight * value)
         weight *= most + 1
-    return expression, weight
+    return cp_model.LinearExpr.sum(terms), weight
 
 
 def improve(

@@ -16,6 +16,11 @@
 3. **Polish**: CP-SAT on all workers from the best plan so far (as a complete
    hint) and with the bound proven so far, until the budget is spent.
 
+Factory problems from ``LNS_OPERATIONS`` operations on get no model of everything
+(its presolve alone outlasted a minute at 1800 operations): squeaky wheel runs
+alone while jobs are late, then the polish is ``lns``, CP-SAT on one slice of the
+plan at a time, the rest fixed.
+
 The time limit covers everything: heuristics, model building and the solves.
 Malformed problems raise ``ProblemError`` (from ``Problem.validate``); a well-formed
 problem never raises, whatever the solver finds: the status says what happened.
