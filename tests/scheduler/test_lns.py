@@ -35,7 +35,7 @@ NO_DEADLINE = float("inf")
 solve_module = importlib.import_module("pnp.scheduler.solve")
 
 
-def searched(problem: Problem, plan, rounds: int, seed: int = 0):
+def searched(problem: Problem, plan, rounds: int, seed: int = 0, sub_limit: float = 30):
     """Run ``rounds`` sub-problems from ``plan``; return the incumbent, every plan it
     was offered, and the search."""
     weights = objective_weights(problem, earliest(problem), horizon(problem))
@@ -49,9 +49,9 @@ def searched(problem: Problem, plan, rounds: int, seed: int = 0):
         return keep(schedule, found_by)
 
     incumbent.offer = offer  # type: ignore[method-assign]
-    # Sub-problems this small are solved to optimality long before this limit: the
-    # outcome does not depend on the machine's speed.
-    search = LargeNeighbourhoodSearch(problem, weights, incumbent, seed, sub_limit=30)
+    # Sub-problems this small are solved to optimality long before the default limit
+    # here: the outcome does not depend on the machine's speed.
+    search = LargeNeighbourhoodSearch(problem, weights, incumbent, seed, sub_limit=sub_limit)
     search.run(deadline=NO_DEADLINE, workers=1, rounds=rounds)
     return incumbent, offered, search
 
@@ -62,7 +62,7 @@ def test_every_plan_it_offers_is_valid_and_better_on_factory_problems():
         problem = with_factory_features(rng, random_problem(rng, operation_range=(10, 25)))
         plan = dispatch(problem)
         assert plan is not None, seed
-        incumbent, offered, search = searched(problem, plan, rounds=4, seed=seed)
+        incumbent, offered, search = searched(problem, plan, rounds=4, seed=seed, sub_limit=1)
         assert search.rejected == 0, seed
         values = [incumbent.value_of(plan)]
         for schedule in offered:

@@ -113,10 +113,13 @@ class LargeNeighbourhoodSearch:
         self._stopped = threading.Event()
         self._solver: cp_model.CpSolver | None = None
         self._lock = threading.Lock()
-        self._size = float(_FIRST_SIZE)
+        # Slice size per kind of slice: the plan's tail is much harder to solve than a
+        # slice in its middle, and one size for both starved the one or the other.
+        self._sizes: dict[str, float] = defaultdict(lambda: float(_FIRST_SIZE))
+        self._kind = ""
         self._cursor = 0  # position of the next sweep slice, in start order
         self._sweeps = 0
-        self.kinds: tuple[str, ...] = ("end", "sweep", "end", "trouble")
+        self.kinds: tuple[str, ...] = ("tail", "end", "tail", "sweep", "tail", "trouble")
         self._group_of = _machine_groups(problem)
         self._setup_slack = max(
             (c.seconds for m in problem.machines for c in m.changeovers), default=0
@@ -180,11 +183,15 @@ class LargeNeighbourhoodSearch:
         )
         if not movable:
             return []
-        size = min(len(movable), max(1, round(self._size)))
-        kind = self.kinds[self._sweeps % len(self.kinds)]
+        kind = self._kind = self.kinds[self._sweeps % len(self.kinds)]
         self._sweeps += 1
+        size = min(len(movable), max(1, round(self._sizes[kind])))
         if kind == "trouble":
             return self._group_slice(plan, size, self._troublemaker(plan))
+        if kind == "tail":
+            # The last operations to start: nothing fixed comes after them, so the end
+            # of the plan (the makespan, the last jobs' lateness) is free to change.
+            return [i for _, i in movable[-size:]]
         if kind == "end":
             # Anywhere on the kind of module that runs the plan's last operation.
             machines = self._group_of[max(plan, key=lambda s: s.end).machine]
@@ -320,9 +327,9 @@ class LargeNeighbourhoodSearch:
         # Sub-problems proven fast may grow; those neither proven nor improved (the
         # hint is CP-SAT's first solution) shrink.
         if status == cp_model.OPTIMAL and took < limit / 2:
-            self._size = min(_LARGEST, self._size * 1.2)
+            self._sizes[self._kind] = min(_LARGEST, self._sizes[self._kind] * 1.2)
         elif status != cp_model.OPTIMAL and (found is None or found == plan):
-            self._size = max(_SMALLEST, self._size * 0.8)
+            self._sizes[self._kind] = max(_SMALLEST, self._sizes[self._kind] * 0.8)
         return found
 
 
