@@ -139,9 +139,13 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
 LNS_OPERATIONS = 1500
 
 
-# Squeaky wheel hands over to the neighbourhood search after this share of the budget
-# without a better plan (on the 10,002-operation factory no pass beat the first).
-_SQUEAKY_PATIENCE_BEFORE_LNS = 0.1
+# Before the neighbourhood search, squeaky wheel gets at most this share of the budget,
+# and hands over after this share without a better plan (on the 10,002-operation
+# factory no pass beats the first). A tenth was too short at 1800 operations: under
+# load a pass takes up to a second, and two seeds of five handed over with their
+# first plan's lateness, which the neighbourhood search reduces far more slowly.
+_SQUEAKY_SHARE_BEFORE_LNS = 0.5
+_SQUEAKY_PATIENCE_BEFORE_LNS = 0.25
 
 
 def _uses_neighbourhood_search(problem: Problem, strategy: Strategy) -> bool:
@@ -182,6 +186,7 @@ def _improve(
     ceiling = started + options.time_limit * strategy.max_share
     patience = options.time_limit * strategy.patience_share
     lns_patience = options.time_limit * _SQUEAKY_PATIENCE_BEFORE_LNS
+    lns_ceiling = min(ceiling, started + options.time_limit * _SQUEAKY_SHARE_BEFORE_LNS)
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
@@ -210,7 +215,8 @@ def _improve(
         if neighbourhoods:
             assert incumbent.best is not None
             on_time = metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
-            return now >= ceiling or on_time or now - incumbent.improved_at >= lns_patience
+            stuck = now - incumbent.improved_at >= lns_patience
+            return now >= lns_ceiling or on_time or stuck
         if helper is not None and run is not None and run.solutions == 0:
             return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
         return now >= ceiling or (now >= floor and stagnated)
