@@ -14,6 +14,7 @@ from pnp.scheduler import (
     Machine,
     Mode,
     Operation,
+    Placement,
     Problem,
     ScheduledOperation,
     SolveOptions,
@@ -131,3 +132,14 @@ def test_solve_uses_it_on_large_factories_and_returns_a_valid_plan(monkeypatch, 
     result = solve(problem, SolveOptions(time_limit=2, workers=workers, seed=1))
     assert_valid(problem, result)
     assert result.found_by in ("dispatch", "squeaky wheel", FOUND_BY)
+
+
+def test_it_ends_when_nothing_can_move():
+    # Everything already ran: no slice frees anything, and the search returns.
+    problem = Problem(
+        (Machine("M"),),
+        (Job("done"),),
+        (Operation("o", 0, (Mode(0, 5),), frozen=Placement(0, -5)),),
+    )
+    _, offered, search = searched(problem, (ScheduledOperation(0, 0, -5, 0),), rounds=3)
+    assert offered == [] and search.sub_problems == 0

@@ -142,6 +142,7 @@ class LargeNeighbourhoodSearch:
             return
         plan, key = best.schedule, self._key(best.schedule)
         seen = plan
+        empty = 0  # slices in a row that freed nothing
         while not self._stopped.is_set() and (rounds is None or self.sub_problems < rounds):
             left = deadline - time.monotonic()
             if left < _LEAST_SECONDS:
@@ -154,7 +155,13 @@ class LargeNeighbourhoodSearch:
                     plan, key = seen, self._key(seen)
             freed = self._neighbourhood(plan)
             if not freed:
-                return
+                # A kind of slice may find nothing to free (every operation of that
+                # module kind frozen, say); when no kind does, nothing can move.
+                empty += 1
+                if empty > len(self.kinds):
+                    return
+                continue
+            empty = 0
             found = self._solve_slice(plan, freed, min(self._sub_limit, left), workers)
             if found is None or found == plan:
                 continue
