@@ -6,8 +6,7 @@ quadratic in the operations a booth may run), so it never contributes a plan the
 A small model does presolve fast, changeovers included. This search repeatedly:
 
 1. takes the working plan (the incumbent, or a plan of equal value this search
-   reached by shifting work earlier) and frees a slice of it: the operations that
-   start one after another around a point in time, on every machine;
+   reached by shifting work earlier) and frees a slice of it (kinds below);
 2. builds a CP-SAT model of those operations only: every other operation stays
    where it is, as a fixed interval on its machine, and as a fixed end or start for
    the freed operations' predecessors and successors (transport included, by the
@@ -24,11 +23,16 @@ A small model does presolve fast, changeovers included. This search repeatedly:
    and adapts the slice size: larger after a sub-problem solved to optimality with
    time to spare, smaller after one that was not.
 
-Slices sweep the plan from its start to its end and back to the start, and every
-other slice is centred on an operation that hurts the objective (the last operation
-of a late job, or one that ends at the makespan). Every plan is checked with
-``schedule_violations`` before it is kept; a failed check is a bug in this module
-and ends the search rather than ever returning a wrong plan.
+Slices come in four kinds, in turn: the plan's tail (the operations that start
+last: nothing fixed follows them, so the makespan and the last jobs' lateness are
+free to change; every other round), consecutive operations on the module kind that
+runs the plan's last operation, a sweep through time on every machine, and
+consecutive operations around one that hurts the objective (a late job's last
+operation, or one on the critical path); the kind-based ones add the freed
+operations' direct predecessors, which may then feed them earlier. Each kind keeps
+its own slice size. Every plan is checked with ``schedule_violations`` before it is
+kept; a plan that fails is a bug in this module, and is dropped (and counted)
+rather than ever returned.
 
 Pisinger and Ropke, "Large neighborhood search", Handbook of Metaheuristics (2010).
 """
