@@ -13,15 +13,15 @@ A small model does presolve fast, changeovers included. This search repeatedly:
    machine each freed operation picks); on a machine with changeovers the freed
    operations stay between the fixed ones around them, ordered by a circuit of
    their own;
-3. minimises the plan's own ranked objective (weighted tardiness, moved operations,
-   makespan, with the solve's weights, counted over the freed operations and the
-   fixed rest), and below it the sum of the freed operations' ends, so that work
+3. minimises the plan's own ranked objectives (weighted tardiness, moved operations,
+   makespan, counted over the freed operations and the fixed rest, in the problem's
+   order, weighted afresh from the slice's own ranges), and below them the sum of the freed operations' ends, so that work
    moves earlier even where the objective cannot change yet: the next slices then
    start from earlier predecessors, which is how the gain travels to the end of the
    plan;
 4. keeps the answer if it is better by that ranking, offers it to the incumbent,
    and adapts the slice size: larger after a sub-problem solved to optimality with
-   time to spare, smaller after one that was not.
+   time to spare, smaller after one neither solved to optimality nor improved.
 
 Slices come in four kinds, in turn: the plan's tail (the operations that start
 last: nothing fixed follows them, so the makespan and the last jobs' lateness are
