@@ -161,7 +161,8 @@ def main() -> None:
         reached = [e for e in events if e.seconds <= seconds and e.objective is not None]
         return reached[-1] if reached else None
 
-    first_cp_sat = next((e.seconds for e in events if e.found_by == "cp-sat"), None)
+    # CP-SAT on the whole model ("cp-sat") or on slices of the plan ("cp-sat lns").
+    first_cp_sat = next((e.seconds for e in events if e.found_by.startswith("cp-sat")), None)
     checkpoint = at(args.checkpoint)
     record = {
         "benchmark": "scale",

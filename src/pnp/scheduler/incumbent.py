@@ -49,7 +49,7 @@ class Incumbent:
         on_progress: Callable[[Progress], None] | None,
     ) -> None:
         self._problem = problem
-        self._weights = weights
+        self.weights = weights  # the solve's: how plans are ranked
         self._started = started
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -59,7 +59,7 @@ class Incumbent:
         self.improved_at = started  # time.monotonic() of the last better plan
 
     def value_of(self, schedule: Sequence[ScheduledOperation]) -> int:
-        return self._weights.value(
+        return self.weights.value(
             metrics.weighted_tardiness(self._problem, schedule),
             metrics.moved_operations(self._problem, schedule),
             metrics.makespan(schedule),

@@ -16,6 +16,11 @@
 3. **Polish**: CP-SAT on all workers from the best plan so far (as a complete
    hint) and with the bound proven so far, until the budget is spent.
 
+Factory problems from ``LNS_OPERATIONS`` operations on get no model of everything
+(its presolve alone outlasted a minute at 1800 operations): squeaky wheel runs
+alone while jobs are late, then the polish is ``lns``, CP-SAT on one slice of the
+plan at a time, the rest fixed.
+
 The time limit covers everything: heuristics, model building and the solves.
 Malformed problems raise ``ProblemError`` (from ``Problem.validate``); a well-formed
 problem never raises, whatever the solver finds: the status says what happened.
@@ -31,7 +36,7 @@ from typing import TypedDict
 
 from ortools.sat.python import cp_model
 
-from pnp.scheduler import metrics
+from pnp.scheduler import lns, metrics
 from pnp.scheduler.cp_sat import CpSatRun
 from pnp.scheduler.heuristics import local_search, squeaky_wheel
 from pnp.scheduler.heuristics.dispatch import dispatch
@@ -89,11 +94,25 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
         improve_share=options.improve_share,
         use_improve_phase=options.use_improve_phase,
     )
-    built = build_model(problem, least_makespan) if strategy.use_cp_sat else None
+    neighbourhoods = _uses_neighbourhood_search(problem, strategy)
+    built = None
+    if strategy.use_cp_sat and not neighbourhoods:
+        built = build_model(problem, least_makespan)
 
     statuses: list[cp_model.CpSolverStatus] = []
     if strategy.heuristic is not Heuristic.NONE and greedy is not None:
-        statuses.append(_improve(problem, built, incumbent, options, strategy, started))
+        statuses.append(
+            _improve(problem, built, incumbent, options, strategy, started, neighbourhoods)
+        )
+    if neighbourhoods and incumbent.best is not None and not incumbent.proven_optimal:
+        lns.improve(
+            problem,
+            weights,
+            incumbent,
+            seed=options.seed,
+            deadline=deadline - _margin(problem),
+            workers=options.workers,
+        )
     # Preparing a run (cloning the model, adding the hint) takes a moment on large models;
     # with less time left than that, CP-SAT could not even start.
     least = max(0.05, 2e-4 * len(problem.operations))
@@ -112,6 +131,34 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> Result:
     return _result(problem, weights, incumbent, statuses, time.monotonic() - started)
 
 
+# From this many operations on, a factory problem (not a pure makespan one) gets
+# CP-SAT through the large-neighbourhood search (``lns``) instead of one model of
+# everything: on bench/scale.py's 1800-operation factory that model's presolve did
+# not end within a minute on two workers, so CP-SAT contributed no plan; up to here
+# (bench/replan.py's 1000 operations) the whole model stays.
+LNS_OPERATIONS = 1500
+
+
+# Before the neighbourhood search, squeaky wheel gets at most this share of the budget,
+# and hands over after this share without a better plan (on the 10,002-operation
+# factory no pass beats the first). A tenth was too short at 1800 operations: under
+# load a pass takes up to a second, and two seeds of five handed over with their
+# first plan's lateness, which the neighbourhood search reduces far more slowly.
+_SQUEAKY_SHARE_BEFORE_LNS = 0.5
+_SQUEAKY_PATIENCE_BEFORE_LNS = 0.25
+
+
+def _uses_neighbourhood_search(problem: Problem, strategy: Strategy) -> bool:
+    return (
+        strategy.heuristic is Heuristic.SQUEAKY_WHEEL and len(problem.operations) >= LNS_OPERATIONS
+    )
+
+
+def _margin(problem: Problem) -> float:
+    """Seconds kept back from the deadline for CP-SAT's overshoot and the result."""
+    return 0.02 + 2e-5 * len(problem.operations)
+
+
 def _improve(
     problem: Problem,
     built: BuiltModel | None,
@@ -119,6 +166,7 @@ def _improve(
     options: SolveOptions,
     strategy: Strategy,
     started: float,
+    neighbourhoods: bool,
 ) -> cp_model.CpSolverStatus:
     """A heuristic in this thread, CP-SAT on the other workers.
 
@@ -126,12 +174,19 @@ def _improve(
     better plan has come for its patience, but only once CP-SAT has produced a plan of
     its own (at least the hint, which it reports when its presolve is done): on large
     models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
+
+    On large factories (``neighbourhoods``) squeaky wheel runs alone and hands over to
+    the large-neighbourhood search as soon as no job is late any more (pushing late
+    jobs is all it does) or it stagnates: run side by side, the two Python searches
+    shared one interpreter lock, and squeaky wheel made 40 % fewer passes.
     """
     assert incumbent.best is not None
     deadline = started + options.time_limit
     floor = started + options.time_limit * strategy.min_share
     ceiling = started + options.time_limit * strategy.max_share
     patience = options.time_limit * strategy.patience_share
+    lns_patience = options.time_limit * _SQUEAKY_PATIENCE_BEFORE_LNS
+    lns_ceiling = min(ceiling, started + options.time_limit * _SQUEAKY_SHARE_BEFORE_LNS)
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
@@ -156,9 +211,14 @@ def _improve(
         now = time.monotonic() + next_step_seconds
         if incumbent.proven_optimal or now >= deadline:
             return True
+        stagnated = now - incumbent.improved_at >= patience
+        if neighbourhoods:
+            assert incumbent.best is not None
+            on_time = metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
+            stuck = now - incumbent.improved_at >= lns_patience
+            return now >= lns_ceiling or on_time or stuck
         if helper is not None and run is not None and run.solutions == 0:
             return False  # CP-SAT has no plan yet: handing over would leave the CPU idle
-        stagnated = now - incumbent.improved_at >= patience
         return now >= ceiling or (now >= floor and stagnated)
 
     if strategy.heuristic is Heuristic.TABU:

@@ -34,6 +34,14 @@ class ObjectiveWeights:
     def value(self, tardiness: int, moved: int, makespan: int) -> int:
         return self.tardiness * tardiness + self.stability * moved + self.makespan * makespan
 
+    def of(self, objective: Objective) -> int:
+        """The weight of one ranked objective (0: nothing to measure, or not ranked)."""
+        return {
+            Objective.WEIGHTED_TARDINESS: self.tardiness,
+            Objective.PLAN_STABILITY: self.stability,
+            Objective.MAKESPAN: self.makespan,
+        }[objective]
+
 
 def stability_candidates(problem: Problem) -> tuple[int, ...]:
     """Operations whose move off their previous machine counts against stability."""
