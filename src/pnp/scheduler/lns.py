@@ -15,8 +15,9 @@ A small model does presolve fast, changeovers included. This search repeatedly:
    their own;
 3. minimises the plan's own ranked objectives (weighted tardiness, moved operations,
    makespan, counted over the freed operations and the fixed rest, in the problem's
-   order, weighted afresh from the slice's own ranges), and below them the sum of the freed operations' ends, so that work
-   moves earlier even where the objective cannot change yet: the next slices then
+   order, weighted afresh from the slice's own ranges), and below them the sum of the
+   freed operations' ends, so that work moves earlier even where the objective cannot
+   change yet: the next slices then
    start from earlier predecessors, which is how the gain travels to the end of the
    plan;
 4. keeps the answer if it is better by that ranking, offers it to the incumbent,
