@@ -18,6 +18,7 @@ it only then. Precedence delays, transport and changeovers are supported.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import random
@@ -46,6 +47,7 @@ _SETTLE = 10
 # 1248-1261 with).
 _STALL = 1000
 _KICK = (2, 4)  # how many random moves a restart makes
+_ALSO_SCAN = True
 
 
 def local_search_applies(problem: Problem) -> bool:
@@ -75,6 +77,9 @@ def improve(
     rng = random.Random(seed)
     tabu: dict[tuple[int, int, int], int] = {}
     moved_at: dict[int, int] = {}  # operation -> iteration it last moved
+    # (x, y) -> until when putting x before y again on a machine is tabu: without it
+    # the search undid a block move by moving the other operation back (abz9_sdata).
+    orders: dict[tuple[int, int], int] = {}
     iteration = 0
     stalled = 0  # iterations since the last new best
     stall_limit = max(_STALL, 10 * len(problem.operations))
@@ -85,6 +90,7 @@ def improve(
             current, timing = _kicked(graph, best, best_timing, rng)
             tabu.clear()
             moved_at.clear()
+            orders.clear()
             stalled = 0
         stalled += 1
         moves, critical = _scored_moves(graph, current, timing, rng)
@@ -93,21 +99,29 @@ def improve(
             is_tabu = (
                 tabu.get((v, machine, after), 0) >= iteration
                 or moved_at.get(v, -_SETTLE) > iteration - _SETTLE
+                or any(
+                    orders.get(pair, 0) >= iteration
+                    for pair in _orders_made(current, v, machine, after)
+                )
             )
             if is_tabu and estimate >= best_timing.makespan:
                 continue  # tabu, and not promising enough to override it (aspiration)
             candidate = _moved(current, v, machine, duration, family, after)
             candidate_timing = graph.timing(candidate)
             if candidate_timing is not None:
-                applied = (candidate, candidate_timing, v)
+                applied = (candidate, candidate_timing, v, machine, after)
                 break
         if applied is None:
             tabu.clear()  # every move is tabu or infeasible: forget and try again
+            orders.clear()
             continue
-        candidate, candidate_timing, v = applied
-        # Forbid putting v back after its old machine predecessor for a while.
+        candidate, candidate_timing, v, machine, after = applied
+        # Forbid putting v back after its old machine predecessor for a while, and
+        # restoring the order of the operations it passed.
         tenure = rng.randint(10, 10 + critical // 2)
         tabu[(v, current.machine[v], timing.previous[v])] = iteration + tenure
+        for x, y in _orders_made(current, v, machine, after):
+            orders[(y, x)] = iteration + tenure
         moved_at[v] = iteration
         current, timing = candidate, candidate_timing
         if timing.makespan < best_timing.makespan:
@@ -115,6 +129,19 @@ def improve(
             stalled = 0
             on_improvement(graph.schedule(best, best_timing))
     return graph.schedule(best, best_timing)
+
+
+def _orders_made(s: Sequencing, v: int, machine: int, after: int) -> list[tuple[int, int]]:
+    """The pairs (x, y) that putting ``v`` after ``after`` on ``machine`` orders x
+    before y anew: none on another machine, else v and each operation it passes."""
+    if machine != s.machine[v]:
+        return []
+    sequence = s.sequences[machine]
+    i = sequence.index(v)
+    to = sequence.index(after) if after >= 0 else -1
+    if to < i:  # earlier: v passes the operations from after's successor to its old place
+        return [(v, x) for x in sequence[to + 1 : i]]
+    return [(x, v) for x in sequence[i + 1 : to + 1]]
 
 
 def _kicked(
@@ -181,12 +208,20 @@ def _scored_moves(
     critical = [v for v in range(len(machine)) if head[v] + duration[v] + tail[v] == makespan]
     tie_break = rng.random  # a random second key: random order among equal estimates
     moves = []
+    blocks: dict[int, _Blocks] = {}  # per machine, computed when first needed
     for v in critical:
         predecessors, successors = graph.predecessors[v], graph.successors[v]
         last_predecessor = max((rank[u] for u, _ in predecessors), default=-1)
         first_successor = min((rank[w] for w, _ in successors), default=len(machine))
         for mode in graph.problem.operations[v].modes:
             k, d, f = mode.machine, mode.duration, mode.family
+            if k == machine[v] and d == duration[v] and f == family[v]:
+                # Its own machine and mode: the block moves, estimated along the block.
+                if k not in blocks:
+                    blocks[k] = _blocks(graph, s, timing, k)
+                moves.extend(_block_moves(graph, s, timing, v, blocks[k], tie_break))
+                if not _ALSO_SCAN:
+                    continue
             from_jobs = graph.release[v]
             for u, delay in predecessors:
                 t = head[u] + duration[u] + delay
@@ -208,16 +243,16 @@ def _scored_moves(
             # estimate, no later point can be kept (below).
             monotone = setups is None and not every_point
             best_over: _Move | None = None  # this mode's best point above the makespan
-            kept_under = False
-            a = -1  # the operation v would follow; -1 for the front of the sequence
-            for b in itertools.chain(s.sequences[k], (-1,)):
+            # Ranks rise along a sequence: skip, by bisection, the operations that
+            # precede v's predecessors (v must go after them all).
+            sequence = s.sequences[k]
+            first = bisect.bisect_right(sequence, last_predecessor, key=rank.__getitem__)
+            a = sequence[first - 1] if first > 0 else -1  # v would follow a; -1: the front
+            for b in itertools.chain(itertools.islice(sequence, first, None), (-1,)):
                 if b == v:
                     continue  # v itself is taken out of its sequence
                 if a >= 0 and rank[a] >= first_successor:
                     break  # a follows v's successors: this and later points close a cycle
-                if b >= 0 and rank[b] <= last_predecessor:
-                    a = b
-                    continue  # b precedes v's predecessors
                 if not (stays and a == timing.previous[v]):  # else: where it already is
                     start = from_jobs
                     if a >= 0:
@@ -228,11 +263,9 @@ def _scored_moves(
                             start = t
                     if (
                         monotone
+                        and best_over is not None
+                        and start + d + to_jobs > best_over[0]
                         and start + d + to_jobs > makespan
-                        and (
-                            kept_under
-                            or (best_over is not None and start + d + to_jobs > best_over[0])
-                        )
                     ):
                         break
                     after = to_jobs
@@ -245,13 +278,146 @@ def _scored_moves(
                     estimate = start + d + after
                     if estimate <= makespan or every_point:
                         moves.append((estimate, tie_break(), v, k, d, f, a))
-                        kept_under = True
                     elif best_over is None or estimate < best_over[0]:
                         best_over = (estimate, 0.0, v, k, d, f, a)
                 a = b
-            if best_over is not None and not kept_under:
+            if best_over is not None:
+                # Also when the mode has non-lengthening points: they may all be tabu.
                 moves.append((best_over[0], tie_break(), *best_over[2:]))
     return moves, len(critical)
+
+
+# Per machine: each operation's position in its sequence, and per position the first
+# and last position of its block (operations that start as soon as their machine
+# predecessor ends).
+_Blocks = tuple[dict[int, int], list[int], list[int]]
+
+
+def _blocks(graph: DisjunctiveGraph, s: Sequencing, timing: Timing, k: int) -> _Blocks:
+    sequence, head, duration = s.sequences[k], timing.head, s.duration
+    gap = _gap(graph, s, k)
+    first = list(range(len(sequence)))
+    for i in range(1, len(sequence)):
+        a, b = sequence[i - 1], sequence[i]
+        if head[a] + duration[a] + gap(a, b) == head[b]:
+            first[i] = first[i - 1]
+    last = list(range(len(sequence)))
+    for i in range(len(sequence) - 2, -1, -1):
+        if first[i + 1] == first[i]:
+            last[i] = last[i + 1]
+    return {x: i for i, x in enumerate(sequence)}, first, last
+
+
+def _block_moves(
+    graph: DisjunctiveGraph,
+    s: Sequencing,
+    timing: Timing,
+    v: int,
+    blocks: _Blocks,
+    tie_break: Callable[[], float],
+) -> list[_Move]:
+    """Moves of critical ``v`` within its own machine's sequence, the job-shop moves
+    (N7 of Zhang et al., which holds N5 and N6): an operation inside a critical block
+    goes before the block's first or after its last; the first goes after any other
+    of the block, the last before any other.
+
+    Each is estimated by re-timing the operations it passes (heads forward, tails
+    backward, their job neighbours' heads and tails as they are): the move's makespan
+    if no other path grows (Balas and Vazacopoulos). The plain estimate the other
+    points get counts ``v`` twice on its own machine (its old place is still in the
+    heads and tails it reads), so that every such move looked lengthening.
+    """
+    k = s.machine[v]
+    sequence = s.sequences[k]
+    position, first, last = blocks
+    i = position[v]
+    lo, hi = first[i], last[i]
+    if lo == hi:
+        return []
+    rank, head, duration = timing.rank, timing.head, s.duration
+    gap = _gap(graph, s, k)
+    # No cycle: v goes after its job predecessors (jp) and before its successors (js).
+    # Ranks (a topological order) or heads show that: a path from x to u means u starts
+    # once x has ended.
+    jp = [u for u, _ in graph.predecessors[v]]
+    js = [w for w, _ in graph.successors[v]]
+    last_predecessor = max((rank[u] for u, _ in graph.predecessors[v]), default=-1)
+    first_successor = min((rank[w] for w, _ in graph.successors[v]), default=len(rank))
+    before = sequence[i - 1] if i > 0 else -1
+    moves = []
+    # (ops in their new order, the op before them, the op after them, v goes after)
+    earlier = [lo] if lo < i < hi else range(lo, i) if i == hi else []
+    for m in earlier:  # v goes before sequence[m]
+        x = sequence[m]
+        if rank[x] > last_predecessor or all(head[u] < head[x] + duration[x] for u in jp):
+            after = sequence[m - 1] if m > 0 else -1
+            following = sequence[i + 1] if i + 1 < len(sequence) else -1
+            estimate = _segment_estimate(
+                graph, s, timing, [v, *sequence[m:i]], after, following, gap
+            )
+            moves.append((estimate, tie_break(), v, k, s.duration[v], s.family[v], after))
+    later = [hi] if lo < i < hi else range(i + 1, hi + 1) if i == lo else []
+    for m in later:  # v goes after sequence[m]
+        x = sequence[m]
+        if rank[x] < first_successor or all(head[x] < head[w] + duration[w] for w in js):
+            following = sequence[m + 1] if m + 1 < len(sequence) else -1
+            estimate = _segment_estimate(
+                graph, s, timing, [*sequence[i + 1 : m + 1], v], before, following, gap
+            )
+            moves.append((estimate, tie_break(), v, k, s.duration[v], s.family[v], sequence[m]))
+    return moves
+
+
+def _gap(graph: DisjunctiveGraph, s: Sequencing, k: int) -> Callable[[int, int], int]:
+    """The changeover between two operations on machine ``k`` (0 without changeovers)."""
+    if graph.setups[k] is None:
+        return lambda a, b: 0
+    family = s.family
+    return lambda a, b: graph.setup(k, family[a], family[b])
+
+
+def _segment_estimate(
+    graph: DisjunctiveGraph,
+    s: Sequencing,
+    timing: Timing,
+    ops: list[int],
+    a: int,
+    c: int,
+    gap: Callable[[int, int], int],
+) -> int:
+    """The longest path through ``ops``, re-sequenced consecutively on one machine
+    between ``a`` and ``c`` (-1: none), from the heads and tails of everything else."""
+    head, tail, duration, machine = timing.head, timing.tail, s.duration, s.machine
+    transport = graph.transport
+    starts = []
+    end, previous = (head[a] + duration[a], a) if a >= 0 else (0, -1)
+    for x in ops:
+        start = graph.release[x]
+        for u, delay in graph.predecessors[x]:
+            t = head[u] + duration[u] + delay
+            if transport is not None:
+                t += transport[machine[u]][machine[x]]
+            if t > start:
+                start = t
+        t = end + (gap(previous, x) if previous >= 0 else 0)
+        if t > start:
+            start = t
+        starts.append(start)
+        end, previous = start + duration[x], x
+    longest = 0
+    after, following = (duration[c] + tail[c], c) if c >= 0 else (0, -1)
+    for x, start in zip(reversed(ops), reversed(starts), strict=True):
+        rest = after + (gap(x, following) if following >= 0 else 0)
+        for w, delay in graph.successors[x]:
+            t = delay + duration[w] + tail[w]
+            if transport is not None:
+                t += transport[machine[x]][machine[w]]
+            if t > rest:
+                rest = t
+        if start + duration[x] + rest > longest:
+            longest = start + duration[x] + rest
+        after, following = duration[x] + rest, x
+    return longest
 
 
 def _moved(
