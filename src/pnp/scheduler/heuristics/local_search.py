@@ -47,7 +47,6 @@ _SETTLE = 10
 # 1248-1261 with).
 _STALL = 1000
 _KICK = (2, 4)  # how many random moves a restart makes
-_ALSO_SCAN = True
 
 
 def local_search_applies(problem: Problem) -> bool:
@@ -213,15 +212,18 @@ def _scored_moves(
         predecessors, successors = graph.predecessors[v], graph.successors[v]
         last_predecessor = max((rank[u] for u, _ in predecessors), default=-1)
         first_successor = min((rank[w] for w, _ in successors), default=len(machine))
+        blocked = False
         for mode in graph.problem.operations[v].modes:
             k, d, f = mode.machine, mode.duration, mode.family
-            if k == machine[v] and d == duration[v] and f == family[v]:
-                # Its own machine and mode: the block moves, estimated along the block.
+            if k == machine[v] and d == duration[v] and f == family[v] and not blocked:
+                # Its own machine and mode: the block moves, estimated along the block,
+                # and below every other point as for any machine (both found better
+                # plans than either alone: dpp01a 2607-2635 against 2750 block moves
+                # only, 2616-2585 points only, 3 CPU s).
                 if k not in blocks:
                     blocks[k] = _blocks(graph, s, timing, k)
                 moves.extend(_block_moves(graph, s, timing, v, blocks[k], tie_break))
-                if not _ALSO_SCAN:
-                    continue
+                blocked = True  # once, should the operation list the mode twice
             from_jobs = graph.release[v]
             for u, delay in predecessors:
                 t = head[u] + duration[u] + delay
