@@ -205,6 +205,9 @@ def _scored_moves(
     duration, machine, family = s.duration, s.machine, s.family
     transport = graph.transport
     critical = [v for v in range(len(machine)) if head[v] + duration[v] + tail[v] == makespan]
+    on_path = [False] * len(machine)
+    for v in critical:
+        on_path[v] = True
     tie_break = rng.random  # a random second key: random order among equal estimates
     moves = []
     blocks: dict[int, _Blocks] = {}  # per machine, computed when first needed
@@ -221,8 +224,18 @@ def _scored_moves(
                 # plans than either alone: dpp01a 2607-2635 against 2750 block moves
                 # only, 2616-2585 points only, 3 CPU s).
                 if k not in blocks:
-                    blocks[k] = _blocks(graph, s, timing, k)
-                moves.extend(_block_moves(graph, s, timing, v, blocks[k], tie_break))
+                    blocks[k] = _blocks(graph, s, timing, k, on_path)
+                moves.extend(
+                    _block_moves(
+                        graph,
+                        s,
+                        timing,
+                        v,
+                        blocks[k],
+                        (last_predecessor, first_successor),
+                        tie_break,
+                    )
+                )
                 blocked = True  # once, should the operation list the mode twice
             from_jobs = graph.release[v]
             for u, delay in predecessors:
@@ -289,25 +302,28 @@ def _scored_moves(
     return moves, len(critical)
 
 
-# Per machine: each operation's position in its sequence, and per position the first
-# and last position of its block (operations that start as soon as their machine
-# predecessor ends).
-_Blocks = tuple[dict[int, int], list[int], list[int]]
+# Per machine: each operation's position in its sequence; per position the first and
+# last position of its critical block (critical operations that start as soon as their
+# machine predecessor ends: a stretch of a longest path on one machine); the
+# changeover between two of its operations.
+_Blocks = tuple[dict[int, int], list[int], list[int], Callable[[int, int], int]]
 
 
-def _blocks(graph: DisjunctiveGraph, s: Sequencing, timing: Timing, k: int) -> _Blocks:
+def _blocks(
+    graph: DisjunctiveGraph, s: Sequencing, timing: Timing, k: int, critical: list[bool]
+) -> _Blocks:
     sequence, head, duration = s.sequences[k], timing.head, s.duration
     gap = _gap(graph, s, k)
     first = list(range(len(sequence)))
     for i in range(1, len(sequence)):
         a, b = sequence[i - 1], sequence[i]
-        if head[a] + duration[a] + gap(a, b) == head[b]:
+        if critical[a] and critical[b] and head[a] + duration[a] + gap(a, b) == head[b]:
             first[i] = first[i - 1]
     last = list(range(len(sequence)))
     for i in range(len(sequence) - 2, -1, -1):
         if first[i + 1] == first[i]:
             last[i] = last[i + 1]
-    return {x: i for i, x in enumerate(sequence)}, first, last
+    return {x: i for i, x in enumerate(sequence)}, first, last, gap
 
 
 def _block_moves(
@@ -316,6 +332,7 @@ def _block_moves(
     timing: Timing,
     v: int,
     blocks: _Blocks,
+    ranks_around: tuple[int, int],
     tie_break: Callable[[], float],
 ) -> list[_Move]:
     """Moves of critical ``v`` within its own machine's sequence, the job-shop moves
@@ -331,20 +348,18 @@ def _block_moves(
     """
     k = s.machine[v]
     sequence = s.sequences[k]
-    position, first, last = blocks
+    position, first, last, gap = blocks
     i = position[v]
     lo, hi = first[i], last[i]
     if lo == hi:
         return []
     rank, head, duration = timing.rank, timing.head, s.duration
-    gap = _gap(graph, s, k)
     # No cycle: v goes after its job predecessors (jp) and before its successors (js).
     # Ranks (a topological order) or heads show that: a path from x to u means u starts
     # once x has ended.
     jp = [u for u, _ in graph.predecessors[v]]
     js = [w for w, _ in graph.successors[v]]
-    last_predecessor = max((rank[u] for u, _ in graph.predecessors[v]), default=-1)
-    first_successor = min((rank[w] for w, _ in graph.successors[v]), default=len(rank))
+    last_predecessor, first_successor = ranks_around
     before = sequence[i - 1] if i > 0 else -1
     moves = []
     # (ops in their new order, the op before them, the op after them, v goes after)
