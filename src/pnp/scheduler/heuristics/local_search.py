@@ -47,6 +47,12 @@ _SETTLE = 10
 # 1248-1261 with).
 _STALL = 1000
 _KICK = (2, 4)  # how many random moves a restart makes
+_REACH = 6  # see _block_moves
+# Block moves only up to this mean number of modes per operation: on Behnke-Geiger
+# (6-22) they doubled the time a move takes and lost (behnke17 after 3 CPU s: 462-463
+# with, 449-451 without); up to Brandimarte's 3-4 and on job shops they pay (mk10
+# 201-202 against 204-205, abz9_sdata 711-726 against 733-742).
+_BLOCK_FLEXIBILITY = 4.0
 
 
 def local_search_applies(problem: Problem) -> bool:
@@ -82,17 +88,19 @@ def improve(
     iteration = 0
     stalled = 0  # iterations since the last new best
     stall_limit = max(_STALL, 10 * len(problem.operations))
+    modes = sum(len(op.modes) for op in problem.operations)
+    with_blocks = modes <= _BLOCK_FLEXIBILITY * len(problem.operations)
     while not should_stop():
         iteration += 1
         if stalled >= stall_limit:
             # Stuck in one valley: restart from the best with a few random moves.
-            current, timing = _kicked(graph, best, best_timing, rng)
+            current, timing = _kicked(graph, best, best_timing, rng, with_blocks)
             tabu.clear()
             moved_at.clear()
             orders.clear()
             stalled = 0
         stalled += 1
-        moves, critical = _scored_moves(graph, current, timing, rng)
+        moves, critical = _scored_moves(graph, current, timing, rng, block_moves=with_blocks)
         applied = None
         for estimate, _, v, machine, duration, family, after in _best_first(moves):
             is_tabu = (
@@ -144,14 +152,20 @@ def _orders_made(s: Sequencing, v: int, machine: int, after: int) -> list[tuple[
 
 
 def _kicked(
-    graph: DisjunctiveGraph, best: Sequencing, best_timing: Timing, rng: random.Random
+    graph: DisjunctiveGraph,
+    best: Sequencing,
+    best_timing: Timing,
+    rng: random.Random,
+    block_moves: bool,
 ) -> tuple[Sequencing, Timing]:
     """``best`` after a few random re-insertions of critical operations (each one
     feasible, chosen uniformly rather than by estimate): a nearby point the tabu
     search has not been to."""
     current, timing = best.copy(), best_timing
     for _ in range(rng.randint(_KICK[0], _KICK[1])):
-        moves, _ = _scored_moves(graph, current, timing, rng, every_point=True)
+        moves, _ = _scored_moves(
+            graph, current, timing, rng, every_point=True, block_moves=block_moves
+        )
         moves.sort()  # a fixed order before the shuffle: the same seed, the same kicks
         rng.shuffle(moves)
         for _estimate, _, v, machine, duration, family, after in moves[:20]:
@@ -179,6 +193,7 @@ def _scored_moves(
     rng: random.Random,
     *,
     every_point: bool = False,
+    block_moves: bool = True,
 ) -> tuple[list[_Move], int]:
     """The re-insertions of critical operations worth trying, with their estimated
     makespans, in no particular order; and how many operations are critical.
@@ -218,7 +233,8 @@ def _scored_moves(
         blocked = False
         for mode in graph.problem.operations[v].modes:
             k, d, f = mode.machine, mode.duration, mode.family
-            if k == machine[v] and d == duration[v] and f == family[v] and not blocked:
+            own = k == machine[v] and d == duration[v] and f == family[v]
+            if block_moves and own and not blocked:
                 # Its own machine and mode: the block moves, estimated along the block,
                 # and below every other point as for any machine (both found better
                 # plans than either alone: dpp01a 2607-2635 against 2750 block moves
@@ -363,7 +379,10 @@ def _block_moves(
     before = sequence[i - 1] if i > 0 else -1
     moves = []
     # (ops in their new order, the op before them, the op after them, v goes after)
-    earlier = [lo] if lo < i < hi else range(lo, i) if i == hi else []
+    # The first and last of a block go at most _REACH places, or to the other end: a
+    # block on a busy machine holds dozens, and each place re-times a longer stretch.
+    near_front = [*range(max(lo + 1, i - _REACH), i), lo]
+    earlier = [lo] if lo < i < hi else near_front if i == hi else []
     for m in earlier:  # v goes before sequence[m]
         x = sequence[m]
         if rank[x] > last_predecessor or all(head[u] < head[x] + duration[x] for u in jp):
@@ -373,7 +392,8 @@ def _block_moves(
                 graph, s, timing, [v, *sequence[m:i]], after, following, gap
             )
             moves.append((estimate, tie_break(), v, k, s.duration[v], s.family[v], after))
-    later = [hi] if lo < i < hi else range(i + 1, hi + 1) if i == lo else []
+    near_back = [hi, *range(i + 1, min(hi, i + _REACH + 1))]
+    later = [hi] if lo < i < hi else near_back if i == lo else []
     for m in later:  # v goes after sequence[m]
         x = sequence[m]
         if rank[x] < first_successor or all(head[x] < head[w] + duration[w] for w in js):
