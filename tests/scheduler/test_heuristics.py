@@ -20,6 +20,7 @@ from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.heuristics.local_search import (
     _Move,
+    _orders_made,
     _scored_moves,
     improve,
     local_search_applies,
@@ -197,3 +198,14 @@ def test_a_swap_in_a_critical_block_is_estimated_by_re_timing_the_block():
         problem, plan, seed=0, should_stop=iter([False, True]).__next__, on_improvement=print
     )
     assert makespan(best) == 5
+
+
+def test_a_move_on_its_own_machine_makes_tabu_the_order_of_what_it_passes():
+    """The search forbids restoring these orders for a while: without it, moving the
+    other operation back undid a block move at once."""
+    problem, plan = two_jobs_through_one_machine()
+    graph = DisjunctiveGraph(problem)
+    sequencing = graph.sequencing_of(plan)  # M0: a0, b0
+    assert _orders_made(sequencing, 2, 0, -1) == [(2, 0)]  # b0 to the front: b0 before a0
+    assert _orders_made(sequencing, 0, 0, 2) == [(2, 0)]  # a0 after b0: the same order
+    assert _orders_made(sequencing, 0, 1, -1) == []  # to another machine: no order

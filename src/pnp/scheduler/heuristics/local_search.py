@@ -7,8 +7,12 @@ re-insert it, on its own machine or another of its modes, where the estimated
 longest path through it is shortest (the classic move of Mastrolilli and
 Gambardella's FJSP tabu search). Estimates use the current heads and tails, so
 thousands of moves are scored per second; only the chosen one is timed exactly.
-A tabu list forbids putting an operation straight back where it came from, and an
-operation that just moved may not move again for a few iterations.
+On instances with few modes per operation it also makes the job-shop moves within
+a critical block (to its front or back), estimated by re-timing the block; plain
+re-insertion estimates count the moved operation twice on its own machine.
+A tabu list forbids putting an operation straight back where it came from or
+restoring the order of the operations it passed, and an operation that just moved
+may not move again for a few iterations.
 
 It applies when the makespan is the only thing measured (no scored due dates, no
 previous plan) on unit-capacity machines without availability windows or frozen
@@ -198,13 +202,16 @@ def _scored_moves(
     """The re-insertions of critical operations worth trying, with their estimated
     makespans, in no particular order; and how many operations are critical.
 
-    Worth trying: every point that does not lengthen the estimated makespan and, for
-    an operation and mode without one, its best point. The search takes the best
-    move that is not tabu, which on behnke17 was always among the first dozen of
-    the ~1900 points a move used to score. Dropping the rest (and stopping the scan
-    of a sequence once no later point can be kept) and reading the moves from a heap
-    instead of sorting them took behnke17 from 344 to 599 moves per CPU second
-    (mk10, dpp13a: 1450 and 1405 before, about 1500 after).
+    Worth trying: every point that does not lengthen the estimated makespan, each
+    operation and mode's best point (also when it lengthens: the non-lengthening
+    ones may all be tabu), and with ``block_moves`` the block moves of
+    ``_block_moves`` (on the operation's own machine, next to the other points
+    there). The search takes the best move that is not tabu, which on behnke17 was
+    always among the first dozen of the ~1900 points a move used to score. Dropping
+    the rest (and stopping the scan of a sequence once no later point can be kept)
+    and reading the moves from a heap instead of sorting them took behnke17 from 344
+    to 599 moves per CPU second (mk10, dpp13a: 1450 and 1405 before, about 1500
+    after).
     ``every_point`` keeps them all (the random kicks draw from every point).
 
     A move is (estimate, random tie-break, operation, machine, duration, family,
