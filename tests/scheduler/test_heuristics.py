@@ -3,11 +3,15 @@ on their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from pnp.scheduler import (
+    Changeover,
     Job,
     Machine,
+    Mode,
+    Objective,
     Placement,
     Precedence,
     Problem,
@@ -20,6 +24,7 @@ from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.heuristics.local_search import (
     _Move,
+    _orders_made,
     _scored_moves,
     improve,
     local_search_applies,
@@ -135,8 +140,9 @@ def test_squeaky_wheel_pushes_a_late_heavy_job_ahead():
 
 def test_local_search_scores_every_non_lengthening_move_and_each_modes_best():
     """Skipping insertion points (to score fewer) loses none the search could take
-    first: every point that does not lengthen the estimated makespan, and for an
-    operation and mode without one, a point with its lowest estimate."""
+    first: every point that does not lengthen the estimated makespan, and for every
+    operation and mode its lowest lengthening point too (the search needs it when the
+    mode's non-lengthening points are all tabu)."""
     for seed in range(40):
         rng = random.Random(seed)
         problem = random_problem(rng, operation_range=(15, 40))
@@ -154,6 +160,101 @@ def test_local_search_scores_every_non_lengthening_move_and_each_modes_best():
 
         under = {p for p in points(every) if p[0] <= timing.makespan}
         assert under <= points(kept), seed
-        for v, k in {(p[1], p[2]) for p in points(every)} - {(p[1], p[2]) for p in under}:
-            lowest = min(p[0] for p in points(every) if (p[1], p[2]) == (v, k))
+        over = points(every) - under
+        for v, k in {(p[1], p[2]) for p in over}:
+            lowest = min(p[0] for p in over if (p[1], p[2]) == (v, k))
             assert lowest in {p[0] for p in points(kept) if (p[1], p[2]) == (v, k)}, seed
+
+
+def two_jobs_through_one_machine() -> tuple[Problem, tuple[ScheduledOperation, ...]]:
+    """Jobs a (3 s on M0, then 1 s on M1) and b (1 s on M0, then 3 s on M2), planned
+    a first on M0: makespan 7 on the critical path a0, b0, b1; b first gives 5."""
+    problem = Problem(
+        machines(3),
+        (Job("a"), Job("b")),
+        (op("a0", 0, (0, 3)), op("a1", 0, (1, 1)), op("b0", 1, (0, 1)), op("b1", 1, (2, 3))),
+        (Precedence(0, 1), Precedence(2, 3)),
+    )
+    plan = (
+        ScheduledOperation(0, 0, 0, 3),
+        ScheduledOperation(1, 1, 3, 4),
+        ScheduledOperation(2, 0, 3, 4),
+        ScheduledOperation(3, 2, 4, 7),
+    )
+    assert schedule_violations(problem, plan) == []
+    return problem, plan
+
+
+def test_a_swap_in_a_critical_block_is_estimated_by_re_timing_the_block():
+    """Moving b0 before a0 on M0 re-times both: b0 ends at 1, a0 at 4, a1 then ends
+    at 5 and b1 at 4. The estimate is that 5, not the 7 that reading a0's old head
+    (and b0's old place in it) would give."""
+    problem, plan = two_jobs_through_one_machine()
+    graph = DisjunctiveGraph(problem)
+    sequencing = graph.sequencing_of(plan)
+    timing = graph.timing(sequencing)
+    assert timing is not None and timing.makespan == 7
+    moves, _ = _scored_moves(graph, sequencing, timing, random.Random(0))
+    b0_first = [estimate for estimate, _, v, k, _, _, after in moves if (v, k, after) == (2, 0, -1)]
+    a0_last = [estimate for estimate, _, v, k, _, _, after in moves if (v, k, after) == (0, 0, 2)]
+    assert 5 in b0_first and 5 in a0_last
+    best = improve(
+        problem, plan, seed=0, should_stop=iter([False, True]).__next__, on_improvement=print
+    )
+    assert makespan(best) == 5
+
+
+def test_a_move_on_its_own_machine_makes_tabu_the_order_of_what_it_passes():
+    """The search forbids restoring these orders for a while: without it, moving the
+    other operation back undid a block move at once."""
+    problem, plan = two_jobs_through_one_machine()
+    graph = DisjunctiveGraph(problem)
+    sequencing = graph.sequencing_of(plan)  # M0: a0, b0
+    assert _orders_made(sequencing, 2, 0, -1) == [(2, 0)]  # b0 to the front: b0 before a0
+    assert _orders_made(sequencing, 0, 0, 2) == [(2, 0)]  # a0 after b0: the same order
+    assert _orders_made(sequencing, 0, 1, -1) == []  # to another machine: no order
+
+
+def test_local_search_keeps_plans_valid_with_changeovers_transport_and_delays():
+    """Block moves and their estimates read changeovers between neighbours on a
+    machine; whatever they estimate, every plan the search returns is valid and no
+    longer than where it started."""
+    for seed in range(25):
+        rng = random.Random(seed)
+        problem = random_problem(rng, operation_range=(10, 30))  # transport, delays
+        families = ["red", "blue", None]
+        operations = tuple(
+            dataclasses.replace(
+                o, modes=tuple(Mode(m.machine, m.duration, rng.choice(families)) for m in o.modes)
+            )
+            for o in problem.operations
+        )
+        painted = tuple(
+            Machine(
+                m.name, changeovers=(Changeover("red", "blue", 4), Changeover("blue", "red", 7))
+            )
+            if rng.random() < 0.5
+            else m
+            for m in problem.machines
+        )
+        problem = Problem(
+            painted,
+            tuple(Job(j.name, release=j.release) for j in problem.jobs),
+            operations,
+            problem.precedences,
+            problem.transport,
+            objectives=(Objective.MAKESPAN,),
+        )
+        assert local_search_applies(problem), seed
+        start = dispatch(problem)
+        assert start is not None, seed
+        steps = iter(range(60))
+        best = improve(
+            problem,
+            start,
+            seed=seed,
+            should_stop=lambda steps=steps: next(steps, None) is None,
+            on_improvement=lambda _: None,
+        )
+        assert schedule_violations(problem, best) == [], seed
+        assert makespan(best) <= makespan(start), seed
