@@ -68,6 +68,7 @@ def test_a_module_lost_or_gone_and_back_is_swept_again():
     r.admit(laser("l1", 20), "boot-l1")  # back, same boot
     r.deregister("l1", 1)
     r.admit(laser("l1", 20), "boot-new")  # gone, then a new boot
+    r.open_session("l1", 2)
     clock.advance(6)
     assert [(e.module_id, e.epoch) for e in r.expire()] == [("l1", 2)]
 

@@ -4,7 +4,12 @@
   utilities the module needs) and gives it an **epoch**: a new boot id gets a higher
   epoch than any before it, the same boot id (a retry) keeps its epoch.
 - A **lease** is renewed by heartbeats; a dropped session (or OPC UA connection) makes
-  the module SUSPECT at once, an expired lease makes it LOST.
+  the module SUSPECT at once, an expired lease makes it LOST. The lease a registration
+  grants, until a session opens (or a heartbeat renews it), is longer:
+  ``FIRST_SESSION_LEASES`` lease periods, as Kubernetes gives a starting node a longer
+  grace than a running one. The module opens its session at once, but after a takeover
+  its call to open it waits in line behind the whole floor's registrations, for as
+  long as we take to answer them.
 - Anything carrying an older epoch than the current one is refused (``Fenced``).
 - Time the orchestrator itself was not listening (its event loop stalled: a long
   computation, a GC pause, the machine starved of CPU) is not held against modules:
@@ -44,6 +49,9 @@ from pnp.orchestrator.errors import (
     NotFound,
     Violation,
 )
+
+# The lease a registration grants, until a session opens, in lease periods.
+FIRST_SESSION_LEASES = 3
 
 
 class Liveness(enum.Enum):
@@ -208,8 +216,11 @@ class Registry:
             )
         # The lease runs from now, not from the admission: persisting a herd of
         # registrations on a busy machine can take longer than a lease, and a module
-        # must not be lost before it has even been told it is registered.
-        entry = self._put(entry, lease_deadline=self._renewed_deadline())
+        # must not be lost before it has even been told it is registered. And it runs
+        # longer until a session opens (or a heartbeat comes on one still open): the
+        # call opening it waits behind the rest of a herd's calls (module docstring).
+        first_lease = self.lease_ttl * FIRST_SESSION_LEASES
+        entry = self._put(entry, lease_deadline=self._listening() + first_lease)
         self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
         return entry
 
