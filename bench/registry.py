@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -73,6 +74,7 @@ BOUND_REGISTER_P99_MS = 2000.0  # HA issue: "a herd of 1000 re-registrations p99
 HEARTBEAT_INTERVAL = 1.0
 LEASE_TTL = 5.0
 GRACE_SECONDS = 2.0  # after the window: time for the last acknowledgements to arrive
+REGISTRATION_PATIENCE = 600.0  # seconds the benchmark waits for every first registration
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PREFIX = "bench-"  # module ids of this benchmark: bench-00000, bench-00001, ...
 
@@ -210,7 +212,11 @@ class Stream:
     call: grpc.aio.StreamStreamCall | None = None
     sent: dict[int, float] = field(default_factory=dict)  # sequence -> send time
     established: asyncio.Event = field(default_factory=asyncio.Event)
-    error: str = ""
+    error: str = ""  # why the latest session ended
+    registered_at: float = math.nan  # monotonic: first answered by RegisterModule
+    established_at: float = math.nan  # first acknowledgement read
+    ended_at: float = math.nan  # the first session ended, with ``ended[0]``'s error
+    ended: list[str] = field(default_factory=list)  # why each session that ended did
 
 
 @dataclass
@@ -222,6 +228,7 @@ class Tally:
     slow: list[float] = field(default_factory=list)  # send times of RTTs over the bound
     unmatched: int = 0  # an acknowledgement for no outstanding sequence
     lag: list[float] = field(default_factory=list)  # event-loop lag samples in the window
+    lost_in_ended: int = 0  # heartbeats of the window unacknowledged when their session ended
 
     def in_window(self, at: float) -> bool:
         return self.window[0] <= at < self.window[1]
@@ -236,7 +243,6 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
         while True:
             message = await call.read()
             if message is grpc.aio.EOF:
-                stream.error = stream.error or "closed by the orchestrator"
                 return
             if not message.HasField("heartbeat_ack"):
                 continue
@@ -245,7 +251,9 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
             if sent_at is None:
                 tally.unmatched += 1
                 continue
-            stream.established.set()
+            if not stream.established.is_set():
+                stream.established_at = now
+                stream.established.set()
             if tally.in_window(sent_at):
                 rtt = now - sent_at
                 tally.rtts.append(rtt)
@@ -276,12 +284,35 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
             )
             beat += interval
         await reader
-    except grpc.aio.AioRpcError as error:
-        stream.error = f"{error.code().name}: {error.details()}"
+    except Exception as error:  # every way a session ends is counted, none hidden
+        stream.error = await _why_ended(call, error)
+    else:
+        stream.error = "closed by the orchestrator"
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
             await reader
+    # Ended by the orchestrator (the benchmark's own end cancels this task instead):
+    # heartbeats of the window not acknowledged are lost; the next session, if any,
+    # counts its sequences from 1 again.
+    stream.ended.append(stream.error)
+    if math.isnan(stream.ended_at):
+        stream.ended_at = time.monotonic()
+    tally.lost_in_ended += sum(1 for at in stream.sent.values() if tally.in_window(at))
+    stream.sent.clear()
+
+
+async def _why_ended(call: grpc.aio.StreamStreamCall, error: Exception) -> str:
+    """The status the orchestrator ended the session with. A write on a call it has
+    already ended raises ``asyncio.InvalidStateError``, not that status: the call has it."""
+    if isinstance(error, grpc.aio.AioRpcError):
+        return f"{error.code().name}: {error.details()}"
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(5):
+            code = await call.code()
+            if code is not grpc.StatusCode.OK:
+                return f"{code.name}: {await call.details()}"
+    return f"{type(error).__name__}: {error}"
 
 
 async def _lag_probe(tally: Tally, period: float = 0.005) -> None:
@@ -312,39 +343,62 @@ async def _generate(spec: dict, conn) -> dict:
     streams: list[Stream] = []
     tasks: list[asyncio.Task] = []
     failures: list[str] = []
-    register_latency: list[float] = []
+    register_latency: list[float] = []  # first registrations
+    reregister_latency: list[float] = []  # registrations again after a session ended
     gate = asyncio.Semaphore(spec["register_concurrency"])
     anchor = spec["anchor"]
 
-    async def plug_in(index: int, module_id: str, dock: str) -> None:
-        stub = registries[index % len(registries)]
+    async def register(stub, module_id: str, dock: str, boot_id: str, first: bool):
         async with gate:
             asked = time.monotonic()
             try:
                 answer = await stub.RegisterModule(
                     registry_pb2.RegisterModuleRequest(
                         descriptor=descriptor(module_id, dock),
-                        boot_id=uuid.uuid4().hex,
+                        boot_id=boot_id,
                         request_id=uuid.uuid4().hex,
                     ),
                     timeout=30,
                 )
             except grpc.aio.AioRpcError as error:
                 failures.append(f"{module_id}: {error.code().name}: {error.details()}")
+                return None
+            (register_latency if first else reregister_latency).append(time.monotonic() - asked)
+            return answer
+
+    async def plug_in(stream: Stream, stub, dock: str, settled: asyncio.Event) -> None:
+        """Registers, holds the session; with ``register_again``, as the SDK does: when
+        the session ends or the call fails, backs off and registers again with the same
+        boot id (the same epoch). Every ending and failure is counted."""
+        boot_id = uuid.uuid4().hex
+        delays = _backoff(rng)
+        while True:
+            first = math.isnan(stream.registered_at)
+            answer = await register(stub, stream.module_id, dock, boot_id, first)
+            if answer is not None:
+                if first:
+                    stream.registered_at = time.monotonic()
+                    settled.set()
+                interval = answer.heartbeat_interval.ToTimedelta().total_seconds()
+                await _hold(stream, stub, answer.epoch, interval, anchor, tally)
+                delays = _backoff(rng)  # reset after a success, as the SDK does
+            if not spec["register_again"]:
+                settled.set()
                 return
-            register_latency.append(time.monotonic() - asked)
-        interval = answer.heartbeat_interval.ToTimedelta().total_seconds()
-        stream = Stream(module_id, phase=rng.uniform(0, interval))
-        streams.append(stream)
-        tasks.append(
-            asyncio.create_task(_hold(stream, stub, answer.epoch, interval, anchor, tally))
-        )
+            await asyncio.sleep(next(delays))
 
     probe = asyncio.create_task(_lag_probe(tally))
     started = time.monotonic()
-    await asyncio.gather(
-        *(plug_in(i, module_id, dock) for i, (module_id, dock) in enumerate(spec["modules"]))
-    )
+    settled = []
+    for index, (module_id, dock) in enumerate(spec["modules"]):
+        stream = Stream(module_id, phase=rng.uniform(0, HEARTBEAT_INTERVAL))
+        streams.append(stream)
+        settled.append(asyncio.Event())
+        stub = registries[index % len(registries)]
+        tasks.append(asyncio.create_task(plug_in(stream, stub, dock, settled[-1])))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(REGISTRATION_PATIENCE):
+            await asyncio.gather(*(event.wait() for event in settled))
     registered_s = time.monotonic() - started
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(30):
@@ -356,14 +410,16 @@ async def _generate(spec: dict, conn) -> dict:
             "registered_s": registered_s,
             "established_s": established_s,
             "register_latency": register_latency,
-            "register_failures": failures,
+            "register_failures": list(failures),
+            "sessions": _sessions(streams),
         }
     )
     tally.window = tuple((await loop.run_in_executor(None, conn.recv))["window"])
     await loop.run_in_executor(None, conn.recv)  # "stop", after the grace period
 
-    lost = sum(1 for s in streams for at in s.sent.values() if tally.in_window(at))
-    errors = [f"{s.module_id}: {s.error}" for s in streams if s.error]
+    lost = tally.lost_in_ended
+    lost += sum(1 for s in streams for at in s.sent.values() if tally.in_window(at))
+    errors = [f"{s.module_id}: {why}" for s in streams for why in s.ended]
     probe.cancel()
     for task in tasks:
         task.cancel()
@@ -382,7 +438,23 @@ async def _generate(spec: dict, conn) -> dict:
         "unmatched": tally.unmatched,
         "lag": sorted(tally.lag),
         "stream_errors": errors,
+        "sessions": _sessions(streams),
+        "reregister_latency": reregister_latency,
+        "register_failures": failures,  # all of them, the window's included
     }
+
+
+def _backoff(rng: random.Random):
+    """The SDK's (``pnp.sdk.session.Backoff``): 0.2 s doubling to 5 s, full jitter."""
+    delay = 0.2
+    while True:
+        yield rng.uniform(delay / 2, delay)
+        delay = min(5.0, delay * 2)
+
+
+def _sessions(streams: list[Stream]) -> list[tuple[float, float, float, str]]:
+    """Each session's (registered, established, ended) monotonic times and its error."""
+    return [(s.registered_at, s.established_at, s.ended_at, s.error) for s in streams]
 
 
 def load_generator(spec: dict, conn) -> None:
@@ -461,6 +533,13 @@ def parse_args() -> argparse.Namespace:
         default=32,
         help="RegisterModule calls in flight per load generator (N: a restart's herd)",
     )
+    parser.add_argument(
+        "--no-register-again",
+        dest="register_again",
+        action="store_false",
+        help="a module whose session ends stays out (default: it registers again with "
+        "the same boot id after the SDK's backoff; each ending is counted all the same)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--profile-registration",
@@ -502,6 +581,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
                 "seed": args.seed * 1000 + w,
                 "anchor": anchor,
                 "register_concurrency": args.register_concurrency,
+                "register_again": args.register_again,
             }
             process = context.Process(target=load_generator, args=(spec, child_end))
             process.start()
@@ -552,6 +632,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     host_busy = host_after[0] - host_before[0]
     host_cores = 100.0 * host_busy / max(1, host_after[1] - host_before[1]) * (os.cpu_count() or 1)
     return {
+        "anchor": anchor,
         "window_start": start,
         "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
         "host_cpu": host_cores,
@@ -569,6 +650,28 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
         "listed": listed,
         "alive": alive,
     }
+
+
+def _kinds(failures: list[str]) -> collections.Counter[str]:
+    """Failures by status code (``module: CODE: details``)."""
+    return collections.Counter(f.split(": ", 2)[1] if f.count(": ") >= 2 else f for f in failures)
+
+
+def _timeline(raw: dict, step: float = 10.0) -> str:
+    """Sessions registered, established and ended, per ``step`` seconds from the start:
+    whether the herd slows as the floor grows, and when modules were lost."""
+    sessions = [s for result in raw["results"] for s in result["sessions"]]
+    anchor = raw["anchor"]
+    columns = ("registered", "established", "ended")
+    counts: dict[int, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    for session in sessions:
+        for column, at in enumerate(session[:3]):
+            if not math.isnan(at):
+                counts[math.floor((at - anchor) / step)][column] += 1
+    lines = [f"timeline, per {step:g} s from the start: " + " / ".join(columns)]
+    for bucket in sorted(counts):
+        lines.append(f"  {bucket * step:5.0f} s  " + " / ".join(str(n) for n in counts[bucket]))
+    return "\n".join(lines)
 
 
 def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
@@ -592,8 +695,10 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
             100 * max((waits[i] for i in slow_seconds if i < len(waits)), default=0.0), 1
         ),
     }
-    register_failures = [f for r in ready for f in r["register_failures"]]
+    register_failures = [f for r in results for f in r["register_failures"]]
     stream_errors = [e for r in results for e in r["stream_errors"]]
+    ended_modules = len({e.split(": ", 1)[0] for e in stream_errors})
+    registering_again = sorted(t for r in results for t in r["reregister_latency"])
 
     def ms(values: list[float], *qs: float) -> dict[str, float]:
         return {
@@ -608,6 +713,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
     alive = raw["alive"]
     checks = {
         "all sessions established": established == args.modules,
+        "no session ended by the orchestrator": not stream_errors,
         "no acknowledgement lost": lost == 0 and sent > 0,
         "every module alive afterwards": alive == args.modules,
         f"RTT p99 <= {BOUND_P99_MS:g} ms": rtt["p99"] <= BOUND_P99_MS,
@@ -636,7 +742,16 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
         ("RegisterModule latency p50 / p99 / max (ms)", slashed(register)),
         ("registration failures", f"{len(register_failures)}"),
         ("sessions established", f"{established} / {args.modules}"),
-        ("stream errors", f"{len(stream_errors)}"),
+        (
+            "sessions ended by the orchestrator (of modules)",
+            f"{len(stream_errors)} ({ended_modules})",
+        ),
+        (
+            "registered again after that: count, p50 / p99 (ms)",
+            f"{len(registering_again)}, " + slashed(ms(registering_again, 50, 99))
+            if args.register_again
+            else "not done (--no-register-again)",
+        ),
         ("heartbeats sent in window", f"{sent}"),
         ("acknowledged", f"{len(rtts)}"),
         (f"lost (no ack by window end + {GRACE_SECONDS:g} s)", f"{lost}"),
@@ -685,6 +800,9 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
         print(f"{name:<{width}}  {value}")
     for failure in (register_failures + stream_errors)[:5]:
         print(f"  e.g. {failure}")
+    for kind, count in _kinds(register_failures + stream_errors).most_common():
+        print(f"  {count} x {kind}")
+    print(_timeline(raw))
     if args.profile:
         print(f"py-spy profile of the orchestrator over the window: {args.profile}")
     if args.profile_registration:
@@ -705,6 +823,10 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
                 "registration_failures": len(register_failures),
                 "established": established,
                 "stream_errors": len(stream_errors),
+                "modules_whose_session_ended": ended_modules,
+                "register_again": args.register_again,
+                "registered_again": len(registering_again),
+                "register_again_latency_ms": ms(registering_again, 50, 99),
                 "heartbeats_sent": sent,
                 "heartbeats_acked": len(rtts),
                 "lost": lost,
