@@ -658,9 +658,13 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     }
 
 
+def _kind(failure: str) -> str:
+    """The status code of ``module: CODE: details``."""
+    return failure.split(": ", 2)[1] if failure.count(": ") >= 2 else failure
+
+
 def _kinds(failures: list[str]) -> collections.Counter[str]:
-    """Failures by status code (``module: CODE: details``)."""
-    return collections.Counter(f.split(": ", 2)[1] if f.count(": ") >= 2 else f for f in failures)
+    return collections.Counter(_kind(f) for f in failures)
 
 
 def _timeline(raw: dict, step: float = 10.0) -> str:
@@ -813,10 +817,11 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
     print(f"{'metric':<{width}}  value")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    for failure in (register_failures + stream_errors)[:5]:
-        print(f"  e.g. {failure}")
-    for kind, count in _kinds(register_failures + stream_errors).most_common():
-        print(f"  {count} x {kind}")
+    failures = register_failures + stream_errors
+    kinds = _kinds(failures)
+    for kind, count in kinds.most_common():
+        examples = [f for f in failures if _kind(f) == kind][:2]
+        print(f"  {count} x {kind}, e.g. " + "; ".join(examples))
     print(_timeline(raw))
     if args.profile:
         print(f"py-spy profile of the orchestrator over the window: {args.profile}")
