@@ -469,6 +469,66 @@ def load_generator(spec: dict, conn) -> None:
     conn.close()
 
 
+class NodeLoadGenerator:
+    """A load generator in Node.js (``bench/registry_load.js``, @grpc/grpc-js from
+    ``tests/interop/node_module``: ``npm ci`` there) behind a Python one's interface: the
+    process (``pid``, ``join``, ``is_alive``, ``terminate``) and its end of the pipe
+    (``send``, ``recv``), over its stdin and stdout, one JSON line each way."""
+
+    def __init__(self, spec: dict) -> None:
+        node = shutil.which("node")
+        modules = REPO / "tests" / "interop" / "node_module" / "node_modules"
+        if node is None or not (modules / "@grpc" / "grpc-js").is_dir():
+            raise SystemExit(f"--load-generator node needs node and `npm ci` in {modules.parent}")
+        self._process = subprocess.Popen(
+            [node, str(REPO / "bench" / "registry_load.js")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "NODE_PATH": str(modules)},
+            text=True,
+        )
+        self.pid = self._process.pid
+        spec = spec | {
+            "proto_root": str(REPO / "proto"),
+            "registration_patience": REGISTRATION_PATIENCE,
+        }
+        self._write(json.dumps(spec))
+
+    def _write(self, line: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+
+    def send(self, message: dict) -> None:
+        if "window" in message:
+            self._write("window {} {}".format(*message["window"]))
+        else:
+            self._write("stop")
+
+    def recv(self) -> dict:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the node load generator ended ({self._process.wait()})")
+        message = json.loads(line)
+        body = message.get("ready") or message["results"]
+        # JSON has no NaN: JavaScript's (a time that never came) arrives as null.
+        body["sessions"] = [
+            [math.nan if v is None else v for v in session] for session in body["sessions"]
+        ]
+        return body if "ready" in message else {"results": body}
+
+    def join(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._process.poll() is None
+
+    def terminate(self) -> None:
+        self._process.terminate()
+
+
 # -- the run ------------------------------------------------------------------------
 
 
@@ -546,6 +606,13 @@ def parse_args() -> argparse.Namespace:
         help="a module whose session ends stays out (default: it registers again with "
         "the same boot id after the SDK's backoff; each ending is counted all the same)",
     )
+    parser.add_argument(
+        "--load-generator",
+        choices=("python", "node"),
+        default="python",
+        help="the load generators' language: Python (grpc.aio), or Node.js (@grpc/grpc-js, "
+        "bench/registry_load.js), which takes a fraction of the CPU per heartbeat",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--profile-registration",
@@ -589,6 +656,10 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
                 "register_concurrency": args.register_concurrency,
                 "register_again": args.register_again,
             }
+            if args.load_generator == "node":
+                node = NodeLoadGenerator(spec)
+                workers.append((node, node))
+                continue
             process = context.Process(target=load_generator, args=(spec, child_end))
             process.start()
             workers.append((process, parent_end))
