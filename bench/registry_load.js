@@ -241,7 +241,16 @@ async function main() {
         }),
     ),
   );
+  const progress = setInterval(() => {
+    const count = (key) => streams.filter((s) => !Number.isNaN(s[key])).length;
+    process.stderr.write(
+      `node load generator: ${count("registeredAt")} registered, ${count("establishedAt")} ` +
+        `established, ${failures.length} registration failures, ` +
+        `${streams.reduce((n, s) => n + s.ended.length, 0)} sessions ended\n`,
+    );
+  }, 10000);
   await Promise.race([settledAll, sleep(spec.registration_patience)]);
+  clearInterval(progress);
   const registeredS = now() - started;
   const establishedBy = now() + 30;
   while (streams.some((s) => Number.isNaN(s.establishedAt)) && now() < establishedBy) {
