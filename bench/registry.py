@@ -755,8 +755,8 @@ def _timeline(raw: dict, step: float = 10.0) -> str:
     return "\n".join(lines)
 
 
-def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
-    """Prints the table, then the JSON line."""
+def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
+    """Prints the table, then the JSON line; True when every check passed."""
     ready, results, generators = raw["ready"], raw["results"], raw["generators"]
     rtts = sorted(r for result in results for r in result["rtts"])
     lags = sorted(lag for result in results for lag in result["lag"])
@@ -949,6 +949,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
             }
         )
     )
+    return verdict == "PASS"
 
 
 def main() -> None:
@@ -961,11 +962,14 @@ def main() -> None:
         raw = measure(args, server, target)
     finally:
         server_exit = stop_orchestrator(server)
-    report(args, raw, server_exit)
-    if server_exit == 0:
+    passed = report(args, raw, server_exit)
+    if server_exit == 0 and passed:
         shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"the orchestrator exited with {server_exit}; its log: {workdir}", file=sys.stderr)
+    else:  # kept for a look at why
+        print(
+            f"the orchestrator exited with {server_exit}; its log and database: {workdir}",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
