@@ -550,11 +550,17 @@ def sleep_until(at: float) -> None:
 
 
 def count_alive(target: str) -> tuple[int, int]:
-    """(modules of this run listed, of those ALIVE), via pnp.v1.Orchestrator/ListModules."""
-    with grpc.insecure_channel(target) as channel:
-        answer = orchestrator_pb2_grpc.OrchestratorStub(channel).ListModules(
-            orchestrator_pb2.ListModulesRequest(), timeout=30
-        )
+    """(modules of this run listed, of those ALIVE), via pnp.v1.Orchestrator/ListModules;
+    (-1, -1) when the orchestrator does not answer within 30 s (the run is reported
+    all the same, and fails)."""
+    try:
+        with grpc.insecure_channel(target) as channel:
+            answer = orchestrator_pb2_grpc.OrchestratorStub(channel).ListModules(
+                orchestrator_pb2.ListModulesRequest(), timeout=30
+            )
+    except grpc.RpcError as error:
+        progress(f"ListModules failed: {error.code().name}")
+        return -1, -1
     ours = [m for m in answer.modules if m.descriptor.module_id.startswith(PREFIX)]
     alive = sum(1 for m in ours if m.liveness == module_pb2.MODULE_LIVENESS_ALIVE)
     return len(ours), alive
