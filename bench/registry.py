@@ -6,10 +6,16 @@ gRPC, each on its own dock with one small capability, and hold N ``Session`` str
 on a few shared channels (``--channels``): a hello, then one heartbeat a second per
 module at a random phase. The heartbeat round trip (write of the heartbeat until its
 acknowledgement with the same sequence is read) is measured over ``--seconds`` after
-``--warmup``. It reports sessions established, heartbeats sent/acknowledged, lost and
-late acknowledgements, the RTT percentiles, the orchestrator's and the load
-generators' CPU and memory, and how many modules the orchestrator lists as alive
-afterwards, then PASS or FAIL against the bounds: heartbeat round trip p99 <= 50 ms
+``--warmup``. As the SDK does, a module whose session the orchestrator ends (its lease
+ran out, say) or whose registration fails registers again with the same boot id after
+the SDK's backoff (``--no-register-again``: it stays out); every ending and failure is
+counted and fails the run all the same. It reports sessions established, how long the
+call opening each session waited (registration answered -> first acknowledgement),
+sessions ended and registered again, heartbeats sent/acknowledged, lost and late
+acknowledgements, the RTT percentiles, the orchestrator's and the load generators' CPU
+and memory, how many modules the orchestrator lists as alive afterwards, a timeline of
+registrations, establishments and endings, then PASS or FAIL against the bounds:
+heartbeat round trip p99 <= 50 ms
 (the hot-swap issue's, for 1000 sessions; the HA issue's for 5000) and RegisterModule
 p99 <= 2 s (the HA issue's bound for a herd of re-registrations after a takeover,
 ``--register-concurrency`` as large as ``--modules``; the SDK gives up after 5 s).
@@ -23,8 +29,8 @@ the seconds that had a slow round trip). One load generator drives 1000 streams 
 about a quarter of a core; ``--clients 2`` splits them over two processes.
 
     .venv/bin/python bench/registry.py [--modules 1000] [--seconds 30] [--warmup 10]
-        [--channels 10] [--clients 1] [--register-concurrency 32] [--profile FILE]
-        [--profile-registration FILE]
+        [--channels 10] [--clients 1] [--register-concurrency 32] [--no-register-again]
+        [--profile FILE] [--profile-registration FILE]
 
 The herd and the 5000 sessions of the HA issue:
 
@@ -38,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -73,6 +80,7 @@ BOUND_REGISTER_P99_MS = 2000.0  # HA issue: "a herd of 1000 re-registrations p99
 HEARTBEAT_INTERVAL = 1.0
 LEASE_TTL = 5.0
 GRACE_SECONDS = 2.0  # after the window: time for the last acknowledgements to arrive
+REGISTRATION_PATIENCE = 240.0  # seconds the benchmark waits for every first registration
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PREFIX = "bench-"  # module ids of this benchmark: bench-00000, bench-00001, ...
 
@@ -210,7 +218,11 @@ class Stream:
     call: grpc.aio.StreamStreamCall | None = None
     sent: dict[int, float] = field(default_factory=dict)  # sequence -> send time
     established: asyncio.Event = field(default_factory=asyncio.Event)
-    error: str = ""
+    error: str = ""  # why the latest session ended
+    registered_at: float = math.nan  # monotonic: first answered by RegisterModule
+    established_at: float = math.nan  # first acknowledgement read
+    ended_at: float = math.nan  # the first session ended, with ``ended[0]``'s error
+    ended: list[str] = field(default_factory=list)  # why each session that ended did
 
 
 @dataclass
@@ -222,6 +234,7 @@ class Tally:
     slow: list[float] = field(default_factory=list)  # send times of RTTs over the bound
     unmatched: int = 0  # an acknowledgement for no outstanding sequence
     lag: list[float] = field(default_factory=list)  # event-loop lag samples in the window
+    lost_in_ended: int = 0  # heartbeats of the window unacknowledged when their session ended
 
     def in_window(self, at: float) -> bool:
         return self.window[0] <= at < self.window[1]
@@ -236,7 +249,6 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
         while True:
             message = await call.read()
             if message is grpc.aio.EOF:
-                stream.error = stream.error or "closed by the orchestrator"
                 return
             if not message.HasField("heartbeat_ack"):
                 continue
@@ -245,7 +257,9 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
             if sent_at is None:
                 tally.unmatched += 1
                 continue
-            stream.established.set()
+            if not stream.established.is_set():
+                stream.established_at = now
+                stream.established.set()
             if tally.in_window(sent_at):
                 rtt = now - sent_at
                 tally.rtts.append(rtt)
@@ -276,12 +290,35 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
             )
             beat += interval
         await reader
-    except grpc.aio.AioRpcError as error:
-        stream.error = f"{error.code().name}: {error.details()}"
+    except Exception as error:  # every way a session ends is counted, none hidden
+        stream.error = await _why_ended(call, error)
+    else:
+        stream.error = "closed by the orchestrator"
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
             await reader
+    # Ended by the orchestrator (the benchmark's own end cancels this task instead):
+    # heartbeats of the window not acknowledged are lost; the next session, if any,
+    # counts its sequences from 1 again.
+    stream.ended.append(stream.error)
+    if math.isnan(stream.ended_at):
+        stream.ended_at = time.monotonic()
+    tally.lost_in_ended += sum(1 for at in stream.sent.values() if tally.in_window(at))
+    stream.sent.clear()
+
+
+async def _why_ended(call: grpc.aio.StreamStreamCall, error: Exception) -> str:
+    """The status the orchestrator ended the session with. A write on a call it has
+    already ended raises ``asyncio.InvalidStateError``, not that status: the call has it."""
+    if isinstance(error, grpc.aio.AioRpcError):
+        return f"{error.code().name}: {error.details()}"
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(5):
+            code = await call.code()
+            if code is not grpc.StatusCode.OK:
+                return f"{code.name}: {await call.details()}"
+    return f"{type(error).__name__}: {error}"
 
 
 async def _lag_probe(tally: Tally, period: float = 0.005) -> None:
@@ -312,39 +349,62 @@ async def _generate(spec: dict, conn) -> dict:
     streams: list[Stream] = []
     tasks: list[asyncio.Task] = []
     failures: list[str] = []
-    register_latency: list[float] = []
+    register_latency: list[float] = []  # first registrations
+    reregister_latency: list[float] = []  # registrations again after a session ended
     gate = asyncio.Semaphore(spec["register_concurrency"])
     anchor = spec["anchor"]
 
-    async def plug_in(index: int, module_id: str, dock: str) -> None:
-        stub = registries[index % len(registries)]
+    async def register(stub, module_id: str, dock: str, boot_id: str, first: bool):
         async with gate:
             asked = time.monotonic()
             try:
                 answer = await stub.RegisterModule(
                     registry_pb2.RegisterModuleRequest(
                         descriptor=descriptor(module_id, dock),
-                        boot_id=uuid.uuid4().hex,
+                        boot_id=boot_id,
                         request_id=uuid.uuid4().hex,
                     ),
                     timeout=30,
                 )
             except grpc.aio.AioRpcError as error:
                 failures.append(f"{module_id}: {error.code().name}: {error.details()}")
+                return None
+            (register_latency if first else reregister_latency).append(time.monotonic() - asked)
+            return answer
+
+    async def plug_in(stream: Stream, stub, dock: str, settled: asyncio.Event) -> None:
+        """Registers, holds the session; with ``register_again``, as the SDK does: when
+        the session ends or the call fails, backs off and registers again with the same
+        boot id (the same epoch). Every ending and failure is counted."""
+        boot_id = uuid.uuid4().hex
+        delays = _backoff(rng)
+        while True:
+            first = math.isnan(stream.registered_at)
+            answer = await register(stub, stream.module_id, dock, boot_id, first)
+            if answer is not None:
+                if first:
+                    stream.registered_at = time.monotonic()
+                    settled.set()
+                interval = answer.heartbeat_interval.ToTimedelta().total_seconds()
+                await _hold(stream, stub, answer.epoch, interval, anchor, tally)
+                delays = _backoff(rng)  # reset after a success, as the SDK does
+            if not spec["register_again"]:
+                settled.set()
                 return
-            register_latency.append(time.monotonic() - asked)
-        interval = answer.heartbeat_interval.ToTimedelta().total_seconds()
-        stream = Stream(module_id, phase=rng.uniform(0, interval))
-        streams.append(stream)
-        tasks.append(
-            asyncio.create_task(_hold(stream, stub, answer.epoch, interval, anchor, tally))
-        )
+            await asyncio.sleep(next(delays))
 
     probe = asyncio.create_task(_lag_probe(tally))
     started = time.monotonic()
-    await asyncio.gather(
-        *(plug_in(i, module_id, dock) for i, (module_id, dock) in enumerate(spec["modules"]))
-    )
+    settled = []
+    for index, (module_id, dock) in enumerate(spec["modules"]):
+        stream = Stream(module_id, phase=rng.uniform(0, HEARTBEAT_INTERVAL))
+        streams.append(stream)
+        settled.append(asyncio.Event())
+        stub = registries[index % len(registries)]
+        tasks.append(asyncio.create_task(plug_in(stream, stub, dock, settled[-1])))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(REGISTRATION_PATIENCE):
+            await asyncio.gather(*(event.wait() for event in settled))
     registered_s = time.monotonic() - started
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(30):
@@ -356,14 +416,16 @@ async def _generate(spec: dict, conn) -> dict:
             "registered_s": registered_s,
             "established_s": established_s,
             "register_latency": register_latency,
-            "register_failures": failures,
+            "register_failures": list(failures),
+            "sessions": _sessions(streams),
         }
     )
     tally.window = tuple((await loop.run_in_executor(None, conn.recv))["window"])
     await loop.run_in_executor(None, conn.recv)  # "stop", after the grace period
 
-    lost = sum(1 for s in streams for at in s.sent.values() if tally.in_window(at))
-    errors = [f"{s.module_id}: {s.error}" for s in streams if s.error]
+    lost = tally.lost_in_ended
+    lost += sum(1 for s in streams for at in s.sent.values() if tally.in_window(at))
+    errors = [f"{s.module_id}: {why}" for s in streams for why in s.ended]
     probe.cancel()
     for task in tasks:
         task.cancel()
@@ -382,13 +444,89 @@ async def _generate(spec: dict, conn) -> dict:
         "unmatched": tally.unmatched,
         "lag": sorted(tally.lag),
         "stream_errors": errors,
+        "sessions": _sessions(streams),
+        "reregister_latency": reregister_latency,
+        "register_failures": failures,  # all of them, the window's included
     }
+
+
+def _backoff(rng: random.Random):
+    """The SDK's (``pnp.sdk.session.Backoff``): 0.2 s doubling to 5 s, full jitter."""
+    delay = 0.2
+    while True:
+        yield rng.uniform(delay / 2, delay)
+        delay = min(5.0, delay * 2)
+
+
+def _sessions(streams: list[Stream]) -> list[tuple[float, float, float, str]]:
+    """Each session's (registered, established, ended) monotonic times and its error."""
+    return [(s.registered_at, s.established_at, s.ended_at, s.error) for s in streams]
 
 
 def load_generator(spec: dict, conn) -> None:
     """Entry of a load-generator process: results go back through ``conn``."""
     conn.send({"results": asyncio.run(_generate(spec, conn))})
     conn.close()
+
+
+class NodeLoadGenerator:
+    """A load generator in Node.js (``bench/registry_load.js``, @grpc/grpc-js from
+    ``tests/interop/node_module``: ``npm ci`` there) behind a Python one's interface: the
+    process (``pid``, ``join``, ``is_alive``, ``terminate``) and its end of the pipe
+    (``send``, ``recv``), over its stdin and stdout, one JSON line each way."""
+
+    def __init__(self, spec: dict) -> None:
+        node = shutil.which("node")
+        modules = REPO / "tests" / "interop" / "node_module" / "node_modules"
+        if node is None or not (modules / "@grpc" / "grpc-js").is_dir():
+            raise SystemExit(f"--load-generator node needs node and `npm ci` in {modules.parent}")
+        self._process = subprocess.Popen(
+            [node, str(REPO / "bench" / "registry_load.js")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "NODE_PATH": str(modules)},
+            text=True,
+        )
+        self.pid = self._process.pid
+        spec = spec | {
+            "proto_root": str(REPO / "proto"),
+            "registration_patience": REGISTRATION_PATIENCE,
+        }
+        self._write(json.dumps(spec))
+
+    def _write(self, line: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+
+    def send(self, message: dict) -> None:
+        if "window" in message:
+            self._write("window {} {}".format(*message["window"]))
+        else:
+            self._write("stop")
+
+    def recv(self) -> dict:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the node load generator ended ({self._process.wait()})")
+        message = json.loads(line)
+        body = message.get("ready") or message["results"]
+        # JSON has no NaN: JavaScript's (a time that never came) arrives as null.
+        body["sessions"] = [
+            [math.nan if v is None else v for v in session] for session in body["sessions"]
+        ]
+        return body if "ready" in message else {"results": body}
+
+    def join(self, timeout: float) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._process.poll() is None
+
+    def terminate(self) -> None:
+        self._process.terminate()
 
 
 # -- the run ------------------------------------------------------------------------
@@ -412,11 +550,17 @@ def sleep_until(at: float) -> None:
 
 
 def count_alive(target: str) -> tuple[int, int]:
-    """(modules of this run listed, of those ALIVE), via pnp.v1.Orchestrator/ListModules."""
-    with grpc.insecure_channel(target) as channel:
-        answer = orchestrator_pb2_grpc.OrchestratorStub(channel).ListModules(
-            orchestrator_pb2.ListModulesRequest(), timeout=30
-        )
+    """(modules of this run listed, of those ALIVE), via pnp.v1.Orchestrator/ListModules;
+    (-1, -1) when the orchestrator does not answer within 30 s (the run is reported
+    all the same, and fails)."""
+    try:
+        with grpc.insecure_channel(target) as channel:
+            answer = orchestrator_pb2_grpc.OrchestratorStub(channel).ListModules(
+                orchestrator_pb2.ListModulesRequest(), timeout=30
+            )
+    except grpc.RpcError as error:
+        progress(f"ListModules failed: {error.code().name}")
+        return -1, -1
     ours = [m for m in answer.modules if m.descriptor.module_id.startswith(PREFIX)]
     alive = sum(1 for m in ours if m.liveness == module_pb2.MODULE_LIVENESS_ALIVE)
     return len(ours), alive
@@ -461,6 +605,20 @@ def parse_args() -> argparse.Namespace:
         default=32,
         help="RegisterModule calls in flight per load generator (N: a restart's herd)",
     )
+    parser.add_argument(
+        "--no-register-again",
+        dest="register_again",
+        action="store_false",
+        help="a module whose session ends stays out (default: it registers again with "
+        "the same boot id after the SDK's backoff; each ending is counted all the same)",
+    )
+    parser.add_argument(
+        "--load-generator",
+        choices=("python", "node"),
+        default="python",
+        help="the load generators' language: Python (grpc.aio), or Node.js (@grpc/grpc-js, "
+        "bench/registry_load.js), which takes a fraction of the CPU per heartbeat",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--profile-registration",
@@ -502,7 +660,12 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
                 "seed": args.seed * 1000 + w,
                 "anchor": anchor,
                 "register_concurrency": args.register_concurrency,
+                "register_again": args.register_again,
             }
+            if args.load_generator == "node":
+                node = NodeLoadGenerator(spec)
+                workers.append((node, node))
+                continue
             process = context.Process(target=load_generator, args=(spec, child_end))
             process.start()
             workers.append((process, parent_end))
@@ -552,6 +715,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     host_busy = host_after[0] - host_before[0]
     host_cores = 100.0 * host_busy / max(1, host_after[1] - host_before[1]) * (os.cpu_count() or 1)
     return {
+        "anchor": anchor,
         "window_start": start,
         "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
         "host_cpu": host_cores,
@@ -571,8 +735,34 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     }
 
 
-def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
-    """Prints the table, then the JSON line."""
+def _kind(failure: str) -> str:
+    """The status code of ``module: CODE: details``."""
+    return failure.split(": ", 2)[1] if failure.count(": ") >= 2 else failure
+
+
+def _kinds(failures: list[str]) -> collections.Counter[str]:
+    return collections.Counter(_kind(f) for f in failures)
+
+
+def _timeline(raw: dict, step: float = 10.0) -> str:
+    """Sessions registered, established and ended, per ``step`` seconds from the start:
+    whether the herd slows as the floor grows, and when modules were lost."""
+    sessions = [s for result in raw["results"] for s in result["sessions"]]
+    anchor = raw["anchor"]
+    columns = ("registered", "established", "ended")
+    counts: dict[int, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    for session in sessions:
+        for column, at in enumerate(session[:3]):
+            if not math.isnan(at):
+                counts[math.floor((at - anchor) / step)][column] += 1
+    lines = [f"timeline, per {step:g} s from the start: " + " / ".join(columns)]
+    for bucket in sorted(counts):
+        lines.append(f"  {bucket * step:5.0f} s  " + " / ".join(str(n) for n in counts[bucket]))
+    return "\n".join(lines)
+
+
+def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
+    """Prints the table, then the JSON line; True when every check passed."""
     ready, results, generators = raw["ready"], raw["results"], raw["generators"]
     rtts = sorted(r for result in results for r in result["rtts"])
     lags = sorted(lag for result in results for lag in result["lag"])
@@ -592,8 +782,18 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
             100 * max((waits[i] for i in slow_seconds if i < len(waits)), default=0.0), 1
         ),
     }
-    register_failures = [f for r in ready for f in r["register_failures"]]
+    register_failures = [f for r in results for f in r["register_failures"]]
     stream_errors = [e for r in results for e in r["stream_errors"]]
+    ended_modules = len({e.split(": ", 1)[0] for e in stream_errors})
+    registering_again = sorted(t for r in results for t in r["reregister_latency"])
+    # From the first registration's answer to the session's first acknowledgement: how
+    # long the call opening the session waited behind the herd.
+    first_ack = sorted(
+        established - registered
+        for r in results
+        for registered, established, _, _ in r["sessions"]
+        if not math.isnan(established - registered)
+    )
 
     def ms(values: list[float], *qs: float) -> dict[str, float]:
         return {
@@ -608,6 +808,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
     alive = raw["alive"]
     checks = {
         "all sessions established": established == args.modules,
+        "no session ended by the orchestrator": not stream_errors,
         "no acknowledgement lost": lost == 0 and sent > 0,
         "every module alive afterwards": alive == args.modules,
         f"RTT p99 <= {BOUND_P99_MS:g} ms": rtt["p99"] <= BOUND_P99_MS,
@@ -636,7 +837,17 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
         ("RegisterModule latency p50 / p99 / max (ms)", slashed(register)),
         ("registration failures", f"{len(register_failures)}"),
         ("sessions established", f"{established} / {args.modules}"),
-        ("stream errors", f"{len(stream_errors)}"),
+        ("registered -> first ack p50 / p99 / max (ms)", slashed(ms(first_ack, 50, 99, 100))),
+        (
+            "sessions ended by the orchestrator (of modules)",
+            f"{len(stream_errors)} ({ended_modules})",
+        ),
+        (
+            "registered again after that: count, p50 / p99 (ms)",
+            f"{len(registering_again)}, " + slashed(ms(registering_again, 50, 99))
+            if args.register_again
+            else "not done (--no-register-again)",
+        ),
         ("heartbeats sent in window", f"{sent}"),
         ("acknowledged", f"{len(rtts)}"),
         (f"lost (no ack by window end + {GRACE_SECONDS:g} s)", f"{lost}"),
@@ -683,8 +894,12 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
     print(f"{'metric':<{width}}  value")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    for failure in (register_failures + stream_errors)[:5]:
-        print(f"  e.g. {failure}")
+    failures = register_failures + stream_errors
+    kinds = _kinds(failures)
+    for kind, count in kinds.most_common():
+        examples = [f for f in failures if _kind(f) == kind][:2]
+        print(f"  {count} x {kind}, e.g. " + "; ".join(examples))
+    print(_timeline(raw))
     if args.profile:
         print(f"py-spy profile of the orchestrator over the window: {args.profile}")
     if args.profile_registration:
@@ -705,6 +920,11 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
                 "registration_failures": len(register_failures),
                 "established": established,
                 "stream_errors": len(stream_errors),
+                "modules_whose_session_ended": ended_modules,
+                "registered_to_first_ack_ms": ms(first_ack, 50, 99, 100),
+                "register_again": args.register_again,
+                "registered_again": len(registering_again),
+                "register_again_latency_ms": ms(registering_again, 50, 99),
                 "heartbeats_sent": sent,
                 "heartbeats_acked": len(rtts),
                 "lost": lost,
@@ -735,6 +955,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> None:
             }
         )
     )
+    return verdict == "PASS"
 
 
 def main() -> None:
@@ -747,11 +968,14 @@ def main() -> None:
         raw = measure(args, server, target)
     finally:
         server_exit = stop_orchestrator(server)
-    report(args, raw, server_exit)
-    if server_exit == 0:
+    passed = report(args, raw, server_exit)
+    if server_exit == 0 and passed:
         shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"the orchestrator exited with {server_exit}; its log: {workdir}", file=sys.stderr)
+    else:  # kept for a look at why
+        print(
+            f"the orchestrator exited with {server_exit}; its log and database: {workdir}",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

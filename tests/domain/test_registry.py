@@ -9,6 +9,7 @@ import pytest
 from pnp.orchestrator.clock import ManualClock
 from pnp.orchestrator.errors import BadInput, Conflict, Fenced, LeaseExpired, NotFound
 from pnp.orchestrator.registry import Liveness, PauseDetector, PauseStats, Registry
+from pnp.orchestrator.registry.leases import FIRST_SESSION_LEASES
 from tests.domain.test_matching import laser
 
 
@@ -146,6 +147,7 @@ def test_a_module_silent_before_our_stall_is_still_lost_later_by_no_more_than_th
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")  # lease until 5 s; no heartbeat ever
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     clock.advance(4)
     clock.advance(2)  # stalled from 4 s to 6 s
     r.excuse_pause(2)
@@ -160,6 +162,7 @@ def test_a_lease_already_run_out_before_our_stall_is_not_revived():
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     clock.advance(6)  # expired at 5 s, before the stall from 5.5 s
     r.excuse_pause(0.5)
     assert [e.module_id for e in r.expire()] == ["l1"]
@@ -169,6 +172,7 @@ def test_lost_and_gone_modules_are_not_touched_by_an_excused_stall():
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     clock.advance(6)
     r.expire()
     before = r.get("l1")
@@ -180,6 +184,7 @@ def test_an_excused_stall_shows_in_the_lease_expiry_reported_to_operators():
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")  # lease until 5 s
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     clock.advance(3)  # stalled from 2 s to 3 s
     r.excuse_pause(1)
     assert r.lease_expires_at(r.get("l1")) == clock.now() + timedelta(seconds=3)
@@ -189,6 +194,7 @@ def test_stalls_excused_one_after_another_add_up():
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")  # lease until 5 s
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     for _ in range(4):  # four stalls of 1 s each, from 1 s to 9 s
         clock.advance(1)
         clock.advance(1)
@@ -202,9 +208,37 @@ def test_a_lease_runs_from_when_the_registration_is_recorded_not_admitted():
     clock = ManualClock()
     r = registry(clock)  # lease 5 s
     entry = r.admission(laser("l1", 20), "boot")
-    clock.advance(6)  # storing the registration took longer than a lease
+    clock.advance(16)  # storing the registration took longer than a first lease
     r.record(entry)
     assert r.expire() == []
+    clock.advance(5 * FIRST_SESSION_LEASES)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
+def test_until_its_session_opens_a_registration_holds_a_longer_first_lease():
+    """After a takeover, the call opening a module's session waits behind the whole
+    herd's registrations: a lease period is not held against it, three are."""
+    clock = ManualClock()
+    r = registry(clock)  # lease 5 s, a first lease of 15 s
+    r.admit(laser("l1", 20), "boot")
+    clock.advance(14.99)
+    assert r.expire() == []
+    clock.advance(0.01)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
+def test_a_session_opened_or_a_heartbeat_brings_the_lease_back_to_one_period():
+    clock = ManualClock()
+    r = registry(clock)
+    r.admit(laser("l1", 20), "boot")
+    token = r.open_session("l1", 1).session_token
+    clock.advance(5)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+    r.admit(laser("l1", 20), "boot")  # back, the same boot: a first lease again
+    clock.advance(14)
+    assert r.expire() == []
+    r.admit(laser("l1", 20), "boot")  # a retry while its old session is still open
+    r.heartbeat("l1", 1, token)  # which renews it for one period
     clock.advance(5)
     assert [e.module_id for e in r.expire()] == ["l1"]
 
@@ -240,6 +274,7 @@ def test_a_dropped_opcua_connection_changes_nothing_for_a_lost_or_unknown_module
     clock = ManualClock()
     r = registry(clock)
     r.admit(laser("l1", 20), "boot")
+    r.open_session("l1", 1)  # a running lease (the first one, sessionless, is longer)
     clock.advance(6)
     r.expire()
     assert r.connection_dropped("l1") is None

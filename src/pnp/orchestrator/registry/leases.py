@@ -4,7 +4,12 @@
   utilities the module needs) and gives it an **epoch**: a new boot id gets a higher
   epoch than any before it, the same boot id (a retry) keeps its epoch.
 - A **lease** is renewed by heartbeats; a dropped session (or OPC UA connection) makes
-  the module SUSPECT at once, an expired lease makes it LOST.
+  the module SUSPECT at once, an expired lease makes it LOST. The lease a registration
+  grants, until a session opens (or a heartbeat renews it), is longer:
+  ``FIRST_SESSION_LEASES`` lease periods, as Kubernetes gives a starting node a longer
+  grace than a running one. The module opens its session at once, but after a takeover
+  its call to open it waits in line behind the whole floor's registrations, for as
+  long as we take to answer them.
 - Anything carrying an older epoch than the current one is refused (``Fenced``).
 - Time the orchestrator itself was not listening (its event loop stalled: a long
   computation, a GC pause, the machine starved of CPU) is not held against modules:
@@ -15,11 +20,18 @@
   a stall only stops that clock for its length (``Registry._listening``).
 
 No I/O here: the service persists epochs and calls ``expire`` on a timer.
+
+With thousands of modules, nothing done per registration, per heartbeat or per sweep
+walks the whole floor: a dock index answers "is this dock free", counts kept as entries
+change answer "how many are plugged in", a queue in deadline order (``_LeaseQueue``)
+answers "whose lease has run out", and the change log (``changed_since``) tells a
+reader of the floor which entries moved since it last looked.
 """
 
 from __future__ import annotations
 
 import enum
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,6 +49,9 @@ from pnp.orchestrator.errors import (
     NotFound,
     Violation,
 )
+
+# The lease a registration grants, until a session opens, in lease periods.
+FIRST_SESSION_LEASES = 3
 
 
 class Liveness(enum.Enum):
@@ -118,6 +133,13 @@ class Registry:
         # Counts every change to an entry but a lease renewal: whoever scans the floor
         # (the executor, four times a second) scans again only when it has moved.
         self.changes = 0
+        # module id -> ``changes`` at its last change, oldest change first (a changed
+        # module moves to the end): what moved since a reader last looked, in O(moved).
+        self._last_change: dict[str, int] = {}
+        self._leases = _LeaseQueue()
+        self._gone = 0  # entries GONE (deregistered): the floor is the rest
+        # Drained and not released yet, still plugged in: the executor's to release.
+        self._awaiting_release: set[str] = set()
 
     # -- registration ---------------------------------------------------------------
 
@@ -194,8 +216,11 @@ class Registry:
             )
         # The lease runs from now, not from the admission: persisting a herd of
         # registrations on a busy machine can take longer than a lease, and a module
-        # must not be lost before it has even been told it is registered.
-        entry = self._put(entry, lease_deadline=self._renewed_deadline())
+        # must not be lost before it has even been told it is registered. And it runs
+        # longer until a session opens (or a heartbeat comes on one still open): the
+        # call opening it waits behind the rest of a herd's calls (module docstring).
+        first_lease = self.lease_ttl * FIRST_SESSION_LEASES
+        entry = self._put(entry, lease_deadline=self._listening() + first_lease)
         self._epochs[entry.module_id] = (entry.epoch, entry.boot_id)
         return entry
 
@@ -361,16 +386,25 @@ class Registry:
         )
 
     def expire(self) -> list[ModuleEntry]:
-        """Marks every module whose lease has run out as LOST; returns those."""
+        """Marks every module whose lease has run out as LOST; returns those.
+
+        Only leases due by their queued deadline are looked at (``_LeaseQueue``), not
+        the floor: a sweep costs the modules due, twice a second, with five thousand
+        renewing their leases in between."""
         now = self._listening()
         lost = []
-        for entry in list(self._entries.values()):
-            if entry.liveness.occupies_dock and entry.lease_deadline <= now:
-                lost.append(
-                    self._put(
-                        entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
-                    )
+        for module_id in self._leases.due(now):
+            entry = self._entries.get(module_id)
+            if entry is None or not entry.liveness.occupies_dock:
+                continue  # left meanwhile: queued again should it come back
+            if entry.lease_deadline > now:  # renewed since it was queued
+                self._leases.queue(module_id, entry.lease_deadline)
+                continue
+            lost.append(
+                self._put(
+                    entry, liveness=Liveness.LOST, session_open=False, item_state="NotAvailable"
                 )
+            )
         return lost
 
     def set_draining(self, module_id: str) -> ModuleEntry:
@@ -410,6 +444,32 @@ class Registry:
             self._sorted_ids = sorted(self._entries)
         return [self._entries[module_id] for module_id in self._sorted_ids]
 
+    def changed_since(self, mark: int) -> list[ModuleEntry]:
+        """The entries changed (but for lease renewals) after ``changes`` was ``mark``,
+        oldest change first: every entry for a mark below the first change."""
+        moved = []
+        for module_id in reversed(self._last_change):  # newest change first
+            if self._last_change[module_id] <= mark:
+                break
+            moved.append(self._entries[module_id])
+        moved.reverse()
+        return moved
+
+    @property
+    def plugged_in(self) -> int:
+        """Modules alive or suspect: holding their dock."""
+        return len(self._indexed_dock)
+
+    @property
+    def on_floor(self) -> int:
+        """Modules known since our start and not deregistered (lost ones included)."""
+        return len(self._entries) - self._gone
+
+    def awaiting_release(self) -> list[ModuleEntry]:
+        """Draining modules, still plugged in, not released yet: once idle, the executor
+        releases them. (Not a scan of the floor: the few there are.)"""
+        return [self._entries[module_id] for module_id in sorted(self._awaiting_release)]
+
     def plannable(self) -> list[ModuleDescription]:
         """Modules that may get new work: alive or merely suspect, and not draining."""
         return [
@@ -430,8 +490,21 @@ class Registry:
 
     def _put(self, entry: ModuleEntry, **changes: Unpack[_EntryChanges]) -> ModuleEntry:
         updated = replace(entry, **changes) if changes else entry
-        self._entries[entry.module_id] = updated
+        module_id = entry.module_id
+        before = self._entries.get(module_id)
+        self._entries[module_id] = updated
         self.changes += 1
+        self._last_change.pop(module_id, None)
+        self._last_change[module_id] = self.changes
+        self._gone += (updated.liveness is Liveness.GONE) - (
+            before is not None and before.liveness is Liveness.GONE
+        )
+        if updated.draining and not updated.released and updated.liveness.occupies_dock:
+            self._awaiting_release.add(module_id)
+        else:
+            self._awaiting_release.discard(module_id)
+        if updated.liveness.occupies_dock:
+            self._leases.queue(module_id, updated.lease_deadline)
         self._index_dock(updated)
         return updated
 
@@ -449,3 +522,37 @@ class Registry:
 def _same_unit(held: ModuleDescription, other: ModuleDescription) -> bool:
     """The same physical unit in the same place: serial, kind and dock all agree."""
     return (held.serial, held.kind, held.dock) == (other.serial, other.kind, other.dock)
+
+
+class _LeaseQueue:
+    """Modules by lease deadline, soonest first, for the sweep: one live item each.
+
+    A heartbeat renews a deadline without touching the queue (the hot path, thousands a
+    second): the queued deadline is then earlier than the real one, never later. When a
+    queued deadline comes, the sweep looks at the entry: renewed meanwhile, it is queued
+    again at its real deadline (once per lease period per module, not once per
+    heartbeat); else it is lost. A deadline set earlier than the one queued (the
+    listening clock set back, as only tests do) is queued as well, and the later item
+    is skipped when it comes.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str]] = []
+        self._queued: dict[str, float] = {}  # module id -> the deadline it is queued at
+
+    def queue(self, module_id: str, deadline: float) -> None:
+        """Queues the module, unless it is queued already at this deadline or earlier."""
+        queued = self._queued.get(module_id)
+        if queued is None or deadline < queued:
+            self._queued[module_id] = deadline
+            heapq.heappush(self._heap, (deadline, module_id))
+
+    def due(self, now: float) -> list[str]:
+        """Takes out every module queued at a deadline at or before ``now``."""
+        due = []
+        while self._heap and self._heap[0][0] <= now:
+            deadline, module_id = heapq.heappop(self._heap)
+            if self._queued.get(module_id) == deadline:
+                del self._queued[module_id]
+                due.append(module_id)
+        return due

@@ -236,21 +236,26 @@ class Executor:
             await self._plans.inputs_changed(urgent=urgent)
 
     def _sync_links(self) -> None:
+        """One link per module plugged in with an OPC UA endpoint. Only the entries
+        changed since the last sync are looked at (``Floor.changed_since``): during a
+        herd of thousands of registrations the floor changes on every pass."""
         if self._floor.changes == self._links_synced_at:
-            return  # the floor is as it was: with thousands of modules, not worth a scan
+            return  # the floor is as it was (lease renewals do not count)
+        moved = self._floor.changed_since(self._links_synced_at)
         self._links_synced_at = self._floor.changes
-        wanted = {
-            entry.module_id: entry.description.opcua_endpoint
-            for entry in self._floor.entries()
-            if entry.liveness.occupies_dock and entry.description.opcua_endpoint
-        }
-        for module_id, (link, task) in list(self.links.items()):
-            if wanted.get(module_id) != link.endpoint:
-                task.cancel()
+        for entry in moved:
+            module_id = entry.module_id
+            wanted = (
+                entry.description.opcua_endpoint
+                if entry.liveness.occupies_dock and entry.description.opcua_endpoint
+                else None
+            )
+            held = self.links.get(module_id)
+            if held is not None and held[0].endpoint != wanted:
+                held[1].cancel()
                 del self.links[module_id]
-        for module_id, endpoint in wanted.items():
-            if module_id not in self.links:
-                link = self._link_factory(module_id, endpoint, self.poke)
+            if wanted is not None and module_id not in self.links:
+                link = self._link_factory(module_id, wanted, self.poke)
                 link.on_telemetry = self._telemetry_seen
                 link.on_lost = self._on_link_lost
                 task = asyncio.create_task(link.run(), name=f"link-{module_id}")
@@ -554,14 +559,12 @@ class Executor:
         return ready
 
     def _release_drained(self) -> None:
+        awaiting = self._floor.awaiting_release()  # drained, plugged in, not released
+        if not awaiting:
+            return
         busy = self.ledger.busy_modules()
-        for entry in self._floor.entries():
-            if (
-                entry.draining
-                and not entry.released
-                and entry.liveness.occupies_dock
-                and entry.module_id not in busy
-            ):
+        for entry in awaiting:
+            if entry.module_id not in busy:
                 self._directives.release_module(entry.module_id)
 
     async def _tidy_idle_modules(self) -> None:

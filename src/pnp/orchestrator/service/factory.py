@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,11 @@ from pnp.orchestrator.service.order_book import CLOSED_CACHE, OPEN_STATES, Order
 from pnp.orchestrator.service.plan_archive import PlanArchive
 from pnp.orchestrator.service.plan_keeper import PlanKeeper
 from pnp.orchestrator.service.settings import FactorySettings
+from pnp.orchestrator.service.settling import (
+    REGISTRATION_LONGEST,
+    REGISTRATION_QUIET,
+    SettlingTrigger,
+)
 from pnp.orchestrator.service.solver_processes import SolverProcesses
 from pnp.orchestrator.service.what_if_docks import check_what_if_docks
 from pnp.orchestrator.store import Store
@@ -180,6 +186,14 @@ class Factory:
         self.registrations = GroupCommit(
             self.registry, self._persist_registrations, self._registered
         )
+        # One replan per herd of registrations, once it settles (``service.settling``);
+        # real seconds, whatever the factory's clock: it paces the event loop's work.
+        self._registration_replans = SettlingTrigger(
+            self.plans.inputs_changed,
+            time.monotonic,
+            quiet=REGISTRATION_QUIET,
+            longest=REGISTRATION_LONGEST,
+        )
         self._order_states = asyncio.Lock()
         self._sessions: dict[str, SessionHandle] = {}
         self.breaker = CircuitBreaker(window_seconds=settings.lease_ttl)
@@ -233,6 +247,7 @@ class Factory:
 
     async def stop(self) -> None:
         await self.registrations.stop()
+        await self._registration_replans.stop()
         await self.executor.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -281,7 +296,8 @@ class Factory:
         )
 
     async def _registered(self, recorded: Sequence[tuple[ModuleEntry, ModuleDescription]]):
-        """A group of registrations is durable and current: told once, replanned once."""
+        """A group of registrations is durable and current: told once; replanned once the
+        herd it belongs to settles (``_registration_replans``)."""
         for entry, description in recorded:
             self._known_modules[entry.module_id] = description
             self.events.emit(
@@ -292,7 +308,7 @@ class Factory:
             )
         if recorded:
             self._check_breaker_reset()
-            await self.plans.inputs_changed()
+            self._registration_replans.changed()
 
     def open_session(self, module_id: str, epoch: int) -> SessionHandle:
         entry = self.registry.open_session(module_id, epoch)
@@ -424,7 +440,7 @@ class Factory:
             if self.clock.monotonic() < next_sweep:
                 continue
             next_sweep = self.clock.monotonic() + sweep_every
-            floor_before = sum(1 for e in self.registry.entries() if e.liveness.occupies_dock)
+            floor_before = self.registry.plugged_in
             lost = self.registry.expire()
             for entry in lost:
                 self.events.emit("module.lost", entry.module_id, "lease expired")
@@ -447,9 +463,7 @@ class Factory:
                 await self._record_lease_end(entry.module_id, entry.epoch, "lease expired")
 
     def _check_breaker_reset(self) -> None:
-        entries = self.registry.entries()
-        alive = sum(1 for e in entries if e.liveness.occupies_dock)
-        floor = sum(1 for e in entries if e.liveness.value != "gone")
+        alive, floor = self.registry.plugged_in, self.registry.on_floor  # counts, no scan
         if self.breaker.maybe_reset(alive, floor):
             self.plans.unfreeze()
             self.events.emit("alarm.cleared", "factory", f"{alive} of {floor} modules back")
@@ -772,7 +786,10 @@ class Factory:
         return dataclasses.replace(template, module_id=f"what-if-{kind}-{dock}".lower(), dock=dock)
 
     async def plan(self, wait_for_current: bool) -> Plan:
-        return await self.plans.current() if wait_for_current else self.plans.plan
+        if not wait_for_current:
+            return self.plans.plan
+        await self._registration_replans.flush()  # registrations not yet replanned for
+        return await self.plans.current()
 
     def _planning_input(self, version: int, urgent: bool = False) -> PlanningInput:
         registered = {e.module_id for e in self.registry.entries()}

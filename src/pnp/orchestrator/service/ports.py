@@ -32,6 +32,14 @@ class Floor(Protocol):
         """Rises with every change to the floor but a lease renewal."""
         ...
 
+    def changed_since(self, mark: int) -> list[ModuleEntry]:
+        """The entries changed after ``changes`` was ``mark``."""
+        ...
+
+    def awaiting_release(self) -> list[ModuleEntry]:
+        """Draining modules, plugged in, not released yet."""
+        ...
+
 
 class BreakerState(Protocol):
     @property
