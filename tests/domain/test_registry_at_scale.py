@@ -45,6 +45,27 @@ def test_a_lease_is_not_lost_a_moment_before_its_deadline_nor_kept_at_it():
     assert [e.module_id for e in r.expire()] == ["l1"]
 
 
+def test_a_registration_again_on_an_open_session_does_not_keep_a_silent_module_longer():
+    # The same boot registers again while its session is open (its client saw a dead
+    # channel first), just before its queued deadline: the sweep then finds the long
+    # first lease and queues it; a heartbeat on the open session brings the deadline
+    # back to one lease, and silence loses the module at that one, not at the long one.
+    clock = ManualClock()
+    r = registry(clock)
+    token = plug(r, "l1", "A1")
+    clock.advance(4.9)
+    r.heartbeat("l1", 1, token)
+    r.admit(dataclasses.replace(laser("l1", 20), dock="A1"), "boot-l1")
+    clock.advance(0.1)
+    assert r.expire() == []  # queued again, at the long first lease
+    clock.advance(0.5)
+    r.heartbeat("l1", 1, token)  # deadline: 5.5 + 5
+    clock.advance(4.999)
+    assert r.expire() == []
+    clock.advance(0.001)
+    assert [e.module_id for e in r.expire()] == ["l1"]
+
+
 def test_heartbeats_outlive_the_deadline_first_queued_and_silence_then_loses_the_module():
     clock = ManualClock()
     r = registry(clock)

@@ -72,6 +72,32 @@ async def test_flush_fires_at_once_what_is_pending_and_nothing_when_nothing_is()
     assert calls == [0]  # the waiter found nothing left to do
 
 
+async def test_a_flush_cancelled_before_it_acted_leaves_the_changes_pending():
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = []
+
+    async def fire() -> None:
+        calls.append(len(calls))
+        started.set()
+        await release.wait()  # e.g. waiting for the plan keeper's lock
+
+    loop = asyncio.get_running_loop()
+    trigger = SettlingTrigger(fire, loop.time, quiet=0.01, longest=5.0)
+    trigger.changed()
+    await trigger.stop()  # only the flush below acts
+    flushing = asyncio.create_task(trigger.flush())
+    await started.wait()
+    flushing.cancel()  # the caller gave up before the replan went through
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    release.set()
+    async with asyncio.timeout(30):  # the waiter acts on it once it has settled again
+        while len(calls) < 2:
+            await asyncio.sleep(0.01)
+    await trigger.stop()
+    assert calls == [0, 1]
+
+
 async def test_the_current_plan_places_work_on_a_module_registered_just_before_it_was_asked_for(
     tmp_path,
 ):

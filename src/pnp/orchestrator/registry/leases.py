@@ -325,8 +325,12 @@ class Registry:
         entry = self._current_session(module_id, epoch, token)
         if entry.liveness is Liveness.ALIVE and entry.session_open:
             # The common case, every module once a second: only the deadline moves, and
-            # the dock index stays as it is.
-            self._entries[module_id] = replace(entry, lease_deadline=self._renewed_deadline())
+            # the dock index stays as it is. Queued only should it come earlier than the
+            # deadline queued (a registration of the same boot on an open session queued
+            # its long first lease): a look-up, no heap push, in the common case.
+            deadline = self._renewed_deadline()
+            self._entries[module_id] = replace(entry, lease_deadline=deadline)
+            self._leases.queue(module_id, deadline)
             return self.lease_ttl
         self._put(
             entry,

@@ -17,7 +17,7 @@ import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from pnp.orchestrator.domain.attempts import Attempt
@@ -121,6 +121,8 @@ def _read_token(token: str) -> tuple[datetime, str]:
         moment = datetime.fromisoformat(started)
     except ValueError:
         moment = None
+    if moment is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)  # starts are stored in UTC: compare like with like
     if not text.startswith(_TOKEN_PREFIX) or moment is None or moment.tzinfo is None:
         raise BadInput(
             f"page_token {token!r} is not one this server gave",

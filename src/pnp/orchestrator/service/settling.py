@@ -93,7 +93,11 @@ class SettlingTrigger:
         """Fires now if anything is pending (the caller wants the inputs as they are)."""
         if self._settling.pending:
             self._settling.taken()
-            await self._call()
+            try:
+                await self._call()
+            except BaseException:  # cancelled (the caller gave up) or failed: not acted on
+                self.changed()  # so the waiter acts on it once settled
+                raise
 
     async def stop(self) -> None:
         if self._waiter is not None:
