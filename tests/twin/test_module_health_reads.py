@@ -125,3 +125,36 @@ def test_a_short_history_is_read_whole_and_counts_the_executions_with_features(t
         store.close()
     assert bounded == whole
     assert (bounded.score, bounded.samples) == (None, 12)  # too few to know its normal
+
+
+def test_more_executions_without_features_than_spare_at_an_end_read_the_whole_history(
+    tmp_path,
+):
+    store = Store.open_sqlite(tmp_path / "pnp.db")
+    try:
+        worked(store, 400, wearing_from=396, other_module_too=False)
+        featureless = [  # failed before any of those, with no telemetry: nothing to score
+            {
+                "execution_id": f"early-{n:03d}",
+                "operation_id": f"early-{n}",
+                "order_id": "ord-00000",
+                "module_id": "laser-a",
+                "epoch": 1,
+                "capability": "cutting.laser",
+                "parameters_json": "{}",
+                "units": 1,
+                "state": AttemptState.FAILED.value,
+                "started_at": (T0 - timedelta(hours=1, minutes=-n)).isoformat(),
+                "ended_at": (T0 - timedelta(hours=1, minutes=-n, seconds=-10)).isoformat(),
+                "results_json": "{}",
+                "error": "no material",
+            }
+            for n in range(SETTINGS.baseline + SPARE_EXECUTIONS)
+        ]
+        with store.engine.begin() as connection:
+            connection.execute(insert(schema.attempts), featureless)
+        bounded = read_module_health(store, "laser-a", LASER, SETTINGS)
+        whole = score_over_the_whole_history(store)
+    finally:
+        store.close()
+    assert bounded == whole

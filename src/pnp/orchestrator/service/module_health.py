@@ -35,21 +35,36 @@ SPARE_EXECUTIONS = 25
 def read_module_health(
     store: Store, module_id: str, description: ModuleDescription, settings: HealthSettings
 ) -> Health:
-    """The module's health from its first and its latest settled executions. Exact
-    while those carry features; ``samples`` counts every settled execution."""
+    """The module's health from its first and its latest settled executions: the
+    score the whole history gives (read whole only when an end holds more executions
+    without features than there are to spare); ``samples`` then counts every settled
+    execution."""
+    first = settings.baseline + SPARE_EXECUTIONS
     attempts, settled = store.twin.settled_ends(
-        module_id,
-        first=settings.baseline + SPARE_EXECUTIONS,
-        last=settings.window + SPARE_EXECUTIONS,
+        module_id, first=first, last=settings.window + SPARE_EXECUTIONS
     )
+    if len(attempts) == settled:  # a short history: all of it was read
+        return health_of(module_id, _samples(store, description, attempts), settings)
+    head = _samples(store, description, attempts[:first])
+    tail = _samples(store, description, attempts[first:])
+    if len(head) < settings.baseline or len(tail) < settings.window:
+        # More executions without features at an end than there are to spare: read the
+        # whole history this once, so that the score stays the whole history's.
+        everything, _ = store.twin.settled_ends(module_id, first=_EVERY, last=0)
+        return health_of(module_id, _samples(store, description, everything), settings)
+    return dataclasses.replace(health_of(module_id, [*head, *tail], settings), samples=settled)
+
+
+_EVERY = 2**62  # as many executions as there are
+
+
+def _samples(
+    store: Store, description: ModuleDescription, attempts: Sequence[Attempt]
+) -> list[ExecutionSample]:
     conditions = condition_means(
         store.twin.channels([a.execution_id for a in attempts], CONDITION_CHANNELS)
     )
-    samples = execution_samples(description, attempts, conditions)
-    health = health_of(module_id, samples, settings)
-    if len(attempts) == settled:
-        return health  # every execution was read: the count is of those with features
-    return dataclasses.replace(health, samples=settled)
+    return execution_samples(description, attempts, conditions)
 
 
 def execution_samples(
