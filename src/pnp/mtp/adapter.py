@@ -83,8 +83,14 @@ class GatedRegistryClient(RegistryClient):
                 session.result()  # a refusal: raise it
                 return
             session.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await session
+            except asyncio.CancelledError:
+                # The session's own end, as asked; but should this task be cancelled
+                # while it waits (the adapter stopping), that must not be swallowed, or
+                # it would loop on to wait for the gate for ever.
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise
             self.registered.clear()
             log.warning("%s: PEA unreachable, registry session dropped", self.module_id)
 
