@@ -53,6 +53,7 @@ from ortools.sat.python import cp_model
 
 from pnp.scheduler.check import schedule_violations
 from pnp.scheduler.incumbent import Incumbent
+from pnp.scheduler.lower_bound import connected_machines
 from pnp.scheduler.model.constraints import unavailable_spans
 from pnp.scheduler.model.objective import ObjectiveWeights, stability_candidates
 from pnp.scheduler.model.variables import scored_jobs
@@ -125,7 +126,7 @@ class LargeNeighbourhoodSearch:
         self._cursor = 0  # position of the next sweep slice, in start order
         self._sweeps = 0
         self.kinds: tuple[str, ...] = ("tail", "end", "tail", "sweep", "tail", "trouble")
-        self._group_of = _machine_groups(problem)
+        self._group_of = connected_machines(problem)
         self._setup_slack = max(
             (c.seconds for m in problem.machines for c in m.changeovers), default=0
         )
@@ -343,26 +344,6 @@ class LargeNeighbourhoodSearch:
         elif status != cp_model.OPTIMAL and (found is None or found == plan):
             self._sizes[self._kind] = max(_SMALLEST, self._sizes[self._kind] * 0.8)
         return found
-
-
-def _machine_groups(problem: Problem) -> list[frozenset[int]]:
-    """Per machine, the machines connected to it by operations that may run on both."""
-    parent = list(range(len(problem.machines)))
-
-    def root(m: int) -> int:
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
-
-    for op in problem.operations:
-        first, *others = (mode.machine for mode in op.modes)
-        for m in others:
-            parent[root(m)] = root(first)
-    members: dict[int, set[int]] = defaultdict(set)
-    for m in range(len(problem.machines)):
-        members[root(m)].add(m)
-    return [frozenset(members[root(m)]) for m in range(len(problem.machines))]
 
 
 def _mode_of(problem: Problem, s: ScheduledOperation) -> Mode:

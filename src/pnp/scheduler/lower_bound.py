@@ -137,10 +137,9 @@ def _least_transport(problem: Problem, before: int, after: int) -> int:
     )
 
 
-def _machine_groups(problem: Problem) -> dict[frozenset[int], list[int]]:
-    """Each distinct eligible-machine set and each connected union of them, with the
-    operations whose every mode lies inside."""
-    sets = {frozenset(mode.machine for mode in op.modes) for op in problem.operations}
+def connected_machines(problem: Problem) -> list[frozenset[int]]:
+    """Per machine, the machines connected to it by operations that may run on both
+    (union-find over each operation's modes)."""
     parent = list(range(len(problem.machines)))
 
     def root(m: int) -> int:
@@ -149,14 +148,22 @@ def _machine_groups(problem: Problem) -> dict[frozenset[int], list[int]]:
             m = parent[m]
         return m
 
-    for machines in sets:
-        first, *others = machines
+    for op in problem.operations:
+        first, *others = (mode.machine for mode in op.modes)
         for m in others:
             parent[root(m)] = root(first)
-    components: dict[int, set[int]] = defaultdict(set)
-    for machines in sets:
-        components[root(next(iter(machines)))].update(machines)
-    groups = sets | {frozenset(c) for c in components.values()}
+    members: dict[int, set[int]] = defaultdict(set)
+    for m in range(len(problem.machines)):
+        members[root(m)].add(m)
+    return [frozenset(members[root(m)]) for m in range(len(problem.machines))]
+
+
+def _machine_groups(problem: Problem) -> dict[frozenset[int], list[int]]:
+    """Each distinct eligible-machine set and each connected union of them, with the
+    operations whose every mode lies inside."""
+    sets = {frozenset(mode.machine for mode in op.modes) for op in problem.operations}
+    connected = connected_machines(problem)
+    groups = sets | {connected[next(iter(machines))] for machines in sets}
     inside: dict[frozenset[int], list[int]] = {g: [] for g in groups}
     by_machine: dict[int, list[frozenset[int]]] = defaultdict(list)
     for g in groups:
