@@ -14,19 +14,21 @@ recently, oldest first; bounded, where it used to be every attempt ever made.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pnp.orchestrator.domain.attempts import Attempt
-from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.service.ledger import AttemptLedger
+from pnp.orchestrator.service.paging import (
+    DEFAULT_PAGE_SIZE,
+    not_our_token,
+    requested_size,
+    token_key,
+    write_token,
+)
 
 DEFAULT_RECENT = 500  # settled attempts in the answer to an unpaged request for all
-DEFAULT_PAGE_SIZE = 100  # a page_token without a page_size
-MAX_PAGE_SIZE = 1000  # larger page sizes are served as this
 _TOKEN_PREFIX = "attempts-before:"
 _TOKEN_SEPARATOR = "|"  # no execution id or ISO time holds one
 
@@ -53,14 +55,8 @@ class AttemptPage:
     def of_request(cls, page_size: int, page_token: str) -> AttemptPage:
         """The page a request asks for; ``BadInput`` for a negative size or a token this
         server did not give."""
-        if page_size < 0:
-            raise BadInput(
-                f"page_size {page_size} is negative",
-                [Violation("page_size", "must be 0 (the default) or more")],
-            )
-        if not page_token:
-            return cls(min(page_size, MAX_PAGE_SIZE) if page_size else None, None)
-        return cls(min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), _read_token(page_token))
+        size = requested_size(page_size, page_token)
+        return cls(size, _read_token(page_token) if page_token else None)
 
     async def select(
         self, ledger: AttemptLedger, pages: AttemptPages, *, module_id: str = ""
@@ -108,24 +104,15 @@ def _page_of(ledger: AttemptLedger, found: list[Attempt], size: int) -> tuple[li
 def token_after(attempt: Attempt) -> str:
     """The token of the page that starts below ``attempt``."""
     key = f"{attempt.started_at.isoformat()}{_TOKEN_SEPARATOR}{attempt.execution_id}"
-    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{key}".encode()).decode()
+    return write_token(_TOKEN_PREFIX, key)
 
 
 def _read_token(token: str) -> tuple[datetime, str]:
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    started, _, execution_id = text.removeprefix(_TOKEN_PREFIX).partition(_TOKEN_SEPARATOR)
+    started, _, execution_id = (token_key(_TOKEN_PREFIX, token) or "").partition(_TOKEN_SEPARATOR)
     try:
         moment = datetime.fromisoformat(started)
     except ValueError:
-        moment = None
-    if moment is not None and moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)  # starts are stored in UTC: compare like with like
-    if not text.startswith(_TOKEN_PREFIX) or moment is None or moment.tzinfo is None:
-        raise BadInput(
-            f"page_token {token!r} is not one this server gave",
-            [Violation("page_token", "send back a next_page_token as it came, or none")],
-        )
-    return moment, execution_id
+        raise not_our_token(token) from None
+    if moment.tzinfo is None:
+        raise not_our_token(token)
+    return moment.astimezone(UTC), execution_id  # starts are stored in UTC: like with like

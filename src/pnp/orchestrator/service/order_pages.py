@@ -12,17 +12,18 @@ token; bounded, however long the factory has run.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
-from pnp.orchestrator.errors import BadInput, Violation
 from pnp.orchestrator.service.order_book import OPEN_STATES
+from pnp.orchestrator.service.paging import (
+    not_our_token,
+    requested_size,
+    token_key,
+    write_token,
+)
 from pnp.orchestrator.store.database import Store, StoredOrder
 
 DEFAULT_CLOSED = 100  # closed orders in the answer to an unpaged request
-DEFAULT_PAGE_SIZE = 100  # a page_token without a page_size
-MAX_PAGE_SIZE = 1000  # larger page sizes are served as this
 _TOKEN_PREFIX = "orders-before:"
 
 
@@ -35,14 +36,8 @@ class OrderPage:
     def of_request(cls, page_size: int, page_token: str) -> OrderPage:
         """The page a request asks for; ``BadInput`` for a negative size or a token this
         server did not give."""
-        if page_size < 0:
-            raise BadInput(
-                f"page_size {page_size} is negative",
-                [Violation("page_size", "must be 0 (the default) or more")],
-            )
-        if not page_token:
-            return cls(min(page_size, MAX_PAGE_SIZE) if page_size else None, None)
-        return cls(min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), _read_token(page_token))
+        size = requested_size(page_size, page_token)
+        return cls(size, _read_token(page_token) if page_token else None)
 
     def select(self, store: Store) -> tuple[list[StoredOrder], str]:
         """The stored orders of this page, in the order to show them, and the token of
@@ -60,7 +55,7 @@ UNPAGED_ORDERS = OrderPage(None, None)  # a request with no page size or token
 
 def token_before(seq: int) -> str:
     """The token of the page that starts below submission number ``seq``."""
-    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{seq}".encode()).decode()
+    return write_token(_TOKEN_PREFIX, str(seq))
 
 
 def _is_token_number(number: str) -> bool:
@@ -68,16 +63,9 @@ def _is_token_number(number: str) -> bool:
 
 
 def _read_token(token: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    number = text.removeprefix(_TOKEN_PREFIX)
+    number = token_key(_TOKEN_PREFIX, token)
     # ASCII digits only ("²".isdigit() is true, int() refuses it), and few enough of
     # them for the database's 64-bit integers.
-    if not text.startswith(_TOKEN_PREFIX) or not _is_token_number(number):
-        raise BadInput(
-            f"page_token {token!r} is not one this server gave",
-            [Violation("page_token", "send back a next_page_token as it came, or none")],
-        )
+    if number is None or not _is_token_number(number):
+        raise not_our_token(token)
     return int(number)
