@@ -88,5 +88,10 @@ def serve(db: Path, *options: str) -> tuple[Running, str]:
     """`pnp serve` on a free loopback port with the database ``db``; returns the process
     and the address it listens on (from the line it prints)."""
     server = Running("serve", "--listen", "127.0.0.1:0", "--db", str(db), *options)
-    port = server.wait_for_line(r"listening on [\d.]+:(\d+)")[1]
+    try:
+        port = server.wait_for_line(r"listening on [\d.]+:(\d+)")[1]
+    except BaseException:
+        server.kill()  # a server that never said where it listens must not outlive the test
+        server.process.wait()
+        raise
     return server, f"127.0.0.1:{port}"

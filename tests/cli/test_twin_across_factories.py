@@ -65,7 +65,12 @@ def run_module(address: str, tls: str) -> Running:
         "--orchestrator", address, "module", "run", "laser-cutter", "--dock", "A1",
         "--tls-dir", tls, "--time-scale", "60",
     )  # fmt: skip
-    module.wait_for_line(r"registered on dock")
+    try:
+        module.wait_for_line(r"registered on dock")
+    except BaseException:
+        module.kill()
+        module.process.wait()
+        raise
     return module
 
 
@@ -85,8 +90,9 @@ def test_a_module_moves_from_factory_a_to_b_with_its_history(tmp_path):
 
     # -- at A: the module works, A signs its passport and an order's data -------------
     server_a, address_a = serve(tmp_path / "a.db", "--tls-dir", tls_a, "--time-scale", "60")
-    module = run_module(address_a, tls_a)
+    module = None  # a module that never registers must not leave the server running
     try:
+        module = run_module(address_a, tls_a)
         recipe = tmp_path / "brackets.yaml"
         recipe.write_text(ORDER)
         submitted = planner(address_a, tls_a, "order", "submit", str(recipe), "--json")
@@ -116,7 +122,8 @@ def test_a_module_moves_from_factory_a_to_b_with_its_history(tmp_path):
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
     finally:
-        module.stop()
+        if module is not None:
+            module.stop()
         server_a.stop()
 
     # The signed order data: intact at the recipient, refused once changed or misaddressed.
