@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from pnp.orchestrator.planning import Plan
 from pnp.orchestrator.planning.plan import PlanStatus
-from pnp.orchestrator.service.plan_keeper import PlanKeeper
+from pnp.orchestrator.service.plan_keeper import DEBOUNCE_SECONDS, PlanKeeper
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -74,5 +74,36 @@ async def test_waiting_for_the_current_plan_does_not_wait_for_the_improvement():
         release_ordinary.set()
         await solver.wait_for_calls(2)
         assert solver.calls == [True, False]
+    finally:
+        await keeper.stop()
+
+
+async def test_in_a_storm_of_losses_no_ordinary_solve_starts_between_the_repairs():
+    """Each ordinary solve started between two repairs would be cancelled by the next
+    (in a solver process: killed, and a new process started): none starts until the
+    repairs have stopped for the quiet period."""
+    solver = RecordingSolver()
+    now = [100.0]
+    keeper = PlanKeeper(
+        solver.snapshot,  # type: ignore[arg-type]
+        Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
+        solve=solver.solve,  # type: ignore[arg-type]
+        repair_quiet=1.0,
+        monotonic=lambda: now[0],
+    )
+    keeper.start()
+    try:
+        for repairs in range(1, 6):
+            await keeper.inputs_changed(urgent=True)
+            await solver.wait_for_calls(repairs)
+            await keeper.inputs_changed()  # an execution ended meanwhile: ordinary
+            # Real time for an ordinary solve to start, were it let (a wait for something
+            # that must not happen); on the keeper's clock the next loss comes 0.3 s later.
+            await asyncio.sleep(4 * DEBOUNCE_SECONDS)
+            now[0] += 0.3
+        assert solver.calls == [True] * 5
+        now[0] += 1.0  # the storm is over; the keeper rechecks when its wait runs out
+        await solver.wait_for_calls(6)
+        assert solver.calls == [True] * 5 + [False]
     finally:
         await keeper.stop()
