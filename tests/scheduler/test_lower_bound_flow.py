@@ -170,3 +170,15 @@ def test_a_slow_first_stage_holds_back_the_stage_after_it(monkeypatch):
     problem = Problem(machines, tuple(jobs), tuple(operations), tuple(precedences))
     assert without_throughput(problem, monkeypatch) == 110
     assert makespan_lower_bound(problem) == proven_optimum(problem) == 140
+
+
+def test_a_long_chain_of_steps_is_counted_without_running_out_of_stack():
+    # 3000 steps of 2 s in a row over three machines: only the chain bounds it.
+    steps = 3000
+    problem = Problem(
+        (Machine("a"), Machine("b"), Machine("c")),
+        (Job("j"),),
+        tuple(Operation(f"s{i}", 0, (Mode(i % 3, 2),)) for i in range(steps)),
+        tuple(Precedence(i, i + 1) for i in range(steps - 1)),
+    )
+    assert makespan_lower_bound(problem) == 2 * steps

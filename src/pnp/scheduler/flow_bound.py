@@ -42,9 +42,11 @@ import numpy.typing as npt
 
 # Grid points per bound: the counts are O(grid^2) per set of operations.
 _GRID = 120
-# Sets whose counts are computed (recursing up the feeders); beyond it a set's starts
-# are counted by heads alone, which stays valid and keeps 10,000 operations cheap.
+# Sets whose counts are computed (recursing up the feeders), and how many stages up;
+# beyond either a set's starts are counted by heads alone, which stays valid, keeps
+# 10,000 operations cheap and a long chain of steps within the stack's depth.
 _MAX_SETS = 600
+_MAX_STAGES = 12
 
 Counts = npt.NDArray[np.int64]
 
@@ -115,8 +117,9 @@ class _Counter:
         self._finished: dict[tuple[int, ...], Counts] = {}
         self._started: dict[tuple[int, ...], Counts] = {}
 
-    def started_before(self, ops: tuple[int, ...]) -> Counts:
-        """Per grid time s, at most how many of ``ops`` (live) start before s."""
+    def started_before(self, ops: tuple[int, ...], stage: int = 0) -> Counts:
+        """Per grid time s, at most how many of ``ops`` (live) start before s;
+        ``stage`` counts the feeder steps taken up from the group bounded."""
         known = self._started.get(ops)
         if known is not None:
             return known
@@ -129,13 +132,14 @@ class _Counter:
         for feeder_group, part in by_feeder_group.items():
             ready = np.sort(np.array([flow.ready[i] for i in part], dtype=np.int64))
             count = np.searchsorted(ready, self.grid, side="left").astype(np.int64)
-            if feeder_group is not None and len(self._started) < _MAX_SETS:
-                count = np.minimum(count, self._unlocked(part))
+            deeper = stage < _MAX_STAGES and len(self._started) < _MAX_SETS
+            if feeder_group is not None and deeper:
+                count = np.minimum(count, self._unlocked(part, stage + 1))
             total += count
         self._started[ops] = total
         return total
 
-    def _unlocked(self, part: list[int]) -> Counts:
+    def _unlocked(self, part: list[int], stage: int) -> Counts:
         """Per grid time s, at most how many of ``part`` have their feeder finished
         ``wait`` before s: k finished feeders unlock at most their k largest fan-outs."""
         flow = self.flow
@@ -145,19 +149,19 @@ class _Counter:
             assert feeder is not None
             fan_out[feeder] += 1
         feeders = tuple(sorted(fan_out))
-        finished = self.finished_by(feeders)
+        finished = self.finished_by(feeders, stage)
         least_wait = min(flow.wait[i] for i in part)
         unlocked_by = np.concatenate(([0], np.cumsum(sorted(fan_out.values(), reverse=True))))
         return unlocked_by[_read_at(self.grid, finished, self.grid - least_wait, len(feeders))]
 
-    def finished_by(self, ops: tuple[int, ...]) -> Counts:
+    def finished_by(self, ops: tuple[int, ...], stage: int) -> Counts:
         """Per grid time t, at most how many of ``ops`` (live) have finished by t."""
         known = self._finished.get(ops)
         if known is not None:
             return known
         flow = self.flow
         capacity = flow.capacity[flow.group[ops[0]]]
-        started = self.started_before(ops)
+        started = self.started_before(ops, stage)
         by_earliest_end = sorted(ops, key=lambda i: flow.ready[i] + flow.duration[i])
         earliest_end = np.array([flow.ready[i] + flow.duration[i] for i in by_earliest_end])
         durations = np.array([flow.duration[i] for i in by_earliest_end], dtype=np.int64)
