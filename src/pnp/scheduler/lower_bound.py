@@ -21,6 +21,10 @@ plan origin. This bound needs no solver:
   modes to balance the group's machines, ``load(machine) <= capacity * C``; its
   least ``C``, plus the group's smallest head and tail, is a bound too. It is the
   load reasoning CP-SAT's LP does, without waiting for CP-SAT's presolve.
+- **Throughput** (``flow_bound``, per connected group, forward and mirrored in
+  time): a group cannot start work its feeding group cannot have finished yet; the
+  work not started by a time runs after it. Mirrored, it is the same for the end of
+  the plan (work whose successors still need the time after it).
 
 Changeovers, availability windows and frozen operations' machine time are left out,
 which only lowers the bound: it stays valid. Frozen operations keep their fixed
@@ -35,6 +39,7 @@ from collections import defaultdict
 # GLOP's Python wrapper ships no type information (CP-SAT's does).
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]
 
+from pnp.scheduler.flow_bound import Flow, chosen_feeders, throughput_bound
 from pnp.scheduler.problem import Problem
 
 # The assignment LP is skipped on groups with more mode variables than this (it is
@@ -62,7 +67,34 @@ def makespan_lower_bound(problem: Problem) -> int:
                 least_head = min(head[i] for i in operations)
                 least_tail = min(tail[i] for i in operations)
                 bound = max(bound, least_head + load + least_tail)
+    for flow in _flows(problem, shortest, head, tail):
+        bound = max(bound, throughput_bound(flow, horizon=bound))
     return bound
+
+
+def _flows(
+    problem: Problem, shortest: list[int], head: list[int], tail: list[int]
+) -> tuple[Flow, Flow]:
+    """The problem for ``throughput_bound``, forward and mirrored in time."""
+    n = len(problem.operations)
+    live = [op.frozen is None for op in problem.operations]
+    predecessors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    successors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for p in problem.precedences:
+        if live[p.before] and live[p.after]:  # a frozen end counts as always finished
+            seconds = p.min_delay + _least_transport(problem, p.before, p.after)
+            predecessors[p.after].append((p.before, seconds))
+            successors[p.before].append((p.after, seconds))
+    connected = connected_machines(problem)
+    components = sorted(set(connected), key=min)
+    index = {machines: g for g, machines in enumerate(components)}
+    group = [index[connected[op.modes[0].machine]] for op in problem.operations]
+    capacity = [sum(problem.machines[m].capacity for m in machines) for machines in components]
+    feeder, wait = chosen_feeders(predecessors, lambda p, w: head[p] + shortest[p] + w)
+    forward = Flow(shortest, head, tail, feeder, wait, group, capacity, live)
+    feeder, wait = chosen_feeders(successors, lambda s, w: tail[s] + shortest[s] + w)
+    mirrored = Flow(shortest, tail, head, feeder, wait, group, capacity, live)
+    return forward, mirrored
 
 
 def _connected_unions(groups: dict[frozenset[int], list[int]]) -> list[frozenset[int]]:
