@@ -70,8 +70,13 @@ class _Dispatcher:
             job_due[op.job] - left for op, left in zip(operations, self.work_left, strict=True)
         ]
         self.boost = [0.0 if boosts is None else boosts[op.job] for op in operations]
+        self.timelines = [MachineTimeline(m) for m in problem.machines]
+        # Per mode: (machine, duration, family, the machine's timeline).
         self.modes = [
-            tuple((mode.machine, mode.duration, mode.family) for mode in op.modes)
+            tuple(
+                (mode.machine, mode.duration, mode.family, self.timelines[mode.machine])
+                for mode in op.modes
+            )
             for op in operations
         ]
         previous = problem.previous_plan or (None,) * n
@@ -79,7 +84,6 @@ class _Dispatcher:
         self.previous_start = [None if p is None else p.start for p in previous]
         self.previous_machine = [-1 if p is None else p.machine for p in previous]
         self.keep_machines = Objective.PLAN_STABILITY in problem.objectives
-        self.timelines = [MachineTimeline(m) for m in problem.machines]
 
     def run(self) -> tuple[ScheduledOperation, ...] | None:
         problem = self.problem
@@ -137,8 +141,7 @@ class _Dispatcher:
             stayed = previous_machine[i]
             best_mode, best_start, best_end = -1, 0, 0
             best_rank: tuple[bool, int, int, bool] | None = None
-            for k, (machine, duration, family) in enumerate(modes):
-                timeline = timelines[machine]
+            for k, (machine, duration, family, timeline) in enumerate(modes):
                 version = timeline.version
                 if seen[k] != version:
                     # Where the earliest start can only move later, it is found from
@@ -181,12 +184,11 @@ class _Dispatcher:
             _, _, _, i, version = pop(heap)
             if placed_machine[i] >= 0 or version != versions[i]:
                 continue
-            machine, _, family = modes_of[i][chosen_mode[i]]
+            machine, _, family, timeline = modes_of[i][chosen_mode[i]]
             start, end = chosen_start[i], chosen_end[i]
             candidates = by_machine[machine]
             candidates.discard(i)
             placed_machine[i], placed_start[i], placed_end[i] = machine, start, end
-            timeline = timelines[machine]
             timeline.book(start, end, family)
             # Only operations whose chosen machine just got busier can have a worse
             # option now; every other machine's answers are unchanged. On that machine,
@@ -215,7 +217,7 @@ class _Dispatcher:
 def _ready_per_mode(
     release: int,
     predecessors: list[tuple[int, int]],
-    modes: tuple[tuple[int, int, str | None], ...],
+    modes: tuple[tuple[int, int, str | None, MachineTimeline], ...],
     placed_machine: list[int],
     placed_end: list[int],
     transport: tuple[tuple[int, ...], ...] | None,
@@ -228,7 +230,7 @@ def _ready_per_mode(
             ready = max(ready, placed_end[before] + delay)
         return [ready] * len(modes)
     readies = []
-    for machine, _, _ in modes:
+    for machine, _, _, _ in modes:
         ready = release
         for before, delay in predecessors:
             ready = max(
