@@ -23,7 +23,7 @@ is what stability counts. CP-SAT moves work when that shortens the plan.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pnp.scheduler.heuristics.timeline import MachineTimeline
 from pnp.scheduler.problem import Objective, Problem
@@ -31,6 +31,9 @@ from pnp.scheduler.result import ScheduledOperation
 
 # Larger than any due date we can meet; jobs without a due date sort after all others.
 _NO_DUE = 2**60
+# A mode as the dispatcher keeps it: machine, duration, family, the machine's timeline
+# and its earliest_start.
+_Mode = tuple[int, int, str | None, MachineTimeline, Callable[[int, int, str | None], int | None]]
 
 
 def dispatch(
@@ -71,10 +74,17 @@ class _Dispatcher:
         ]
         self.boost = [0.0 if boosts is None else boosts[op.job] for op in operations]
         self.timelines = [MachineTimeline(m) for m in problem.machines]
-        # Per mode: (machine, duration, family, the machine's timeline).
+        # Per mode: machine, duration, family, the machine's timeline and its question.
+        asks = [timeline.earliest_start for timeline in self.timelines]
         self.modes = [
             tuple(
-                (mode.machine, mode.duration, mode.family, self.timelines[mode.machine])
+                (
+                    mode.machine,
+                    mode.duration,
+                    mode.family,
+                    self.timelines[mode.machine],
+                    asks[mode.machine],
+                )
                 for mode in op.modes
             )
             for op in operations
@@ -141,15 +151,15 @@ class _Dispatcher:
             stayed = previous_machine[i]
             best_mode, best_start, best_end = -1, 0, 0
             best_rank: tuple[bool, int, int, bool] | None = None
-            for k, (machine, duration, family, timeline) in enumerate(modes):
+            for k, (machine, duration, family, timeline, earliest_start) in enumerate(modes):
                 version = timeline.version
                 if seen[k] != version:
                     # Where the earliest start can only move later, it is found from
                     # the last answer on: a shorter scan, the same answer.
                     if seen[k] < 0 or not timeline.monotone:
-                        starts[k] = timeline.earliest_start(readies[k], duration, family)
+                        starts[k] = earliest_start(readies[k], duration, family)
                     elif (known := starts[k]) is not None:
-                        starts[k] = timeline.earliest_start(known, duration, family)
+                        starts[k] = earliest_start(known, duration, family)
                     seen[k] = version
                 start = starts[k]
                 if start is None:
@@ -184,7 +194,7 @@ class _Dispatcher:
             _, _, _, i, version = pop(heap)
             if placed_machine[i] >= 0 or version != versions[i]:
                 continue
-            machine, _, family, timeline = modes_of[i][chosen_mode[i]]
+            machine, _, family, timeline, _ = modes_of[i][chosen_mode[i]]
             start, end = chosen_start[i], chosen_end[i]
             candidates = by_machine[machine]
             candidates.discard(i)
@@ -217,7 +227,7 @@ class _Dispatcher:
 def _ready_per_mode(
     release: int,
     predecessors: list[tuple[int, int]],
-    modes: tuple[tuple[int, int, str | None, MachineTimeline], ...],
+    modes: tuple[_Mode, ...],
     placed_machine: list[int],
     placed_end: list[int],
     transport: tuple[tuple[int, ...], ...] | None,
@@ -230,7 +240,7 @@ def _ready_per_mode(
             ready = max(ready, placed_end[before] + delay)
         return [ready] * len(modes)
     readies = []
-    for machine, _, _, _ in modes:
+    for machine, _, _, _, _ in modes:
         ready = release
         for before, delay in predecessors:
             ready = max(

@@ -50,15 +50,17 @@ class MachineTimeline:
         # Not of append-only machines: a booking may change the family to one with a
         # shorter changeover. The dispatcher relies on it to defer work.
         self.monotone = not self.appends_only
-        # earliest_start(ready, duration, family): the earliest start >= ``ready``
-        # where the operation fits, None if it never does.
-        self.earliest_start: Callable[[int, int, str | None], int | None]
+
+    @property
+    def earliest_start(self) -> Callable[[int, int, str | None], int | None]:
+        """``earliest_start(ready, duration, family)``: the earliest start >= ``ready``
+        where the operation fits, None if it never does. The function depends on the
+        kind of machine only: callers asking often may keep it."""
         if self._unit and not self.appends_only and self._windows is None:
-            self.earliest_start = self._first_gap
-        elif self.appends_only:
-            self.earliest_start = self._earliest_after_last
-        else:
-            self.earliest_start = self._earliest_in_windows
+            return self._first_gap
+        if self.appends_only:
+            return self._earliest_after_last
+        return self._earliest_in_windows
 
     def book(self, start: int, end: int, family: str | None) -> None:
         k = bisect.bisect_right(self._starts, start)
