@@ -6,6 +6,7 @@ machine, a maintenance window, changeovers, frozen operations, a previous plan),
 dispatched fresh, when replanning, and with squeaky wheel's per-job boosts; the
 digest covers every operation's machine, start and end. If the priority rule is
 changed on purpose, regenerate the digests and show plan quality in bench/README.md.
+The problems come from ``instances.py``: changing its generators changes them too.
 """
 
 from __future__ import annotations
