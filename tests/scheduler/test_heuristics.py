@@ -4,6 +4,7 @@ on their own."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 
 from pnp.scheduler import (
@@ -164,6 +165,24 @@ def test_local_search_scores_every_non_lengthening_move_and_each_modes_best():
         for v, k in {(p[1], p[2]) for p in over}:
             lowest = min(p[0] for p in over if (p[1], p[2]) == (v, k))
             assert lowest in {p[0] for p in points(kept) if (p[1], p[2]) == (v, k)}, seed
+
+
+def test_among_equal_estimates_the_search_prefers_the_move_that_shortens_the_operation():
+    """On a plateau (equal estimated makespans) a move to a faster mode comes first: it
+    also takes work off the plan (Behnke-Geiger's machines differ in speed)."""
+    for seed in range(20):
+        rng = random.Random(seed)
+        problem = random_problem(rng, operation_range=(15, 40))
+        schedule = dispatch(problem)
+        assert schedule is not None, seed
+        graph = DisjunctiveGraph(problem)
+        sequencing = graph.sequencing_of(schedule)
+        timing = graph.timing(sequencing)
+        assert timing is not None, seed
+        moves, _ = _scored_moves(graph, sequencing, timing, random.Random(0))
+        for a, b in itertools.combinations(moves, 2):
+            if a[0] == b[0] and a[2] == b[2] and a[4] < b[4]:  # same estimate and op
+                assert a < b, seed
 
 
 def two_jobs_through_one_machine() -> tuple[Problem, tuple[ScheduledOperation, ...]]:

@@ -15,10 +15,12 @@ from pnp.scheduler import (
 )
 from pnp.scheduler.portfolio import (
     CP_SAT_OPERATIONS,
+    LONG_SEQUENCES,
     SMALL_INSTANCE,
     Features,
     Heuristic,
     choose_strategy,
+    polish_by_neighbourhoods_only,
 )
 
 from .checker import assert_valid
@@ -89,6 +91,36 @@ def test_an_instance_too_large_for_cp_sat_gets_the_heuristic_alone():
     assert not strategy.use_cp_sat
     assert strategy.heuristic is Heuristic.TABU
     assert strategy.min_share == strategy.max_share == 1.0
+
+
+def test_cp_sat_polishes_long_machine_sequences_with_neighbourhood_workers_only():
+    # Two machines: a large instance has far more than LONG_SEQUENCES operations on each.
+    long_sequences = makespan_problem(max(SMALL_INSTANCE + 1, 2 * LONG_SEQUENCES))
+    assert polish_by_neighbourhoods_only(long_sequences, workers=2)
+
+
+def test_cp_sat_keeps_its_bound_worker_elsewhere():
+    operations = SMALL_INSTANCE + 1
+    short_sequences = makespan_problem(operations, modes_each=operations // LONG_SEQUENCES + 1)
+    assert not polish_by_neighbourhoods_only(short_sequences, workers=2)
+    small = makespan_problem(SMALL_INSTANCE)
+    assert not polish_by_neighbourhoods_only(small, workers=2)
+    long_sequences = makespan_problem(2 * SMALL_INSTANCE)
+    assert not polish_by_neighbourhoods_only(long_sequences, workers=1)  # next to the tabu
+    assert not polish_by_neighbourhoods_only(long_sequences, workers=8)  # not measured
+    with_due = dataclasses.replace(
+        long_sequences,
+        jobs=tuple(Job(j.name, due=5) for j in long_sequences.jobs),
+        objectives=DEFAULT_OBJECTIVES,
+    )
+    assert not polish_by_neighbourhoods_only(with_due, workers=2)
+
+
+def test_solving_a_large_instance_with_a_neighbourhood_polish_gives_a_valid_plan():
+    problem = makespan_problem(SMALL_INSTANCE + 1)
+    assert polish_by_neighbourhoods_only(problem, workers=2)
+    result = solve(problem, SolveOptions(time_limit=1.0, workers=2, seed=1))
+    assert_valid(problem, result)
 
 
 def test_solving_without_cp_sat_still_gives_a_valid_plan_and_a_bound(monkeypatch):

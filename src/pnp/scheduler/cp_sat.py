@@ -17,6 +17,7 @@ from pnp.scheduler.incumbent import Incumbent
 from pnp.scheduler.model.builder import BuiltModel
 from pnp.scheduler.model.hints import add_schedule_hint
 from pnp.scheduler.model.variables import Variables
+from pnp.scheduler.portfolio import polish_by_neighbourhoods_only
 from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import ScheduledOperation
 
@@ -59,6 +60,10 @@ class CpSatRun:
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic() - margin)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
+        # Large makespan problems from a plan: neighbourhood workers only (``portfolio``).
+        solver.parameters.use_lns_only = hint is not None and polish_by_neighbourhoods_only(
+            self._problem, workers
+        )
         # CP-SAT's own Ctrl-C handler is put back to SIG_DFL when a solve ends, leaving
         # the orchestrator to be killed by the next Ctrl-C instead of stopping gracefully
         # (issue 14); stopping a solve is the caller's business (``stop``).

@@ -38,6 +38,9 @@ SMALL_INSTANCE = 120
 # within a minute, and stopping it overran the time limit by half a minute; the
 # heuristics get the whole budget instead.
 CP_SAT_OPERATIONS = 5000
+# From this many operations per machine on, CP-SAT polishes a large instance with its
+# neighbourhood workers only (``polish_by_neighbourhoods_only``).
+LONG_SEQUENCES = 25
 
 
 class Heuristic(StrEnum):
@@ -107,3 +110,34 @@ def choose_strategy(
         # about to find (fattahi19: 1091-1098 against 1055 at 5 s).
         return Strategy(Heuristic.TABU, 0.2, 0.2, 1.0, f"small ({features.operations} operations)")
     return Strategy(Heuristic.TABU, 0.3, 0.7, 0.15, f"large ({features.operations} operations)")
+
+
+def polish_by_neighbourhoods_only(problem: Problem, workers: int) -> bool:
+    """Whether CP-SAT, given ``workers`` and a plan to start from, should run only its
+    large-neighbourhood workers (``use_lns_only``) on ``problem``.
+
+    Yes for large makespan problems the tabu search applies to with long machine
+    sequences (``LONG_SEQUENCES`` operations per machine or more: Dauzère-Pérès, the
+    larger Hurink e-data), on two workers. From the tabu search's plan after 4 s,
+    5 s of CP-SAT on two workers, default against neighbourhood workers only:
+
+    - long sequences: better on 5 (dpp01a 2505 against 2507, dpp02a 2249 / 2255,
+      dpp05a 2236 / 2241, dpp07a 2421 / 2434, dpp16a 2395 / 2397), equal on 4
+      (dpp10a, dpp13a, dpp17a, la34_edata), worse on none. At two workers the default
+      portfolio spends one on the LP and the bound, which on 20-operation jobs over
+      5-10 machines does not close at 10 s anyway;
+    - shorter sequences: worse on 2 (mk06 61 against 60, la36_rdata 1061 / 1058),
+      equal on 4 (behnke15, behnke36, mk10, abz9_rdata): left as they are.
+
+    Not with one worker (next to the tabu search it found nothing either way on
+    behnke15, dpp10a, dpp13a), not with more than two (not measured; CP-SAT's default
+    portfolio then has neighbourhood workers of its own), and not on small instances,
+    where the proof of optimality is what the bound worker is for.
+    """
+    features = Features.of(problem)
+    return (
+        workers == 2
+        and features.operations > SMALL_INSTANCE
+        and features.operations >= LONG_SEQUENCES * features.machines
+        and local_search_applies(problem)
+    )
