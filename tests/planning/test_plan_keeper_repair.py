@@ -107,3 +107,34 @@ async def test_in_a_storm_of_losses_no_ordinary_solve_starts_between_the_repairs
         assert solver.calls == [True] * 5 + [False]
     finally:
         await keeper.stop()
+
+
+async def test_a_freeze_while_ordinary_solves_wait_for_quiet_starts_no_solve():
+    """The circuit breaker trips (``freeze``) and asks for a repair while the keeper
+    waits for repairs to stop: no plan goes into force until it is unfrozen."""
+    solver = RecordingSolver()
+    now = [100.0]
+    keeper = PlanKeeper(
+        solver.snapshot,  # type: ignore[arg-type]
+        Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
+        solve=solver.solve,  # type: ignore[arg-type]
+        repair_quiet=0.2,
+        monotonic=lambda: now[0],
+    )
+    keeper.start()
+    try:
+        await keeper.inputs_changed(urgent=True)
+        await solver.wait_for_calls(1)
+        await keeper.inputs_changed()  # ordinary: waits for the quiet period
+        keeper.freeze()
+        await keeper.inputs_changed(urgent=True)  # the breaker's own replan request
+        now[0] += 1.0
+        # Real time for a solve to start, were it let (a wait for what must not happen).
+        await asyncio.sleep(0.5)
+        assert solver.calls == [True]
+        assert keeper.plan.version == 1
+        keeper.unfreeze()
+        await solver.wait_for_calls(2)
+        assert solver.calls == [True, True]  # the repair asked for while frozen
+    finally:
+        await keeper.stop()

@@ -13,8 +13,10 @@ from pnp.scheduler import (
     SolveOptions,
     SolveStatus,
     Window,
+    schedule_violations,
     solve,
 )
+from pnp.scheduler.heuristics.dispatch import dispatch
 
 from .checker import assert_valid
 from .instances import op
@@ -149,6 +151,20 @@ def test_operations_without_a_family_need_no_changeover():
         Problem((booth,), (Job("j"),), operations, (Precedence(0, 1), Precedence(1, 2)))
     )
     assert result.makespan == 6
+
+
+def test_a_zero_length_operation_without_a_family_does_not_skip_a_changeover():
+    """The first plan (the dispatcher's, which a short solve returns) keeps the red ->
+    blue changeover though a zero-length step without a colour was booked between."""
+    booth = Machine("booth", changeovers=(Changeover("red", "blue", 1),))
+    operations = (
+        painted("r", "red", 4),
+        painted("b", "blue", 0),
+        Operation("mark", 0, (Mode(0, 0),)),
+    )
+    problem = Problem((booth,), (Job("j"),), operations)
+    assert_valid(problem, solve(problem, SolveOptions(time_limit=0.05, workers=1)))
+    assert schedule_violations(problem, dispatch(problem)) == []
 
 
 def test_changeovers_and_transport_add_up_on_a_flow():

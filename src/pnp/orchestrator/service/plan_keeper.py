@@ -126,6 +126,8 @@ class PlanKeeper:
             if not self._urgent:
                 await asyncio.sleep(DEBOUNCE_SECONDS)
                 await self._until_repairs_quiet()
+            if self._frozen:  # the breaker tripped while we waited: no new plan
+                continue
             generation, solving = self._start_solve()
             while True:
                 # A repair must not queue behind an ordinary solve that may take its full

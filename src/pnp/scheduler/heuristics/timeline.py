@@ -67,7 +67,12 @@ class MachineTimeline:
         self._starts.insert(k, start)
         self._ends.insert(k, end)
         if self.last_end is None or end >= self.last_end:
-            self.last_end, self._last_family = end, family
+            # A zero-length operation without a family changes nothing on the machine:
+            # it keeps the family before it (the checker orders operations that start
+            # together by end and index, so it may come before the next one or after).
+            if family is not None or end > start or self.last_end is None:
+                self._last_family = family
+            self.last_end = end
         if end - start > self._longest:
             self._longest = end - start
         elif end == start and self._unit:
