@@ -75,6 +75,7 @@ from pnp.v1 import (
 
 REPO = Path(__file__).resolve().parents[1]
 PNP = REPO / ".venv" / "bin" / "pnp"
+GC_PROBE = Path(__file__).resolve().parent / "gc_probe"  # a sitecustomize timing GC pauses
 BOUND_P99_MS = 50.0  # issue 5: "1000 sessions at 1 Hz with heartbeat round-trip p99 <= 50 ms"
 BOUND_REGISTER_P99_MS = 2000.0  # HA issue: "a herd of 1000 re-registrations p99 <= 2 s"
 HEARTBEAT_INTERVAL = 1.0
@@ -88,18 +89,30 @@ PREFIX = "bench-"  # module ids of this benchmark: bench-00000, bench-00001, ...
 # -- the orchestrator process ---------------------------------------------------------
 
 
-def start_orchestrator(workdir: Path) -> tuple[subprocess.Popen, str]:
-    """``pnp serve`` on a free port; returns the process and its address."""
+def start_orchestrator(
+    workdir: Path, gc_log: str | None = None, pnp: str = str(PNP)
+) -> tuple[subprocess.Popen, str]:
+    """``pnp serve`` on a free port; returns the process and its address. ``gc_log``:
+    a file to which it writes every pause of its garbage collector (``bench/gc_probe``);
+    ``pnp``: the executable (another checkout's, for an A/B)."""
+    env = dict(os.environ)
+    if gc_log:
+        Path(gc_log).unlink(missing_ok=True)
+        env["PNP_BENCH_GC_LOG"] = gc_log
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(GC_PROBE), env.get("PYTHONPATH", "")) if p
+        )
     with (workdir / "orchestrator.stderr").open("wb") as stderr:
         process = subprocess.Popen(
             [
-                *(str(PNP), "serve", "--listen", "127.0.0.1:0", "--json"),
+                *(pnp, "serve", "--listen", "127.0.0.1:0", "--json"),
                 *("--db", str(workdir / "registry-bench.db")),
                 *("--heartbeat-interval", str(HEARTBEAT_INTERVAL), "--lease-ttl", str(LEASE_TTL)),
             ],
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=workdir,
+            env=env,
         )
     found: list[str] = []
 
@@ -630,6 +643,19 @@ def parse_args() -> argparse.Namespace:
         metavar="FILE",
         help="record the orchestrator with py-spy over the window (collapsed stacks)",
     )
+    parser.add_argument(
+        "--gc-log",
+        metavar="FILE",
+        help="time every pause of the orchestrator's garbage collector and its event "
+        "loop's rounds (bench/gc_probe), write them to FILE, report those in the window",
+    )
+    parser.add_argument(
+        "--pnp",
+        default=str(PNP),
+        metavar="EXECUTABLE",
+        help="the pnp whose orchestrator is measured (default: this checkout's); for an A/B "
+        "against another checkout, a script running its pnp",
+    )
     args = parser.parse_args()
     if args.modules < 1 or args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("need --modules >= 1, --clients >= 1, --seconds > 0, --warmup >= 0")
@@ -717,6 +743,8 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     return {
         "anchor": anchor,
         "window_start": start,
+        "window_end": end,
+        "server_pid": server.pid,
         "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
         "host_cpu": host_cores,
         "load_average": (load_before, load_after),  # 1-minute, at the window's start and end
@@ -759,6 +787,54 @@ def _timeline(raw: dict, step: float = 10.0) -> str:
     for bucket in sorted(counts):
         lines.append(f"  {bucket * step:5.0f} s  " + " / ".join(str(n) for n in counts[bucket]))
     return "\n".join(lines)
+
+
+def gc_pauses(path: str, pid: int, start: float, end: float) -> dict[str, dict[str, float]]:
+    """The orchestrator's garbage-collector pauses in the window ``[start, end]`` (from
+    ``bench/gc_probe``'s file), per generation: how many, their sum and the longest on
+    the wall clock and in the collector's CPU time, and the longest of the whole run
+    (registration included) on the wall clock."""
+    pauses = collections.defaultdict(list)
+    cpu = collections.defaultdict(list)
+    whole_run: dict[int, float] = collections.defaultdict(float)
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as lines:
+        for line in lines:
+            pause = json.loads(line)
+            if pause["pid"] != pid or "loop" in pause:
+                continue  # a child process (the solver's), or the loop's rounds
+            whole_run[pause["gen"]] = max(whole_run[pause["gen"]], pause["s"])
+            if start <= pause["at"] <= end:
+                pauses[pause["gen"]].append(pause["s"])
+                cpu[pause["gen"]].append(pause["cpu"])
+    return {
+        f"gen{gen}": {
+            "count": len(pauses[gen]),
+            "total_ms": round(1000 * sum(pauses[gen]), 1),
+            "max_ms": round(1000 * max(pauses[gen], default=0.0), 2),
+            "cpu_total_ms": round(1000 * sum(cpu[gen]), 1),
+            "cpu_max_ms": round(1000 * max(cpu[gen], default=0.0), 2),
+            "max_ms_whole_run": round(1000 * whole_run[gen], 2),
+        }
+        for gen in (0, 1, 2)
+    }
+
+
+def loop_rounds(path: str, pid: int, start: float, end: float) -> dict[str, float]:
+    """The orchestrator's event loop over the window (``bench/gc_probe``'s seconds):
+    rounds a second, the share of the time it was running callbacks, the longest
+    round."""
+    seconds = []
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as lines:
+        for line in lines:
+            second = json.loads(line)
+            if second["pid"] == pid and "loop" in second and start <= second["loop"]["at"] < end:
+                seconds.append(second["loop"])
+    span = max(1, len(seconds))
+    return {
+        "rounds_per_s": round(sum(s["rounds"] for s in seconds) / span),
+        "busy_percent": round(100 * sum(s["busy"] for s in seconds) / span, 1),
+        "longest_round_ms": round(1000 * max((s["longest"] for s in seconds), default=0.0), 1),
+    }
 
 
 def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
@@ -882,6 +958,32 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
         ("listed / alive afterwards", f"{raw['listed']} / {alive}"),
         ("orchestrator exit code", f"{server_exit}"),
     ]
+    collector = (
+        gc_pauses(args.gc_log, raw["server_pid"], raw["window_start"], raw["window_end"])
+        if args.gc_log
+        else None
+    )
+    rounds = (
+        loop_rounds(args.gc_log, raw["server_pid"], raw["window_start"], raw["window_end"])
+        if args.gc_log
+        else None
+    )
+    if rounds:
+        rows.append(
+            (
+                "orchestrator loop: rounds/s, busy %, longest round (ms)",
+                f"{rounds['rounds_per_s']}, {rounds['busy_percent']}, {rounds['longest_round_ms']}",
+            )
+        )
+    for gen, pauses in (collector or {}).items():
+        rows.append(
+            (
+                f"orchestrator GC {gen}: pauses, sum / max ms (CPU sum / max); max run",
+                f"{pauses['count']}, {pauses['total_ms']:g} / {pauses['max_ms']:g} "
+                f"({pauses['cpu_total_ms']:g} / {pauses['cpu_max_ms']:g}); "
+                f"{pauses['max_ms_whole_run']:g}",
+            )
+        )
     rows += [(f"check: {name}", "ok" if ok else "NO") for name, ok in checks.items()]
     rows.append(
         (
@@ -941,6 +1043,8 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
                     "rss_mb": round(server_rss, 1),
                     "peak_rss_mb": round(server_peak, 1),
                     "exit_code": server_exit,
+                    "gc_pauses": collector,
+                    "event_loop_rounds": rounds,
                 },
                 "load_generators": generators,
                 "host_cpu_percent": round(raw["host_cpu"], 1),
@@ -963,7 +1067,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pnp-registry-bench-"))
     # A SIGTERM (``timeout``) unwinds like Ctrl-C, so the orchestrator is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    server, target = start_orchestrator(workdir)
+    server, target = start_orchestrator(workdir, args.gc_log, args.pnp)
     try:
         raw = measure(args, server, target)
     finally:

@@ -176,6 +176,10 @@ async function main() {
     for (;;) {
       const first = Number.isNaN(stream.registeredAt);
       await gate();
+      if (stopping) {
+        ungate();
+        return; // the channels are closing: a call now would throw
+      }
       const answer = await register(client, stream, bootId, first);
       ungate();
       if (answer !== null) {
@@ -197,6 +201,7 @@ async function main() {
         return;
       }
       await sleep(delays.next().value);
+      if (stopping) return;
     }
   };
 
