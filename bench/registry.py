@@ -248,6 +248,8 @@ class Tally:
     unmatched: int = 0  # an acknowledgement for no outstanding sequence
     lag: list[float] = field(default_factory=list)  # event-loop lag samples in the window
     lost_in_ended: int = 0  # heartbeats of the window unacknowledged when their session ended
+    held_back: int = 0  # beats of the window not sent: the last one was unacknowledged
+    one_beat_in_flight: bool = True  # as the SDK: no beat while the last is unacknowledged
 
     def in_window(self, at: float) -> bool:
         return self.window[0] <= at < self.window[1]
@@ -293,6 +295,11 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
         sequence = 0
         while not reader.done():
             await asyncio.sleep(max(0.0, beat - loop.time()))
+            if tally.one_beat_in_flight and stream.sent:
+                if tally.in_window(time.monotonic()):
+                    tally.held_back += 1
+                beat += interval
+                continue
             sequence += 1
             sent_at = time.monotonic()
             stream.sent[sequence] = sent_at
@@ -358,7 +365,7 @@ async def _generate(spec: dict, conn) -> dict:
         for _ in range(spec["channels"])
     ]
     registries = [registry_pb2_grpc.ModuleRegistryStub(c) for c in channels]
-    tally = Tally()
+    tally = Tally(one_beat_in_flight=spec["one_beat_in_flight"])
     streams: list[Stream] = []
     tasks: list[asyncio.Task] = []
     failures: list[str] = []
@@ -455,6 +462,7 @@ async def _generate(spec: dict, conn) -> dict:
         "late": tally.late,
         "slow": tally.slow,
         "unmatched": tally.unmatched,
+        "held_back": tally.held_back,
         "lag": sorted(tally.lag),
         "stream_errors": errors,
         "sessions": _sessions(streams),
@@ -632,6 +640,14 @@ def parse_args() -> argparse.Namespace:
         help="the load generators' language: Python (grpc.aio), or Node.js (@grpc/grpc-js, "
         "bench/registry_load.js), which takes a fraction of the CPU per heartbeat",
     )
+    parser.add_argument(
+        "--every-beat",
+        dest="one_beat_in_flight",
+        action="store_false",
+        help="send every heartbeat when due, acknowledged or not (the SDK before branch "
+        "beat4); by default a beat due while the last one is unacknowledged is held back, "
+        "as the SDK does",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--profile-registration",
@@ -687,6 +703,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
                 "anchor": anchor,
                 "register_concurrency": args.register_concurrency,
                 "register_again": args.register_again,
+                "one_beat_in_flight": args.one_beat_in_flight,
             }
             if args.load_generator == "node":
                 node = NodeLoadGenerator(spec)
@@ -848,6 +865,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
     lost = sum(r["lost"] for r in results)
     late = sum(r["late"] for r in results)
     unmatched = sum(r["unmatched"] for r in results)
+    held_back = sum(r.get("held_back", 0) for r in results)
     over_bound = sum(1 for r in rtts if r * 1000 > BOUND_P99_MS)
     slow_seconds = {math.floor(t - raw["window_start"]) for r in results for t in r["slow"]}
     waits = raw["run_queue_waits"]  # per second of the window
@@ -929,6 +947,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
         (f"lost (no ack by window end + {GRACE_SECONDS:g} s)", f"{lost}"),
         ("late (ack after the next beat was due)", f"{late}"),
         ("unmatched acks", f"{unmatched}"),
+        ("beats held back (the last one unacknowledged)", f"{held_back}"),
         (f"RTT > {BOUND_P99_MS:g} ms", f"{over_bound} ({over_bound / max(1, len(rtts)):.2%})"),
         (
             f"seconds of the window with an RTT > {BOUND_P99_MS:g} ms",
@@ -1032,6 +1051,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
                 "lost": lost,
                 "late": late,
                 "unmatched": unmatched,
+                "held_back": held_back,
                 "over_bound": over_bound,
                 "seconds_over_bound": len(slow_seconds),
                 "rtt_ms": rtt,

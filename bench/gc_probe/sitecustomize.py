@@ -95,6 +95,19 @@ def _time_the_loop(path: str) -> None:
     loop_class._run_once = timed_run_once
 
 
+def _use_uvloop() -> None:
+    """An experiment: the process's asyncio loops are uvloop's (not a dependency of
+    pnp: ``pip install uvloop`` in the venv first). The loop's rounds are not timed
+    then (``_time_the_loop`` patches the standard loop)."""
+    import asyncio
+
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+if os.environ.get("PNP_BENCH_UVLOOP"):
+    _use_uvloop()
 if _path:
     _install(_path)
     _time_the_loop(_path)
