@@ -3,9 +3,9 @@
 ``RegistryClient.run()`` registers the module, opens its session, heartbeats at the
 interval the orchestrator granted (never with a heartbeat unacknowledged: a beat due
 while the last one waits for its acknowledgement is skipped), and hands directives to
-the module. When the
-orchestrator is unreachable or the session drops, it waits (exponential backoff with
-seeded jitter) and registers again with the same boot id, which keeps the same epoch.
+the module. When the orchestrator is unreachable or the session drops, it waits
+(exponential backoff with seeded jitter) and registers again with the same boot id,
+which keeps the same epoch.
 A refusal that retrying cannot fix (a bad descriptor, a dock that is taken, a newer
 boot of the same module) ends ``run()`` with ``RegistrationRefused``.
 
