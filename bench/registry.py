@@ -75,6 +75,7 @@ from pnp.v1 import (
 
 REPO = Path(__file__).resolve().parents[1]
 PNP = REPO / ".venv" / "bin" / "pnp"
+GC_PROBE = Path(__file__).resolve().parent / "gc_probe"  # a sitecustomize timing GC pauses
 BOUND_P99_MS = 50.0  # issue 5: "1000 sessions at 1 Hz with heartbeat round-trip p99 <= 50 ms"
 BOUND_REGISTER_P99_MS = 2000.0  # HA issue: "a herd of 1000 re-registrations p99 <= 2 s"
 HEARTBEAT_INTERVAL = 1.0
@@ -88,18 +89,30 @@ PREFIX = "bench-"  # module ids of this benchmark: bench-00000, bench-00001, ...
 # -- the orchestrator process ---------------------------------------------------------
 
 
-def start_orchestrator(workdir: Path) -> tuple[subprocess.Popen, str]:
-    """``pnp serve`` on a free port; returns the process and its address."""
+def start_orchestrator(
+    workdir: Path, gc_log: str | None = None, pnp: str = str(PNP)
+) -> tuple[subprocess.Popen, str]:
+    """``pnp serve`` on a free port; returns the process and its address. ``gc_log``:
+    a file to which it writes every pause of its garbage collector (``bench/gc_probe``);
+    ``pnp``: the executable (another checkout's, for an A/B)."""
+    env = dict(os.environ)
+    if gc_log:
+        Path(gc_log).unlink(missing_ok=True)
+        env["PNP_BENCH_GC_LOG"] = gc_log
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(GC_PROBE), env.get("PYTHONPATH", "")) if p
+        )
     with (workdir / "orchestrator.stderr").open("wb") as stderr:
         process = subprocess.Popen(
             [
-                *(str(PNP), "serve", "--listen", "127.0.0.1:0", "--json"),
+                *(pnp, "serve", "--listen", "127.0.0.1:0", "--json"),
                 *("--db", str(workdir / "registry-bench.db")),
                 *("--heartbeat-interval", str(HEARTBEAT_INTERVAL), "--lease-ttl", str(LEASE_TTL)),
             ],
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=workdir,
+            env=env,
         )
     found: list[str] = []
 
@@ -235,6 +248,8 @@ class Tally:
     unmatched: int = 0  # an acknowledgement for no outstanding sequence
     lag: list[float] = field(default_factory=list)  # event-loop lag samples in the window
     lost_in_ended: int = 0  # heartbeats of the window unacknowledged when their session ended
+    held_back: int = 0  # beats of the window not sent: the last one was unacknowledged
+    one_beat_in_flight: bool = True  # as the SDK: no beat while the last is unacknowledged
 
     def in_window(self, at: float) -> bool:
         return self.window[0] <= at < self.window[1]
@@ -280,6 +295,11 @@ async def _hold(stream: Stream, stub, epoch: int, interval: float, anchor: float
         sequence = 0
         while not reader.done():
             await asyncio.sleep(max(0.0, beat - loop.time()))
+            if tally.one_beat_in_flight and stream.sent:
+                if tally.in_window(time.monotonic()):
+                    tally.held_back += 1
+                beat += interval
+                continue
             sequence += 1
             sent_at = time.monotonic()
             stream.sent[sequence] = sent_at
@@ -345,7 +365,7 @@ async def _generate(spec: dict, conn) -> dict:
         for _ in range(spec["channels"])
     ]
     registries = [registry_pb2_grpc.ModuleRegistryStub(c) for c in channels]
-    tally = Tally()
+    tally = Tally(one_beat_in_flight=spec["one_beat_in_flight"])
     streams: list[Stream] = []
     tasks: list[asyncio.Task] = []
     failures: list[str] = []
@@ -442,6 +462,7 @@ async def _generate(spec: dict, conn) -> dict:
         "late": tally.late,
         "slow": tally.slow,
         "unmatched": tally.unmatched,
+        "held_back": tally.held_back,
         "lag": sorted(tally.lag),
         "stream_errors": errors,
         "sessions": _sessions(streams),
@@ -619,6 +640,14 @@ def parse_args() -> argparse.Namespace:
         help="the load generators' language: Python (grpc.aio), or Node.js (@grpc/grpc-js, "
         "bench/registry_load.js), which takes a fraction of the CPU per heartbeat",
     )
+    parser.add_argument(
+        "--every-beat",
+        dest="one_beat_in_flight",
+        action="store_false",
+        help="send every heartbeat when due, acknowledged or not (the SDK before branch "
+        "beat4); by default a beat due while the last one is unacknowledged is held back, "
+        "as the SDK does",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--profile-registration",
@@ -629,6 +658,19 @@ def parse_args() -> argparse.Namespace:
         "--profile",
         metavar="FILE",
         help="record the orchestrator with py-spy over the window (collapsed stacks)",
+    )
+    parser.add_argument(
+        "--gc-log",
+        metavar="FILE",
+        help="time every pause of the orchestrator's garbage collector and its event "
+        "loop's rounds (bench/gc_probe), write them to FILE, report those in the window",
+    )
+    parser.add_argument(
+        "--pnp",
+        default=str(PNP),
+        metavar="EXECUTABLE",
+        help="the pnp whose orchestrator is measured (default: this checkout's); for an A/B "
+        "against another checkout, a script running its pnp",
     )
     args = parser.parse_args()
     if args.modules < 1 or args.clients < 1 or args.seconds <= 0 or args.warmup < 0:
@@ -661,6 +703,7 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
                 "anchor": anchor,
                 "register_concurrency": args.register_concurrency,
                 "register_again": args.register_again,
+                "one_beat_in_flight": args.one_beat_in_flight,
             }
             if args.load_generator == "node":
                 node = NodeLoadGenerator(spec)
@@ -717,6 +760,8 @@ def measure(args: argparse.Namespace, server: subprocess.Popen, target: str) -> 
     return {
         "anchor": anchor,
         "window_start": start,
+        "window_end": end,
+        "server_pid": server.pid,
         "run_queue_waits": [b - a for a, b in itertools.pairwise(waits)],
         "host_cpu": host_cores,
         "load_average": (load_before, load_after),  # 1-minute, at the window's start and end
@@ -761,6 +806,54 @@ def _timeline(raw: dict, step: float = 10.0) -> str:
     return "\n".join(lines)
 
 
+def gc_pauses(path: str, pid: int, start: float, end: float) -> dict[str, dict[str, float]]:
+    """The orchestrator's garbage-collector pauses in the window ``[start, end]`` (from
+    ``bench/gc_probe``'s file), per generation: how many, their sum and the longest on
+    the wall clock and in the collector's CPU time, and the longest of the whole run
+    (registration included) on the wall clock."""
+    pauses = collections.defaultdict(list)
+    cpu = collections.defaultdict(list)
+    whole_run: dict[int, float] = collections.defaultdict(float)
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as lines:
+        for line in lines:
+            pause = json.loads(line)
+            if pause["pid"] != pid or "loop" in pause:
+                continue  # a child process (the solver's), or the loop's rounds
+            whole_run[pause["gen"]] = max(whole_run[pause["gen"]], pause["s"])
+            if start <= pause["at"] <= end:
+                pauses[pause["gen"]].append(pause["s"])
+                cpu[pause["gen"]].append(pause["cpu"])
+    return {
+        f"gen{gen}": {
+            "count": len(pauses[gen]),
+            "total_ms": round(1000 * sum(pauses[gen]), 1),
+            "max_ms": round(1000 * max(pauses[gen], default=0.0), 2),
+            "cpu_total_ms": round(1000 * sum(cpu[gen]), 1),
+            "cpu_max_ms": round(1000 * max(cpu[gen], default=0.0), 2),
+            "max_ms_whole_run": round(1000 * whole_run[gen], 2),
+        }
+        for gen in (0, 1, 2)
+    }
+
+
+def loop_rounds(path: str, pid: int, start: float, end: float) -> dict[str, float]:
+    """The orchestrator's event loop over the window (``bench/gc_probe``'s seconds):
+    rounds a second, the share of the time it was running callbacks, the longest
+    round."""
+    seconds = []
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as lines:
+        for line in lines:
+            second = json.loads(line)
+            if second["pid"] == pid and "loop" in second and start <= second["loop"]["at"] < end:
+                seconds.append(second["loop"])
+    span = max(1, len(seconds))
+    return {
+        "rounds_per_s": round(sum(s["rounds"] for s in seconds) / span),
+        "busy_percent": round(100 * sum(s["busy"] for s in seconds) / span, 1),
+        "longest_round_ms": round(1000 * max((s["longest"] for s in seconds), default=0.0), 1),
+    }
+
+
 def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
     """Prints the table, then the JSON line; True when every check passed."""
     ready, results, generators = raw["ready"], raw["results"], raw["generators"]
@@ -772,6 +865,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
     lost = sum(r["lost"] for r in results)
     late = sum(r["late"] for r in results)
     unmatched = sum(r["unmatched"] for r in results)
+    held_back = sum(r.get("held_back", 0) for r in results)
     over_bound = sum(1 for r in rtts if r * 1000 > BOUND_P99_MS)
     slow_seconds = {math.floor(t - raw["window_start"]) for r in results for t in r["slow"]}
     waits = raw["run_queue_waits"]  # per second of the window
@@ -853,6 +947,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
         (f"lost (no ack by window end + {GRACE_SECONDS:g} s)", f"{lost}"),
         ("late (ack after the next beat was due)", f"{late}"),
         ("unmatched acks", f"{unmatched}"),
+        ("beats held back (the last one unacknowledged)", f"{held_back}"),
         (f"RTT > {BOUND_P99_MS:g} ms", f"{over_bound} ({over_bound / max(1, len(rtts)):.2%})"),
         (
             f"seconds of the window with an RTT > {BOUND_P99_MS:g} ms",
@@ -882,6 +977,32 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
         ("listed / alive afterwards", f"{raw['listed']} / {alive}"),
         ("orchestrator exit code", f"{server_exit}"),
     ]
+    collector = (
+        gc_pauses(args.gc_log, raw["server_pid"], raw["window_start"], raw["window_end"])
+        if args.gc_log
+        else None
+    )
+    rounds = (
+        loop_rounds(args.gc_log, raw["server_pid"], raw["window_start"], raw["window_end"])
+        if args.gc_log
+        else None
+    )
+    if rounds:
+        rows.append(
+            (
+                "orchestrator loop: rounds/s, busy %, longest round (ms)",
+                f"{rounds['rounds_per_s']}, {rounds['busy_percent']}, {rounds['longest_round_ms']}",
+            )
+        )
+    for gen, pauses in (collector or {}).items():
+        rows.append(
+            (
+                f"orchestrator GC {gen}: pauses, sum / max ms (CPU sum / max); max run",
+                f"{pauses['count']}, {pauses['total_ms']:g} / {pauses['max_ms']:g} "
+                f"({pauses['cpu_total_ms']:g} / {pauses['cpu_max_ms']:g}); "
+                f"{pauses['max_ms_whole_run']:g}",
+            )
+        )
     rows += [(f"check: {name}", "ok" if ok else "NO") for name, ok in checks.items()]
     rows.append(
         (
@@ -930,6 +1051,7 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
                 "lost": lost,
                 "late": late,
                 "unmatched": unmatched,
+                "held_back": held_back,
                 "over_bound": over_bound,
                 "seconds_over_bound": len(slow_seconds),
                 "rtt_ms": rtt,
@@ -941,6 +1063,8 @@ def report(args: argparse.Namespace, raw: dict, server_exit: int) -> bool:
                     "rss_mb": round(server_rss, 1),
                     "peak_rss_mb": round(server_peak, 1),
                     "exit_code": server_exit,
+                    "gc_pauses": collector,
+                    "event_loop_rounds": rounds,
                 },
                 "load_generators": generators,
                 "host_cpu_percent": round(raw["host_cpu"], 1),
@@ -963,7 +1087,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pnp-registry-bench-"))
     # A SIGTERM (``timeout``) unwinds like Ctrl-C, so the orchestrator is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    server, target = start_orchestrator(workdir)
+    server, target = start_orchestrator(workdir, args.gc_log, args.pnp)
     try:
         raw = measure(args, server, target)
     finally:

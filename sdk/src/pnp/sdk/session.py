@@ -1,9 +1,11 @@
 """The module side of ``pnp.v1.ModuleRegistry``: stay registered, whatever happens.
 
 ``RegistryClient.run()`` registers the module, opens its session, heartbeats at the
-interval the orchestrator granted, and hands directives to the module. When the
-orchestrator is unreachable or the session drops, it waits (exponential backoff with
-seeded jitter) and registers again with the same boot id, which keeps the same epoch.
+interval the orchestrator granted (never with a heartbeat unacknowledged: a beat due
+while the last one waits for its acknowledgement is skipped), and hands directives to
+the module. When the orchestrator is unreachable or the session drops, it waits
+(exponential backoff with seeded jitter) and registers again with the same boot id,
+which keeps the same epoch.
 A refusal that retrying cannot fix (a bad descriptor, a dock that is taken, a newer
 boot of the same module) ends ``run()`` with ``RegistrationRefused``.
 
@@ -215,6 +217,7 @@ class RegistryClient:
         # acknowledgements instead: no ack within one TTL means the session is dead.
         call = stub.Session()
         last_ack = asyncio.get_running_loop().time()
+        acked = 0  # the sequence of the newest heartbeat acknowledged
 
         async def write(request: registry_pb2.SessionRequest) -> None:
             # A write waits for the stream to take it; an orchestrator that vanished
@@ -253,12 +256,17 @@ class RegistryClient:
                 if loop.time() >= next_beat:
                     if loop.time() - last_ack > ttl:
                         raise SessionLost(f"no heartbeat acknowledged for {ttl:.1f} s")
-                    sequence += 1
-                    await write(
-                        registry_pb2.SessionRequest(
-                            heartbeat=registry_pb2.Heartbeat(sequence=sequence)
+                    # At most one heartbeat unacknowledged: an orchestrator that falls
+                    # behind (a herd, a starved CPU) reads one queued beat per session,
+                    # not every beat sent meanwhile, so it catches up instead of
+                    # answering beats long stale while new calls wait behind them.
+                    if acked >= sequence:
+                        sequence += 1
+                        await write(
+                            registry_pb2.SessionRequest(
+                                heartbeat=registry_pb2.Heartbeat(sequence=sequence)
+                            )
                         )
-                    )
                     next_beat = loop.time() + interval
                 due = max(loop.time(), next_beat)
                 with contextlib.suppress(TimeoutError):
@@ -286,6 +294,7 @@ class RegistryClient:
                         # Another leader took over since: this one only thinks it leads.
                         raise Deposed(term, self.leader_term.highest)
                     last_ack = asyncio.get_running_loop().time()
+                    acked = max(acked, message.heartbeat_ack.sequence)
                     self.registered.set()
                 elif message.HasField("directive"):
                     directive = message.directive
