@@ -291,7 +291,6 @@ async def _lead(
     (returns why)."""
     # Imported here, not at the top: the server pulls in OR-Tools, and every other
     # command should start fast.
-    from pnp.orchestrator.api.collector_pauses import freezing_after_long_passes
     from pnp.orchestrator.api.runtime import open_orchestrator
     from pnp.orchestrator.store.lease_keeper import LeaseSettings
     from pnp.orchestrator.web.server import start_console
@@ -317,22 +316,20 @@ async def _lead(
         try:
             # Everything loaded so far lives as long as the server: keep it out of the
             # cyclic garbage collector's full passes, which otherwise pause heartbeats
-            # for 100 ms; and so, later, what survives a long full pass (a floor of
-            # thousands of sessions: api/collector_pauses.py).
+            # for 100 ms.
             gc.collect()
             gc.freeze()
-            with freezing_after_long_passes(asyncio.get_running_loop().call_soon_threadsafe):
-                _announce(
-                    db_path, listen, orchestrator.port, layout, as_json, tls, web_console,
-                    orchestrator.term,
-                )  # fmt: skip
-                await asyncio.wait(
-                    {
-                        asyncio.ensure_future(stop.requested.wait()),
-                        asyncio.ensure_future(orchestrator.deposed.wait()),
-                    },
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
+            _announce(
+                db_path, listen, orchestrator.port, layout, as_json, tls, web_console,
+                orchestrator.term,
+            )  # fmt: skip
+            await asyncio.wait(
+                {
+                    asyncio.ensure_future(stop.requested.wait()),
+                    asyncio.ensure_future(orchestrator.deposed.wait()),
+                },
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if orchestrator.deposed.is_set():
                 # Stop serving at once: another replica leads now.
                 errors.print(f"error: {orchestrator.deposed_because or 'deposed'}; stepping down")
