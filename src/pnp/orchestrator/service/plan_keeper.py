@@ -8,20 +8,12 @@ their own, so that planning does not take the loop's GIL; the default is a threa
 An ordinary solve overtaken by a repair is cancelled (in a process: killed). A repair
 is solved in a short time limit, so once it is in force an ordinary solve follows from
 it (the repaired plan as previous plan) to keep improving it in the background.
-
-In a storm of losses (a rack losing power, a network partition healing module by
-module) repairs come several times a second. An ordinary solve started between two of
-them would be cancelled by the next, and in a solver process a cancel is a kill and a
-fresh process (Python's start-up and ortools' import, about a second of CPU) taking a
-core from the repairs. So after a repair, ordinary solves wait until no repair has
-been asked for during ``repair_quiet`` seconds; repairs themselves never wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -30,7 +22,6 @@ from pnp.orchestrator.planning import Plan, PlanningInput, plan_factory
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 0.05
-REPAIR_QUIET_SECONDS = 1.0  # no ordinary solve until repairs have stopped this long
 
 
 class PlanKeeper:
@@ -40,13 +31,10 @@ class PlanKeeper:
         initial: Plan,
         on_plan: Callable[[Plan], None] = lambda _plan: None,
         solve: Callable[[PlanningInput, bool], Awaitable[Plan]] | None = None,
-        repair_quiet: float = REPAIR_QUIET_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``snapshot(version, urgent)`` reads the current orders and modules for a new
         plan (``urgent``: a repair after a loss, to be solved quickly); ``on_plan`` hears of
-        every new plan; ordinary solves wait until ``repair_quiet`` seconds have passed
-        without a repair being asked for."""
+        every new plan."""
         self._snapshot = snapshot
         self._solve = solve or _solve_in_thread
         self._on_plan = on_plan
@@ -60,9 +48,6 @@ class PlanKeeper:
         self._urgent = False
         self._urgent_arrived = asyncio.Event()
         self._improve_repair = False  # a repair is in force: improve it with a full solve
-        self._repair_quiet = repair_quiet
-        self._monotonic = monotonic
-        self._last_repair_asked: float | None = None
 
     @property
     def plan(self) -> Plan:
@@ -100,7 +85,6 @@ class PlanKeeper:
         """Something planning depends on changed; ``urgent`` when work was interrupted."""
         self._urgent |= urgent
         if urgent:
-            self._last_repair_asked = self._monotonic()
             self._urgent_arrived.set()
         async with self._changed:
             self._wanted += 1
@@ -125,7 +109,6 @@ class PlanKeeper:
             # one solve, not a hundred; a repair after a loss does not wait.
             if not self._urgent:
                 await asyncio.sleep(DEBOUNCE_SECONDS)
-                await self._until_repairs_quiet()
             if self._frozen:  # the breaker tripped while we waited: no new plan
                 continue
             generation, solving = self._start_solve()
@@ -157,20 +140,6 @@ class PlanKeeper:
                 self._planned = max(self._planned, generation)
                 self._changed.notify_all()
             self._on_plan(plan)
-
-    async def _until_repairs_quiet(self) -> None:
-        """Returns once no repair was asked for during ``repair_quiet`` seconds, or at
-        once when a repair is asked for meanwhile (it is solved then, not held back)."""
-        while not self._urgent and self._last_repair_asked is not None:
-            quiet_left = self._last_repair_asked + self._repair_quiet - self._monotonic()
-            if quiet_left <= 0:
-                return
-            self._urgent_arrived.clear()
-            repair_asked = asyncio.ensure_future(self._urgent_arrived.wait())
-            try:
-                await asyncio.wait({repair_asked}, timeout=quiet_left)
-            finally:
-                repair_asked.cancel()
 
     def _start_solve(self) -> tuple[int, _Solve]:
         generation = self._wanted
