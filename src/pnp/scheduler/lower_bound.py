@@ -55,11 +55,13 @@ def makespan_lower_bound(problem: Problem) -> int:
     shortest = [min(mode.duration for mode in op.modes) for op in problem.operations]
     head, tail = _heads_and_tails(problem, shortest)
     bound = max(head[i] + shortest[i] + tail[i] for i in range(n))
-    groups = _machine_groups(problem)
+    connected = connected_machines(problem)
+    groups = _machine_groups(problem, connected)
     for machines, operations in groups.items():
         capacity = sum(problem.machines[m].capacity for m in machines)
         bound = max(bound, _head_load_tail(operations, head, tail, shortest, capacity))
-    for machines in _connected_unions(groups):
+    # The groups no other group contains: the connected union each group lies in.
+    for machines in {connected[next(iter(g))] for g in groups}:
         operations = groups[machines]
         if len(machines) > 1 and operations:
             load = _balanced_load(problem, operations)
@@ -67,13 +69,17 @@ def makespan_lower_bound(problem: Problem) -> int:
                 least_head = min(head[i] for i in operations)
                 least_tail = min(tail[i] for i in operations)
                 bound = max(bound, least_head + load + least_tail)
-    for flow in _flows(problem, shortest, head, tail):
+    for flow in _flows(problem, connected, shortest, head, tail):
         bound = max(bound, throughput_bound(flow, horizon=bound))
     return bound
 
 
 def _flows(
-    problem: Problem, shortest: list[int], head: list[int], tail: list[int]
+    problem: Problem,
+    connected: list[frozenset[int]],
+    shortest: list[int],
+    head: list[int],
+    tail: list[int],
 ) -> tuple[Flow, Flow]:
     """The problem for ``throughput_bound``, forward and mirrored in time."""
     n = len(problem.operations)
@@ -85,7 +91,6 @@ def _flows(
             seconds = p.min_delay + _least_transport(problem, p.before, p.after)
             predecessors[p.after].append((p.before, seconds))
             successors[p.before].append((p.after, seconds))
-    connected = connected_machines(problem)
     components = sorted(set(connected), key=min)
     index = {machines: g for g, machines in enumerate(components)}
     group = [index[connected[op.modes[0].machine]] for op in problem.operations]
@@ -95,11 +100,6 @@ def _flows(
     feeder, wait = chosen_feeders(successors, lambda s, w: tail[s] + shortest[s] + w)
     mirrored = Flow(shortest, tail, head, feeder, wait, group, capacity, live)
     return forward, mirrored
-
-
-def _connected_unions(groups: dict[frozenset[int], list[int]]) -> list[frozenset[int]]:
-    """The groups no other group contains: the connected unions."""
-    return [g for g in groups if not any(g < other for other in groups)]
 
 
 def _balanced_load(problem: Problem, operations: list[int]) -> int | None:
@@ -190,11 +190,13 @@ def connected_machines(problem: Problem) -> list[frozenset[int]]:
     return [frozenset(members[root(m)]) for m in range(len(problem.machines))]
 
 
-def _machine_groups(problem: Problem) -> dict[frozenset[int], list[int]]:
-    """Each distinct eligible-machine set and each connected union of them, with the
-    operations whose every mode lies inside."""
+def _machine_groups(
+    problem: Problem, connected: list[frozenset[int]]
+) -> dict[frozenset[int], list[int]]:
+    """Each distinct eligible-machine set and each connected union of them
+    (``connected``: per machine, its union), with the operations whose every mode
+    lies inside."""
     sets = {frozenset(mode.machine for mode in op.modes) for op in problem.operations}
-    connected = connected_machines(problem)
     groups = sets | {connected[next(iter(machines))] for machines in sets}
     inside: dict[frozenset[int], list[int]] = {g: [] for g in groups}
     by_machine: dict[int, list[frozenset[int]]] = defaultdict(list)
