@@ -139,20 +139,26 @@ def test_squeaky_wheel_pushes_a_late_heavy_job_ahead():
     assert all(schedule_violations(problem, plan) == [] for plan in plans)
 
 
+def dispatched_on_a_graph(seed: int):
+    """A seeded random problem's dispatch plan as the tabu search sees it: its graph,
+    the plan's machine sequences and their timing."""
+    problem = random_problem(random.Random(seed), operation_range=(15, 40))
+    schedule = dispatch(problem)
+    assert schedule is not None, seed
+    graph = DisjunctiveGraph(problem)
+    sequencing = graph.sequencing_of(schedule)
+    timing = graph.timing(sequencing)
+    assert timing is not None, seed
+    return graph, sequencing, timing
+
+
 def test_local_search_scores_every_non_lengthening_move_and_each_modes_best():
     """Skipping insertion points (to score fewer) loses none the search could take
     first: every point that does not lengthen the estimated makespan, and for every
     operation and mode its lowest lengthening point too (the search needs it when the
     mode's non-lengthening points are all tabu)."""
     for seed in range(40):
-        rng = random.Random(seed)
-        problem = random_problem(rng, operation_range=(15, 40))
-        schedule = dispatch(problem)
-        assert schedule is not None, seed
-        graph = DisjunctiveGraph(problem)
-        sequencing = graph.sequencing_of(schedule)
-        timing = graph.timing(sequencing)
-        assert timing is not None, seed
+        graph, sequencing, timing = dispatched_on_a_graph(seed)
         kept, _ = _scored_moves(graph, sequencing, timing, random.Random(0))
         every, _ = _scored_moves(graph, sequencing, timing, random.Random(0), every_point=True)
 
@@ -171,14 +177,7 @@ def test_among_equal_estimates_the_search_prefers_the_move_that_shortens_the_ope
     """On a plateau (equal estimated makespans) a move to a faster mode comes first: it
     also takes work off the plan (Behnke-Geiger's machines differ in speed)."""
     for seed in range(20):
-        rng = random.Random(seed)
-        problem = random_problem(rng, operation_range=(15, 40))
-        schedule = dispatch(problem)
-        assert schedule is not None, seed
-        graph = DisjunctiveGraph(problem)
-        sequencing = graph.sequencing_of(schedule)
-        timing = graph.timing(sequencing)
-        assert timing is not None, seed
+        graph, sequencing, timing = dispatched_on_a_graph(seed)
         moves, _ = _scored_moves(graph, sequencing, timing, random.Random(0))
         for a, b in itertools.combinations(moves, 2):
             if a[0] == b[0] and a[2] == b[2] and a[4] < b[4]:  # same estimate and op
