@@ -30,6 +30,14 @@ class RecordingSolver:
             self.solved.notify_all()
         return Plan(inputs.version, PlanStatus.FEASIBLE, ORIGIN, ORIGIN)
 
+    def keeper(self, solve=None) -> PlanKeeper:
+        """A plan keeper (not started yet) planning with this solver, or ``solve``."""
+        return PlanKeeper(
+            self.snapshot,  # type: ignore[arg-type]
+            Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
+            solve=solve or self.solve,  # type: ignore[arg-type]
+        )
+
     async def wait_for_calls(self, count: int) -> None:
         async with self.solved:
             await asyncio.wait_for(self.solved.wait_for(lambda: len(self.calls) >= count), 5)
@@ -37,11 +45,7 @@ class RecordingSolver:
 
 async def test_a_repair_is_followed_by_an_ordinary_solve_that_improves_it():
     solver = RecordingSolver()
-    keeper = PlanKeeper(
-        solver.snapshot,  # type: ignore[arg-type]
-        Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
-        solve=solver.solve,  # type: ignore[arg-type]
-    )
+    keeper = solver.keeper()
     keeper.start()
     try:
         await keeper.inputs_changed(urgent=True)
@@ -61,11 +65,7 @@ async def test_waiting_for_the_current_plan_does_not_wait_for_the_improvement():
             await release_ordinary.wait()  # the improvement takes its full time limit
         return await solver.solve(inputs, urgent)
 
-    keeper = PlanKeeper(
-        solver.snapshot,  # type: ignore[arg-type]
-        Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
-        solve=solve,  # type: ignore[arg-type]
-    )
+    keeper = solver.keeper(solve)
     keeper.start()
     try:
         await keeper.inputs_changed(urgent=True)
@@ -82,11 +82,7 @@ async def test_a_freeze_during_the_debounce_starts_no_solve():
     """The circuit breaker trips (``freeze``) just after a change was noticed, while the
     keeper waits out its debounce: no plan goes into force until it is unfrozen."""
     solver = RecordingSolver()
-    keeper = PlanKeeper(
-        solver.snapshot,  # type: ignore[arg-type]
-        Plan(0, PlanStatus.EMPTY, ORIGIN, ORIGIN),
-        solve=solver.solve,  # type: ignore[arg-type]
-    )
+    keeper = solver.keeper()
     keeper.start()
     try:
         await keeper.inputs_changed()
