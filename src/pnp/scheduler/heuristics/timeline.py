@@ -27,7 +27,6 @@ from pnp.scheduler.problem import Machine
 
 class MachineTimeline:
     def __init__(self, machine: Machine) -> None:
-        self._machine = machine
         self.capacity = machine.capacity
         self._windows = machine.availability
         self._starts: list[int] = []  # bookings sorted by start, in parallel lists
