@@ -188,3 +188,30 @@ async def test_a_pea_that_drops_off_the_network_is_lost_like_any_module(tmp_path
     finally:
         await _stop_all(adapters)
         await running.close()
+
+
+def registry_sessions_running() -> list[asyncio.Task]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and task.get_coro().__qualname__ == "RegistryClient.run"
+    ]
+
+
+async def test_a_stopped_adapter_leaves_no_registry_session_behind(tmp_path):
+    # Left running, the session would register the module again after it left.
+    running = await start_factory(tmp_path, time_scale=SCALE)
+    try:
+        async with FermenterPea() as pea:
+            _, task = await start_adapter(
+                pea,
+                module_id="fermenter-a1",
+                dock="A1",
+                orchestrator=running.address,
+                time_scale=SCALE,
+            )
+            assert registry_sessions_running()
+            await stop(task)
+            assert registry_sessions_running() == []
+    finally:
+        await running.close()

@@ -77,6 +77,12 @@ class GatedRegistryClient(RegistryClient):
             closed = asyncio.create_task(self.gate.closed.wait())
             try:
                 await asyncio.wait({session, closed}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # The adapter stops: its session ends with it, or it would go on
+                # registering the module again after the module left.
+                session.cancel()
+                await asyncio.gather(session, return_exceptions=True)
+                raise
             finally:
                 closed.cancel()
             if session.done():

@@ -176,6 +176,10 @@ class RegistryClient:
                 # AioRpcError; none of them is a refusal, so: back off and try again.
                 log.warning("%s: session failed (%r), registering again", self.module_id, error)
             self.registered.clear()
+            # gRPC or a teardown may turn our cancellation into one of the errors above:
+            # honour it anyway, or this loop would register the module for ever.
+            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise asyncio.CancelledError
             if self.seeker.failed(redirect):
                 # Another replica not tried yet: go there soon (jittered, so that a floor
                 # of modules leaving a dead leader does not arrive in one instant).
