@@ -139,6 +139,7 @@ class RegistrySession {
       this.call = call;
       let lastAck = Date.now();
       let sequence = 0;
+      let acked = 0; // the newest heartbeat acknowledged
       let acknowledged = false;
       let ended = false;
       const end = (error) => {
@@ -157,6 +158,7 @@ class RegistrySession {
             return;
           }
           lastAck = Date.now();
+          acked = Math.max(acked, Number(message.heartbeat_ack.sequence));
           if (!acknowledged) {
             acknowledged = true;
             this.onRegistered(registration);
@@ -181,6 +183,9 @@ class RegistrySession {
           end(new Error(`no heartbeat acknowledged for ${ttlMs} ms`));
           return;
         }
+        // At most one heartbeat unacknowledged (docs/module-contract.md, 1.2): an
+        // orchestrator that falls behind then reads one queued beat, not a backlog.
+        if (acked < sequence) return;
         sequence += 1;
         this.write({ heartbeat: { sequence } });
       };
