@@ -14,10 +14,11 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/pnp demo
 
 # On two workers (pytest-xdist); tests that must not overlap share an xdist_group.
+# The slowest tests are listed at the end: the ones to watch against the 120 s timeout.
 TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-dev $(BUF) $(NODE_OPCUA) $(NODE_MODULE) chromium postgresql
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 # The fast loop: pure and contract tests only, none that starts a server or a pnp, node
 # or browser process (the `servers` marker; tests/kinds.py fails any test that does),
