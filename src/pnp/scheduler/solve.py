@@ -181,8 +181,9 @@ def _improve(
 
     On large factories (``neighbourhoods``) squeaky wheel runs alone and hands over to
     the large-neighbourhood search when it stagnates, soon once no job is late any
-    more: run side by side, the two Python searches shared one interpreter lock, and
-    squeaky wheel made 40 % fewer passes.
+    more, at once if none was late in the first plan: run side by side, the two
+    Python searches shared one interpreter lock, and squeaky wheel made 40 % fewer
+    passes.
     """
     assert incumbent.best is not None
     deadline = started + options.time_limit
@@ -192,6 +193,12 @@ def _improve(
     lns_patience = options.time_limit * _SQUEAKY_PATIENCE_BEFORE_LNS
     on_time_patience = options.time_limit * _SQUEAKY_PATIENCE_ON_TIME
     lns_ceiling = min(ceiling, started + options.time_limit * _SQUEAKY_SHARE_BEFORE_LNS)
+    # Punctual from the first plan on, squeaky wheel has no head start to give or to
+    # fade, only its noise, which never shortened such a plan (bench/scale.py seeds 3
+    # and 4): the neighbourhood search gets the time.
+    punctual_from_start = (
+        neighbourhoods and metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
+    )
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
@@ -218,6 +225,8 @@ def _improve(
             return True
         stagnated = now - incumbent.improved_at >= patience
         if neighbourhoods:
+            if punctual_from_start:
+                return True
             assert incumbent.best is not None
             on_time = metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
             waited = now - incumbent.improved_at
