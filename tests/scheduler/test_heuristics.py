@@ -139,6 +139,31 @@ def test_squeaky_wheel_pushes_a_late_heavy_job_ahead():
     assert all(schedule_violations(problem, plan) == [] for plan in plans)
 
 
+def test_squeaky_wheel_head_starts_fade_once_no_job_is_late(monkeypatch):
+    # The push that made the urgent job punctual also bent the plan; once a pass has
+    # no late job the head starts shrink (every punctual pass), so the dispatcher's
+    # own order can come back where punctuality allows.
+    jobs = (Job("long"), Job("urgent", weight=5, due=6, release=1))
+    problem = Problem(machines(1), jobs, (op("a", 0, (0, 10)), op("b", 1, (0, 5))))
+    head_starts: list[list[float]] = []
+
+    def recording_dispatch(problem: Problem, boosts: list[float]):
+        head_starts.append(list(boosts))
+        return dispatch(problem, boosts)
+
+    monkeypatch.setattr(squeaky_wheel, "dispatch", recording_dispatch)
+    plans: list[tuple[ScheduledOperation, ...]] = []
+    squeaky_wheel.improve(
+        problem, seed=0, should_stop=lambda _: len(plans) >= 3, on_schedule=plans.append
+    )
+    late, punctual = plans[0], plans[1]
+    assert weighted_tardiness(problem, late) > 0
+    assert weighted_tardiness(problem, punctual) == 0
+    urgent = [boosts[1] for boosts in head_starts]
+    assert urgent[1] > urgent[0]  # pushed after the late pass
+    assert urgent[2] < urgent[1]  # fading after the punctual one
+
+
 def dispatched_on_a_graph(seed: int):
     """A seeded random problem's dispatch plan as the tabu search sees it: its graph,
     the plan's machine sequences and their timing."""

@@ -182,3 +182,20 @@ def test_a_long_chain_of_steps_is_counted_without_running_out_of_stack():
         tuple(Precedence(i, i + 1) for i in range(steps - 1)),
     )
     assert makespan_lower_bound(problem) == 2 * steps
+
+
+def test_a_module_only_late_work_can_use_opens_late():
+    # The press takes two early parts (10 s each, from 0) and may take four late ones
+    # (5 s each, from 10 s, when the shared cut is done); the spare press takes only
+    # the late ones. Loads over the whole group say 40 s / 2 = 20, and so do the
+    # press's own work and the late work from 10 s on (10 + 20 / 2); but the spare
+    # press cannot work before 10 s, so the two presses have 20 + (C - 10) s of room
+    # for 40 s of work from 0: C >= 25, the optimum.
+    machines = (Machine("press"), Machine("spare"), Machine("cutter"))
+    early = [Operation(f"early/{k}", 0, (Mode(0, 10),)) for k in range(2)]
+    cut = Operation("late/cut", 1, (Mode(2, 10),))
+    late = [Operation(f"late/{k}", 1, (Mode(0, 5), Mode(1, 5))) for k in range(4)]
+    operations = (*early, cut, *late)
+    precedences = tuple(Precedence(2, 3 + k) for k in range(4))
+    problem = Problem(machines, (Job("early"), Job("late")), operations, precedences)
+    assert makespan_lower_bound(problem) == proven_optimum(problem) == 25

@@ -18,9 +18,10 @@ plan origin. This bound needs no solver:
 - **Assignment LP** (per connected group): the least-work bound assumes every
   operation gets its fastest machine; on a factory whose fast modules are shared by
   many steps they cannot all. A linear program (GLOP) splits each operation over its
-  modes to balance the group's machines, ``load(machine) <= capacity * C``; its
-  least ``C``, plus the group's smallest head and tail, is a bound too. It is the
-  load reasoning CP-SAT's LP does, without waiting for CP-SAT's presolve.
+  modes to balance the group's machines, each machine's work within its own window,
+  ``load(machine) <= capacity * (C - least head - least tail)``, head and tail the
+  least among the operations that may run on it; its least ``C`` is a bound too. It
+  is the load reasoning CP-SAT's LP does, without waiting for CP-SAT's presolve.
 - **Throughput** (``flow_bound``, per connected group, forward and mirrored in
   time): a group cannot start work its feeding group cannot have finished yet; the
   work not started by a time runs after it. Mirrored, it is the same for the end of
@@ -64,11 +65,9 @@ def makespan_lower_bound(problem: Problem) -> int:
     for machines in {connected[next(iter(g))] for g in groups}:
         operations = groups[machines]
         if len(machines) > 1 and operations:
-            load = _balanced_load(problem, operations)
-            if load is not None:
-                least_head = min(head[i] for i in operations)
-                least_tail = min(tail[i] for i in operations)
-                bound = max(bound, least_head + load + least_tail)
+            balanced = _balanced_load(problem, operations, head, tail)
+            if balanced is not None:
+                bound = max(bound, balanced)
     for flow in _flows(problem, connected, shortest, head, tail):
         bound = max(bound, throughput_bound(flow, horizon=bound))
     return bound
@@ -102,17 +101,25 @@ def _flows(
     return forward, mirrored
 
 
-def _balanced_load(problem: Problem, operations: list[int]) -> int | None:
-    """The least C with every operation split over its modes and every machine's work
-    within ``capacity * C``, rounded up; None if the LP is too large or fails."""
+def _balanced_load(
+    problem: Problem, operations: list[int], head: list[int], tail: list[int]
+) -> int | None:
+    """The least makespan C with every operation split over its modes and every
+    machine's work within its window: from the least head to C less the least tail
+    among the operations that may run there (``capacity * (C - head - tail)``),
+    rounded up; None if the LP is too large or fails. The window is per machine, not
+    per group: a module that only late work can use starts late."""
     if sum(len(problem.operations[i].modes) for i in operations) > _LP_MODES:
         return None
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:
         return None
     longest = sum(max(m.duration for m in problem.operations[i].modes) for i in operations)
-    c = solver.NumVar(0, longest, "C")
+    latest = max(head[i] + tail[i] for i in operations)
+    c = solver.NumVar(0, longest + latest, "C")
     work: dict[int, list[object]] = defaultdict(list)
+    opens: dict[int, int] = {}  # machine -> least head of the work it may take
+    closes: dict[int, int] = {}  # machine -> least tail of that work
     for i in operations:
         shares = []
         for k, mode in enumerate(problem.operations[i].modes):
@@ -120,9 +127,12 @@ def _balanced_load(problem: Problem, operations: list[int]) -> int | None:
             shares.append(x)
             if mode.duration:
                 work[mode.machine].append(mode.duration * x)
+                opens[mode.machine] = min(opens.get(mode.machine, head[i]), head[i])
+                closes[mode.machine] = min(closes.get(mode.machine, tail[i]), tail[i])
         solver.Add(solver.Sum(shares) == 1)
     for machine, terms in work.items():
-        solver.Add(solver.Sum(terms) <= problem.machines[machine].capacity * c)
+        window = c - opens[machine] - closes[machine]
+        solver.Add(solver.Sum(terms) <= problem.machines[machine].capacity * window)
     solver.Minimize(c)
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None

@@ -9,6 +9,13 @@ pass in proportion to its weighted lateness (plus a little noise so ties break
 differently), and the best plan by the problem's own objective is kept. It handles
 every constraint the dispatcher does, because it is the dispatcher.
 
+Once a pass has no late job, the head starts fade (``_FADE`` per pass) instead of
+staying: the pushes that made every job punctual also bent the whole plan away from
+the dispatcher's own order, which is the one that keeps the machines busy, and the
+plans between the two (punctual, less bent) end earlier. On ``bench/scale.py``'s
+1800-operation factory they ended 2-4 % earlier than with the head starts kept
+(seeds 0-2, 8 s of passes); a job that turns late again is pushed again.
+
 Joslin and Clements, "Squeaky wheel optimization", JAIR 10 (1999).
 """
 
@@ -26,6 +33,8 @@ _Schedule = tuple[ScheduledOperation, ...]
 
 # Seconds of head start per weighted second of lateness, per pass.
 _PUSH = 0.5
+# After a pass with no late job, every head start is multiplied by this.
+_FADE = 0.7
 
 
 def improve(
@@ -54,6 +63,12 @@ def improve(
         for s in schedule:
             j = problem.operations[s.operation].job
             completion[j] = max(completion.get(j, s.end), s.end)
-        for j, job in enumerate(problem.jobs):
-            late = 0 if job.due is None or j not in completion else completion[j] - job.due
-            boosts[j] += _PUSH * job.weight * max(0, late) + rng.uniform(0, noise)
+        pushes = [
+            0
+            if job.due is None or j not in completion
+            else _PUSH * job.weight * max(0, completion[j] - job.due)
+            for j, job in enumerate(problem.jobs)
+        ]
+        fade = 1.0 if any(pushes) else _FADE
+        for j, push in enumerate(pushes):
+            boosts[j] = fade * boosts[j] + push + rng.uniform(0, noise)
