@@ -20,11 +20,10 @@ from pnp.scheduler import (
     Window,
     schedule_violations,
 )
-from pnp.scheduler.heuristics import local_search, squeaky_wheel
-from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph, Timing
+from pnp.scheduler.heuristics import squeaky_wheel
+from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.heuristics.local_search import (
-    _Elite,
     _Move,
     _orders_made,
     _scored_moves,
@@ -107,61 +106,6 @@ def test_local_search_improves_a_poor_plan_and_reports_each_improvement():
     assert makespan(best) < makespan(start)
     assert improvements == sorted(improvements, reverse=True)
     assert improvements[-1] == makespan(best)
-
-
-def test_restarts_keep_the_plans_valid_and_each_improvement_better(monkeypatch):
-    """With a short stall limit the search restarts many times, from the best plans of
-    earlier valleys with ever larger kicks; every plan it reports is valid and better
-    than the one before."""
-    monkeypatch.setattr(local_search, "_STALL", 5)  # ten per operation: ~200 iterations
-    for seed in range(3):
-        rng = random.Random(seed)
-        problem = random_problem(rng, operation_range=(15, 20))
-        problem = Problem(
-            problem.machines,
-            tuple(Job(j.name) for j in problem.jobs),
-            problem.operations,
-            problem.precedences,
-            problem.transport,
-        )
-        start = serial_schedule(problem)
-        reported: list[tuple[ScheduledOperation, ...]] = []
-        steps = iter(range(3000))
-        best = improve(
-            problem,
-            start,
-            seed=seed,
-            should_stop=lambda steps=steps: next(steps, None) is None,
-            on_improvement=reported.append,
-        )
-        assert all(schedule_violations(problem, plan) == [] for plan in [best, *reported])
-        spans = [makespan(plan) for plan in reported]
-        assert spans == sorted(set(spans), reverse=True)
-        assert makespan(best) == min([makespan(start), *spans])
-
-
-def test_the_elite_keeps_the_lowest_distinct_plans_and_the_latest_among_equals():
-    """Restarts draw from it: the same plan twice would only narrow the choice."""
-    problem, plan = two_jobs_through_one_machine()
-    graph = DisjunctiveGraph(problem)
-    a_first = graph.sequencing_of(plan)
-    b_first = a_first.copy()
-    b_first.sequences[0] = [2, 0]
-    other = a_first.copy()
-    other.sequences[0] = [0, 2, 1]  # not feasible, but the elite only compares makespans
-
-    def timed(makespan: int) -> Timing:
-        return Timing([], [], [], [], [], makespan)
-
-    elite = _Elite(2)
-    elite.add(a_first, timed(7))
-    elite.add(a_first, timed(7))  # the same sequences again: ignored
-    assert elite.makespans() == [7]
-    elite.add(b_first, timed(5))
-    elite.add(other, timed(7))  # equal to a_first and later: it replaces a_first
-    assert elite.makespans() == [5, 7]
-    drawn = {id(elite.draw(random.Random(seed))[0]) for seed in range(20)}
-    assert drawn == {id(b_first), id(other)}
 
 
 def test_local_search_stops_when_asked():

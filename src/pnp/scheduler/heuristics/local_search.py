@@ -12,9 +12,7 @@ a critical block (to its front or back), estimated by re-timing the block; plain
 re-insertion estimates count the moved operation twice on its own machine.
 A tabu list forbids putting an operation straight back where it came from or
 restoring the order of the operations it passed, and an operation that just moved
-may not move again for a few iterations. When no new best has come for a while, it
-restarts from one of the best plans of the valleys it has been in, kicked by a few
-random moves (more, the longer restarts have found nothing).
+may not move again for a few iterations.
 
 It applies when the makespan is the only thing measured (no scored due dates, no
 previous plan) on unit-capacity machines without availability windows or frozen
@@ -45,7 +43,7 @@ _Move = tuple[int, float, int, int, int, str | None, int]
 # promises a new best): without it the search keeps shuffling the same few operations
 # on short critical paths (mk04, mk07 gained 5-7 % on measurement, the others held).
 _SETTLE = 10
-# Iterations without a new best before the search restarts from a good plan kicked
+# Iterations without a new best before the search restarts from its best plan kicked
 # by a few random moves (at least this many; ten per operation on large instances,
 # where restarting cost more than it found at 5-10 s: dpp07a, behnke31). Without
 # restarts it stalled for good within a tenth of a second on low-flexibility
@@ -53,13 +51,6 @@ _SETTLE = 10
 # 1248-1261 with).
 _STALL = 1000
 _KICK = (2, 4)  # how many random moves a restart makes
-# Restarts come from one of the best plans of the last valleys (``_Elite``), not only
-# from the best, and each restart that found nothing new makes the next kick one move
-# larger (up to this many more). Always the best, kicked 2-4 moves, fell back into the
-# same valley on long runs: tabu search alone, 40 CPU s, seeds 1 and 2 (mk10 199, 200
-# -> 199, 198; mk06 59, 59 -> 58, 59; ``bench/README.md``).
-_ELITE = 5
-_KICK_GROWTH = 8
 _REACH = 6  # see _block_moves
 # Block moves only up to this mean number of modes per operation: on Behnke-Geiger
 # (6-22) they doubled the time a move takes and lost (behnke17 after 3 CPU s: 462-463
@@ -103,19 +94,11 @@ def improve(
     stall_limit = max(_STALL, 10 * len(problem.operations))
     modes = sum(len(op.modes) for op in problem.operations)
     with_blocks = modes <= _BLOCK_FLEXIBILITY * len(problem.operations)
-    elite = _Elite(_ELITE)
-    valley = current, timing  # the best plan since the last restart
-    fruitless = 0  # restarts since the last new best
     while not should_stop():
         iteration += 1
         if stalled >= stall_limit:
-            # Stuck in one valley: restart from one of the best valleys' best plans
-            # with a few random moves, more the longer restarts have found nothing.
-            elite.add(*valley)
-            kicks = rng.randint(*_KICK) + min(fruitless, _KICK_GROWTH)
-            current, timing = _kicked(graph, *elite.draw(rng), rng, with_blocks, kicks)
-            valley = current, timing
-            fruitless += 1
+            # Stuck in one valley: restart from the best with a few random moves.
+            current, timing = _kicked(graph, best, best_timing, rng, with_blocks)
             tabu.clear()
             moved_at.clear()
             orders.clear()
@@ -152,12 +135,9 @@ def improve(
             orders[(y, x)] = iteration + tenure
         moved_at[v] = iteration
         current, timing = candidate, candidate_timing
-        if timing.makespan < valley[1].makespan:
-            valley = current, timing  # moves build new sequencings: no copy needed
         if timing.makespan < best_timing.makespan:
             best, best_timing = current.copy(), timing
             stalled = 0
-            fruitless = 0
             on_improvement(graph.schedule(best, best_timing))
     return graph.schedule(best, best_timing)
 
@@ -175,47 +155,18 @@ def _orders_made(s: Sequencing, v: int, machine: int, after: int) -> list[tuple[
     return [(x, v) for x in sequence[i + 1 : to + 1]]
 
 
-class _Elite:
-    """The best plans of the valleys the search has been in, to restart from: up to
-    ``size`` distinct ones, the lowest makespans (the latest among equals)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._plans: list[tuple[int, int, Sequencing, Timing]] = []
-        self._seen: set[tuple[tuple[int, ...], ...]] = set()
-        self._added = 0
-
-    def add(self, s: Sequencing, timing: Timing) -> None:
-        key = tuple(tuple(sequence) for sequence in s.sequences)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self._added += 1
-        self._plans.append((timing.makespan, -self._added, s, timing))
-        self._plans.sort(key=lambda plan: plan[:2])
-        del self._plans[self._size :]
-
-    def draw(self, rng: random.Random) -> tuple[Sequencing, Timing]:
-        _, _, s, timing = rng.choice(self._plans)
-        return s, timing
-
-    def makespans(self) -> list[int]:
-        return [plan[0] for plan in self._plans]
-
-
 def _kicked(
     graph: DisjunctiveGraph,
-    start: Sequencing,
-    start_timing: Timing,
+    best: Sequencing,
+    best_timing: Timing,
     rng: random.Random,
     block_moves: bool,
-    kicks: int,
 ) -> tuple[Sequencing, Timing]:
-    """``start`` after ``kicks`` random re-insertions of critical operations (each
-    one feasible, chosen uniformly rather than by estimate): a nearby point the tabu
+    """``best`` after a few random re-insertions of critical operations (each one
+    feasible, chosen uniformly rather than by estimate): a nearby point the tabu
     search has not been to."""
-    current, timing = start.copy(), start_timing
-    for _ in range(kicks):
+    current, timing = best.copy(), best_timing
+    for _ in range(rng.randint(_KICK[0], _KICK[1])):
         moves, _ = _scored_moves(
             graph, current, timing, rng, every_point=True, block_moves=block_moves
         )
