@@ -18,15 +18,14 @@ import socket
 import sys
 from pathlib import Path
 
-import grpc
 import pytest
 from asyncua import Client, ua
 
 from pnp.orchestrator.cli.client import OrchestratorClient
-from pnp.v1 import attempt_pb2, order_pb2, registry_pb2_grpc
+from pnp.v1 import attempt_pb2, order_pb2
 from pnp.v1.opcua import NAMESPACE_URI, ModuleNode, Refusal, SkillMethod
 from tests.conftest import REPO, start_factory
-from tests.modules.slow_registry import SlowRegistry, next_message
+from tests.modules.slow_registry import SlowRegistry, next_message, serving
 from tests.replicas import Standby, after_takeovers
 
 HERE = Path(__file__).resolve().parent
@@ -382,27 +381,24 @@ async def test_the_node_module_finds_the_leader_through_a_standby(node, tmp_path
 
 async def test_the_node_module_keeps_at_most_one_heartbeat_unacknowledged(node, tmp_path):
     registry = SlowRegistry()
-    server = grpc.aio.server()
-    registry_pb2_grpc.add_ModuleRegistryServicer_to_server(registry, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    module = NodeModule(
-        node, tmp_path, "--orchestrator", f"127.0.0.1:{port}", "--module-id", "node-laser-a2",
-        "--dock", "A2",
-    )  # fmt: skip
-    try:
-        await module.start()
-        await next_message(registry, "hello")
-        await next_message(registry, "state")
-        first = await next_message(registry, "heartbeat")
-        # A beat falls due every millisecond: were beats not held back, hundreds would
-        # be on the stream by now. (A slow machine can only hide a failure, not make one.)
-        await asyncio.sleep(0.3)
-        while not registry.received.empty():
-            assert registry.received.get_nowait().WhichOneof("message") != "heartbeat"
-        await registry.acks.put(first.heartbeat.sequence)
-        second = await next_message(registry, "heartbeat")  # acknowledged: the next beat
-        assert second.heartbeat.sequence == first.heartbeat.sequence + 1
-    finally:
-        await module.close()
-        await server.stop(None)
+    async with serving(registry) as address:
+        module = NodeModule(
+            node, tmp_path, "--orchestrator", address, "--module-id", "node-laser-a2",
+            "--dock", "A2",
+        )  # fmt: skip
+        try:
+            await module.start()
+            await next_message(registry, "hello")
+            await next_message(registry, "state")
+            first = await next_message(registry, "heartbeat")
+            # A beat falls due every millisecond: were beats not held back, hundreds
+            # would be on the stream by now. (A slow machine can only hide a failure,
+            # not make one.)
+            await asyncio.sleep(0.3)
+            while not registry.received.empty():
+                assert registry.received.get_nowait().WhichOneof("message") != "heartbeat"
+            await registry.acks.put(first.heartbeat.sequence)
+            second = await next_message(registry, "heartbeat")  # acknowledged: the next
+            assert second.heartbeat.sequence == first.heartbeat.sequence + 1
+        finally:
+            await module.close()

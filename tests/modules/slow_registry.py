@@ -5,7 +5,10 @@ unacknowledged (docs/module-contract.md, 1.2), for the SDK and for the Node.js m
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
+import grpc
 from google.protobuf import duration_pb2
 
 from pnp.v1 import registry_pb2, registry_pb2_grpc
@@ -53,3 +56,16 @@ async def next_message(registry: SlowRegistry, kind: str) -> registry_pb2.Sessio
     message = await asyncio.wait_for(registry.received.get(), timeout=10)
     assert message.WhichOneof("message") == kind, message
     return message
+
+
+@contextlib.asynccontextmanager
+async def serving(registry: SlowRegistry) -> AsyncIterator[str]:
+    """``registry`` on a real gRPC server on a free loopback port; yields its address."""
+    server = grpc.aio.server()
+    registry_pb2_grpc.add_ModuleRegistryServicer_to_server(registry, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(None)
