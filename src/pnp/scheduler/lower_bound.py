@@ -54,7 +54,7 @@ def makespan_lower_bound(problem: Problem) -> int:
     if n == 0:
         return 0
     shortest = [min(mode.duration for mode in op.modes) for op in problem.operations]
-    head, tail = _heads_and_tails(problem, shortest)
+    head, tail = heads_and_tails(problem, shortest)
     bound = max(head[i] + shortest[i] + tail[i] for i in range(n))
     connected = connected_machines(problem)
     groups = _machine_groups(problem, connected)
@@ -141,7 +141,9 @@ def _balanced_load(
     return math.ceil(value - 1e-5 * max(1.0, value))
 
 
-def _heads_and_tails(problem: Problem, shortest: list[int]) -> tuple[list[int], list[int]]:
+def heads_and_tails(problem: Problem, shortest: list[int]) -> tuple[list[int], list[int]]:
+    """Per operation, the least time before it can start (release, then the shortest
+    chain of predecessors, delays and least transport) and the least after it ends."""
     n = len(problem.operations)
     successors: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     indegree = [0] * n

@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from pnp.scheduler import lns, metrics
 from pnp.scheduler.cp_sat import CpSatRun
-from pnp.scheduler.heuristics import local_search, squeaky_wheel
+from pnp.scheduler.heuristics import bottleneck, local_search, squeaky_wheel
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.incumbent import Incumbent, Progress
 from pnp.scheduler.lower_bound import makespan_lower_bound
@@ -179,11 +179,11 @@ def _improve(
     its own (at least the hint, which it reports when its presolve is done): on large
     models CP-SAT may not get that far, and then the heuristic keeps the CPU to the end.
 
-    On large factories (``neighbourhoods``) squeaky wheel runs alone and hands over to
-    the large-neighbourhood search when it stagnates, soon once no job is late any
-    more, at once if none was late in the first plan: run side by side, the two
-    Python searches shared one interpreter lock, and squeaky wheel made 40 % fewer
-    passes.
+    On large factories (``neighbourhoods``) squeaky wheel runs alone, every pass
+    feeding the busiest module kind first (``bottleneck``), and hands over to the
+    large-neighbourhood search when it stagnates, soon once no job is late any more:
+    run side by side, the two Python searches shared one interpreter lock, and
+    squeaky wheel made 40 % fewer passes.
     """
     assert incumbent.best is not None
     deadline = started + options.time_limit
@@ -193,12 +193,6 @@ def _improve(
     lns_patience = options.time_limit * _SQUEAKY_PATIENCE_BEFORE_LNS
     on_time_patience = options.time_limit * _SQUEAKY_PATIENCE_ON_TIME
     lns_ceiling = min(ceiling, started + options.time_limit * _SQUEAKY_SHARE_BEFORE_LNS)
-    # Punctual from the first plan on, squeaky wheel has no head start to give or to
-    # fade, only its noise, which never shortened such a plan (bench/scale.py seeds 3
-    # and 4): the neighbourhood search gets the time.
-    punctual_from_start = (
-        neighbourhoods and metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
-    )
     run = None if built is None else CpSatRun(problem, built, incumbent)
     status: list[cp_model.CpSolverStatus] = []
     helper = None
@@ -225,8 +219,6 @@ def _improve(
             return True
         stagnated = now - incumbent.improved_at >= patience
         if neighbourhoods:
-            if punctual_from_start:
-                return True
             assert incumbent.best is not None
             on_time = metrics.weighted_tardiness(problem, incumbent.best.schedule) == 0
             waited = now - incumbent.improved_at
@@ -250,6 +242,8 @@ def _improve(
             seed=options.seed,
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
+            # Large factories: every pass feeds the busiest module kind first.
+            base=bottleneck.head_starts(problem, incumbent.value_of) if neighbourhoods else None,
         )
     if helper is not None and run is not None:
         run.stop()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.problem import Problem
@@ -43,10 +43,12 @@ def improve(
     seed: int,
     should_stop: Callable[[float], bool],
     on_schedule: Callable[[_Schedule], object],
+    base: Sequence[float] | None = None,
 ) -> None:
     """Dispatch again and again, offering each plan, until ``should_stop(seconds)``,
     where ``seconds`` is how long the next pass will likely take (the last one's time),
-    so the caller can stop in time for its deadline."""
+    so the caller can stop in time for its deadline. ``base`` (seconds per job, e.g.
+    ``bottleneck.head_starts``) lies under every pass's head starts and never fades."""
     rng = random.Random(seed)
     last_pass = 0.0
     shortest = [min(m.duration for m in op.modes) for op in problem.operations]
@@ -54,7 +56,10 @@ def improve(
     boosts = [0.0] * len(problem.jobs)
     while not should_stop(last_pass):
         started = time.monotonic()
-        schedule = dispatch(problem, boosts)
+        schedule = dispatch(
+            problem,
+            boosts if base is None else [b + own for b, own in zip(base, boosts, strict=True)],
+        )
         last_pass = time.monotonic() - started
         if schedule is None:
             return  # the dispatcher cannot place something: nothing to improve on
