@@ -6,7 +6,7 @@ import random
 
 from pnp.scheduler import Job, Precedence, Problem, schedule_violations
 from pnp.scheduler.heuristics import squeaky_wheel
-from pnp.scheduler.heuristics.bottleneck import head_starts
+from pnp.scheduler.heuristics.bottleneck import choose
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.metrics import makespan, weighted_tardiness
 
@@ -34,8 +34,10 @@ def test_upstream_serves_first_the_job_that_reaches_packing_soonest():
     problem = _two_stage((9, 1), (1, 8))
     plain = dispatch(problem)
     assert plain is not None and makespan(plain) == 18
-    boosts = head_starts(problem, makespan)
-    assert boosts is not None and boosts[1] > boosts[0]
+    drum = choose(problem, makespan)
+    assert drum is not None
+    boosts = drum.head_starts()
+    assert boosts[1] > boosts[0]
     fed = dispatch(problem, boosts)
     assert fed is not None and makespan(fed) == 11
 
@@ -43,36 +45,58 @@ def test_upstream_serves_first_the_job_that_reaches_packing_soonest():
 def test_an_order_that_must_be_on_time_goes_to_the_bottleneck_first():
     # Both could reach packing at 2 s; x is due by 12 and may not wait behind y.
     problem = _two_stage((2, 8), (2, 9), due=(12, None))
-    boosts = head_starts(problem, lambda s: 1000 * weighted_tardiness(problem, s) + makespan(s))
-    assert boosts is not None and boosts[0] > boosts[1]
+    drum = choose(problem, lambda s: 1000 * weighted_tardiness(problem, s) + makespan(s))
+    assert drum is not None
+    boosts = drum.head_starts()
+    assert boosts[0] > boosts[1]
     fed = dispatch(problem, boosts)
     assert fed is not None and weighted_tardiness(problem, fed) == 0
 
 
 def test_it_gives_nothing_when_no_operation_can_move():
     problem = Problem(machines(1), (Job("j"),), ())
-    assert head_starts(problem, makespan) is None
+    assert choose(problem, makespan) is None
 
 
-def test_squeaky_wheel_starts_from_the_head_starts():
+def test_with_a_plan_the_targets_follow_when_its_upstream_delivers():
+    # By chain heads y reaches packing first (after 1 s); in a plan that cuts x first,
+    # x's input is there first, and the targets follow the plan.
     problem = _two_stage((9, 1), (1, 8))
+    drum = choose(problem, makespan)
+    assert drum is not None
+    x_first = dispatch(problem)
+    assert x_first is not None and x_first[0].end < x_first[2].end
+    boosts = drum.head_starts(x_first)
+    assert boosts[0] > boosts[1]
+
+
+def test_squeaky_wheel_asks_for_its_base_before_every_pass():
+    problem = _two_stage((9, 1), (1, 8))
+    drum = choose(problem, makespan)
+    assert drum is not None
     plans: list[object] = []
+    asked = []
+
+    def base() -> list[float]:
+        asked.append(len(plans))
+        return drum.head_starts()
+
     squeaky_wheel.improve(
-        problem,
-        seed=0,
-        should_stop=lambda _: len(plans) >= 1,
-        on_schedule=plans.append,
-        base=head_starts(problem, makespan),
+        problem, seed=0, should_stop=lambda _: len(plans) >= 3, on_schedule=plans.append, base=base
     )
-    assert plans == [dispatch(problem, head_starts(problem, makespan))]
+    assert asked == [0, 1, 2]
+    assert plans[0] == dispatch(problem, drum.head_starts())
 
 
 def test_the_plans_stay_valid_on_factory_problems():
     for seed in range(25):
         rng = random.Random(seed)
         problem = with_factory_features(rng, random_problem(rng, operation_range=(20, 40)))
-        boosts = head_starts(problem, makespan)
-        assert boosts is not None, seed
-        schedule = dispatch(problem, boosts)
+        drum = choose(problem, makespan)
+        assert drum is not None, seed
+        schedule = dispatch(problem, drum.head_starts())
+        assert schedule is not None, seed
+        assert schedule_violations(problem, schedule) == [], seed
+        schedule = dispatch(problem, drum.head_starts(schedule))
         assert schedule is not None, seed
         assert schedule_violations(problem, schedule) == [], seed

@@ -152,6 +152,9 @@ _SQUEAKY_PATIENCE_BEFORE_LNS = 0.25
 _SQUEAKY_PATIENCE_ON_TIME = 0.08
 
 
+_SQUEAKY_WHEEL = "squeaky wheel"  # who found a plan, as reported
+
+
 def _uses_neighbourhood_search(problem: Problem, strategy: Strategy) -> bool:
     return (
         strategy.heuristic is Heuristic.SQUEAKY_WHEEL and len(problem.operations) >= LNS_OPERATIONS
@@ -241,14 +244,28 @@ def _improve(
             problem,
             seed=options.seed,
             should_stop=should_stop,
-            on_schedule=lambda schedule: incumbent.offer(schedule, "squeaky wheel"),
-            # Large factories: every pass feeds the busiest module kind first.
-            base=bottleneck.head_starts(problem, incumbent.value_of) if neighbourhoods else None,
+            on_schedule=lambda schedule: incumbent.offer(schedule, _SQUEAKY_WHEEL),
+            base=_fed_bottleneck(problem, incumbent) if neighbourhoods else None,
         )
     if helper is not None and run is not None:
         run.stop()
         helper.join()
     return status[0] if status else cp_model.UNKNOWN
+
+
+def _fed_bottleneck(problem: Problem, incumbent: Incumbent) -> Callable[[], list[float]] | None:
+    """Squeaky wheel's base on large factories: head starts that feed the bottleneck,
+    re-targeted from the best plan once squeaky wheel has found one."""
+    drum = bottleneck.choose(problem, incumbent.value_of)
+    if drum is None:
+        return None
+
+    def head_starts() -> list[float]:
+        best = incumbent.best
+        fed = best is not None and best.found_by == _SQUEAKY_WHEEL
+        return drum.head_starts(best.schedule if fed else None)
+
+    return head_starts
 
 
 class _Figures(TypedDict):

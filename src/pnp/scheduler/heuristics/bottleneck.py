@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.lower_bound import connected_machines, heads_and_tails
@@ -50,39 +50,89 @@ _CANDIDATES = 3
 _Schedule = tuple[ScheduledOperation, ...]
 
 
-def head_starts(
-    problem: Problem,
-    rank: Callable[[_Schedule], int],
-    weight: float = WEIGHT,
-) -> list[float] | None:
-    """Per job, the head start (seconds) that feeds the bottleneck in its target order;
-    None when no operation can move.
+class Drum:
+    """The bottleneck's work, and head starts that feed it (``head_starts``)."""
 
-    Which module kind is the bottleneck is not always clear from the loads: on
-    ``bench/scale.py`` seed 3 milling's head-load-tail (20,250) is above packing's
-    (19,991), but feeding milling first made the plan 10 % longer and late. So every
-    kind within ``_CANDIDATE_LOAD`` of the largest load is tried (the
-    ``_CANDIDATES`` most loaded) with one dispatch, and the head starts whose plan
-    ``rank`` puts first (smaller is better) are kept."""
-    shortest = [min(mode.duration for mode in op.modes) for op in problem.operations]
-    head, tail = heads_and_tails(problem, shortest)
-    best: tuple[int, list[float]] | None = None
-    for work in _bottlenecks(problem, shortest, head, tail):
-        target = _relaxed_starts(problem, work, head, tail, shortest)
+    def __init__(
+        self,
+        problem: Problem,
+        work: list[int],
+        head: list[int],
+        tail: list[int],
+        shortest: list[int],
+        weight: float = WEIGHT,
+    ) -> None:
+        self._problem = problem
+        self._work = work
+        self._head, self._tail, self._shortest = head, tail, shortest
+        self._weight = weight
+        inside = set(work)
+        self._feeders: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for p in problem.precedences:
+            if p.after in inside:
+                self._feeders[p.after].append((p.before, p.min_delay))
+
+    def head_starts(self, plan: Sequence[ScheduledOperation] | None = None) -> list[float]:
+        """Per job, the head start (seconds) that feeds the bottleneck in its target
+        order: ``weight`` times how much earlier the job's target start there is than
+        the latest job's; 0 for jobs with no work there.
+
+        Without ``plan`` each bottleneck operation is released at its chain head; with
+        one, when that plan's upstream delivers its input (the rope: targets upstream
+        can meet). Re-targeted from the best plan so far after each pass, squeaky
+        wheel's plans kept getting shorter where fixed targets stalled (by hand,
+        bench/scale.py seeds 0-4, 160 passes: 21941, 24935, 24313, 23087, 23868
+        against 22148, 24977, 24703, 23325, 24005); re-targeted from the last pass
+        instead, they stalled at once."""
+        problem = self._problem
+        release = self._head if plan is None else self._arrivals(plan)
+        target = _relaxed_starts(problem, self._work, release, self._tail, self._shortest)
         by_job: dict[int, int] = {}
         for i, start in target.items():
             j = problem.operations[i].job
             by_job[j] = min(by_job.get(j, start), start)
         latest = max(by_job.values())
-        boosts = [
-            weight * (latest - by_job[j]) if j in by_job else 0.0 for j in range(len(problem.jobs))
+        return [
+            self._weight * (latest - by_job[j]) if j in by_job else 0.0
+            for j in range(len(problem.jobs))
         ]
-        schedule = dispatch(problem, boosts)
+
+    def _arrivals(self, plan: Sequence[ScheduledOperation]) -> list[int]:
+        """Per operation (bottleneck work only, the rest as the chain heads): when its
+        input is there in ``plan``, at the least transport to any of its machines."""
+        problem = self._problem
+        arrival = list(self._head)
+        for i in self._work:
+            machines = [mode.machine for mode in problem.operations[i].modes]
+            for before, delay in self._feeders[i]:
+                placed = plan[before]
+                transport = min(problem.transport_time(placed.machine, m) for m in machines)
+                arrival[i] = max(arrival[i], placed.end + delay + transport)
+        return arrival
+
+
+def choose(
+    problem: Problem, rank: Callable[[_Schedule], int], weight: float = WEIGHT
+) -> Drum | None:
+    """The bottleneck to feed; None when no operation can move.
+
+    Which module kind is the bottleneck is not always clear from the loads: on
+    ``bench/scale.py`` seed 3 milling's head-load-tail (20,250) is above packing's
+    (19,991), but feeding milling first made the plan 10 % longer and late. So every
+    kind within ``_CANDIDATE_LOAD`` of the largest load is tried (the
+    ``_CANDIDATES`` most loaded) with one dispatch, and the one whose plan ``rank``
+    puts first (smaller is better) is kept."""
+    shortest = [min(mode.duration for mode in op.modes) for op in problem.operations]
+    head, tail = heads_and_tails(problem, shortest)
+    best: tuple[int, Drum] | None = None
+    for work in _bottlenecks(problem, shortest, head, tail):
+        drum = Drum(problem, work, head, tail, shortest, weight)
+        schedule = dispatch(problem, drum.head_starts())
         if schedule is None:
             continue
         value = rank(schedule)
         if best is None or value < best[0]:
-            best = (value, boosts)
+            best = (value, drum)
     return None if best is None else best[1]
 
 

@@ -56,9 +56,10 @@ def improve(
     boosts = [0.0] * len(problem.jobs)
     while not should_stop(last_pass):
         started = time.monotonic()
+        under = None if base is None else base()
         schedule = dispatch(
             problem,
-            boosts if base is None else [b + own for b, own in zip(base, boosts, strict=True)],
+            boosts if under is None else [b + own for b, own in zip(under, boosts, strict=True)],
         )
         last_pass = time.monotonic() - started
         if schedule is None:
