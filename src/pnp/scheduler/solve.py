@@ -245,7 +245,7 @@ def _improve(
             seed=options.seed,
             should_stop=should_stop,
             on_schedule=lambda schedule: incumbent.offer(schedule, _SQUEAKY_WHEEL),
-            base=_fed_bottleneck(problem, incumbent) if neighbourhoods else None,
+            base=_fed_bottleneck(problem, incumbent, should_stop) if neighbourhoods else None,
         )
     if helper is not None and run is not None:
         run.stop()
@@ -253,17 +253,21 @@ def _improve(
     return status[0] if status else cp_model.UNKNOWN
 
 
-def _fed_bottleneck(problem: Problem, incumbent: Incumbent) -> Callable[[], list[float]] | None:
+def _fed_bottleneck(
+    problem: Problem, incumbent: Incumbent, should_stop: Callable[[float], bool]
+) -> Callable[[], list[float]] | None:
     """Squeaky wheel's base on large factories: head starts that feed the bottleneck,
-    re-targeted from the best plan once squeaky wheel has found one."""
-    drum = bottleneck.choose(problem, incumbent.value_of)
+    re-targeted from the best plan once squeaky wheel has found one. Choosing the
+    bottleneck takes a dispatch per candidate, within the budget (``should_stop``)."""
+    drum = bottleneck.choose(problem, incumbent.value_of, should_stop=should_stop)
     if drum is None:
         return None
 
     def head_starts() -> list[float]:
         best = incumbent.best
-        fed = best is not None and best.found_by == _SQUEAKY_WHEEL
-        return drum.head_starts(best.schedule if fed else None)
+        if best is None or best.found_by != _SQUEAKY_WHEEL:
+            return drum.head_starts()  # targets from the chain heads
+        return drum.head_starts(best.schedule)
 
     return head_starts
 

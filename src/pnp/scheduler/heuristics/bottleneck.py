@@ -28,6 +28,7 @@ pushing the late orders undid the gain.
 from __future__ import annotations
 
 import heapq
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -37,10 +38,12 @@ from pnp.scheduler.problem import Problem
 from pnp.scheduler.result import ScheduledOperation
 
 # Seconds of head start per second by which an order's target on the bottleneck is
-# earlier than the latest one's. Over 0.02-0.08 on bench/scale.py the plans after
-# squeaky wheel differed by about 1 %, 0.03 best on most seeds; at 0.2 and above the
-# upstream modules idle waiting for the favoured orders and the plans get longer.
-WEIGHT = 0.03
+# earlier than the latest one's. By hand on bench/scale.py (160 squeaky-wheel passes,
+# targets re-taken from the best plan): 0.05 gave the shortest plans on all five
+# seeds (21866, 24850, 24382, 23002, 23899 against 21941, 24942, 24460, 23066, 23930
+# at 0.03); 0.02, 0.08 and 0.12 were longer on seeds 0 and 3 (at 0.12 seed 0 ended
+# at 22653: upstream modules idle waiting for the favoured orders).
+WEIGHT = 0.05
 _NO_DUE = 2**60
 # Module kinds tried as the bottleneck: those within this share of the largest
 # head-load-tail, at most this many (each costs one dispatch).
@@ -112,9 +115,14 @@ class Drum:
 
 
 def choose(
-    problem: Problem, rank: Callable[[_Schedule], int], weight: float = WEIGHT
+    problem: Problem,
+    rank: Callable[[_Schedule], int],
+    weight: float = WEIGHT,
+    should_stop: Callable[[float], bool] = lambda _: False,
 ) -> Drum | None:
-    """The bottleneck to feed; None when no operation can move.
+    """The bottleneck to feed; None when no operation can move, or when
+    ``should_stop(seconds)`` (``seconds``: how long the next trial will likely take)
+    came before any trial.
 
     Which module kind is the bottleneck is not always clear from the loads: on
     ``bench/scale.py`` seed 3 milling's head-load-tail (20,250) is above packing's
@@ -125,9 +133,14 @@ def choose(
     shortest = [min(mode.duration for mode in op.modes) for op in problem.operations]
     head, tail = heads_and_tails(problem, shortest)
     best: tuple[int, Drum] | None = None
+    last_trial = 0.0
     for work in _bottlenecks(problem, shortest, head, tail):
+        if should_stop(last_trial):
+            break
+        started = time.monotonic()
         drum = Drum(problem, work, head, tail, shortest, weight)
         schedule = dispatch(problem, drum.head_starts())
+        last_trial = time.monotonic() - started
         if schedule is None:
             continue
         value = rank(schedule)

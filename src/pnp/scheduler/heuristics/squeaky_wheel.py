@@ -43,12 +43,13 @@ def improve(
     seed: int,
     should_stop: Callable[[float], bool],
     on_schedule: Callable[[_Schedule], object],
-    base: Sequence[float] | None = None,
+    base: Callable[[], Sequence[float]] | None = None,
 ) -> None:
     """Dispatch again and again, offering each plan, until ``should_stop(seconds)``,
     where ``seconds`` is how long the next pass will likely take (the last one's time),
-    so the caller can stop in time for its deadline. ``base`` (seconds per job, e.g.
-    ``bottleneck.head_starts``) lies under every pass's head starts and never fades."""
+    so the caller can stop in time for its deadline. ``base``, asked before every
+    pass (seconds per job, e.g. ``bottleneck.Drum.head_starts``), lies under that
+    pass's head starts and never fades."""
     rng = random.Random(seed)
     last_pass = 0.0
     shortest = [min(m.duration for m in op.modes) for op in problem.operations]
