@@ -8,21 +8,23 @@ idle early in the plan (1,100-4,100 s each on seed 0) waiting for upstream work:
 choosing among ready operations by their earliest start alone, upstream serves
 orders breadth first and none reaches packing soon.
 
-Drum-buffer-rope (Goldratt) in one greedy step: schedule the bottleneck's work
-alone, each operation released at its chain head (the earliest its input can
-arrive) and taken in order of its latest start that keeps its order on time
-(due date less the work after it), on the module that finishes it first. That
-relaxed plan gives every order a target start on the bottleneck; upstream then
-works for the orders in that order: each order's head start is proportional to
-how much earlier its target is than the latest one. Squeaky wheel keeps these as
-a base under its own (fading) pushes.
+Drum-buffer-rope (Goldratt) in greedy steps: schedule the bottleneck's work
+alone, each operation released when its input can arrive (at first its chain
+head) and taken in order of its latest start that keeps its order on time (due
+date less the work after it), on the module that finishes it first. That relaxed
+plan gives every order a target start on the bottleneck; upstream then works for
+the orders in that order: each order's head start is proportional to how much
+earlier its target is than the latest one. Squeaky wheel keeps these as a base
+under its own (fading) pushes, and the targets are re-taken before every pass
+from the best plan so far, released when that plan's upstream delivers (the rope).
 
-By hand on ``bench/scale.py`` (seeds 0-4, 80 squeaky-wheel passes): makespan
-22214, 25054, 24812, 23301, 24058 against 22740, 25739, 25899, 23596, 24551
-without the base, weighted tardiness 0 on all; the plain dispatch with the base
-is already punctual on all five. Ordering the bottleneck by chain head alone (no
-due dates) gave a dispatch plan 3 % shorter on seed 0 but late, and squeaky wheel
-pushing the late orders undid the gain.
+By hand on ``bench/scale.py`` (seeds 0-4, 160 squeaky-wheel passes): makespan
+21866, 24850, 24382, 23002, 23899 against 22740, 25739, 25899, 23596, 24551
+without the base (80 passes; no better after), weighted tardiness 0 on all; the
+plain dispatch with the first targets is already punctual on all five. Fixed
+targets (never re-taken) gave 22148, 24977, 24703, 23325, 24005. Ordering the
+bottleneck by chain head alone (no due dates) gave a dispatch plan 3 % shorter on
+seed 0 but late, and squeaky wheel pushing the late orders undid the gain.
 """
 
 from __future__ import annotations
