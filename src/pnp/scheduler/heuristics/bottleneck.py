@@ -20,7 +20,7 @@ from the best plan so far, released when that plan's upstream delivers (the rope
 
 By hand on ``bench/scale.py`` (seeds 0-4, 160 squeaky-wheel passes): makespan
 21866, 24850, 24382, 23002, 23899 against 22740, 25739, 25899, 23596, 24551
-without the base (80 passes; no better after), weighted tardiness 0 on all; the
+without the base (80 passes), weighted tardiness 0 on all; the
 plain dispatch with the first targets is already punctual on all five. Fixed
 targets (never re-taken) gave 22148, 24977, 24703, 23325, 24005. Ordering the
 bottleneck by chain head alone (no due dates) gave a dispatch plan 3 % shorter on
@@ -86,7 +86,7 @@ class Drum:
         one, when that plan's upstream delivers its input (the rope: targets upstream
         can meet). Re-targeted from the best plan so far after each pass, squeaky
         wheel's plans kept getting shorter where fixed targets stalled (by hand,
-        bench/scale.py seeds 0-4, 160 passes: 21941, 24935, 24313, 23087, 23868
+        bench/scale.py seeds 0-4, 160 passes, weight 0.03: 21941, 24935, 24313, 23087, 23868
         against 22148, 24977, 24703, 23325, 24005); re-targeted from the last pass
         instead, they stalled at once."""
         problem = self._problem
