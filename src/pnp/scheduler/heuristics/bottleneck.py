@@ -86,8 +86,8 @@ class Drum:
         one, when that plan's upstream delivers its input (the rope: targets upstream
         can meet). Re-targeted from the best plan so far after each pass, squeaky
         wheel's plans kept getting shorter where fixed targets stalled (by hand,
-        bench/scale.py seeds 0-4, 160 passes, weight 0.03: 21941, 24935, 24313, 23087, 23868
-        against 22148, 24977, 24703, 23325, 24005); re-targeted from the last pass
+        bench/scale.py seeds 0-4, 160 passes, weight 0.03: 21941, 24935, 24313,
+        23087, 23868 against 22148, 24977, 24703, 23325, 24005); from the last pass
         instead, they stalled at once."""
         problem = self._problem
         release = self._head if plan is None else self._arrivals(plan)
