@@ -18,8 +18,9 @@
 
 Factory problems from ``LNS_OPERATIONS`` operations on get no model of everything
 (its presolve alone outlasted a minute at 1800 operations): squeaky wheel runs
-alone while jobs are late, then the polish is ``lns``, CP-SAT on one slice of the
-plan at a time, the rest fixed.
+alone, feeding the busiest module kind first (``heuristics.bottleneck``), until it
+stagnates, then the polish is ``lns``, CP-SAT on one slice of the plan at a time,
+the rest fixed.
 
 The time limit covers everything: heuristics, model building and the solves.
 Malformed problems raise ``ProblemError`` (from ``Problem.validate``); a well-formed
