@@ -116,9 +116,7 @@ def choose_strategy(
     return Strategy(Heuristic.TABU, 0.3, 0.7, 0.15, f"large ({features.operations} operations)")
 
 
-def polish_by_neighbourhoods_only(
-    problem: Problem, workers: int, gap: float | None = None
-) -> bool:
+def polish_by_neighbourhoods_only(problem: Problem, workers: int, gap: float | None = None) -> bool:
     """Whether CP-SAT, given ``workers`` and a plan to start from, should run only its
     large-neighbourhood workers (``use_lns_only``) on ``problem``; ``gap`` is how far
     that plan lies above the proven bound, as a share of the plan's value.
@@ -131,7 +129,11 @@ def polish_by_neighbourhoods_only(
     12-15 %). At 10 s, seeds 1-3, default polish against neighbourhood workers only:
     seti5xyz 1144, 1141, 1150 / 1137, 1133, 1149; seti5x 1215, 1207, 1218 / 1212,
     1209, 1199; la38_sdata 1215, 1236, 1224 / 1215, 1202, 1209; fattahi20 1205, 1209,
-    1208 / 1205, 1203, 1205 (``bench/README.md``).
+    1208 / 1205, 1203, 1205 (``bench/README.md``). Elsewhere, seeds 1-2, where the
+    gap decided: mk06 61, 62 / 61, 61; abz9_rdata 564, 565 / 564, 560; behnke8 129,
+    130 / 126, 129; behnke15 243, 248 / 244, 241; equal on mk10, behnke23, mt10xx,
+    fattahi19, car6_edata, orb5_edata, la20_sdata (some then end unproven). Below the
+    gap (mk02, mk05, la36_rdata, Hurink v-data, la28_sdata) nothing changes.
 
     Also yes, whatever the gap,
     for large makespan problems the tabu search applies to with long machine
@@ -145,7 +147,8 @@ def polish_by_neighbourhoods_only(
       portfolio spends one on the LP and the bound, which on 20-operation jobs over
       5-10 machines does not close at 10 s anyway;
     - shorter sequences: worse on 2 (mk06 61 against 60, la36_rdata 1061 / 1058),
-      equal on 4 (behnke15, behnke36, mk10, abz9_rdata): left as they are.
+      equal on 4 (behnke15, behnke36, mk10, abz9_rdata): left to the gap rule above
+      (one seed each then; the gap rule's runs above, two seeds, did not repeat it).
 
     Not with one worker (next to the tabu search it found nothing either way on
     behnke15, dpp10a, dpp13a), not with more than two (not measured; CP-SAT's default
