@@ -16,7 +16,6 @@ from pnp.scheduler import (
 from pnp.scheduler.portfolio import (
     CP_SAT_OPERATIONS,
     LONG_SEQUENCES,
-    OPEN_GAP,
     SMALL_INSTANCE,
     Features,
     Heuristic,
@@ -115,30 +114,6 @@ def test_cp_sat_keeps_its_bound_worker_elsewhere():
         objectives=DEFAULT_OBJECTIVES,
     )
     assert not polish_by_neighbourhoods_only(with_due, workers=2)
-
-
-def test_a_plan_far_above_its_bound_is_polished_by_neighbourhood_workers_only():
-    # Short sequences and a small instance: only the open gap decides.
-    small = makespan_problem(SMALL_INSTANCE)
-    assert polish_by_neighbourhoods_only(small, workers=2, gap=OPEN_GAP)
-    assert polish_by_neighbourhoods_only(small, workers=2, gap=0.15)
-
-
-def test_a_plan_near_its_bound_keeps_the_bound_worker_to_prove_it():
-    small = makespan_problem(SMALL_INSTANCE)
-    assert not polish_by_neighbourhoods_only(small, workers=2, gap=OPEN_GAP / 2)
-    assert not polish_by_neighbourhoods_only(small, workers=2, gap=0.0)
-    assert not polish_by_neighbourhoods_only(small, workers=2)  # no bound known
-
-
-def test_an_open_gap_changes_nothing_on_other_worker_counts_or_objectives():
-    small = makespan_problem(SMALL_INSTANCE)
-    assert not polish_by_neighbourhoods_only(small, workers=1, gap=0.5)
-    assert not polish_by_neighbourhoods_only(small, workers=8, gap=0.5)
-    with_due = dataclasses.replace(
-        small, jobs=tuple(Job(j.name, due=5) for j in small.jobs), objectives=DEFAULT_OBJECTIVES
-    )
-    assert not polish_by_neighbourhoods_only(with_due, workers=2, gap=0.5)
 
 
 def test_solving_a_large_instance_with_a_neighbourhood_polish_gives_a_valid_plan():

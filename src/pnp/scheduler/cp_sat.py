@@ -60,10 +60,9 @@ class CpSatRun:
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic() - margin)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
-        # From a plan, on large makespan problems with long machine sequences or with a
-        # bound far below the plan: neighbourhood workers only (``portfolio``).
+        # Large makespan problems from a plan: neighbourhood workers only (``portfolio``).
         solver.parameters.use_lns_only = hint is not None and polish_by_neighbourhoods_only(
-            self._problem, workers, gap=self._gap(lower_bound)
+            self._problem, workers
         )
         # CP-SAT's own Ctrl-C handler is put back to SIG_DFL when a solve ends, leaving
         # the orchestrator to be killed by the next Ctrl-C instead of stopping gracefully
@@ -82,13 +81,6 @@ class CpSatRun:
             # Also when stopped without a solution: the bound proven so far still holds.
             self._incumbent.raise_bound(solver.best_objective_bound)
         return self.status
-
-    def _gap(self, lower_bound: int | None) -> float | None:
-        """How far the best plan lies above ``lower_bound``, as a share of its value."""
-        best = self._incumbent.best
-        if best is None or lower_bound is None or best.value <= 0:
-            return None
-        return max(0.0, (best.value - lower_bound) / best.value)
 
     def stop(self) -> None:
         self._stopped.set()

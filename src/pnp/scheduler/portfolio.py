@@ -41,10 +41,6 @@ CP_SAT_OPERATIONS = 5000
 # From this many operations per machine on, CP-SAT polishes a large instance with its
 # neighbourhood workers only (``polish_by_neighbourhoods_only``).
 LONG_SEQUENCES = 25
-# When the polish starts with the plan this far above the proven bound (a share of the
-# plan's value), CP-SAT's bound worker will not close the gap in what is left of the
-# budget, and the polish gets the neighbourhood workers only (``polish_by_neighbourhoods_only``).
-OPEN_GAP = 0.05
 
 
 class Heuristic(StrEnum):
@@ -116,27 +112,11 @@ def choose_strategy(
     return Strategy(Heuristic.TABU, 0.3, 0.7, 0.15, f"large ({features.operations} operations)")
 
 
-def polish_by_neighbourhoods_only(problem: Problem, workers: int, gap: float | None = None) -> bool:
+def polish_by_neighbourhoods_only(problem: Problem, workers: int) -> bool:
     """Whether CP-SAT, given ``workers`` and a plan to start from, should run only its
-    large-neighbourhood workers (``use_lns_only``) on ``problem``; ``gap`` is how far
-    that plan lies above the proven bound, as a share of the plan's value.
+    large-neighbourhood workers (``use_lns_only``) on ``problem``.
 
-    Yes on two workers for makespan problems the tabu search applies to whose gap is
-    ``OPEN_GAP`` or more: the bound worker will not prove such a plan optimal in the
-    seconds left, and its share of the CPU goes to improving it instead. PyJobShop's
-    plain CP-SAT beat us by a few units on such instances (seti5xyz 1136 / 1131,
-    seti5x 1199 / 1198, la38_sdata 1223 / 1216, fattahi20 1208 / 1199, gaps of
-    12-15 %). At 10 s, seeds 1-3, default polish against neighbourhood workers only:
-    seti5xyz 1144, 1141, 1150 / 1137, 1133, 1149; seti5x 1215, 1207, 1218 / 1212,
-    1209, 1199; la38_sdata 1215, 1236, 1224 / 1215, 1202, 1209; fattahi20 1205, 1209,
-    1208 / 1205, 1203, 1205 (``bench/README.md``). Elsewhere, seeds 1-2, where the
-    gap decided: mk06 61, 62 / 61, 61; abz9_rdata 564, 565 / 564, 560; behnke8 129,
-    130 / 126, 129; behnke15 243, 248 / 244, 241; equal on mk10, behnke23, mt10xx,
-    fattahi19, car6_edata, orb5_edata, la20_sdata (some then end unproven). Below the
-    gap (mk02, mk05, la36_rdata, Hurink v-data, la28_sdata) nothing changes.
-
-    Also yes, whatever the gap,
-    for large makespan problems the tabu search applies to with long machine
+    Yes for large makespan problems the tabu search applies to with long machine
     sequences (``LONG_SEQUENCES`` operations per machine or more: Dauzère-Pérès, the
     larger Hurink e-data), on two workers. From the tabu search's plan after 4 s,
     5 s of CP-SAT on two workers, default against neighbourhood workers only:
@@ -147,20 +127,17 @@ def polish_by_neighbourhoods_only(problem: Problem, workers: int, gap: float | N
       portfolio spends one on the LP and the bound, which on 20-operation jobs over
       5-10 machines does not close at 10 s anyway;
     - shorter sequences: worse on 2 (mk06 61 against 60, la36_rdata 1061 / 1058),
-      equal on 4 (behnke15, behnke36, mk10, abz9_rdata): left to the gap rule above
-      (one seed each then; the gap rule's runs above, two seeds, did not repeat it).
+      equal on 4 (behnke15, behnke36, mk10, abz9_rdata): left as they are.
 
     Not with one worker (next to the tabu search it found nothing either way on
     behnke15, dpp10a, dpp13a), not with more than two (not measured; CP-SAT's default
     portfolio then has neighbourhood workers of its own), and not on small instances,
     where the proof of optimality is what the bound worker is for.
     """
-    if workers != 2 or not local_search_applies(problem):
-        return False
-    if gap is not None and gap >= OPEN_GAP:
-        return True
     features = Features.of(problem)
     return (
-        features.operations > SMALL_INSTANCE
+        workers == 2
+        and features.operations > SMALL_INSTANCE
         and features.operations >= LONG_SEQUENCES * features.machines
+        and local_search_applies(problem)
     )
