@@ -24,7 +24,6 @@ from pnp.scheduler.heuristics import squeaky_wheel
 from pnp.scheduler.heuristics.disjunctive_graph import DisjunctiveGraph
 from pnp.scheduler.heuristics.dispatch import dispatch
 from pnp.scheduler.heuristics.local_search import (
-    _critical_count,
     _Move,
     _orders_made,
     _scored_moves,
@@ -246,18 +245,6 @@ def test_a_swap_in_a_critical_block_is_estimated_by_re_timing_the_block():
         problem, plan, seed=0, should_stop=iter([False, True]).__next__, on_improvement=print
     )
     assert makespan(best) == 5
-
-
-def test_on_a_plateau_the_search_counts_the_operations_on_a_longest_path():
-    """Plans of the best makespan are told apart by how many operations are critical
-    (the fewer, the closer to a shorter plan): here a0, b0 and b1 lie on the path of
-    length 7; a1 ends at 4 with nothing after it."""
-    problem, plan = two_jobs_through_one_machine()
-    graph = DisjunctiveGraph(problem)
-    sequencing = graph.sequencing_of(plan)
-    timing = graph.timing(sequencing)
-    assert timing is not None and timing.makespan == 7
-    assert _critical_count(sequencing, timing) == 3
 
 
 def test_a_move_on_its_own_machine_makes_tabu_the_order_of_what_it_passes():

@@ -12,8 +12,7 @@ a critical block (to its front or back), estimated by re-timing the block; plain
 re-insertion estimates count the moved operation twice on its own machine.
 A tabu list forbids putting an operation straight back where it came from or
 restoring the order of the operations it passed, and an operation that just moved
-may not move again for a few iterations. Among plans of the best makespan it keeps
-the one with the fewest critical operations, and restarts from there when stuck.
+may not move again for a few iterations.
 
 It applies when the makespan is the only thing measured (no scored due dates, no
 previous plan) on unit-capacity machines without availability windows or frozen
@@ -90,9 +89,8 @@ def improve(
     # (x, y) -> until when putting x before y again on a machine is tabu: without it
     # the search undid a block move by moving the other operation back (abz9_sdata).
     orders: dict[tuple[int, int], int] = {}
-    best_critical = _critical_count(best, best_timing)
     iteration = 0
-    stalled = 0  # iterations since the last new best (or as short, with fewer critical)
+    stalled = 0  # iterations since the last new best
     stall_limit = max(_STALL, 10 * len(problem.operations))
     modes = sum(len(op.modes) for op in problem.operations)
     with_blocks = modes <= _BLOCK_FLEXIBILITY * len(problem.operations)
@@ -139,26 +137,9 @@ def improve(
         current, timing = candidate, candidate_timing
         if timing.makespan < best_timing.makespan:
             best, best_timing = current.copy(), timing
-            best_critical = _critical_count(best, best_timing)
             stalled = 0
             on_improvement(graph.schedule(best, best_timing))
-        elif timing.makespan == best_timing.makespan:
-            # The makespan is flat over wide plateaus; fewer critical operations is a
-            # step towards a shorter plan (fewer of them to move off the longest
-            # paths), so the restarts start from there and the stall count begins
-            # anew. Alone, by CPU time (15-30 s, seeds 0-12), mk06 769 summed against
-            # 775 and mk10 2584 against 2588, found later (8-19 s against 1-9 s).
-            critical = _critical_count(current, timing)
-            if critical < best_critical:
-                best, best_timing, best_critical = current.copy(), timing, critical
-                stalled = 0
     return graph.schedule(best, best_timing)
-
-
-def _critical_count(s: Sequencing, timing: Timing) -> int:
-    """How many operations lie on a longest path."""
-    head, tail, duration, makespan = timing.head, timing.tail, s.duration, timing.makespan
-    return sum(1 for v in range(len(duration)) if head[v] + duration[v] + tail[v] == makespan)
 
 
 def _orders_made(s: Sequencing, v: int, machine: int, after: int) -> list[tuple[int, int]]:
