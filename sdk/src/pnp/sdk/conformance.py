@@ -165,9 +165,12 @@ class _SkillProbe:
     async def until(self, state: S) -> None:
         """Waits, by reading, until CurrentState is ``state``: for restoring, where what
         the subscription saw earlier does not matter."""
-        async with asyncio.timeout(self.timeout):
-            while await self.state() != state.label:
-                await asyncio.sleep(_POLL)
+        # A deadline rather than asyncio.timeout around asyncua reads (see ``_telemetry``).
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while await self.state() != state.label:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise TimeoutError(f"{self.name} not {state.label} after {self.timeout:g} s")
+            await asyncio.sleep(_POLL)
 
     def drain(self) -> list[str]:
         drained = []
@@ -345,10 +348,15 @@ async def _telemetry(module, idx: int, probe: _SkillProbe) -> str:
         await probe.run_once(_new_id())
         await probe.call_expecting(M.RESET, S.IDLE)
         ran = f" (published by an execution of {probe.name})"
-        with contextlib.suppress(TimeoutError):  # values are published just after Complete
-            async with asyncio.timeout(min(probe.timeout, 2.0)):
-                while not (variables := await folder.get_children()):
-                    await asyncio.sleep(_POLL)
+        # Values are published just after Complete: poll for a while. A deadline, not
+        # asyncio.timeout: cancelling an asyncua request that has just been answered
+        # raises a subclass of CancelledError that asyncio.timeout does not turn into
+        # TimeoutError, so the check would end as if the caller had been cancelled.
+        deadline = asyncio.get_running_loop().time() + min(probe.timeout, 2.0)
+        while not (variables := await folder.get_children()):
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(_POLL)
     if not variables:
         raise CheckFailed(
             f"the Telemetry folder has no variables, even after an execution of {probe.name}"
