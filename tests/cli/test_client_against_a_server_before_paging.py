@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-import grpc
-
 from pnp.orchestrator.cli.client import OrchestratorClient
 from pnp.v1 import attempt_pb2, orchestrator_pb2, orchestrator_pb2_grpc, order_pb2
+from tests.loopback_grpc import serving_on_loopback
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 ORDER_IDS = [f"ord-{n:05d}" for n in (98, 99, 100)] + ["ord-100000"]
@@ -39,14 +38,12 @@ class BeforePaging(orchestrator_pb2_grpc.OrchestratorServicer):
 
 @asynccontextmanager
 async def server_before_paging() -> AsyncIterator[str]:
-    server = grpc.aio.server()
-    orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(BeforePaging(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        await server.stop(None)
+    async with serving_on_loopback(
+        lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(
+            BeforePaging(), server
+        )
+    ) as address:
+        yield address
 
 
 async def test_orders_come_oldest_first_and_the_limit_keeps_the_newest():

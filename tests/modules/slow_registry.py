@@ -8,10 +8,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import grpc
 from google.protobuf import duration_pb2
 
 from pnp.v1 import registry_pb2, registry_pb2_grpc
+from tests.loopback_grpc import serving_on_loopback
 
 
 def seconds(value: float) -> duration_pb2.Duration:
@@ -61,11 +61,7 @@ async def next_message(registry: SlowRegistry, kind: str) -> registry_pb2.Sessio
 @contextlib.asynccontextmanager
 async def serving(registry: SlowRegistry) -> AsyncIterator[str]:
     """``registry`` on a real gRPC server on a free loopback port; yields its address."""
-    server = grpc.aio.server()
-    registry_pb2_grpc.add_ModuleRegistryServicer_to_server(registry, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        await server.stop(None)
+    async with serving_on_loopback(
+        lambda server: registry_pb2_grpc.add_ModuleRegistryServicer_to_server(registry, server)
+    ) as address:
+        yield address
